@@ -1,0 +1,66 @@
+"""``salesplan validate``, ``schema`` and ``describe``: the scenario commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.console import frame_table, money, out
+from scenarios import Scenario, load_scenario
+from scenarios.summary import summarise
+
+FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
+
+
+def validate(file: FileArg) -> None:
+    """Validate a scenario: a one-line summary and exit 0, or every problem and exit 2."""
+    sc = load_scenario(file)
+    out.print(
+        f"{file}: valid scenario '{sc.name}': {len(sc.regions)} regions, {len(sc.reps)} reps, "
+        f"{len(sc.accounts)} accounts, {len(sc.stages)} stages, {len(sc.lead_sources)} lead "
+        f"sources, {len(sc.variants)} variants"
+    )
+
+
+def schema() -> None:
+    """Print the JSON Schema of the scenario format."""
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def describe(file: FileArg) -> None:
+    """A readable summary: regions, reps, accounts, potential and workload per region, stages
+    with cumulative conversion, expected leads per month, and the target."""
+    sc = load_scenario(file)
+    s = summarise(sc)
+    cur = sc.horizon.currency
+    h = s.headline
+    out.print(f"[bold]{sc.name}[/bold]: {sc.description}" if sc.description else sc.name)
+    out.print(
+        f"Horizon {h['horizon']} ({cur}); {h['regions']} regions, {h['segments']} segments, "
+        f"{h['products']} products, {h['reps']} reps, {h['accounts']} accounts; "
+        f"routing: {h['routing']}"
+    )
+    out.print(frame_table(s.regions, "Regions", {
+        "potential": lambda v: money(v, cur), "workload_hours": ",.0f",
+        "leads_per_year": ",.0f"}))
+    out.print(frame_table(s.stages, "Funnel (product of stage rates; before grade, rep and "
+                                    "queueing effects)", {
+        "conversion": ".1%", "cumulative_conversion": ".1%", "mean_days": ".1f",
+        "cumulative_days": ".1f"}))
+    out.print(frame_table(s.leads_by_month, "Expected leads per month",
+                          {"expected_leads": ",.0f"}))
+    out.print(f"Expected leads over the horizon: {h['expected_leads']:,.0f}; "
+              f"lead-to-win (product of stages): {h['win_rate_product_of_stages']:.1%}")
+    if sc.targets:
+        out.print(f"Company target: {money(sc.targets.company, cur)}")
+    if h["variants"]:
+        out.print("What-if variants: " + ", ".join(h["variants"]))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(validate)
+    app.command()(schema)
+    app.command()(describe)
