@@ -1,0 +1,1 @@
+"""Runnable performance benchmarks (``python -m benchmarks.<name>``); not part of the tests."""
