@@ -46,12 +46,14 @@ _ID_SECTIONS = {
 }
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
+def _short(value: Any, raw: bool = False) -> str:
+    text = value if raw and isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _message(err: Mapping[str, Any]) -> str:
+def _message(err: Mapping[str, Any], raw: bool = False) -> str:
+    """The planner's words for one pydantic error; ``raw`` shows string inputs unquoted
+    (CSV cells are always strings)."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     got = err.get("input")
@@ -71,13 +73,13 @@ def _message(err: Mapping[str, Any]) -> str:
         template, key = bounds[kind]
         bound = ctx.get(key)
         shown = f"{bound:g}" if isinstance(bound, int | float) else bound
-        return template.format(**{key: shown}) + f", got {_short(got)}"
+        return template.format(**{key: shown}) + f", got {_short(got, raw)}"
     if kind in ("too_short", "too_long"):
         return f"{err['msg'].lower()}"
     if kind == "string_pattern_mismatch":
-        return f"must match {ctx.get('pattern')}, got {_short(got)}"
+        return f"must match {ctx.get('pattern')}, got {_short(got, raw)}"
     if kind == "literal_error":
-        return f"must be {ctx.get('expected')}, got {_short(got)}"
+        return f"must be {ctx.get('expected')}, got {_short(got, raw)}"
     if kind == "union_tag_invalid":
         return (f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} "
                 f"{ctx.get('tag')!r} (expected one of {ctx.get('expected_tags')})")
@@ -86,14 +88,11 @@ def _message(err: Mapping[str, Any]) -> str:
     text = err["msg"]
     if text.startswith("Input should be"):
         text = "must be" + text[len("Input should be"):]
-    return f"{text}, got {_short(got)}" if kind != "model_type" else text
+    return f"{text}, got {_short(got, raw)}" if kind != "model_type" else text
 
 
-def _path(loc: Sequence[Any], data: Any, tables: Mapping[str, str]) -> str:
-    """Render a pydantic location with ids for keyed lists and line numbers for CSV tables."""
-    if loc and loc[0] in tables and len(loc) >= 2 and isinstance(loc[1], int):
-        rest = ".".join(str(p) for p in loc[2:])
-        return f"{tables[loc[0]]} line {loc[1] + 2}" + (f": {rest}" if rest else "")
+def _path(loc: Sequence[Any], data: Any) -> str:
+    """Render a pydantic location with ids for keyed lists (``reps[R17].region``)."""
     parts: list[str] = []
     node: Any = data
     for i, part in enumerate(loc):
@@ -140,5 +139,13 @@ def problems_from_validation(
                 path, _, msg = chunk.partition(": ")
                 out.append(Problem(path, msg))
             continue
-        out.append(Problem(_path(loc, data, tables or {}), _message(err)))
+        tables = tables or {}
+        if len(loc) >= 2 and loc[0] in tables and isinstance(loc[1], int):
+            # a CSV row: "accounts.csv line 412: potential must be >= 0, got -5"
+            field = ".".join(str(p) for p in loc[2:])
+            text = _message(err, raw=True)
+            out.append(Problem(f"{tables[loc[0]]} line {loc[1] + 2}",
+                               f"{field} {text}" if field else text))
+            continue
+        out.append(Problem(_path(loc, data), _message(err)))
     return out

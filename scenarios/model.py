@@ -85,7 +85,13 @@ def _empty_to_none(v: Any) -> Any:
 Probability = Annotated[float, AfterValidator(_probability)]
 Id = Annotated[str, BeforeValidator(_strip_id), Field(min_length=1, max_length=200)]
 OptId = Annotated[Id | None, BeforeValidator(_empty_to_none)]
-OptFloat = Annotated[float | None, BeforeValidator(_empty_to_none)]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+def _opt(kind: Any) -> Any:
+    """``kind`` or None, where an empty CSV cell means None (constraints apply to values only)."""
+    return Annotated[kind | None, BeforeValidator(_empty_to_none)]
+
 OptText = Annotated[str | None, BeforeValidator(_empty_to_none)]
 IdList = Annotated[list[Id], BeforeValidator(_split_list)]
 
@@ -272,10 +278,10 @@ class Rep(_Frozen):
     ramp_months: float = Field(default=0.0, ge=0, le=36)
     attrition_monthly: float = Field(default=0.0, ge=0, lt=1)
     cost_annual: float = Field(default=0.0, ge=0)
-    lat: Annotated[float | None, BeforeValidator(_empty_to_none), Field(ge=-90, le=90)] = None
-    lon: Annotated[float | None, BeforeValidator(_empty_to_none), Field(ge=-180, le=180)] = None
-    last_quota: Annotated[float | None, BeforeValidator(_empty_to_none), Field(ge=0)] = None
-    last_bookings: Annotated[float | None, BeforeValidator(_empty_to_none), Field(ge=0)] = None
+    lat: _opt(Annotated[float, Field(ge=-90, le=90)]) = None
+    lon: _opt(Annotated[float, Field(ge=-180, le=180)]) = None
+    last_quota: _opt(NonNegative) = None
+    last_bookings: _opt(NonNegative) = None
 
     def serves(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -308,7 +314,7 @@ class PipelineDeal(_Frozen):
     stage: Id
     age_days: float = Field(default=0.0, ge=0)
     owner: Id
-    value: OptFloat = Field(default=None, ge=0)
+    value: _opt(NonNegative) = None
     segment: OptId = None
     product: OptId = None
     account: OptId = None
