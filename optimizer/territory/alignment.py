@@ -1,0 +1,425 @@
+"""Territory alignment: assign every account to exactly one eligible rep.
+
+Entry points: :func:`align` (a scenario) and :func:`solve_alignment` (an
+:class:`~.problem.AlignmentProblem` of plain arrays). The model is in :mod:`.formulation`
+(formulation written out there, with sources); the solver is injected through
+:class:`~.solver.SolverSpec`.
+
+Scale strategy:
+
+1. Candidates: each account may go to its k nearest eligible reps (plus its owner).
+2. Solve the LP relaxation: its objective is the lower bound reported with every plan. If the
+   relaxation is infeasible with k candidates, k is doubled (up to every eligible rep) before
+   giving up, so the candidate restriction never turns a feasible instance into an infeasible
+   one; the widening is reported in the notes.
+3. ``exact``: solve the MILP over the candidates (time limit, relative gap).
+   ``fix``: keep the LP's integral assignments (the LP has at most as many fractional accounts
+   as binding balance rows), solve the fractional accounts as a small MILP with the fixed loads
+   as constants, and when that is infeasible free neighbouring accounts (those of the reps
+   involved that are cheapest to move), then everything, until it solves.
+4. Read the status honestly (``sol_status``), compute the gap to the bound, build the frames.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from scenarios.model import Scenario
+
+from .balance import Pools, balance_stats, metric_values, pools_of, targets
+from .candidates import candidate_pairs
+from .diagnosis import check_input, explain_infeasible
+from .eligibility import eligibility_matrix
+from .errors import InfeasibleInputError, InfeasiblePlanError, NoSolutionError
+from .formulation import BandSpec, ModelSpec, build_model
+from .options import METRICS, AlignmentOptions
+from .problem import AlignmentProblem
+from .result import AlignmentMetrics, AlignmentResult, status_text
+from .solver import SolverSpec
+
+__all__ = ["align", "solve_alignment"]
+
+_INTEGRAL = 1e-6
+
+
+@dataclass(eq=False)
+class Prepared:
+    """Derived arrays shared by the model, the diagnosis and the report."""
+
+    eligible: np.ndarray
+    owner: np.ndarray
+    pools: Pools
+    bands: tuple[BandSpec, ...]
+    capacity: np.ndarray
+    weight: np.ndarray
+    spec: ModelSpec
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    state: str  # optimal | feasible | infeasible | none
+    assign: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+    solver_optimal: bool = False
+    strategy: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def align(scenario: Scenario, options: AlignmentOptions | None = None,
+          travel: pd.DataFrame | None = None) -> AlignmentResult:
+    """Align the accounts of ``scenario`` to its reps (see :func:`solve_alignment`).
+
+    ``travel`` is an optional travel table (account, rep, distance|minutes) as a frame.
+    """
+    return solve_alignment(AlignmentProblem.from_scenario(scenario, travel), options)
+
+
+def prepare(problem: AlignmentProblem, options: AlignmentOptions) -> Prepared:
+    """Eligibility, pools, band targets, capacities, costs: everything before the model."""
+    p = problem
+    notes = list(p.notes)
+    eligible = eligibility_matrix(p.account_region, p.account_segment, p.rep_region,
+                                  p.rep_segments, p.distance, options.max_distance)
+    owner = p.owner_index()
+    unknown_owner = sum(1 for o, j in zip(p.owner, owner, strict=True) if o is not None and j < 0)
+    if unknown_owner:
+        notes.append(f"{unknown_owner} account(s) have a previous owner who is not a rep here; "
+                     "they move necessarily")
+    shares = dict(options.rep_shares or {})
+    unknown = sorted(set(shares) - set(p.rep_ids))
+    if unknown:
+        notes.append(f"rep_shares name unknown reps, ignored: {', '.join(unknown[:5])}")
+    pools = pools_of(p, eligible, shares)
+    idle = [p.rep_ids[j] for j in np.flatnonzero(~eligible.any(axis=0))]
+    if idle:
+        notes.append(f"{len(idle)} rep(s) have no eligible account and get an empty territory: "
+                     + ", ".join(idle[:5]) + (" ..." if len(idle) > 5 else ""))
+    bands = []
+    for b in options.balance:
+        values = metric_values(p, b.metric)
+        mu = targets(values, pools)
+        if not (mu > 0).any():
+            notes.append(f"balance band on {b.metric} skipped: every account has 0 {b.metric}")
+            continue
+        bands.append(BandSpec(b.metric, values, mu, b.tolerance, b.weight))
+    cap = options.max_workload_hours
+    if cap is None:
+        capacity = np.full(p.n_reps, np.inf)
+    elif isinstance(cap, Mapping):
+        capacity = np.array([cap.get(r, np.inf) for r in p.rep_ids], dtype=float)
+        extra = sorted(set(cap) - set(p.rep_ids))
+        if extra:
+            notes.append(f"capacities name unknown reps, ignored: {', '.join(extra[:5])}")
+    else:
+        capacity = np.full(p.n_reps, float(cap))
+    if options.distance_weight == "uniform":
+        raw = np.ones(p.n_accounts)
+    else:
+        raw = np.asarray(p.potential if options.distance_weight == "potential"
+                         else p.workload, dtype=float)
+    mean = raw.mean() if raw.size and raw.mean() > 0 else 1.0
+    weight = np.maximum(raw / mean, options.weight_floor)
+    if (raw / mean < options.weight_floor).any():
+        notes.append(f"{int((raw / mean < options.weight_floor).sum())} account(s) have a "
+                     f"distance weight below {options.weight_floor:g} x the mean; floored to it")
+    has_owner = np.array([o is not None for o in p.owner], dtype=bool)
+    lam = options.disruption_weight
+    dist = np.where(np.isfinite(p.distance), p.distance, 0.0)
+    not_owner = np.ones_like(eligible, dtype=bool)
+    rows = np.flatnonzero(owner >= 0)
+    not_owner[rows, owner[rows]] = False
+    cost = weight[:, None] * (dist + lam * (not_owner & has_owner[:, None]))
+    spec = ModelSpec(
+        account_ids=list(p.account_ids), rep_ids=list(p.rep_ids), cost=cost, owner=owner,
+        has_owner=has_owner, locked=np.asarray(p.locked, dtype=bool),
+        potential=np.asarray(p.potential, float), workload=np.asarray(p.workload, float),
+        bands=tuple(bands), capacity=capacity, soft=options.soft_balance,
+        soft_unit=float(weight.sum() / max(p.n_reps, 1) * options.soft_penalty),
+        max_moves=options.max_moves if options.mode == "realign" else None,
+        max_moved_potential=(options.max_moved_potential if options.mode == "realign"
+                             else None),
+    )
+    return Prepared(eligible, owner, pools, tuple(bands), capacity, weight, spec, notes)
+
+
+def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None = None
+                    ) -> AlignmentResult:
+    """Solve the alignment of ``problem`` under ``options``; see the module doc for the
+    strategy. Raises :class:`InfeasibleInputError` (diagnosed before solving),
+    :class:`InfeasiblePlanError` (proven infeasible; says what to relax) or
+    :class:`NoSolutionError` (no plan within the time limit)."""
+    opts = options or AlignmentOptions()
+    start = time.perf_counter()
+    prep = prepare(problem, opts)
+    problems = check_input(problem, opts, prep)
+    if problems:
+        raise InfeasibleInputError(problems)
+    solver = opts.solver_spec()
+    deadline = start + opts.time_limit
+    notes = list(prep.notes)
+    m = problem.n_reps
+    max_eligible = int(prep.eligible.sum(axis=1).max()) if problem.n_accounts else 0
+    k = opts.candidates if opts.candidates is not None and opts.candidates < max_eligible \
+        else None
+    while True:
+        pi, pj = candidate_pairs(problem.distance, prep.eligible, prep.owner, problem.locked, k)
+        strategy = opts.strategy
+        if strategy == "auto":
+            strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
+        outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline)
+        if outcome.state == "infeasible" and k is not None:
+            new_k = k * 2 if k * 2 < max_eligible else None
+            notes.append(f"with {k} candidate reps per account the model is infeasible; "
+                         f"widened to {new_k if new_k else 'every eligible rep'}")
+            k = new_k
+            continue
+        break
+    notes += outcome.notes
+    if outcome.state == "infeasible":
+        raise InfeasiblePlanError(explain_infeasible(
+            problem, opts, prep, _trial(problem, prep, solver, opts)))
+    if outcome.state == "none" or outcome.assign is None:
+        raise NoSolutionError([
+            f"the solver stopped after {time.perf_counter() - start:.0f} s without a plan",
+            "raise the time limit, loosen the gap, lower the candidate count, or use soft "
+            "balance"])
+    seconds = time.perf_counter() - start
+    scope = "all eligible pairs" if k is None else f"{k} nearest candidates"
+    return _result(problem, opts, prep, outcome, seconds, solver, k, scope, notes, m)
+
+
+def _solve(spec: ModelSpec, pi: np.ndarray, pj: np.ndarray, solver: SolverSpec,
+           strategy: str, deadline: float) -> _Outcome:
+    model = build_model(spec, pi, pj)
+    lp = solver.solve(model.prob, mip=False, time_limit=_left(deadline))
+    if lp.state == "infeasible":
+        return _Outcome("infeasible", strategy=strategy)
+    if not lp.has_solution:
+        return _Outcome("none", strategy=strategy)
+    bound = lp.objective
+    n = len(spec.account_ids)
+    if strategy == "exact":
+        mip = solver.solve(model.prob, mip=True, time_limit=_left(deadline))
+        if mip.state == "infeasible":
+            return _Outcome("infeasible", strategy=strategy)
+        if not mip.has_solution:
+            return _Outcome("none", bound=bound, strategy=strategy)
+        if mip.bound is not None:
+            bound = max(bound, mip.bound)
+        assign = _assignment(model.values(), model.pair_i, model.pair_j, n)
+        return _Outcome(mip.state, assign, mip.objective, min(bound, mip.objective),
+                        mip.state == "optimal", "exact")
+    return _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound)
+
+
+def _assignment(values: np.ndarray, pi: np.ndarray, pj: np.ndarray, n: int,
+                base: np.ndarray | None = None) -> np.ndarray:
+    """Rep column per account from pair values (the largest value wins)."""
+    assign = np.full(n, -1, dtype=np.int64) if base is None else base.copy()
+    best = np.full(n, -1.0)
+    order = np.argsort(values, kind="stable")
+    # later writes (larger values) win
+    assign[pi[order]] = pj[order]
+    best[pi[order]] = values[order]
+    return assign
+
+
+def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
+    n, m = len(spec.account_ids), len(spec.rep_ids)
+    values = model.values()
+    best = np.zeros(n)
+    np.maximum.at(best, pi, values)
+    integral = best >= 1 - _INTEGRAL
+    lp_assign = _assignment(values, pi, pj, n)
+    fractional = np.flatnonzero(~integral)
+    if fractional.size == 0:
+        obj = float(spec.cost[np.arange(n), lp_assign].sum())
+        obj += _slack_cost(model)
+        return _Outcome("optimal", lp_assign, obj, bound, True, "fix",
+                        ["the LP relaxation was integral: the plan is optimal"])
+    notes = [f"LP relaxation: {fractional.size} of {n} accounts fractional"]
+    touched = np.zeros(m, dtype=bool)
+    frac_pairs = ~integral[pi]
+    touched[pj[frac_pairs & (values > _INTEGRAL)]] = True
+    touched[pj[frac_pairs]] = True
+    rounds = [0, 10, 40, 160, None]
+    for r, per_rep in enumerate(rounds):
+        free = ~integral
+        if per_rep is None:
+            free[:] = True
+        elif per_rep > 0:
+            free |= _neighbours(spec, pi, pj, lp_assign, integral, touched, per_rep)
+            # the freed accounts' own candidates become touched for the next round
+            touched[pj[free[pi]]] = True
+        fixed = np.where(free, -1, lp_assign)
+        sub = build_model(spec, pi, pj, fixed=fixed, name=f"territory_fix_round_{r}")
+        res = solver.solve(sub.prob, mip=True, time_limit=_left(deadline))
+        if res.has_solution:
+            assign = _assignment(sub.values(), sub.pair_i, sub.pair_j, n, base=fixed)
+            notes.append(f"fix-and-resolve: solved with {int(free.sum())} free accounts "
+                         f"(round {r + 1})")
+            obj = res.objective
+            return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
+        if res.state == "none" and _left(deadline) <= 1.0:
+            notes.append("fix-and-resolve: time limit reached")
+            return _Outcome("none", bound=bound, strategy="fix", notes=notes)
+    return _Outcome("infeasible", strategy="fix", notes=notes)
+
+
+def _slack_cost(model) -> float:
+    import pulp
+
+    total = 0.0
+    obj = model.prob.objective
+    for var in model.slack.values():
+        total += float(obj.get(var, 0.0)) * float(var.varValue or 0.0)
+    _ = pulp
+    return total
+
+
+def _neighbours(spec, pi, pj, assign, integral, touched, per_rep) -> np.ndarray:
+    """Fixed accounts of touched reps that are cheapest to move to another touched rep:
+    ``per_rep`` of them per rep."""
+    n = len(spec.account_ids)
+    cur = assign[pi]
+    ok = integral[pi] & touched[cur] & touched[pj] & (pj != cur)
+    ii, jj = pi[ok], pj[ok]
+    delta = spec.cost[ii, jj] - spec.cost[ii, assign[ii]]
+    best = np.full(n, np.inf)
+    np.minimum.at(best, ii, delta)
+    cand = np.flatnonzero(np.isfinite(best) & ~spec.locked)
+    if cand.size == 0:
+        return np.zeros(n, dtype=bool)
+    order = np.lexsort((best[cand], assign[cand]))
+    cand = cand[order]
+    reps = assign[cand]
+    first = np.r_[True, reps[1:] != reps[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(cand.size), 0))
+    rank = np.arange(cand.size) - group_start
+    out = np.zeros(n, dtype=bool)
+    out[cand[rank < per_rep]] = True
+    return out
+
+
+def _left(deadline: float) -> float:
+    return max(1.0, deadline - time.perf_counter())
+
+
+def _trial(problem, prep, solver, opts):
+    """A ``try_solve(drop, soft)`` for the post-solve diagnosis: a short exact solve over every
+    eligible pair, returning (state, worst deviation by metric)."""
+    pi, pj = candidate_pairs(problem.distance, prep.eligible, prep.owner, problem.locked, None)
+    limit = max(5.0, min(30.0, opts.time_limit / 4))
+
+    def run(drop: frozenset[str], soft: bool):
+        spec = replace(prep.spec, drop=drop, soft=soft or prep.spec.soft)
+        model = build_model(spec, pi, pj, name="territory_diagnosis")
+        strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
+        out = _solve(spec, pi, pj, solver, strategy, time.perf_counter() + limit) \
+            if strategy == "fix" else None
+        if out is None:
+            res = solver.solve(model.prob, mip=True, time_limit=limit)
+            state = res.state
+            assign = (_assignment(model.values(), model.pair_i, model.pair_j,
+                                  problem.n_accounts) if res.has_solution else None)
+        else:
+            state, assign = out.state, out.assign
+        worst = {}
+        if assign is not None:
+            for band in prep.bands:
+                load = np.bincount(assign, weights=band.values, minlength=problem.n_reps)
+                ok = band.mu > 0
+                dev = load[ok] / band.mu[ok] - 1
+                worst[band.metric] = float(dev[np.argmax(np.abs(dev))])
+        return state, worst
+
+    return run
+
+
+def _result(problem, opts, prep, outcome, seconds, solver, k, scope, notes, m
+            ) -> AlignmentResult:
+    p = problem
+    assign = outcome.assign
+    n = p.n_accounts
+    rows = np.arange(n)
+    dist = p.distance[rows, assign]
+    rep_ids = np.array(p.rep_ids, dtype=object)
+    has_owner = prep.spec.has_owner
+    moved = has_owner & (assign != prep.owner)
+    frame = {
+        "account": list(p.account_ids),
+        "rep": rep_ids[assign].tolist(),
+        "previous_owner": list(p.owner),
+        "moved": moved,
+        "locked": np.asarray(p.locked, dtype=bool),
+        "distance": dist,
+        "potential": np.asarray(p.potential, float),
+        "workload_hours": np.asarray(p.workload, float),
+    }
+    if p.account_region is not None:
+        frame["region"] = list(p.account_region)
+    if p.account_segment is not None:
+        frame["segment"] = list(p.account_segment)
+    assignment = pd.DataFrame(frame)
+
+    count = np.bincount(assign, minlength=m).astype(float)
+    dsum = np.bincount(assign, weights=dist, minlength=m)
+    dmax = np.zeros(m)
+    np.maximum.at(dmax, assign, dist)
+    terr = {
+        "rep": list(p.rep_ids),
+        "region": list(p.rep_region) if p.rep_region is not None else [None] * m,
+        "pool": [prep.pools.names[g] for g in prep.pools.rep_pool],
+        "accounts": count.astype(int),
+        "potential": np.bincount(assign, weights=p.potential, minlength=m),
+        "workload_hours": np.bincount(assign, weights=p.workload, minlength=m),
+        "capacity_hours": np.where(np.isfinite(prep.capacity), prep.capacity, np.nan),
+        "mean_distance": np.divide(dsum, count, out=np.full(m, np.nan), where=count > 0),
+        "max_distance": dmax,
+        "moved_in": np.bincount(assign[moved], minlength=m),
+    }
+    balance = {}
+    violation = {}
+    band_by_metric = {b.metric: b for b in prep.bands}
+    for metric in METRICS:
+        values = metric_values(p, metric)
+        mu = targets(values, prep.pools)
+        load = np.bincount(assign, weights=values, minlength=m)
+        terr[f"{metric}_target"] = mu
+        terr[f"{metric}_dev"] = np.divide(load, mu, out=np.full(m, np.nan), where=mu > 0) - 1
+        balance[metric] = balance_stats(load, mu)
+        if metric in band_by_metric:
+            tau = band_by_metric[metric].tolerance
+            ok = mu > 0
+            over = np.maximum(np.abs(load[ok] / mu[ok] - 1) - tau, 0.0)
+            violation[metric] = float(over.max()) if over.size else 0.0
+            n_out = int((over > 1e-9).sum())
+            if n_out:
+                notes.append(f"soft band on {metric} (±{tau:.1%}): {n_out} rep(s) outside it, "
+                             f"worst by {violation[metric]:.1%} of the mean")
+    territories = pd.DataFrame(terr)
+
+    objective = float(outcome.objective)
+    bound = outcome.bound
+    gap = None
+    if bound is not None:
+        gap = max(0.0, (objective - bound) / abs(objective)) if abs(objective) > 1e-9 else 0.0
+    metrics = AlignmentMetrics(
+        status=status_text(gap, outcome.solver_optimal),
+        objective=objective, bound=bound, gap=gap, bound_scope=scope,
+        solve_seconds=seconds, strategy=outcome.strategy, solver=solver.name, candidates=k,
+        moves=int(moved.sum()), moved_potential=float(p.potential[moved].sum()),
+        weighted_distance=float((prep.weight * dist).sum()), total_distance=float(dist.sum()),
+        distance_unit=p.distance_unit, balance=balance, max_band_violation=violation,
+    )
+    if k is not None:
+        notes.append(f"candidates: each account could go to its {k} nearest eligible reps "
+                     "(plus its owner); the bound is over those candidates")
+    return AlignmentResult(assignment, territories, metrics, tuple(notes))

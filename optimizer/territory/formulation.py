@@ -1,0 +1,196 @@
+r"""The territory alignment model, built with PuLP (the solver is injected, see :mod:`.solver`).
+
+Formulation (the standard commercial territory design model: Hess & Samuels 1971; Zoltners &
+Sinha 1983, 2005; Kalcsics, Nickel & Schroeder 2005; Rios-Mercado & Fernandez 2009; realignment
+with similarity to the current plan: Rios-Mercado & Lopez-Perez 2013). Accounts i, reps j,
+balance metrics a (workload hours/yr, potential currency/yr, account count), candidate pairs
+C (the k nearest eligible reps of each account, plus its owner o(i)):
+
+    min   sum_{(i,j) in C} w_i (d_ij + lambda [j != o(i)]) x_ij                 (compactness +
+          + sum_{a,j} rho_aj (s+_aj + s-_aj)                  [soft bands only]   disruption)
+    s.t.  assign_i:          sum_j x_ij = 1                                  every account i
+          balance_max_a_j:   sum_i v_ia x_ij - s+_aj <= (1 + tau_a) mu_aj    every rep j, band a
+          balance_min_a_j:   sum_i v_ia x_ij + s-_aj >= (1 - tau_a) mu_aj
+          capacity_j:        sum_i h_i x_ij <= cap_j                         reps with a capacity
+          locked_i:          x_i,o(i) = 1                                    locked accounts
+          move_cap:          sum_{i owned} sum_{j != o(i)} x_ij <= M         (re-align)
+          moved_potential_cap: sum_{i owned} sum_{j != o(i)} p_i x_ij <= P   (re-align)
+          x_ij in {0, 1};  s+, s- >= 0 (fixed to 0 in hard mode: the variables are not created)
+
+w_i is the account's distance weight (potential by default) normalised to mean 1 and floored;
+d_ij the distance (km, or minutes from a travel table); lambda the disruption weight (distance
+units; 0 in carve mode); v_ia the account's value on metric a; mu_aj the rep's band centre
+(:mod:`.balance`); tau_a the band tolerance; h_i workload hours; rho_aj = soft penalty x band
+weight x (sum_i w_i / m) / mu_aj, so a violation of 100% of the mean costs as much as moving the
+rep's average territory ``soft_penalty`` distance units farther.
+
+Constraints are named from domain ids (``assign_A-0193``, ``balance_max_potential_R-07``,
+``capacity_R-07``; PuLP shows ``-`` as ``_`` in LP files) and variables are keyed by
+``(account_id, rep_id)``. :func:`build_model` also builds the *sub-model* of fix-and-resolve:
+only the free accounts get variables; the loads, moves and cost of fixed accounts become
+constants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pulp
+
+__all__ = ["BandSpec", "BuiltModel", "ModelSpec", "build_model"]
+
+
+@dataclass(frozen=True, eq=False)
+class BandSpec:
+    """One balance band: values v_i, centres mu_j, tolerance, soft weight."""
+
+    metric: str
+    values: np.ndarray
+    mu: np.ndarray
+    tolerance: float
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, eq=False)
+class ModelSpec:
+    """Everything the model needs besides the candidate pairs (arrays over accounts/reps)."""
+
+    account_ids: list[str]
+    rep_ids: list[str]
+    cost: np.ndarray  # (n, m) w_i (d_ij + lambda [j != o(i)]); only candidate cells are read
+    owner: np.ndarray  # owner column, -1 none / not a rep
+    has_owner: np.ndarray  # previous owner given (even if not a rep here)
+    locked: np.ndarray
+    potential: np.ndarray
+    workload: np.ndarray
+    bands: tuple[BandSpec, ...]
+    capacity: np.ndarray  # inf = none
+    soft: bool = False
+    soft_unit: float = 0.0  # sum_i w_i / m x soft_penalty
+    max_moves: int | None = None
+    max_moved_potential: float | None = None
+    drop: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(eq=False)
+class BuiltModel:
+    """A PuLP problem and its variables: ``x[(account_id, rep_id)]``; ``pair_i``/``pair_j``
+    and ``x_list`` are aligned arrays of the candidate pairs with variables."""
+
+    prob: pulp.LpProblem
+    x: dict[tuple[str, str], pulp.LpVariable]
+    x_list: list[pulp.LpVariable]
+    pair_i: np.ndarray
+    pair_j: np.ndarray
+    slack: dict[tuple[str, str, str], pulp.LpVariable]
+
+    def values(self) -> np.ndarray:
+        return np.array([v.varValue or 0.0 for v in self.x_list], dtype=float)
+
+
+def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
+                fixed: np.ndarray | None = None, name: str = "territory_alignment"
+                ) -> BuiltModel:
+    """Build the model over candidate pairs. ``fixed[i] >= 0`` pins account i to that rep as a
+    constant (its pairs are skipped); ``fixed`` None means every account is free."""
+    n, m = len(spec.account_ids), len(spec.rep_ids)
+    if fixed is None:
+        fixed = np.full(n, -1, dtype=np.int64)
+    free_pair = fixed[pair_i] < 0
+    pi, pj = pair_i[free_pair], pair_j[free_pair]
+    acc, rep = spec.account_ids, spec.rep_ids
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    x_list = [pulp.LpVariable(f"x_{acc[i]}__{rep[j]}", lowBound=0, upBound=1, cat="Binary")
+              for i, j in zip(pi.tolist(), pj.tolist(), strict=True)]
+    x = {(acc[i], rep[j]): v for i, j, v in zip(pi.tolist(), pj.tolist(), x_list, strict=True)}
+    cost = spec.cost[pi, pj]
+
+    # constants from fixed accounts
+    fixed_rows = np.flatnonzero(fixed >= 0)
+    fixed_cols = fixed[fixed_rows]
+    const_cost = float(spec.cost[fixed_rows, fixed_cols].sum()) if fixed_rows.size else 0.0
+    fixed_moved = spec.has_owner[fixed_rows] & (fixed_cols != spec.owner[fixed_rows])
+
+    terms = list(zip(x_list, cost.tolist(), strict=True))
+
+    # assign_i (pairs are sorted by account)
+    starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]]) if pi.size else np.array([], int)
+    ends = np.r_[starts[1:], pi.size]
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        i = int(pi[s])
+        prob.addConstraint(pulp.LpConstraint(
+            pulp.LpAffineExpression([(v, 1.0) for v in x_list[s:e]]), pulp.LpConstraintEQ,
+            rhs=1.0, name=f"assign_{acc[i]}"))
+        if spec.locked[i] and "locks" not in spec.drop and spec.owner[i] >= 0:
+            owner_var = x.get((acc[i], rep[spec.owner[i]]))
+            if owner_var is not None:
+                prob.addConstraint(pulp.LpConstraint(
+                    pulp.LpAffineExpression([(owner_var, 1.0)]), pulp.LpConstraintEQ, rhs=1.0,
+                    name=f"locked_{acc[i]}"))
+
+    # per-rep rows: pairs grouped by rep
+    by_rep = np.argsort(pj, kind="stable")
+    rep_of = pj[by_rep]
+    rep_starts = np.searchsorted(rep_of, np.arange(m), side="left")
+    rep_ends = np.searchsorted(rep_of, np.arange(m), side="right")
+
+    slack: dict[tuple[str, str, str], pulp.LpVariable] = {}
+    for band in spec.bands:
+        if f"balance:{band.metric}" in spec.drop:
+            continue
+        base = np.bincount(fixed_cols, weights=band.values[fixed_rows], minlength=m)
+        for j in range(m):
+            mu = float(band.mu[j])
+            if mu <= 0:
+                continue
+            idx = by_rep[rep_starts[j]:rep_ends[j]]
+            expr = [(x_list[t], float(band.values[pi[t]])) for t in idx.tolist()]
+            hi = (1.0 + band.tolerance) * mu - base[j]
+            lo = (1.0 - band.tolerance) * mu - base[j]
+            up_terms, lo_terms = list(expr), list(expr)
+            if spec.soft:
+                rho = spec.soft_unit * band.weight / mu
+                s_up = pulp.LpVariable(f"over_{band.metric}_{rep[j]}", lowBound=0)
+                s_lo = pulp.LpVariable(f"under_{band.metric}_{rep[j]}", lowBound=0)
+                slack[("over", band.metric, rep[j])] = s_up
+                slack[("under", band.metric, rep[j])] = s_lo
+                up_terms.append((s_up, -1.0))
+                lo_terms.append((s_lo, 1.0))
+                terms += [(s_up, rho), (s_lo, rho)]
+            prob.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression(up_terms), pulp.LpConstraintLE, rhs=hi,
+                name=f"balance_max_{band.metric}_{rep[j]}"))
+            prob.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression(lo_terms), pulp.LpConstraintGE, rhs=lo,
+                name=f"balance_min_{band.metric}_{rep[j]}"))
+
+    if "capacity" not in spec.drop:
+        base = np.bincount(fixed_cols, weights=spec.workload[fixed_rows], minlength=m)
+        for j in range(m):
+            if not np.isfinite(spec.capacity[j]):
+                continue
+            idx = by_rep[rep_starts[j]:rep_ends[j]]
+            prob.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression(
+                    [(x_list[t], float(spec.workload[pi[t]])) for t in idx.tolist()]),
+                pulp.LpConstraintLE, rhs=float(spec.capacity[j] - base[j]),
+                name=f"capacity_{rep[j]}"))
+
+    moving = spec.has_owner[pi] & (pj != spec.owner[pi])
+    if spec.max_moves is not None and "move_cap" not in spec.drop:
+        prob.addConstraint(pulp.LpConstraint(
+            pulp.LpAffineExpression([(x_list[t], 1.0) for t in np.flatnonzero(moving)]),
+            pulp.LpConstraintLE, rhs=float(spec.max_moves - int(fixed_moved.sum())),
+            name="move_cap"))
+    if spec.max_moved_potential is not None and "move_cap" not in spec.drop:
+        prob.addConstraint(pulp.LpConstraint(
+            pulp.LpAffineExpression([(x_list[t], float(spec.potential[pi[t]]))
+                                     for t in np.flatnonzero(moving)]),
+            pulp.LpConstraintLE,
+            rhs=float(spec.max_moved_potential
+                      - spec.potential[fixed_rows][fixed_moved].sum()),
+            name="moved_potential_cap"))
+
+    prob.setObjective(pulp.LpAffineExpression(terms, constant=const_cost))
+    return BuiltModel(prob, x, x_list, pi, pj, slack)

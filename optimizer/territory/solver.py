@@ -1,0 +1,116 @@
+"""The injected solver: HiGHS (through highspy) by default, CBC selectable.
+
+The model (:mod:`.formulation`) never names a solver; :class:`SolverSpec` makes one with a time
+limit (seconds) and a relative gap, runs it and reads the status honestly. PuLP reports
+``"Optimal"`` when a time limit stopped the solve, so the outcome is read from
+``prob.sol_status`` (1 optimal, 2 integer feasible, 0 none, -1 infeasible, -2 unbounded), and
+with no solution the variable values (possibly relaxation values) are never used.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pulp
+
+__all__ = ["SolveOutcome", "SolverSpec", "available_solvers"]
+
+_PULP_NAMES = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD"}
+
+
+def available_solvers() -> list[str]:
+    """Our solver names ("highs", "cbc") that PuLP can run on this machine."""
+    have = set(pulp.listSolvers(onlyAvailable=True))
+    return [name for name, pulp_name in _PULP_NAMES.items() if pulp_name in have]
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    """What one solve gave: ``state`` is ``"optimal"``, ``"feasible"`` (a solution, not proven
+    optimal), ``"infeasible"``, ``"unbounded"`` or ``"none"`` (stopped without a solution).
+    ``bound`` is the solver's proven lower bound when it reports one (HiGHS MIP dual bound; the
+    objective itself for a solved LP), else None. ``seconds`` is wall time of the solve."""
+
+    state: str
+    objective: float | None
+    bound: float | None
+    seconds: float
+
+    @property
+    def has_solution(self) -> bool:
+        return self.state in ("optimal", "feasible")
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """Which solver and how: ``name`` ``"highs"`` or ``"cbc"``, ``time_limit`` in seconds,
+    ``gap`` the relative MIP gap at which to stop, ``threads`` (None: solver default), ``msg``
+    to show the solver log."""
+
+    name: str = "highs"
+    time_limit: float = 120.0
+    gap: float = 0.005
+    threads: int | None = None
+    msg: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name not in _PULP_NAMES:
+            from .errors import InfeasibleInputError
+
+            raise InfeasibleInputError(
+                [f"unknown solver {self.name!r} (known: {', '.join(_PULP_NAMES)})"],
+                "invalid solver option")
+
+    def make(self, mip: bool = True, time_limit: float | None = None) -> pulp.LpSolver:
+        """A PuLP solver object for one solve."""
+        limit = max(1.0, float(time_limit if time_limit is not None else self.time_limit))
+        if self.name == "highs":
+            return pulp.HiGHS(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
+                              threads=self.threads)
+        return pulp.PULP_CBC_CMD(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
+                                 threads=self.threads)
+
+    def solve(self, prob: pulp.LpProblem, mip: bool = True,
+              time_limit: float | None = None) -> SolveOutcome:
+        """Solve ``prob`` (relaxed when ``mip`` is False) and read the status honestly."""
+        solver = self.make(mip=mip, time_limit=time_limit)
+        start = time.perf_counter()
+        try:
+            prob.solve(solver)
+        except pulp.PulpSolverError:
+            # CBC raises when it stops without writing a solution file
+            return SolveOutcome("none", None, None, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        sol = prob.sol_status
+        if sol == pulp.constants.LpSolutionInfeasible or prob.status == -1:
+            return SolveOutcome("infeasible", None, None, seconds)
+        if sol == pulp.constants.LpSolutionUnbounded:
+            return SolveOutcome("unbounded", None, None, seconds)
+        if sol not in (pulp.constants.LpSolutionOptimal, pulp.constants.LpSolutionIntegerFeasible):
+            return SolveOutcome("none", None, None, seconds)
+        objective = float(pulp.value(prob.objective) or 0.0)
+        state = "optimal" if sol == pulp.constants.LpSolutionOptimal else "feasible"
+        bound = None
+        if state == "optimal" and not mip:
+            bound = objective
+        elif self.name == "highs":
+            bound = _highs_bound(prob, objective)
+        return SolveOutcome(state, objective, bound, seconds)
+
+
+def _highs_bound(prob: pulp.LpProblem, objective: float) -> float | None:
+    """The MIP dual bound HiGHS proved, with the model's objective constant added back."""
+    model = getattr(prob, "solverModel", None)
+    if model is None:
+        return None
+    try:
+        info = model.getInfo()
+        bound = float(info.mip_dual_bound)
+        raw_obj = float(model.getObjectiveValue())
+    except Exception:  # pragma: no cover - depends on highspy version
+        return None
+    if not abs(bound) < 1e300:
+        return None
+    # HiGHS' objective excludes PuLP's constant term; shift the bound the same way
+    return bound + (objective - raw_obj)
