@@ -1,0 +1,209 @@
+"""What one simulated scenario (a base or a variant) produced, replication by replication, and
+the side-by-side comparison built from several of them.
+
+Arrays are indexed ``[replication, ...]``; replication ``i`` of every variant used the same
+random-number streams (common random numbers), so ``variant[i] - base[i]`` is a paired sample.
+Money is in the scenario's currency over the horizon.
+
+Targets per region are ``targets.company x targets.by_region`` when the scenario splits its
+target, otherwise the company target shared by the regions' account potential (documented in the
+report). A rep reaches quota when its horizon bookings are at least its quota.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scenarios import Scenario
+
+from .stats import estimate, paired_difference, proportion, unpaired_difference
+
+__all__ = ["Comparison", "Outcome", "region_targets"]
+
+
+def region_targets(sc: Scenario) -> dict[str, float] | None:
+    """Each region's share of the company target (currency), or None without a target."""
+    if sc.targets is None:
+        return None
+    if sc.targets.by_region:
+        return {r: sc.targets.company * sc.targets.by_region.get(r, 0.0) for r in sc.region_ids}
+    pot = dict.fromkeys(sc.region_ids, 0.0)
+    for a in sc.accounts:
+        pot[a.region] += a.potential
+    total = sum(pot.values())
+    if total <= 0:
+        return {r: sc.targets.company / len(sc.region_ids) for r in sc.region_ids}
+    return {r: sc.targets.company * v / total for r, v in pot.items()}
+
+
+@dataclass
+class Outcome:
+    """Per-replication results of one scenario (see the module notes for units)."""
+
+    name: str
+    scenario: Scenario
+    description: str = ""
+    notes: list[str] = field(default_factory=list)
+    bookings: np.ndarray = field(default_factory=lambda: np.zeros(0))       # [N]
+    won: np.ndarray = field(default_factory=lambda: np.zeros(0))            # [N]
+    monthly: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))   # [N, M]
+    region_bookings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [N, Q]
+    rep_bookings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))     # [N, R]
+    cost: np.ndarray = field(default_factory=lambda: np.zeros(0))           # [N]
+    quotas: dict[str, float] | None = None
+    quota_method: str | None = None
+
+    @property
+    def target(self) -> float | None:
+        return self.scenario.targets.company if self.scenario.targets else None
+
+    @property
+    def rep_ids(self) -> list[str]:
+        return [r.id for r in self.scenario.reps]
+
+    def hit(self) -> np.ndarray | None:
+        """Per replication: did company bookings reach the target?"""
+        return None if self.target is None else self.bookings >= self.target
+
+    def region_hit(self) -> np.ndarray | None:
+        """[N, Q] per replication and region: did the region reach its share of the target?"""
+        targets = region_targets(self.scenario)
+        if targets is None:
+            return None
+        t = np.array([targets[r] for r in self.scenario.region_ids])
+        return self.region_bookings >= t[None, :]
+
+    def attainment(self) -> np.ndarray | None:
+        """[N, R] bookings / quota for reps with a positive quota (NaN for the others)."""
+        if not self.quotas:
+            return None
+        q = np.array([self.quotas.get(r, 0.0) for r in self.rep_ids], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(q[None, :] > 0, self.rep_bookings / q[None, :], np.nan)
+
+    def share_at_quota(self) -> np.ndarray | None:
+        """[N] share of quota-carrying reps at or above 100% attainment."""
+        att = self.attainment()
+        if att is None:
+            return None
+        has = ~np.isnan(att[0]) if att.size else np.zeros(0, dtype=bool)
+        if not has.any():
+            return None
+        return (att[:, has] >= 1.0).mean(axis=1)
+
+
+@dataclass
+class Comparison:
+    """The base and its variants, simulated with the same seed (common random numbers)."""
+
+    seed: int
+    replications: int
+    base: Outcome
+    variants: list[Outcome]
+    months: list[str]
+
+    @property
+    def all(self) -> list[Outcome]:
+        return [self.base, *self.variants]
+
+    @property
+    def currency(self) -> str:
+        return self.base.scenario.horizon.currency
+
+    def row(self, o: Outcome) -> dict:
+        """The side-by-side figures of one outcome (keys documented in docs/whatif.md)."""
+        b, w = estimate(o.bookings), estimate(o.won)
+        row = {
+            "variant": o.name,
+            "target": o.target,
+            "bookings_mean": b.mean, "bookings_ci95_lo": b.ci95[0], "bookings_ci95_hi": b.ci95[1],
+            "bookings_p10": b.p10, "bookings_p50": b.p50, "bookings_p90": b.p90,
+            "won_mean": w.mean, "won_ci95_lo": w.ci95[0], "won_ci95_hi": w.ci95[1],
+            "won_p10": w.p10, "won_p50": w.p50, "won_p90": w.p90,
+        }
+        hit = o.hit()
+        if hit is not None:
+            p = proportion(hit)
+            row |= {"p_hit_target": p.p, "p_hit_ci95_lo": p.ci95[0], "p_hit_ci95_hi": p.ci95[1]}
+        else:
+            row |= {"p_hit_target": math.nan, "p_hit_ci95_lo": math.nan,
+                    "p_hit_ci95_hi": math.nan}
+        share = o.share_at_quota()
+        row["share_reps_at_quota"] = float(share.mean()) if share is not None else math.nan
+        cost = estimate(o.cost)
+        row["cost_mean"] = cost.mean
+        row["bookings_per_cost"] = b.mean / cost.mean if cost.mean > 0 else math.nan
+        if o is self.base:
+            row |= {"diff_vs_base_mean": 0.0, "diff_vs_base_ci95_lo": 0.0,
+                    "diff_vs_base_ci95_hi": 0.0, "paired_ci95_width": 0.0,
+                    "unpaired_ci95_width": 0.0}
+        else:
+            d = paired_difference(o.bookings, self.base.bookings)
+            _, (ulo, uhi) = unpaired_difference(o.bookings, self.base.bookings)
+            row |= {"diff_vs_base_mean": d.mean, "diff_vs_base_ci95_lo": d.ci95[0],
+                    "diff_vs_base_ci95_hi": d.ci95[1],
+                    "paired_ci95_width": d.ci95[1] - d.ci95[0],
+                    "unpaired_ci95_width": uhi - ulo}
+        return row
+
+    def table(self) -> pd.DataFrame:
+        """One row per outcome, base first."""
+        return pd.DataFrame([self.row(o) for o in self.all])
+
+    def region_table(self) -> pd.DataFrame:
+        """variant, region, target, bookings mean and 95% CI, P(region hits its target)."""
+        rows = []
+        for o in self.all:
+            targets = region_targets(o.scenario) or {}
+            hits = o.region_hit()
+            for q, region in enumerate(o.scenario.region_ids):
+                e = estimate(o.region_bookings[:, q])
+                p = proportion(hits[:, q]) if hits is not None else None
+                rows.append({"variant": o.name, "region": region,
+                             "target": targets.get(region, math.nan),
+                             "bookings_mean": e.mean, "bookings_ci95_lo": e.ci95[0],
+                             "bookings_ci95_hi": e.ci95[1],
+                             "p_hit": p.p if p else math.nan,
+                             "p_hit_ci95_lo": p.ci95[0] if p else math.nan,
+                             "p_hit_ci95_hi": p.ci95[1] if p else math.nan})
+        return pd.DataFrame(rows)
+
+    def rep_table(self) -> pd.DataFrame:
+        """variant, rep, region, quota, expected bookings, expected attainment, P(attain)."""
+        rows = []
+        for o in self.all:
+            att = o.attainment()
+            for j, rep in enumerate(o.scenario.reps):
+                quota = (o.quotas or {}).get(rep.id, math.nan)
+                a = att[:, j] if att is not None else None
+                ok = a is not None and not np.isnan(a[0])
+                rows.append({"variant": o.name, "rep": rep.id, "region": rep.region,
+                             "quota": quota,
+                             "bookings_mean": float(o.rep_bookings[:, j].mean()),
+                             "attainment_mean": float(a.mean()) if ok else math.nan,
+                             "p_attain": float((a >= 1.0).mean()) if ok else math.nan})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> dict:
+        """JSON-ready summary: per variant the headline keys and the full row."""
+        out = {"seed": self.seed, "replications": self.replications, "currency": self.currency,
+               "base": self.base.name, "variants": {}}
+        for o in self.all:
+            r = self.row(o)
+            out["variants"][o.name] = {
+                "description": o.description,
+                "notes": o.notes,
+                "quota_method": o.quota_method,
+                "bookings_mean": r["bookings_mean"],
+                "bookings_ci95": [r["bookings_ci95_lo"], r["bookings_ci95_hi"]],
+                "p_hit_target": None if math.isnan(r["p_hit_target"]) else r["p_hit_target"],
+                "diff_vs_base_mean": r["diff_vs_base_mean"],
+                "diff_vs_base_ci95": [r["diff_vs_base_ci95_lo"], r["diff_vs_base_ci95_hi"]],
+                "row": {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                        for k, v in r.items()},
+            }
+        return out
