@@ -1,0 +1,129 @@
+# ruff: noqa: N806  (single capitals follow the model notation: S stages, H horizon...)
+"""Lead arrivals and everything about a lead that does not depend on the simulation's state,
+pre-sampled per replication with vectorised numpy draws from the named streams.
+
+Arrivals: a non-homogeneous Poisson process per lead source with the rate of
+:mod:`scenarios.calendar` (leads per day = ``leads_per_month * 12 / 365.25 * season[month] *
+(1 + growth) ** (t / 365.25)``). It is sampled exactly, month by month: the count in a month is
+Poisson with mean equal to the integral of the rate over that month (the same integral as
+:func:`scenarios.calendar.expected_leads_by_month`), and the times inside the month are drawn by
+inverting the cumulative rate (uniform when there is no growth). The warm-up months, if any,
+come first, at negative times.
+
+Per lead (in source order, then sorted by arrival time): grade (by share), product (by the
+source's ``product_mix``, else uniform), account (among the accounts of the source's region and
+segment, weighted by potential; none if there are none), one uniform per stage for conversion
+(drawn up front: this is what makes common random numbers work), one duration per stage (days,
+from ``Stage.resolve(segment, product)``), and the deal value (currency, from
+``Product.deal_size_for(segment)``), which is booked only if the deal is won.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.calendar import DAYS_PER_YEAR, source_rate_per_day
+
+from .plan import Plan
+from .streams import Streams
+
+__all__ = ["LeadBatch", "expected_counts", "sample_leads"]
+
+
+@dataclass
+class LeadBatch:
+    """Pre-sampled leads of one replication, sorted by arrival time (arrays of length n)."""
+
+    arrival: np.ndarray      # days since horizon start
+    source: np.ndarray       # source index
+    region: np.ndarray
+    segment: np.ndarray
+    product: np.ndarray
+    grade: np.ndarray
+    account: np.ndarray      # account index, -1: none
+    uniforms: np.ndarray     # [n, stages] conversion uniforms
+    durations: np.ndarray    # [n, stages] days in each stage
+    value: np.ndarray        # deal value if won
+
+    def __len__(self) -> int:
+        return int(self.arrival.size)
+
+
+def expected_counts(plan: Plan, source_index: int) -> np.ndarray:
+    """Expected leads of one source in every simulated month (warm-up months first)."""
+    src = plan.scenario.lead_sources[source_index]
+    base = source_rate_per_day(src, plan.scenario.horizon, before=plan.warmup_months)
+    g = math.log1p(src.annual_growth) / DAYS_PER_YEAR
+    e = plan.edges
+    if abs(g) < 1e-15:
+        return base * np.diff(e)
+    return base * (np.exp(g * e[1:]) - np.exp(g * e[:-1])) / g
+
+
+def _arrival_times(rng: np.random.Generator, plan: Plan, lam: np.ndarray,
+                   growth: float) -> np.ndarray:
+    counts = rng.poisson(lam)
+    n = int(counts.sum())
+    a = np.repeat(plan.edges[:-1], counts)
+    b = np.repeat(plan.edges[1:], counts)
+    u = rng.random(n)
+    g = math.log1p(growth) / DAYS_PER_YEAR
+    if abs(g) < 1e-15:
+        return np.sort(a + u * (b - a))
+    # invert the cumulative rate exp(g t) inside [a, b)
+    return np.sort(a + np.log1p(u * np.expm1(g * (b - a))) / g)
+
+
+def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
+    """Draw every lead of one replication (all sources), sorted by arrival time."""
+    sc = plan.scenario
+    S = plan.n_stages
+    n_prod = len(plan.product_ids)
+    seg_ix = {s: i for i, s in enumerate(plan.segment_ids)}
+    reg_ix = {r: i for i, r in enumerate(plan.region_ids)}
+    parts: list[tuple[np.ndarray, ...]] = []
+    for j, src in enumerate(sc.lead_sources):
+        arr_rng = streams.rng("arrivals", src.id)
+        t = _arrival_times(arr_rng, plan, expected_counts(plan, j), src.annual_growth)
+        n = t.size
+        grade = arr_rng.choice(plan.grade_share.size, size=n, p=plan.grade_share)
+        if src.product_mix:
+            w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
+            w = w / w.sum()
+        else:
+            w = np.full(n_prod, 1.0 / n_prod)
+        product = arr_rng.choice(n_prod, size=n, p=w)
+        ri, gi = reg_ix[src.region], seg_ix[src.segment]
+        cell = plan.accounts_by_cell.get((ri, gi))
+        if cell is None:
+            account = np.full(n, -1, dtype=np.int64)
+        else:
+            idx, prob = cell
+            account = idx[streams.rng("routing", src.id).choice(idx.size, size=n, p=prob)]
+        uniforms = streams.rng("conversion", src.id).random((n, S))
+        durations = np.empty((n, S))
+        dur_rng = streams.rng("durations", src.id)
+        sels = [np.flatnonzero(product == p) for p in range(n_prod)]
+        for k in range(S):
+            for p, sel in enumerate(sels):
+                if sel.size:
+                    durations[sel, k] = plan.duration[k][gi][p].sample(dur_rng, sel.size)
+        value = np.empty(n)
+        val_rng = streams.rng("values", src.id)
+        for p, sel in enumerate(sels):
+            if sel.size:
+                value[sel] = plan.deal_size[p][gi].sample(val_rng, sel.size)
+        parts.append((t, np.full(n, j), np.full(n, ri), np.full(n, gi), product, grade,
+                      account, uniforms, durations, value))
+    if not parts:
+        z = np.zeros(0)
+        zi = np.zeros(0, dtype=np.int64)
+        return LeadBatch(z, zi, zi, zi, zi, zi, zi, np.zeros((0, S)), np.zeros((0, S)), z)
+    cols = [np.concatenate([p[c] for p in parts]) for c in range(10)]
+    order = np.argsort(cols[0], kind="stable")
+    cols = [c[order] for c in cols]
+    ints = [c.astype(np.int64) for c in cols[1:7]]
+    return LeadBatch(cols[0], *ints, cols[7], cols[8], cols[9])

@@ -1,0 +1,169 @@
+"""A scenario compiled into the flat lookup tables the engine reads (built once per worker).
+
+Indices follow the scenario's own order (``scenario.reps``, ``scenario.stages``...), so every
+loop over them is deterministic. Units: times in days since the horizon start (negative during a
+warm-up), money in the scenario's currency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scenarios.calendar import DAYS_PER_YEAR, month_edges, month_labels
+from scenarios.model import Scenario
+
+__all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "compile_plan"]
+
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+"""Days in an average month (30.4375): converts ramp, backfill lag and hazards to days."""
+
+RAMP_START = 0.25
+"""Productivity factor of a new hire on the first day; it rises linearly to 1 over ramp_months."""
+
+
+@dataclass
+class Plan:
+    """Everything the engine needs, as arrays and plain lists (no pydantic in the hot path)."""
+
+    scenario: Scenario
+    horizon_days: float
+    warmup_months: int
+    t0: float                      # simulation start (<= 0: the warm-up start)
+    edges: np.ndarray              # month edges from -warmup to the horizon end (days)
+    months: list[str]              # horizon month labels YYYY-MM
+    n_stages: int
+    stage_names: list[str]
+    rep_ids: list[str]
+    rep_region: np.ndarray         # region index per rep
+    rep_capacity: list[int]
+    rep_log_productivity: list[float]
+    rep_start: list[float]         # day the seat is first filled (t0 if active already)
+    rep_ramp_days: list[float]     # ramp length of the first occupant (days)
+    rep_hazard_per_day: list[float]
+    rep_serves: np.ndarray         # bool [rep, segment]
+    rep_segments_n: list[int]      # number of listed segment skills (0: any segment)
+    region_ids: list[str]
+    segment_ids: list[str]
+    product_ids: list[str]
+    conv_logit: np.ndarray         # logit of conversion [stage, segment, product] (+-inf at 1/0)
+    grade_ids: list[str]
+    grade_share: np.ndarray
+    grade_log_mult: np.ndarray
+    half_life: float | None        # lead-response half-life (days), None: no decay
+    open_deals_policy: str
+    backfill: bool
+    backfill_lag_days: float
+    backfill_ramp_days: float | None
+    account_ids: list[str]
+    account_owner: np.ndarray      # owner rep index per account (-1: none)
+    accounts_by_cell: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict)      # (region, segment) -> (account indices, probabilities)
+    duration: list = field(default_factory=list)   # [stage][segment][product] distribution
+    deal_size: list = field(default_factory=list)  # [product][segment] distribution
+    target: float | None = None
+
+    @property
+    def n_reps(self) -> int:
+        return len(self.rep_ids)
+
+
+def _day(horizon_start: dt.date, d: dt.date) -> float:
+    return float((d - horizon_start).days)
+
+
+def compile_plan(sc: Scenario) -> Plan:
+    """Compile a validated scenario into a :class:`Plan`."""
+    h = sc.horizon
+    warm = sc.policies.warmup_months if not sc.initial_pipeline else 0
+    edges = month_edges(h, before=warm)
+    t0 = float(edges[0])
+    region_ix = {r: i for i, r in enumerate(sc.region_ids)}
+    seg_ix = {s: i for i, s in enumerate(sc.segment_ids)}
+    rep_ix = {r.id: i for i, r in enumerate(sc.reps)}
+
+    serves = np.array([[r.serves(s) for s in sc.segment_ids] for r in sc.reps], dtype=bool)
+    starts, ramps = [], []
+    for r in sc.reps:
+        if r.start_date is None:
+            starts.append(t0)
+            ramps.append(0.0)
+        else:
+            starts.append(max(t0, _day(h.start, r.start_date)))
+            ramps.append(r.ramp_months * DAYS_PER_MONTH)
+    with np.errstate(divide="ignore"):
+        conv = np.empty((len(sc.stages), len(sc.segment_ids), len(sc.product_ids)))
+        for k, st in enumerate(sc.stages):
+            for g, seg in enumerate(sc.segment_ids):
+                for p, prod in enumerate(sc.product_ids):
+                    conv[k, g, p] = st.resolve(seg, prod)[0]
+        conv_logit = np.log(conv) - np.log1p(-conv)
+
+    if sc.grades:
+        share = np.array([g.share for g in sc.grades], dtype=float)
+        share = share / share.sum() if share.sum() > 0 else np.full(len(share), 1 / len(share))
+        glm = np.log([g.conversion_multiplier for g in sc.grades])
+        gids = [g.grade for g in sc.grades]
+    else:
+        share, glm, gids = np.ones(1), np.zeros(1), [""]
+
+    owners = np.array([rep_ix.get(a.owner, -1) if a.owner else -1 for a in sc.accounts],
+                      dtype=np.int64)
+    cells: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+    acc_region = np.array([region_ix[a.region] for a in sc.accounts], dtype=np.int64)
+    acc_seg = np.array([seg_ix[a.segment] for a in sc.accounts], dtype=np.int64)
+    pot = np.array([a.potential for a in sc.accounts], dtype=float)
+    for ri in range(len(sc.region_ids)):
+        for gi in range(len(sc.segment_ids)):
+            idx = np.flatnonzero((acc_region == ri) & (acc_seg == gi))
+            if idx.size:
+                w = pot[idx]
+                w = w / w.sum() if w.sum() > 0 else np.full(idx.size, 1.0 / idx.size)
+                cells[(ri, gi)] = (idx, w)
+
+    pol = sc.policies
+    att = pol.attrition
+    return Plan(
+        scenario=sc,
+        horizon_days=float(h.days),
+        warmup_months=warm,
+        t0=t0,
+        edges=edges,
+        months=month_labels(h),
+        n_stages=len(sc.stages),
+        stage_names=list(sc.stage_names),
+        rep_ids=[r.id for r in sc.reps],
+        rep_region=np.array([region_ix[r.region] for r in sc.reps], dtype=np.int64),
+        rep_capacity=[r.capacity for r in sc.reps],
+        rep_log_productivity=[math.log(r.productivity) for r in sc.reps],
+        rep_start=starts,
+        rep_ramp_days=ramps,
+        rep_hazard_per_day=[-math.log1p(-r.attrition_monthly) / DAYS_PER_MONTH
+                            for r in sc.reps],
+        rep_serves=serves,
+        rep_segments_n=[len(r.segments) for r in sc.reps],
+        region_ids=list(sc.region_ids),
+        segment_ids=list(sc.segment_ids),
+        product_ids=list(sc.product_ids),
+        conv_logit=conv_logit,
+        grade_ids=gids,
+        grade_share=share,
+        grade_log_mult=glm,
+        half_life=pol.response_half_life_days,
+        open_deals_policy=att.open_deals,
+        backfill=att.backfill,
+        backfill_lag_days=float(round(att.backfill_lag_months * DAYS_PER_MONTH)),
+        backfill_ramp_days=(None if att.backfill_ramp_months is None
+                            else att.backfill_ramp_months * DAYS_PER_MONTH),
+        account_ids=[a.id for a in sc.accounts],
+        account_owner=owners,
+        accounts_by_cell=cells,
+        duration=[[[st.resolve(g, p)[1] for p in sc.product_ids] for g in sc.segment_ids]
+                  for st in sc.stages],
+        deal_size=[[sc.product_index[p].deal_size_for(g) for g in sc.segment_ids]
+                   for p in sc.product_ids],
+        target=sc.targets.company if sc.targets else None,
+    )

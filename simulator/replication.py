@@ -1,0 +1,233 @@
+# ruff: noqa: N806  (single capitals follow the model notation: S stages, H horizon...)
+"""One replication, reduced to compact arrays (what crosses process boundaries).
+
+Horizon accounting (times in days since the horizon start ``0``; ``H`` = horizon end):
+
+- a deal is *created* in the horizon if its lead arrived in ``[0, H)``; it is *carried in* if it
+  was created before 0 (warm-up or initial pipeline) and still open at 0;
+- *won* / *lost* in the horizon: closed in ``[0, H)``; bookings are the values of deals won in the
+  horizon, by close month, including carried-in deals (they close inside the horizon), never
+  deals closed during the warm-up;
+- *open at the end*: close date ``>= H`` (including leads still queued for first contact);
+- *unrouted*: leads for which no rep was eligible when they arrived (no rep of their region
+  serving their segment was seated). They are reported, not silently dropped.
+
+So per rep, ``carried_in + created = won + lost + open_end``, and ``open_end`` is also counted
+from the live queue state at the horizon end (``open_live``), a separate derivation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .engine import DealTable, run_engine
+from .plan import Plan
+from .routing import RoutingStrategy
+from .streams import Streams, replication_seed
+
+__all__ = ["ReplicationOutput", "deals_frame", "run_replication"]
+
+
+@dataclass
+class ReplicationOutput:
+    """Compact results of one replication. Shapes: R reps, M horizon months, S stages,
+    P products, G segments, Q regions. Money in currency, times in days."""
+
+    index: int
+    bookings: np.ndarray        # [R, M] value won, by close month
+    won: np.ndarray             # [R, M] deals won
+    bookings_product: np.ndarray  # [P, M]
+    bookings_segment: np.ndarray  # [G, M]
+    won_product: np.ndarray     # [P, M]
+    won_segment: np.ndarray     # [G, M]
+    created: np.ndarray         # [R] horizon leads routed to the rep (final rep)
+    carried_in: np.ndarray      # [R]
+    lost: np.ndarray            # [R]
+    open_end: np.ndarray        # [R]
+    open_live: np.ndarray       # [R] from the live queue state at the horizon end
+    unrouted: np.ndarray        # [Q] horizon leads with no eligible rep, by region
+    leads: int                  # horizon leads created
+    wait_sum: np.ndarray        # [R] days from arrival to first contact, horizon leads
+    wait_n: np.ndarray          # [R]
+    busy: np.ndarray            # [R] slot-days worked in the horizon
+    seated_days: np.ndarray     # [R] days seated in the horizon
+    departures: np.ndarray      # [R]
+    stage_entered: np.ndarray   # [S]
+    stage_advanced: np.ndarray  # [S]
+    stage_lost: np.ndarray      # [S]
+    stage_days_sum: np.ndarray  # [S] time in stage over completed passes
+    stage_days_median: np.ndarray  # [S]
+    cycle_sum: float            # created -> won, days, over deals won in the horizon
+    cycle_n: int
+    cycle_median: float
+    won_value_created: float    # value won from horizon-created deals
+    won_n_created: int
+    closed_n_created: int
+    open_value: np.ndarray      # [M] open pipeline value at each month end
+    open_count: np.ndarray      # [M] open deals (incl. queued leads) at each month end
+    headcount: np.ndarray       # [M] seated reps at each month end
+    deals: pd.DataFrame | None = None
+
+
+def run_replication(plan: Plan, seed: int, index: int, strategy: RoutingStrategy,
+                    keep_deals: bool) -> ReplicationOutput:
+    """Run replication ``index`` of ``seed`` (its own child seed) and reduce it."""
+    table = run_engine(plan, Streams(replication_seed(seed, index)), strategy)
+    out = reduce_table(plan, table, index)
+    if keep_deals:
+        out.deals = deals_frame(plan, table, index)
+    return out
+
+
+def _month(plan: Plan, t: np.ndarray) -> np.ndarray:
+    e = plan.edges[plan.warmup_months:]
+    return np.clip(np.searchsorted(e, t, side="right") - 1, 0, len(plan.months) - 1)
+
+
+def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
+    H, S, M, R = plan.horizon_days, plan.n_stages, len(plan.months), plan.n_reps
+    P, G, Q = len(plan.product_ids), len(plan.segment_ids), len(plan.region_ids)
+    L = tb.leads
+    arr, rep, end, ex, start = L.arrival, tb.rep, tb.end, tb.exit, tb.start
+    routed = rep >= 0
+    in_h = (end >= 0) & (end < H)
+    won = routed & (ex == S) & in_h
+    lost = routed & (ex < S) & in_h
+    open_end = routed & (end >= H)
+    created = arr >= 0
+    carried = routed & (arr < 0) & (end >= 0)
+    m = _month(plan, end)
+    wv = L.value[won]
+
+    def grid(keys: np.ndarray, n: int, mask: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+        return np.bincount(keys[mask] * M + m[mask], weights=w,
+                           minlength=n * M).reshape(n, M).astype(float if w is not None
+                                                                  else np.int64)
+
+    rep0 = np.maximum(rep, 0)
+    contacted = created & routed & (start < H)
+    wait = start - arr
+
+    # funnel over horizon-created, routed deals
+    c = created & routed
+    st, cm, exc, en = start[c], tb.cum[c], ex[c], end[c]
+    ks = np.arange(S)
+    entry = st[:, None] + cm[:, :S]
+    leave = np.minimum(st[:, None] + cm[:, 1:], en[:, None])
+    leave[:, S - 1] = en
+    reached = exc[:, None] >= ks
+    entered = reached & (entry < H)
+    advanced = (exc[:, None] > ks) & (leave < H)
+    lost_k = reached & (exc[:, None] == ks) & (en[:, None] < H)
+    done = advanced | lost_k
+    days = np.where(done, leave - entry, np.nan)
+    with np.errstate(all="ignore"):
+        med = np.array([np.median(days[done[:, k], k]) if done[:, k].any() else np.nan
+                        for k in range(S)])
+    cyc = (end - arr)[won]
+
+    edges_h = plan.edges[plan.warmup_months + 1:]
+    open_value = np.empty(M)
+    open_count = np.empty(M, dtype=np.int64)
+    for j, e in enumerate(edges_h):
+        o = routed & (arr <= e) & (end > e)
+        open_value[j] = L.value[o].sum()
+        open_count[j] = int(o.sum())
+
+    d = tb.desk
+    return ReplicationOutput(
+        index=index,
+        bookings=grid(rep0, R, won, wv),
+        won=grid(rep0, R, won, None),
+        bookings_product=grid(L.product, P, won, wv),
+        bookings_segment=grid(L.segment, G, won, wv),
+        won_product=grid(L.product, P, won, None),
+        won_segment=grid(L.segment, G, won, None),
+        created=np.bincount(rep0[created & routed], minlength=R),
+        carried_in=np.bincount(rep0[carried], minlength=R),
+        lost=np.bincount(rep0[lost], minlength=R),
+        open_end=np.bincount(rep0[open_end], minlength=R),
+        open_live=tb.open_live,
+        unrouted=np.bincount(L.region[created & ~routed], minlength=Q),
+        leads=int(created.sum()),
+        wait_sum=np.bincount(rep0[contacted], weights=wait[contacted], minlength=R),
+        wait_n=np.bincount(rep0[contacted], minlength=R),
+        busy=tb.busy,
+        seated_days=np.array(d.active_days),
+        departures=np.array(d.departures),
+        stage_entered=entered.sum(axis=0),
+        stage_advanced=advanced.sum(axis=0),
+        stage_lost=lost_k.sum(axis=0),
+        stage_days_sum=np.nansum(days, axis=0),
+        stage_days_median=med,
+        cycle_sum=float(cyc.sum()),
+        cycle_n=int(cyc.size),
+        cycle_median=float(np.median(cyc)) if cyc.size else float("nan"),
+        won_value_created=float(L.value[won & created].sum()),
+        won_n_created=int((won & created).sum()),
+        closed_n_created=int(((won | lost) & created).sum()),
+        open_value=open_value,
+        open_count=open_count,
+        headcount=tb.headcount,
+    )
+
+
+OUTCOMES = np.array(["lost", "won"])
+
+
+def deals_frame(plan: Plan, tb: DealTable, index: int) -> pd.DataFrame:
+    """Per-deal records of one replication (deals created in, or carried into, the horizon).
+
+    Columns: replication; deal_id (``D<n>`` initial pipeline, else ``L<n>`` in arrival order);
+    source (lead source id, ``initial_pipeline`` for table deals); region; segment; product;
+    grade; account; rep (final rep, empty if unrouted); created_date, first_contact_date,
+    closed_date (days since horizon start; NaN when not in the horizon or not yet);
+    wait_time (days from creation to first contact); last_stage (stage lost at, the last stage
+    for won deals, the stage reached at the horizon end for open ones); outcome
+    (won/lost/open/unrouted); value (deal value, currency; booked only if won); reassigned
+    (``reassigned`` or ``lost_on_departure`` when its rep left, else empty).
+    """
+    H, S = plan.horizon_days, plan.n_stages
+    L = tb.leads
+    arr, rep, end, ex, start = L.arrival, tb.rep, tb.end, tb.exit, tb.start
+    keep = (arr >= 0) | ((rep >= 0) & (end >= 0))
+    idx = np.flatnonzero(keep)
+    routed = rep[idx] >= 0
+    outcome = np.where(~routed, "unrouted",
+                       np.where(end[idx] >= H, "open", np.where(ex[idx] == S, "won", "lost")))
+    # the stage reached at the horizon end, for open deals
+    pos = np.minimum(H, end[idx]) - start[idx]
+    at_h = np.array([max(0, min(S - 1, int(np.searchsorted(tb.cum[i], p, side="right")) - 1))
+                     if np.isfinite(p) else 0 for i, p in zip(idx, pos, strict=True)], dtype=int)
+    last = np.where(outcome == "open", at_h, np.minimum(ex[idx], S - 1))
+    names = np.array(plan.stage_names, dtype=object)
+    n0 = tb.n_initial
+    src_names = np.array([s.id for s in plan.scenario.lead_sources] + ["initial_pipeline"],
+                         dtype=object)
+    rep_names = np.array([*plan.rep_ids, ""], dtype=object)
+    acc_names = np.array([*plan.account_ids, ""], dtype=object)
+    contact = np.where((start[idx] >= 0) & (start[idx] < H) & (idx >= n0), start[idx], np.nan)
+    closed = np.where((outcome == "won") | (outcome == "lost"), end[idx], np.nan)
+    flag = np.array(["", "reassigned", "lost_on_departure"], dtype=object)[tb.flag[idx]]
+    return pd.DataFrame({
+        "replication": index,
+        "deal_id": [f"D{i + 1}" if i < n0 else f"L{i - n0 + 1}" for i in idx],
+        "source": src_names[L.source[idx]],
+        "region": np.array(plan.region_ids, dtype=object)[L.region[idx]],
+        "segment": np.array(plan.segment_ids, dtype=object)[L.segment[idx]],
+        "product": np.array(plan.product_ids, dtype=object)[L.product[idx]],
+        "grade": np.array(plan.grade_ids, dtype=object)[L.grade[idx]],
+        "account": acc_names[L.account[idx]],
+        "rep": rep_names[rep[idx]],
+        "created_date": arr[idx],
+        "first_contact_date": contact,
+        "wait_time": contact - arr[idx],
+        "last_stage": names[np.where(routed, last, 0)],
+        "outcome": outcome,
+        "closed_date": closed,
+        "value": L.value[idx],
+        "reassigned": flag,
+    })
