@@ -1,0 +1,216 @@
+"""What the methods read: per-rep measures derived once from a scenario.
+
+:class:`QuotaContext` holds the scenario, the optional simulated bookings and a territory
+alignment, and computes (once, cached) every per-rep measure a method needs:
+
+- ``potential``: territory potential, the sum of ``Account.potential`` (currency/year) of the
+  accounts the rep owns (the given ``alignment`` if any, else ``Account.owner``);
+- ``segment_potential``: the same split by segment (reps x segments);
+- ``ramp_profile``: expected productivity of the rep in each horizon month, in [0, 1], from
+  ``start_date`` (0 before it) and a linear ramp from 0 to 1 over ``ramp_months`` (month-averaged);
+- ``capacity_profile``: the seat's expected productivity per month after ramp, vacancy and
+  attrition: the rep stays with probability ``(1 - attrition_monthly) ** t``; when the rep leaves
+  and the policy backfills, the seat is vacant ``backfill_lag_months`` and the new hire ramps over
+  ``backfill_ramp_months`` (default: the rep's ``ramp_months``); the new hire's own attrition
+  is ignored (second order);
+- ``ramp_factor`` / ``capacity_factor``: the mean of those profiles over the horizon (effective
+  selling months / horizon months);
+- ``pipeline``: open pipeline value x win probability from the deal's stage (the product of the
+  remaining stage conversions; a deal without a value counts at its product's mean deal size);
+- ``last_bookings`` / ``last_quota``: from the rep table (NaN where not given).
+
+Methods record what they had to assume with :meth:`QuotaContext.note` ("nothing silent").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from scenarios.model import Scenario
+
+__all__ = ["QuotaContext"]
+
+_STEPS = 24  # sub-steps per month for the ramp and attrition integrals
+
+
+def _months_between(start: dt.date, d: dt.date) -> float:
+    """Months (fractional) from ``start`` (a first of month) to date ``d``."""
+    whole = (d.year - start.year) * 12 + (d.month - start.month)
+    first = dt.date(d.year, d.month, 1)
+    nxt = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return whole + (d - first).days / (nxt - first).days
+
+
+def _ramp(t: np.ndarray, start: float, ramp: float) -> np.ndarray:
+    """Productivity at times ``t`` (months) of a rep starting at ``start`` ramping over ``ramp``."""
+    if ramp <= 0:
+        return (t >= start).astype(float)
+    return np.clip((t - start) / ramp, 0.0, 1.0)
+
+
+@dataclass
+class QuotaContext:
+    """A scenario plus the inputs a method may read; measures are computed on first use.
+
+    ``samples`` is a (replications x reps) frame of simulated horizon bookings (currency),
+    columns named by rep id (see :func:`optimizer.quotas.fair.as_samples`), or None.
+    ``alignment`` maps account id -> rep id (a territory alignment); None uses account owners.
+    """
+
+    scenario: Scenario
+    samples: pd.DataFrame | None = None
+    alignment: Mapping[str, str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        """Record an assumption or a degradation (shown in the plan's notes and summary)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # ---- identities ----
+    @cached_property
+    def rep_ids(self) -> list[str]:
+        return [r.id for r in self.scenario.reps]
+
+    @cached_property
+    def rep_region(self) -> pd.Series:
+        return pd.Series({r.id: r.region for r in self.scenario.reps}, name="region")
+
+    @property
+    def months(self) -> int:
+        return self.scenario.horizon.months
+
+    # ---- territory ----
+    @cached_property
+    def segment_potential(self) -> pd.DataFrame:
+        """Potential (currency/year) by rep (rows, every rep) and segment (columns)."""
+        sc = self.scenario
+        owners = dict(self.alignment) if self.alignment is not None else None
+        known = set(self.rep_ids)
+        table = pd.DataFrame(0.0, index=self.rep_ids, columns=sc.segment_ids)
+        rows: dict[tuple[str, str], float] = {}
+        for a in sc.accounts:
+            owner = owners.get(a.id) if owners is not None else a.owner
+            if owner is None or owner not in known:
+                continue
+            key = (owner, a.segment)
+            rows[key] = rows.get(key, 0.0) + a.potential
+        for (rep, seg), value in rows.items():
+            table.loc[rep, seg] = value
+        return table
+
+    @cached_property
+    def potential(self) -> pd.Series:
+        return self.segment_potential.sum(axis=1).rename("potential")
+
+    # ---- history ----
+    @cached_property
+    def last_bookings(self) -> pd.Series:
+        return pd.Series({r.id: (np.nan if r.last_bookings is None else r.last_bookings)
+                          for r in self.scenario.reps}, dtype=float, name="last_bookings")
+
+    @cached_property
+    def last_quota(self) -> pd.Series:
+        return pd.Series({r.id: (np.nan if r.last_quota is None else r.last_quota)
+                          for r in self.scenario.reps}, dtype=float, name="last_quota")
+
+    # ---- time: ramp and capacity ----
+    def _start_offset(self, start_date: dt.date | None) -> float:
+        if start_date is None:
+            return -math.inf
+        return _months_between(self.scenario.horizon.start, start_date)
+
+    @cached_property
+    def _grid(self) -> np.ndarray:
+        return (np.arange(self.months * _STEPS) + 0.5) / _STEPS
+
+    @cached_property
+    def ramp_profile(self) -> pd.DataFrame:
+        """Expected productivity (0..1) per rep (rows) and horizon month (columns 0..M-1)."""
+        t = self._grid
+        out = {}
+        for r in self.scenario.reps:
+            p = _ramp(t, self._start_offset(r.start_date), r.ramp_months)
+            out[r.id] = p.reshape(self.months, _STEPS).mean(axis=1)
+        return pd.DataFrame.from_dict(out, orient="index")
+
+    @cached_property
+    def capacity_profile(self) -> pd.DataFrame:
+        """Expected seat productivity per rep and month after ramp, vacancy and attrition."""
+        t = self._grid
+        pol = self.scenario.policies.attrition
+        dt_step = 1.0 / _STEPS
+        cache: dict[tuple, np.ndarray] = {}
+        out = {}
+        for r in self.scenario.reps:
+            s = self._start_offset(r.start_date)
+            back_ramp = (pol.backfill_ramp_months if pol.backfill_ramp_months is not None
+                         else r.ramp_months)
+            key = (s, r.ramp_months, r.attrition_monthly, pol.backfill, pol.backfill_lag_months,
+                   back_ramp)
+            if key not in cache:
+                own = _ramp(t, s, r.ramp_months)
+                h = r.attrition_monthly
+                served = np.clip(t - max(s, 0.0), 0.0, None) if math.isfinite(s) else t
+                survive = (1.0 - h) ** served
+                prod = own * survive
+                if pol.backfill and h > 0:
+                    # departures in each sub-step (mass), then a new hire after the lag
+                    edges = np.concatenate([[0.0], t + dt_step / 2])
+                    served_e = (np.clip(edges - max(s, 0.0), 0.0, None)
+                                if math.isfinite(s) else edges)
+                    mass = -np.diff((1.0 - h) ** served_e) * (edges[1:] > s)
+                    lagged = _ramp(t, pol.backfill_lag_months, back_ramp)  # since departure
+                    prod = prod + np.convolve(mass, lagged)[: t.size]
+                cache[key] = prod.reshape(self.months, _STEPS).mean(axis=1)
+            out[r.id] = cache[key]
+        return pd.DataFrame.from_dict(out, orient="index")
+
+    @cached_property
+    def ramp_factor(self) -> pd.Series:
+        return self.ramp_profile.mean(axis=1).rename("ramp_factor")
+
+    @cached_property
+    def capacity_factor(self) -> pd.Series:
+        return self.capacity_profile.mean(axis=1).rename("capacity_factor")
+
+    # ---- pipeline ----
+    @cached_property
+    def win_probability(self) -> dict[str, float]:
+        """Probability that a deal now in a stage is won (product of the remaining conversions;
+        stage overrides are not applied here)."""
+        probs: dict[str, float] = {}
+        acc = 1.0
+        for st in reversed(self.scenario.stages):
+            acc *= st.conversion
+            probs[st.name] = acc
+        return probs
+
+    @cached_property
+    def pipeline(self) -> pd.Series:
+        sc = self.scenario
+        out = pd.Series(0.0, index=self.rep_ids, name="pipeline")
+        missing = 0
+        for d in sc.initial_pipeline:
+            if d.owner not in out.index:
+                continue
+            value = d.value
+            if value is None:
+                missing += 1
+                if d.product is not None and d.product in sc.product_index:
+                    value = sc.product_index[d.product].deal_size_for(d.segment).mean_value
+                else:
+                    value = float(np.mean([p.deal_size_for(d.segment).mean_value
+                                           for p in sc.products]))
+            out[d.owner] += value * self.win_probability.get(d.stage, 0.0)
+        if missing:
+            self.note(f"pipeline: {missing} open deal(s) without a value counted at their "
+                      "product's mean deal size")
+        return out
