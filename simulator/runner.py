@@ -23,23 +23,15 @@ from .routing import RoutingStrategy, get_routing
 
 __all__ = ["SimulationError", "simulate"]
 
-_PLAN_CACHE: dict[int, tuple[Scenario, object]] = {}
-
-
 class SimulationError(SalesplanError):
     """A simulation request that cannot run (bad replication count, unknown rep in quotas...)."""
 
 
 def _run_chunk(scenario: Scenario, routing: RoutingStrategy, seed: int,
                indices: Sequence[int], keep_deals: int) -> list[ReplicationOutput]:
-    """Worker task: compile the scenario (once per process) and run some replications."""
-    cached = _PLAN_CACHE.get(id(scenario))
-    if cached is None or cached[0] is not scenario:
-        _PLAN_CACHE.clear()  # one scenario per worker at a time; keeps memory bounded
-        cached = (scenario, compile_plan(scenario))
-        _PLAN_CACHE[id(scenario)] = cached
-    plan = cached[1]
-    return [run_replication(plan, seed, r, routing, keep_deals=r < keep_deals)  # type: ignore
+    """Worker task: compile the scenario (milliseconds) and run some replications."""
+    plan = compile_plan(scenario)
+    return [run_replication(plan, seed, r, routing, keep_deals=r < keep_deals)
             for r in indices]
 
 
