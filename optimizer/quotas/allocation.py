@@ -5,21 +5,30 @@ For items ``i`` (reps, or regions) in groups ``g`` (regions, or the company) wit
 ``F_i`` (pinned items are constants, not variables)::
 
     weights   w_i = 1 / max(I_i, 0.01 x mean ideal of the group)   (deviation as a share of ideal)
+    aims      A_i = min(max(I_i, L_i), U_i)     (the ideal clipped to the item's own bounds)
 
-    stage 1   min  t
-              s.t. Q_i - I_i = d+_i - d-_i                 dev_{i}          for free i
-                   w_i (d+_i + d-_i) <= t                  worst_{i}        for free i
+    stage 1   min  sum_g t_g
+              s.t. Q_i - A_i = d+_i - d-_i                 dev_{i}          for free i
+                   w_i (d+_i + d-_i) <= t_g(i)             worst_{i}        for free i
                    sum_{i in g} Q_i = R_g - sum_{pinned i in g} F_i
                                                            total_{g}        for every group g
                    Q_i >= L_i                              {kind of L}_{i}  (floor, min_change, ...)
                    Q_i <= U_i                              {kind of U}_{i}  (cap, max_change, ...)
-                   Q_i, d+_i, d-_i, t >= 0
+                   Q_i, d+_i, d-_i, t_g >= 0
 
     stage 2   min  sum_i (d+_i + d-_i)                     (total deviation, currency)
-              s.t. the same, and t <= t* (1 + 1e-7) + 1e-9  worst_case_fixed
+              s.t. the same, and t_g <= t*_g (1 + 1e-7) + 1e-9
+                                                           worst_case_fixed_{g}
 
-Stage 1 makes the largest relative deviation from the ideal as small as possible; stage 2 keeps
-that worst case and spreads the rest with the smallest total deviation (lexicographic). Without
+Stage 1 makes the largest relative deviation from the ideal as small as possible in every group
+(the groups share no constraint, so minimising the sum of the ``t_g`` minimises each one and the
+overall worst case; a single company-wide ``t`` would let a group whose worst case is below it
+push its whole adjustment onto one rep); stage 2 keeps those worst cases and spreads the rest with
+the smallest total deviation (lexicographic).
+Deviations are measured from the ideal clipped to the item's own bounds: for ``Q_i`` inside
+``[L_i, U_i]``, ``|Q_i - I_i| = |Q_i - A_i| + dist(I_i, [L_i, U_i])``, so the total deviation is the
+same up to a constant, and the part a rep's own floor or cap forces (a new hire raised 40x to a
+floor) does not set the worst case and let the rest of the group absorb unevenly. Without
 binding bounds or pins the answer is the ideal itself (t* = 0). A pin or a bound moves the rest of
 its group proportionally to their ideals (equal relative deviations), which is how "the rest
 absorbs" is made precise. The model is a linear programme; the solver is injected (HiGHS by
@@ -58,8 +67,10 @@ def make_solver(solver: object = None) -> pulp.LpSolver:
 @dataclass(frozen=True)
 class SolveInfo:
     """How one allocation was solved: ``status`` ``"optimal"`` or ``"direct"`` (no model needed:
-    the ideal already met every constraint), the worst relative deviation (objective of stage 1),
-    the total deviation in currency (stage 2), the solver name, wall seconds, and model size."""
+    the ideal already met every constraint, so ``t* = 0``); ``worst_deviation`` the stage-1
+    objective (largest relative deviation beyond what each item's own bounds force);
+    ``total_deviation`` the sum of ``|Q_i - I_i|`` over free items (currency, before rounding);
+    the solver name, wall seconds, and model size."""
 
     status: str
     worst_deviation: float
@@ -114,29 +125,35 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
         return values, SolveInfo("direct", 0.0, 0.0, "none", time.perf_counter() - start)
 
     tok = _tokens(items)
+    grp = group.reindex(items).to_dict()
+    ide = ideal.astype(float).to_dict()
+    lod, hid = lo.to_dict(), hi.to_dict()
+    lo_kind, hi_kind = bounds["lo_kind"].to_dict(), bounds["hi_kind"].to_dict()
+    mean_ideal = ideal.groupby(group).mean().to_dict()
     prob = pulp.LpProblem(f"quota_allocation_{level}", pulp.LpMinimize)
     q = {i: pulp.LpVariable(f"quota_{tok[i]}", lowBound=0) for i in free}
     dp = {i: pulp.LpVariable(f"over_{tok[i]}", lowBound=0) for i in free}
     dm = {i: pulp.LpVariable(f"under_{tok[i]}", lowBound=0) for i in free}
-    t = pulp.LpVariable("worst_deviation", lowBound=0)
-    mean_ideal = ideal.groupby(group).transform("mean")
-    for i in free:
-        w = 1.0 / max(float(ideal[i]), 0.01 * float(mean_ideal[i]), 1e-9)
-        prob += (q[i] - dp[i] + dm[i] == float(ideal[i]), f"dev_{tok[i]}")
-        prob += (w * dp[i] + w * dm[i] - t <= 0, f"worst_{tok[i]}")
-        if lo[i] > 0:
-            prob += (q[i] >= float(lo[i]), f"{bounds.at[i, 'lo_kind'] or 'lower'}_{tok[i]}")
-        if np.isfinite(hi[i]):
-            prob += (q[i] <= float(hi[i]), f"{bounds.at[i, 'hi_kind'] or 'upper'}_{tok[i]}")
     gtok = _tokens(list(totals))
+    t = {g: pulp.LpVariable(f"worst_deviation_{gtok[g]}", lowBound=0) for g in totals}
+    members: dict[str, list[str]] = {g: [] for g in totals}
+    for i in free:
+        members[grp[i]].append(i)
+        w = 1.0 / max(ide[i], 0.01 * mean_ideal[grp[i]], 1e-9)
+        aim = min(max(ide[i], lod[i]), hid[i])
+        prob += (q[i] - dp[i] + dm[i] == aim, f"dev_{tok[i]}")
+        prob += (w * dp[i] + w * dm[i] - t[grp[i]] <= 0, f"worst_{tok[i]}")
+        if lod[i] > 0:
+            prob += (q[i] >= lod[i], f"{lo_kind.get(i) or 'lower'}_{tok[i]}")
+        if np.isfinite(hid[i]):
+            prob += (q[i] <= hid[i], f"{hi_kind.get(i) or 'upper'}_{tok[i]}")
+    pinned_sum = fixed[fixed.notna()].groupby(group).sum().to_dict()
     for g, total in totals.items():
-        members = [i for i in free if group[i] == g]
-        if not members:
+        if not members[g]:
             continue
-        pinned = float(fixed[(group == g) & fixed.notna()].sum())
-        prob += (pulp.lpSum(q[i] for i in members) == float(total) - pinned,
+        prob += (pulp.lpSum(q[i] for i in members[g]) == float(total) - pinned_sum.get(g, 0.0),
                  f"total_{gtok[g]}")
-    prob += t
+    prob += pulp.lpSum(t.values())
     slv = make_solver(solver)
     prob.solve(slv)
     if _status(prob) != 1:
@@ -144,8 +161,9 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
             f"{level} allocation",
             f"the solver reports the model {pulp.LpStatus.get(prob.status, prob.status)} "
             "(pins and bounds together admit no plan)")])
-    worst = float(pulp.value(t) or 0.0)
-    prob += (t <= worst * (1 + 1e-7) + 1e-9, "worst_case_fixed")
+    worst = {g: float(v.varValue or 0.0) for g, v in t.items()}
+    for g, v in t.items():
+        prob += (v <= worst[g] * (1 + 1e-7) + 1e-9, f"worst_case_fixed_{gtok[g]}")
     prob.setObjective(pulp.lpSum(dp[i] + dm[i] for i in free))
     prob.solve(slv)
     if _status(prob) != 1:
@@ -153,7 +171,8 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
                          f"status {pulp.LpStatus.get(prob.status, prob.status)}")
     for i in free:
         values[i] = float(q[i].varValue or 0.0)
-    info = SolveInfo("optimal", worst, float(pulp.value(prob.objective) or 0.0),
+    total_dev = float((values[free] - ideal[free]).abs().sum())
+    info = SolveInfo("optimal", max(worst.values(), default=0.0), total_dev,
                      slv.name, time.perf_counter() - start,
                      len(prob.variables()), len(prob.constraints))
     return values, info

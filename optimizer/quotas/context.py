@@ -93,17 +93,15 @@ class QuotaContext:
         """Potential (currency/year) by rep (rows, every rep) and segment (columns)."""
         sc = self.scenario
         owners = dict(self.alignment) if self.alignment is not None else None
-        known = set(self.rep_ids)
-        table = pd.DataFrame(0.0, index=self.rep_ids, columns=sc.segment_ids)
-        rows: dict[tuple[str, str], float] = {}
+        rpos = {r: i for i, r in enumerate(self.rep_ids)}
+        spos = {s: j for j, s in enumerate(sc.segment_ids)}
+        values = np.zeros((len(rpos), len(spos)))
         for a in sc.accounts:
             owner = owners.get(a.id) if owners is not None else a.owner
-            if owner is None or owner not in known:
+            if owner is None or owner not in rpos or a.segment not in spos:
                 continue
-            key = (owner, a.segment)
-            rows[key] = rows.get(key, 0.0) + a.potential
-        for (rep, seg), value in rows.items():
-            table.loc[rep, seg] = value
+            values[rpos[owner], spos[a.segment]] += a.potential
+        table = pd.DataFrame(values, index=self.rep_ids, columns=sc.segment_ids)
         return table
 
     @cached_property

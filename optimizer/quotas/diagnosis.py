@@ -29,18 +29,25 @@ def _names(ids: list[str], limit: int = 6) -> str:
 
 
 def _kinds(bounds: pd.DataFrame, members: list[str], side: str) -> str:
-    """``floor 150,000 (R-01, R-02); min change -10% ... (R-05)``: the binding bounds of a side."""
-    col, lab = ("lo", "lo_label") if side == "lo" else ("hi", "hi_label")
+    """``; binding: floor 150,000 (12 reps: R-01, R-02, ...); min change ...``: the bounds that
+    bind on one side, grouped by kind, largest group first, with one example label each."""
+    col, lab, kind = (("lo", "lo_label", "lo_kind") if side == "lo"
+                      else ("hi", "hi_label", "hi_kind"))
     groups: dict[str, list[str]] = {}
+    example: dict[str, str] = {}
     for i in members:
-        label = bounds.at[i, lab]
-        if label and (side == "hi" or bounds.at[i, col] > 0):
-            groups.setdefault(str(label), []).append(str(i))
+        k = bounds.at[i, kind]
+        if k and (side == "hi" or bounds.at[i, col] > 0):
+            groups.setdefault(str(k), []).append(str(i))
+            example.setdefault(str(k), str(bounds.at[i, lab]))
     if not groups:
         return ""
-    parts = [f"{label} ({_names(ids, 4)})" for label, ids in sorted(
-        groups.items(), key=lambda kv: -len(kv[1]))]
-    return "; binding: " + "; ".join(parts[:5]) + (" ..." if len(parts) > 5 else "")
+    parts = []
+    for k, ids in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        n = len(ids)
+        head = example[k] if n == 1 else f"{k.replace('_', ' ')} (e.g. {example[k]})"
+        parts.append(f"{head} on {n} {'rep' if n == 1 else 'reps'}: {_names(ids, 4)}")
+    return "; binding: " + "; ".join(parts)
 
 
 def diagnose(items: list[str], group: pd.Series, totals: dict[str, float],
@@ -54,28 +61,32 @@ def diagnose(items: list[str], group: pd.Series, totals: dict[str, float],
     out: list[Conflict] = []
     lo = bounds["lo"].reindex(items).fillna(0.0)
     hi = bounds["hi"].reindex(items).fillna(np.inf)
-    for i in items:
-        if pd.notna(fixed[i]):
-            v = float(fixed[i])
-            if v < lo[i] - 1e-6:
-                out.append(Conflict(pin_where[i], f"= {v:,.0f} is below its "
-                                    f"{bounds.at[i, 'lo_label']} by {lo[i] - v:,.0f}",
-                                    lo[i] - v))
-            if v > hi[i] + 1e-6:
-                out.append(Conflict(pin_where[i], f"= {v:,.0f} is above its "
-                                    f"{bounds.at[i, 'hi_label']} by {v - hi[i]:,.0f}",
-                                    v - hi[i]))
-        elif lo[i] > hi[i] + 1e-6:
-            out.append(Conflict(f"{item_word} {i}", f"its {bounds.at[i, 'lo_label']} is above "
-                                f"its {bounds.at[i, 'hi_label']} by {lo[i] - hi[i]:,.0f}",
-                                lo[i] - hi[i]))
+    fixed_items = fixed.index[fixed.notna()]
+    for i in fixed_items:
+        v = float(fixed[i])
+        if v < lo[i] - 1e-6:
+            out.append(Conflict(pin_where[i], f"= {v:,.0f} is below its "
+                                f"{bounds.at[i, 'lo_label']} by {lo[i] - v:,.0f}", lo[i] - v))
+        if v > hi[i] + 1e-6:
+            out.append(Conflict(pin_where[i], f"= {v:,.0f} is above its "
+                                f"{bounds.at[i, 'hi_label']} by {v - hi[i]:,.0f}", v - hi[i]))
+    crossed = lo.index[(lo > hi + 1e-6) & fixed.reindex(items).isna()]
+    for i in crossed:
+        out.append(Conflict(f"{item_word} {i}", f"its {bounds.at[i, 'lo_label']} is above "
+                            f"its {bounds.at[i, 'hi_label']} by {lo[i] - hi[i]:,.0f}",
+                            lo[i] - hi[i]))
     if out:
         return out
+    grp = group.reindex(items).to_dict()
+    fix = fixed.reindex(items).to_dict()
+    by_group: dict[str, list[str]] = {g: [] for g in totals}
+    for i in items:
+        by_group.setdefault(grp[i], []).append(i)
     for g, total in totals.items():
-        members = [i for i in items if group[i] == g]
-        pinned = [i for i in members if pd.notna(fixed[i])]
-        free = [i for i in members if pd.isna(fixed[i])]
-        pin_sum = float(fixed[pinned].sum()) if pinned else 0.0
+        members = by_group[g]
+        pinned = [i for i in members if pd.notna(fix[i])]
+        free = [i for i in members if pd.isna(fix[i])]
+        pin_sum = float(sum(fix[i] for i in pinned))
         text = group_text[g]
         if not members:
             if total > 0.5:
@@ -92,12 +103,14 @@ def diagnose(items: list[str], group: pd.Series, totals: dict[str, float],
             continue
         low = pin_sum + float(lo[free].sum())
         if low > total + 0.5:
-            what = (f"pins ({pin_sum:,.0f}: {_names([pin_where[i] for i in pinned], 3)}) and "
-                    if pinned else "")
-            out.append(Conflict(text, f"{what}the lower bounds of its free {item_word}s "
-                                f"({float(lo[free].sum()):,.0f}) add up to {low:,.0f}, "
-                                f"{low - total:,.0f} more than the total {total:,.0f}"
-                                f"{_kinds(bounds, free, 'lo')}", low - total))
+            pin_text = f"pins ({_names([pin_where[i] for i in pinned], 3)})"
+            if float(lo[free].sum()) <= 0:
+                what = f"{pin_text} add up to {low:,.0f}"
+            else:
+                what = (f"{pin_text + ' and ' if pinned else ''}the lower bounds of its free "
+                        f"{item_word}s ({float(lo[free].sum()):,.0f}) add up to {low:,.0f}")
+            out.append(Conflict(text, f"{what}, {low - total:,.0f} more than the total "
+                                f"{total:,.0f}{_kinds(bounds, free, 'lo')}", low - total))
         high = pin_sum + float(hi[free].sum())
         if high < total - 0.5:
             what = f"pins ({pin_sum:,.0f}) and " if pinned else ""

@@ -413,30 +413,28 @@ def _rep_frame(
     ramp = ctx.ramp_factor.reindex(rep_ids)
     binding, why = [], []
     tol = max(unit, 1)
+    bd = b.to_dict(orient="index")
+    qd, idd, regd = quota.to_dict(), ideal.to_dict(), region.to_dict()
+    rampd, fixd = ramp.to_dict(), fixed.to_dict()
     for r in rep_ids:
-        q, ide, lo, hi = (
-            float(quota[r]),
-            float(ideal[r]),
-            float(b.at[r, "lo"]),
-            float(b.at[r, "hi"]),
-        )
-        g = region[r]
+        q, ide, lo, hi = float(qd[r]), float(idd[r]), float(bd[r]["lo"]), float(bd[r]["hi"])
+        g = regd[r]
         parts = [f"{m.describe()}: ideal {ide:,.0f} of region {g}'s rep total {rep_total[g]:,}"]
-        if bounds.ramp_relief and ramp[r] < 1 and not m.accounts_for_ramp:
-            parts.append(f"ramp relief x{ramp[r]:.2f}")
-        if pd.notna(fixed[r]):
+        if bounds.ramp_relief and rampd[r] < 1 and not m.accounts_for_ramp:
+            parts.append(f"ramp relief x{rampd[r]:.2f}")
+        if pd.notna(fixd[r]):
             kind = "pin"
             parts = [f"pinned by the planner ({where[r]})"]
         elif lo > 0 and ide < lo - 0.5 and q <= lo + tol:
-            kind = str(b.at[r, "lo_kind"])
-            parts.append(f"raised to its {b.at[r, 'lo_label']}")
+            kind = str(bd[r]["lo_kind"])
+            parts.append(f"raised to its {bd[r]['lo_label']}")
         elif math.isfinite(hi) and ide > hi + 0.5 and q >= hi - tol:
-            kind = str(b.at[r, "hi_kind"])
-            parts.append(f"held to its {b.at[r, 'hi_label']}")
+            kind = str(bd[r]["hi_kind"])
+            parts.append(f"held to its {bd[r]['hi_label']}")
         elif abs(q - ide) >= tol:
             kind = "absorbs"
             parts.append(f"moved {q - ide:+,.0f} to absorb other pins or bounds in {g}")
-        elif bounds.ramp_relief and ramp[r] < 1:
+        elif bounds.ramp_relief and rampd[r] < 1:
             kind = "ramp_relief"
         else:
             kind = "ideal"

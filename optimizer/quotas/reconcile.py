@@ -79,16 +79,19 @@ def reconcile(plan: QuotaPlan, raise_on_error: bool = True) -> pd.DataFrame:
         free_reg = reg[~reg["pinned"]]
         n_off = int((free_reg["target"] % unit != 0).sum())
         parts.append(_rows("rounding", ["region targets"], [1], [n_off], [n_off <= 1]))
+    cell_value: dict[tuple, float] = {}
+    if any(p.level == "cell" for p in plan.pins):
+        wanted = {p.id for p in plan.pins if p.level == "cell"}
+        sub = cells[cells["rep"].isin(wanted)]
+        cell_value = sub.groupby(["rep", "product", "segment", "period"])["quota"].sum().to_dict()
     for p in plan.pins:
         if p.level == "region":
             actual = reg.at[p.id, "target"]
         elif p.level == "rep":
             actual = reps.at[p.id, "quota"]
         else:
-            m = ((cells["rep"] == p.id) & (cells["product"] == (p.product or "all"))
-                 & (cells["segment"] == (p.segment or "all"))
-                 & (cells["period"] == (p.period or "all")))
-            actual = cells.loc[m, "quota"].sum()
+            key = (p.id, p.product or "all", p.segment or "all", p.period or "all")
+            actual = cell_value.get(key, float("nan"))
         parts.append(_rows("pin", [p.where()], [p.value], [actual]))
     free = reps[~reps["pinned"]]
     lo = free["lower_bound"].to_numpy(dtype=float)
