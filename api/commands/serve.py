@@ -1,0 +1,97 @@
+"""``salesplan serve`` (the HTTP service) and ``salesplan apikey create|list|revoke``.
+
+Both read the database from ``--database`` or ``SALESPLAN_DATABASE_URL`` (default: SQLite in
+``SALESPLAN_DATA_DIR``, ``./salesplan-data``). See ``docs/service.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.console import err, out
+
+DatabaseOpt = Annotated[str | None, typer.Option(
+    "--database", help="SQLAlchemy database URL (default: SALESPLAN_DATABASE_URL, else SQLite "
+                       "in SALESPLAN_DATA_DIR)")]
+
+
+def _settings(database: str | None, **overrides):
+    from api.service.settings import Settings
+
+    return Settings.from_env(database_url=database, **overrides)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    database: DatabaseOpt = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Simultaneous runs (run worker processes; default SALESPLAN_RUN_WORKERS or 2). "
+             "The HTTP server itself is one process.", min=1, max=64)] = None,
+) -> None:
+    """Serve the HTTP API (scenarios, runs, results) until interrupted."""
+    import uvicorn
+
+    from api.service import create_app
+
+    settings = _settings(database, run_workers=workers)
+    app = create_app(settings)
+    out.print(f"salesplan service on http://{host}:{port} (docs at /docs); database "
+              f"{app.state.db.engine.url.render_as_string(hide_password=True)}; "
+              f"{settings.run_workers} run worker(s)")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+
+
+@apikey_app.command("create")
+def apikey_create(name: Annotated[str, typer.Argument(help="A name for the key's holder")],
+                  database: DatabaseOpt = None) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    from api.service.db import Database
+    from api.service.keys import create_key
+
+    db = Database.from_settings(_settings(database))
+    with db.session() as s:
+        created = create_key(s, name)
+    err.print(f"API key {created.name!r} (id {created.id}) created; it is shown once, store "
+              "it now:", markup=False)
+    print(created.key)
+
+
+@apikey_app.command("list")
+def apikey_list(database: DatabaseOpt = None) -> None:
+    """List keys: id, name, created, revoked (never the key)."""
+    from api.service.db import Database
+    from api.service.keys import list_keys
+
+    db = Database.from_settings(_settings(database))
+    with db.session() as s:
+        rows = list_keys(s)
+        if not rows:
+            out.print("no API keys")
+        for r in rows:
+            state = f"revoked {r.revoked:%Y-%m-%d %H:%M}" if r.revoked else "active"
+            out.print(f"{r.id}  {r.name}  created {r.created:%Y-%m-%d %H:%M}  {state}",
+                      markup=False)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key: Annotated[str, typer.Argument(help="The key's name or id")],
+                  database: DatabaseOpt = None) -> None:
+    """Revoke a key: it answers 401 from now on."""
+    from api.service.db import Database
+    from api.service.keys import revoke_key
+
+    db = Database.from_settings(_settings(database))
+    with db.session() as s:
+        row = revoke_key(s, key)
+        out.print(f"API key {row.name!r} (id {row.id}) revoked", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.add_typer(apikey_app, name="apikey")

@@ -1,0 +1,74 @@
+"""Typed dependencies, all in one place. Tests override these (``app.dependency_overrides``)
+rather than patching: ``get_settings``, ``get_db``, ``get_kinds``, ``get_pool``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from .db import ApiKey, Database
+from .keys import verify_key
+from .kinds import KINDS, Kind
+from .settings import Settings
+from .worker import RunPool
+
+__all__ = ["ApiKeyDep", "DbDep", "KindsDep", "PoolDep", "SessionDep", "SettingsDep",
+           "require_key"]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_kinds() -> Mapping[str, Kind]:
+    """The run kinds this server offers (the production registry)."""
+    return KINDS
+
+
+def get_pool(request: Request) -> RunPool | None:
+    return getattr(request.app.state, "pool", None)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Database, Depends(get_db)]
+KindsDep = Annotated[Mapping[str, Kind], Depends(get_kinds)]
+PoolDep = Annotated[RunPool | None, Depends(get_pool)]
+
+
+def get_session(db: DbDep) -> Iterator[Session]:
+    with db.session() as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key")
+_bearer = HTTPBearer(auto_error=False, description="An API key as a bearer token")
+
+
+def require_key(
+    db: DbDep,
+    header: Annotated[str | None, Security(_header)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+) -> ApiKey:
+    """The caller's API key (``X-API-Key`` or ``Authorization: Bearer``), else 401."""
+    key = header or (bearer.credentials if bearer else None)
+    if not key:
+        raise HTTPException(401, "an API key is required (X-API-Key header or "
+                                 "Authorization: Bearer)", {"WWW-Authenticate": "Bearer"})
+    with db.session() as s:
+        row = verify_key(s, key)
+    if row is None:
+        raise HTTPException(401, "invalid or revoked API key", {"WWW-Authenticate": "Bearer"})
+    return row
+
+
+ApiKeyDep = Annotated[ApiKey, Depends(require_key)]

@@ -1,0 +1,293 @@
+"""The run kinds: name -> options model and the application function that does the work.
+
+Every kind is ``(scenario, options, progress) -> RunOutput``: ``result`` (JSON), ``tables``
+(frames, served as CSV) and ``charts`` (PNG bytes). Options are validated by the kind's pydantic
+model before a run is queued (an unknown option or a bad value is a 422 naming the field).
+Engines and application functions are imported inside each kind function, so this module loads
+even while an engine is unavailable, and a run process imports only what its kind needs.
+
+Routing strategies and quota methods are names looked up in their registries, never code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from scenarios import Scenario
+
+__all__ = [
+    "KINDS",
+    "AlignOptions",
+    "Kind",
+    "PlanHeadcountOptions",
+    "Progress",
+    "QuotasOptions",
+    "RunOutput",
+    "SimulateOptions",
+    "WhatifOptions",
+    "jsonable",
+]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class RunOutput:
+    """What a run produced: JSON ``result``, ``tables`` served as CSV, ``charts`` as PNG."""
+
+    result: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    charts: dict[str, bytes] = field(default_factory=dict)
+
+
+KindFunction = Callable[[Scenario, dict[str, Any], Progress], RunOutput]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A run kind: its options model and its function (importable by name: it runs in a
+    separate process)."""
+
+    name: str
+    options: type[BaseModel]
+    run: KindFunction
+    description: str = ""
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_in_registry(value: str | None, loader: Callable[[], Any], what: str) -> str | None:
+    """Reject a name absent from an engine's registry (skipped if the engine is unavailable)."""
+    if value is None:
+        return value
+    try:
+        names = sorted(loader())
+    except ImportError:  # engine not installed yet: the run reports the error
+        return value
+    if value not in names:
+        raise ValueError(f"unknown {what} {value!r}; expected one of: {', '.join(names)}")
+    return value
+
+
+def _routing_names() -> Any:
+    from simulator import ROUTING_STRATEGIES
+
+    return ROUTING_STRATEGIES
+
+
+def _quota_names() -> Any:
+    from optimizer.quotas.methods import method_names
+
+    return method_names()
+
+
+class SimulateOptions(_Options):
+    replications: int = Field(200, ge=1, description="Monte Carlo replications")
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    routing: str | None = Field(None, description="A registered routing strategy name "
+                                                  "(default: the scenario's)")
+
+    @field_validator("routing")
+    @classmethod
+    def _routing(cls, v: str | None) -> str | None:
+        return _check_in_registry(v, _routing_names, "routing strategy")
+
+
+class AlignOptions(_Options):
+    mode: Literal["carve", "realign"] = "realign"
+    balance: dict[Literal["workload", "potential", "accounts"], float] = Field(
+        default_factory=lambda: {"workload": 0.10},
+        description="metric -> tolerance (fraction of the pool mean)")
+    soft_balance: bool = False
+    max_moves: int | None = Field(None, ge=0)
+    max_distance: float | None = Field(None, gt=0)
+    max_workload_hours: float | None = Field(None, gt=0)
+    disruption: float = Field(100.0, ge=0)
+    candidates: int | None = Field(8, ge=1)
+    strategy: Literal["auto", "exact", "fix"] = "auto"
+    solver: Literal["highs", "cbc"] = "highs"
+    time_limit: float = Field(120.0, gt=0, le=3600)
+    gap: float = Field(0.005, ge=0, lt=1)
+
+    @field_validator("balance")
+    @classmethod
+    def _tolerances(cls, v: dict[str, float]) -> dict[str, float]:
+        for metric, tol in v.items():
+            if not (0 < tol < 10) or not math.isfinite(tol):
+                raise ValueError(f"tolerance of {metric} must be in (0, 10), got {tol}")
+        return v
+
+
+class WhatifOptions(_Options):
+    variants: list[str] | None = Field(None, description="Variant names (default: all)")
+    replications: int = Field(200, ge=1)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    quota_method: str = Field("potential", description="A registered quota method name")
+
+    @field_validator("quota_method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return _check_in_registry(v, _quota_names, "quota method")
+
+
+class PlanHeadcountOptions(_Options):
+    p: float = Field(0.8, gt=0, lt=1, description="Required P(hit the company target)")
+    replications: int = Field(100, ge=1)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    regions: list[str] | None = None
+    start_month: int = Field(1, ge=1, le=120)
+    max_hires: int = Field(20, ge=0, le=1000)
+
+
+class QuotasOptions(_Options):
+    method: str = Field("potential", description="A registered quota method name")
+    replications: int = Field(200, ge=1)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return _check_in_registry(v, _quota_names, "quota method")
+
+
+# ---- JSON helpers -------------------------------------------------------------------------------
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON: NaN and infinities become null, numpy scalars and arrays plain numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [jsonable(v) for v in items]
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return jsonable(value.tolist())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _value(obj: Any, name: str) -> Any:
+    """An attribute or the result of a method of that name (engines use both)."""
+    value = getattr(obj, name, None)
+    return value() if callable(value) else value
+
+
+def _frames(obj: Any, names: list[str]) -> dict[str, pd.DataFrame]:
+    """The named frames of ``obj`` (attributes or methods) that exist and are frames."""
+    out = {}
+    for name in names:
+        attr = getattr(obj, name, None)
+        try:
+            value = attr() if callable(attr) else attr
+        except Exception:
+            continue
+        if isinstance(value, pd.DataFrame):
+            out[name] = value
+    return out
+
+
+# ---- kinds --------------------------------------------------------------------------------------
+
+def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress) -> RunOutput:
+    from simulator import simulate
+
+    o = SimulateOptions.model_validate(options)
+
+    def chunk_done(done: int, total: int) -> None:
+        progress(done / max(total, 1), f"{done} of {total} replications")
+
+    res = simulate(scenario, replications=o.replications, seed=o.seed, workers=1,
+                   routing=o.routing, progress=chunk_done)
+    tables = _frames(res, ["bookings", "reps", "funnel", "coverage", "flow", "deals"])
+    return RunOutput(result=jsonable(_value(res, "summary")), tables=tables)
+
+
+def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress) -> RunOutput:
+    from optimizer import AlignmentOptions, BalanceBand, align
+
+    o = AlignOptions.model_validate(options)
+    progress(0.0, "building the alignment model")
+    ao = AlignmentOptions(
+        mode=o.mode,
+        balance=tuple(BalanceBand(m, t) for m, t in sorted(o.balance.items())),
+        soft_balance=o.soft_balance, max_moves=o.max_moves, max_distance=o.max_distance,
+        max_workload_hours=o.max_workload_hours, disruption=o.disruption,
+        candidates=o.candidates, strategy=o.strategy, solver=o.solver,
+        time_limit=o.time_limit, gap=o.gap)
+    res = align(scenario, ao)
+    progress(1.0, "done")
+    return RunOutput(result=jsonable(res.summary()),
+                     tables=_frames(res, ["assignment", "territories"]))
+
+
+def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
+                    ) -> RunOutput:
+    from api import report
+    from api.whatif import run_whatif
+
+    o = WhatifOptions.model_validate(options)
+    comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
+                            seed=o.seed, workers=1, progress=progress,
+                            quota_method=o.quota_method)
+    charts: dict[str, bytes] = {}
+    for name, draw in (("fan", report.fan_chart), ("distribution", report.bookings_distribution),
+                       ("regions", report.region_hits), ("attainment", report.attainment_chart)):
+        png = draw(comparison)
+        if png:
+            charts[name] = png
+    tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
+              "reps": comparison.rep_table()}
+    return RunOutput(result=jsonable(comparison.summary()), tables=tables, charts=charts)
+
+
+def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
+                            ) -> RunOutput:
+    from api.whatif import run_plan_headcount
+
+    o = PlanHeadcountOptions.model_validate(options)
+    plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
+                              workers=1, regions=o.regions, start_month=o.start_month,
+                              max_hires=o.max_hires,
+                              progress=lambda message: progress(-1.0, message))
+    d = plan.as_dict()
+    tables = {"frontier": pd.DataFrame(d.get("frontier") or [])}
+    return RunOutput(result=jsonable(d), tables=tables)
+
+
+def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
+                    ) -> RunOutput:
+    from api.quotas_app import run_quotas
+
+    o = QuotasOptions.model_validate(options)
+    progress(0.0, f"setting quotas ({o.method})")
+    res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed)
+    progress(1.0, "done")
+    return RunOutput(result=jsonable(_value(res, "summary") or {}),
+                     tables=_frames(res, ["quotas", "reps"]))
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k for k in (
+        Kind("simulate", SimulateOptions, run_simulate,
+             "Monte Carlo simulation of the scenario (summary with intervals, tidy frames)"),
+        Kind("align", AlignOptions, run_align, "Territory alignment with the optimiser"),
+        Kind("quotas", QuotasOptions, run_quotas_kind, "Quotas per rep by a quota method"),
+        Kind("whatif", WhatifOptions, run_whatif_kind,
+             "Base and variants side by side with common random numbers"),
+        Kind("plan-headcount", PlanHeadcountOptions, run_plan_headcount_kind,
+             "Fewest hires per region so that P(hit target) >= p"),
+    )
+}
+"""The production registry. Tests add kinds through the ``get_kinds`` dependency only."""

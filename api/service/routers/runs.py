@@ -1,0 +1,105 @@
+"""``/v1/runs``: submit (202, queued), list, status, cancel, result JSON, CSV tables, PNG
+charts. Runs execute in the run pool, never in the request."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from .. import store
+from ..db import Run, utcnow
+from ..deps import ApiKeyDep, KindsDep, PoolDep, SessionDep, SettingsDep
+from ..schemas import ErrorPublic, RunCreate, RunPublic, RunResultPublic, RunsPublic, RunStatus
+
+router = APIRouter(prefix="/v1/runs", tags=["runs"])
+
+NOT_DONE = {"model": ErrorPublic, "description": "The run has not succeeded (yet)"}
+FINISHED = {"model": ErrorPublic, "description": "The run has already finished"}
+FileName = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+
+def _public(run: Run) -> RunPublic:
+    seconds = None
+    if run.started is not None:
+        end = run.finished or utcnow()
+        start = run.started
+        if start.tzinfo is None:
+            end = end.replace(tzinfo=None)
+        elif end.tzinfo is None:
+            end = end.replace(tzinfo=start.tzinfo)
+        seconds = max(0.0, (end - start).total_seconds())
+    return RunPublic(id=run.id, scenario_id=run.scenario_id, version=run.version, kind=run.kind,
+                     options=run.options or {}, status=run.status, progress=run.progress,
+                     message=run.message or "", error=run.error, attempts=run.attempts,
+                     created=run.created, started=run.started, finished=run.finished,
+                     seconds=seconds)
+
+
+@router.post("", status_code=202, response_model=RunPublic,
+             responses={202: {"description": "Queued; poll GET /v1/runs/{id}"}})
+def submit_run(body: RunCreate, session: SessionDep, settings: SettingsDep, kinds: KindsDep,
+               pool: PoolDep, key: ApiKeyDep, response: Response) -> RunPublic:
+    run = store.submit_run(session, kinds, settings, scenario_id=body.scenario_id,
+                           version=body.version, kind=body.kind, options=body.options,
+                           api_key_id=key.id)
+    session.commit()
+    if pool is not None:
+        pool.wake()
+    response.headers["Location"] = f"/v1/runs/{run.id}"
+    return _public(run)
+
+
+@router.get("", response_model=RunsPublic)
+def list_runs(session: SessionDep, status: RunStatus | None = None,
+              scenario_id: Annotated[int | None, Query(ge=1)] = None,
+              offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> RunsPublic:
+    rows, count = store.list_runs(session, offset, limit, status, scenario_id)
+    return RunsPublic(data=[_public(r) for r in rows], count=count)
+
+
+@router.get("/{run_id}", response_model=RunPublic)
+def get_run(run_id: int, session: SessionDep) -> RunPublic:
+    return _public(store.get_run(session, run_id))
+
+
+@router.delete("/{run_id}", response_model=RunPublic,
+               responses={409: FINISHED})
+def cancel_run(run_id: int, session: SessionDep, pool: PoolDep) -> RunPublic:
+    """Cancel a queued or running run (a running one's process is stopped)."""
+    run = store.cancel_run(session, run_id)
+    session.commit()
+    if pool is not None:
+        pool.wake()
+    return _public(run)
+
+
+@router.get("/{run_id}/result", response_model=RunResultPublic,
+            responses={409: NOT_DONE})
+def get_result(run_id: int, session: SessionDep) -> RunResultPublic:
+    run, result, files = store.get_result(session, run_id)
+    return RunResultPublic(run_id=run.id, kind=run.kind, result=result.result,
+                           tables=[f.name for f in files if f.kind == "table"],
+                           charts=[f.name for f in files if f.kind == "chart"])
+
+
+@router.get("/{run_id}/tables/{name}", response_class=Response,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                             "description": "The table as CSV"},
+                       409: NOT_DONE})
+def get_table(run_id: int, name: FileName, session: SessionDep) -> Response:
+    row = store.get_file(session, run_id, "table", re.sub(r"\.csv$", "", name))
+    return Response(row.content, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{row.name}.csv"'})
+
+
+@router.get("/{run_id}/charts/{name}", response_class=Response,
+            responses={200: {"content": {"image/png": {"schema": {"type": "string",
+                                                                   "format": "binary"}}},
+                             "description": "The chart as PNG"},
+                       409: NOT_DONE})
+def get_chart(run_id: int, name: FileName, session: SessionDep) -> Response:
+    row = store.get_file(session, run_id, "chart", re.sub(r"\.png$", "", name))
+    return Response(row.content, media_type="image/png")

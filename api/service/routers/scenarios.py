@@ -1,0 +1,144 @@
+"""``/v1/scenarios``: create (JSON or multipart upload), list, get, new version, versions,
+delete. Every version is immutable; an update adds one."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+
+from scenarios.errors import ScenarioError
+from scenarios.references import Problem
+
+from .. import store
+from ..db import ScenarioRow, ScenarioVersion
+from ..deps import SessionDep, SettingsDep
+from ..schemas import (
+    ScenarioCreate,
+    ScenarioPublic,
+    ScenariosPublic,
+    ScenarioVersionPublic,
+    ScenarioVersionsPublic,
+    VersionSummary,
+)
+from ..settings import Settings
+
+router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
+
+Offset = Annotated[int, Query(ge=0, le=10**9)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+ScenarioId = Annotated[int, "scenario id"]
+
+
+def _summary(v: ScenarioVersion) -> VersionSummary:
+    return VersionSummary(version=v.version, created=v.created, name=v.name, counts=v.counts)
+
+
+def _public(session, row: ScenarioRow) -> ScenarioPublic:
+    latest = store.latest_version(session, row)
+    return ScenarioPublic(id=row.id, name=row.name, created=row.created, updated=row.updated,
+                          latest_version=row.latest_version,
+                          latest=_summary(latest) if latest else None)
+
+
+def _from_body(body: ScenarioCreate, settings: Settings) -> store.Validated:
+    return store.validate_scenario(settings, text=body.text, fmt=body.format,
+                                   document=body.document, tables=body.tables)
+
+
+async def _decode(upload: UploadFile, what: str) -> str:
+    raw = await upload.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(upload.filename or what, f"not UTF-8 text ({exc})")],
+                            "upload") from None
+
+
+async def _from_upload(file: UploadFile, tables: list[UploadFile], fmt: str | None,
+                       settings: Settings) -> store.Validated:
+    text = await _decode(file, "file")
+    if fmt is None:
+        fmt = "json" if PurePath(file.filename or "").suffix.lower() == ".json" else "yaml"
+    named = {}
+    for t in tables:
+        named[PurePath(t.filename or "table.csv").name] = await _decode(t, "table")
+    return store.validate_scenario(settings, text=text, fmt=fmt, tables=named)
+
+
+FileField = Annotated[UploadFile, File(description="The scenario, YAML or JSON")]
+TablesField = Annotated[list[UploadFile], File(
+    description="CSV tables, each under the file name the scenario refers to")]
+FormatField = Annotated[Literal["yaml", "json"] | None, Form(
+    description="Default: from the file name (.json, else YAML)")]
+
+
+@router.post("", status_code=201, response_model=ScenarioPublic)
+def create_scenario(body: ScenarioCreate, session: SessionDep,
+                    settings: SettingsDep) -> ScenarioPublic:
+    """Create a scenario from a JSON body (a document, or YAML/JSON text, with CSV tables)."""
+    row = store.create_scenario(session, _from_body(body, settings))
+    return _public(session, row)
+
+
+@router.post("/upload", status_code=201, response_model=ScenarioPublic)
+async def upload_scenario(session: SessionDep, settings: SettingsDep, file: FileField,
+                          tables: TablesField = (), format: FormatField = None,
+                          ) -> ScenarioPublic:
+    """Create a scenario from a multipart upload: the document file and its CSV tables."""
+    validated = await _from_upload(file, list(tables), format, settings)
+    return _public(session, store.create_scenario(session, validated))
+
+
+@router.get("", response_model=ScenariosPublic)
+def list_scenarios(session: SessionDep, offset: Offset = 0, limit: Limit = 100
+                   ) -> ScenariosPublic:
+    rows, count = store.list_scenarios(session, offset, limit)
+    return ScenariosPublic(data=[_public(session, r) for r in rows], count=count)
+
+
+@router.get("/{scenario_id}", response_model=ScenarioPublic)
+def get_scenario(scenario_id: int, session: SessionDep) -> ScenarioPublic:
+    return _public(session, store.get_scenario(session, scenario_id))
+
+
+@router.put("/{scenario_id}", response_model=ScenarioPublic)
+def update_scenario(scenario_id: int, body: ScenarioCreate, session: SessionDep,
+                    settings: SettingsDep) -> ScenarioPublic:
+    """Store a new version (earlier versions stay as they were)."""
+    store.get_scenario(session, scenario_id)
+    return _public(session, store.add_version(session, scenario_id, _from_body(body, settings)))
+
+
+@router.put("/{scenario_id}/upload", response_model=ScenarioPublic)
+async def upload_version(scenario_id: int, session: SessionDep, settings: SettingsDep,
+                         file: FileField, tables: TablesField = (),
+                         format: FormatField = None,
+                         ) -> ScenarioPublic:
+    """A new version from a multipart upload."""
+    store.get_scenario(session, scenario_id)
+    validated = await _from_upload(file, list(tables), format, settings)
+    return _public(session, store.add_version(session, scenario_id, validated))
+
+
+@router.get("/{scenario_id}/versions", response_model=ScenarioVersionsPublic)
+def list_versions(scenario_id: int, session: SessionDep) -> ScenarioVersionsPublic:
+    store.get_scenario(session, scenario_id)
+    rows = store.list_versions(session, scenario_id)
+    return ScenarioVersionsPublic(data=[_summary(v) for v in rows], count=len(rows))
+
+
+@router.get("/{scenario_id}/versions/{version}", response_model=ScenarioVersionPublic)
+def get_version(scenario_id: int, version: int, session: SessionDep) -> ScenarioVersionPublic:
+    v = store.get_version(session, scenario_id, version)
+    return ScenarioVersionPublic(version=v.version, created=v.created, name=v.name,
+                                 counts=v.counts, scenario_id=v.scenario_id,
+                                 document=v.document, tables=v.tables)
+
+
+@router.delete("/{scenario_id}", status_code=204, response_class=Response)
+def delete_scenario(scenario_id: int, session: SessionDep) -> Response:
+    """Delete a scenario (its versions are kept for the runs that used them)."""
+    store.delete_scenario(session, scenario_id)
+    return Response(status_code=204)

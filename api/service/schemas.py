@@ -1,0 +1,146 @@
+"""Request and response bodies (the schema families of the API).
+
+``ScenarioCreate`` -> ``ScenarioPublic`` / ``ScenariosPublic(data, count)``, the same for
+versions and runs; ``ErrorPublic`` is every 4xx body: a message and, for validation errors,
+every problem with its field path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+
+def _utc(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.isoformat()
+
+
+UTCDateTime = Annotated[dt.datetime, PlainSerializer(_utc, return_type=str)]
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class ProblemPublic(BaseModel):
+    path: str = Field(description="Where: a field path (stages[2].conversion), a CSV row "
+                                  "(accounts.csv line 412) or '' for the whole body")
+    message: str
+
+
+class ErrorPublic(BaseModel):
+    detail: str
+    problems: list[ProblemPublic] = Field(default_factory=list)
+
+
+class ScenarioCreate(BaseModel):
+    """A scenario as a JSON document, or as YAML/JSON text; CSV tables by the names the
+    document refers to (``accounts: accounts.csv``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "text": "name: demo\n...", "format": "yaml", "tables": {"accounts.csv": "id,..."}}]})
+
+    document: dict[str, Any] | None = Field(None, description="The scenario document")
+    text: str | None = Field(None, description="The scenario as YAML or JSON text")
+    format: Literal["yaml", "json"] = Field("yaml", description="Format of ``text``")
+    tables: dict[str, str] = Field(default_factory=dict,
+                                   description="CSV text of each table the document names")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScenarioCreate:
+        if (self.document is None) == (self.text is None):
+            raise ValueError("give exactly one of 'document' and 'text'")
+        return self
+
+
+class VersionSummary(BaseModel):
+    version: int
+    created: UTCDateTime
+    name: str
+    counts: dict[str, int] = Field(description="Rows per section (regions, reps, accounts...)")
+
+
+class ScenarioPublic(BaseModel):
+    id: int
+    name: str
+    created: UTCDateTime
+    updated: UTCDateTime
+    latest_version: int
+    latest: VersionSummary | None = None
+
+
+class ScenariosPublic(BaseModel):
+    data: list[ScenarioPublic]
+    count: int
+
+
+class ScenarioVersionPublic(VersionSummary):
+    scenario_id: int
+    document: dict[str, Any] = Field(description="The document as uploaded")
+    tables: dict[str, str] = Field(description="CSV tables as uploaded, by name")
+
+
+class ScenarioVersionsPublic(BaseModel):
+    data: list[VersionSummary]
+    count: int
+
+
+class RunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scenario_id: int = Field(ge=1)
+    version: int | None = Field(None, ge=1, description="Default: the latest version")
+    kind: str = Field(description="simulate, align, quotas, whatif or plan-headcount",
+                      max_length=40)
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="The kind's options (see GET /v1/kinds)")
+
+
+class RunPublic(BaseModel):
+    id: int
+    scenario_id: int
+    version: int
+    kind: str
+    options: dict[str, Any]
+    status: RunStatus
+    progress: float = Field(description="0..1")
+    message: str
+    error: str | None
+    attempts: int
+    created: UTCDateTime
+    started: UTCDateTime | None
+    finished: UTCDateTime | None
+    seconds: float | None = Field(description="Run time so far, or in total once finished")
+
+
+class RunsPublic(BaseModel):
+    data: list[RunPublic]
+    count: int
+
+
+class RunResultPublic(BaseModel):
+    run_id: int
+    kind: str
+    result: dict[str, Any]
+    tables: list[str] = Field(description="GET /v1/runs/{id}/tables/{name} (CSV)")
+    charts: list[str] = Field(description="GET /v1/runs/{id}/charts/{name} (PNG)")
+
+
+class KindPublic(BaseModel):
+    name: str
+    description: str
+    options_schema: dict[str, Any]
+
+
+class KindsPublic(BaseModel):
+    data: list[KindPublic]
+    count: int
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok"]
+    database: str
+    queued: int
+    running: int

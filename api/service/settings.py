@@ -1,0 +1,63 @@
+"""Service settings: every limit and location in one class, read once from the environment.
+
+Each field ``foo`` is read from ``SALESPLAN_FOO`` (``SALESPLAN_DATA_DIR``,
+``SALESPLAN_DATABASE_URL``, ``SALESPLAN_MAX_BODY_BYTES``...). :func:`get_settings` reads the
+environment once per process; the app factory takes a :class:`Settings` instance so tests pass
+their own instead of patching the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ENV_PREFIX", "Settings", "get_settings"]
+
+ENV_PREFIX = "SALESPLAN_"
+
+
+class Settings(BaseModel):
+    """Service configuration (see ``docs/service.md`` for what each limit answers)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Field(Path("salesplan-data"), description="Where the SQLite file lives")
+    database_url: str | None = Field(
+        None, description="Any SQLAlchemy URL; default: SQLite in data_dir (WAL mode)")
+    max_body_bytes: int = Field(20_000_000, ge=1, description="Request body size limit (413)")
+    max_accounts: int = Field(50_000, ge=1, description="Accounts per scenario (422)")
+    max_reps: int = Field(2_000, ge=1, description="Reps per scenario (422)")
+    max_replications: int = Field(2_000, ge=1, description="Replications per run (422)")
+    run_workers: int = Field(2, ge=1, le=64, description="Simultaneous runs; more runs queue")
+    run_time_limit: float = Field(
+        1800.0, gt=0, description="Seconds a run may take before it is stopped and failed")
+    max_attempts: int = Field(
+        3, ge=1, description="Starts of a run (restarts included) before it is marked failed")
+    poll_interval: float = Field(0.2, gt=0, description="Run pool tick (seconds)")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'salesplan.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
+        """Settings from ``SALESPLAN_*`` variables; ``overrides`` (not None) win."""
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        for name in cls.model_fields:
+            key = ENV_PREFIX + name.upper()
+            if key in env and env[key] != "":
+                values[name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment once."""
+    return Settings.from_env()

@@ -1,0 +1,256 @@
+"""What the routes call: validate and store scenarios and versions, submit and cancel runs.
+
+Each function takes a session and plain values and returns rows or raises a domain error
+(:class:`NotFoundError`, :class:`ConflictError`, :class:`~scenarios.errors.ScenarioError`, a
+:class:`LimitError`), which the app turns into 404 / 409 / 422 answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from scenarios import Scenario
+from scenarios.errors import SalesplanError, ScenarioError
+from scenarios.io import TABLE_SECTIONS, loads_scenario, scenario_to_document
+from scenarios.references import Problem
+
+from .db import Result, ResultFile, Run, ScenarioRow, ScenarioVersion, utcnow
+from .kinds import Kind
+from .settings import Settings
+
+__all__ = [
+    "ConflictError",
+    "LimitError",
+    "NotFoundError",
+    "add_version",
+    "cancel_run",
+    "create_scenario",
+    "submit_run",
+    "validate_scenario",
+]
+
+COUNTED = ("regions", "segments", "products", "reps", "accounts", "stages", "lead_sources",
+           "variants", "initial_pipeline")
+
+
+class NotFoundError(SalesplanError):
+    """404: no such scenario, version, run or result file."""
+
+
+class ConflictError(SalesplanError):
+    """409: the request is valid but not in the current state (a result of a queued run...)."""
+
+
+class LimitError(ScenarioError):
+    """422: a configured limit (accounts, reps, replications) is exceeded."""
+
+
+class Validated:
+    """A validated upload: the scenario, its JSON document (table sections as references to
+    ``tables``) and row counts."""
+
+    def __init__(self, scenario: Scenario, document: dict, tables: dict[str, str]):
+        self.scenario = scenario
+        self.document = document
+        self.tables = tables
+        self.counts = {k: len(getattr(scenario, k) or []) for k in COUNTED}
+
+
+def _table_refs(text: str, fmt: str) -> dict[str, str]:
+    """Sections that the (already valid) document gives as a CSV reference."""
+    try:
+        raw = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError):  # pragma: no cover - loads_scenario parsed it
+        return {}
+    if not isinstance(raw, Mapping):  # pragma: no cover
+        return {}
+    return {s: raw[s] for s in TABLE_SECTIONS if isinstance(raw.get(s), str)}
+
+
+def validate_scenario(settings: Settings, *, text: str | None = None, fmt: str = "yaml",
+                      document: Mapping[str, Any] | None = None,
+                      tables: Mapping[str, str] | None = None) -> Validated:
+    """Validate an upload (every problem at once) and check the size limits."""
+    tables = dict(tables or {})
+    if document is not None:
+        text, fmt = json.dumps(document), "json"
+    assert text is not None
+    scenario = loads_scenario(text, fmt, tables=tables, source="scenario")
+    refs = _table_refs(text, fmt)
+    problems = []
+    for section, limit, setting in (("accounts", settings.max_accounts, "MAX_ACCOUNTS"),
+                                    ("reps", settings.max_reps, "MAX_REPS")):
+        n = len(getattr(scenario, section))
+        if n > limit:
+            problems.append(Problem(section, f"{n} {section} exceed this server's limit of "
+                                             f"{limit} (SALESPLAN_{setting})"))
+    if problems:
+        raise LimitError(problems, "scenario")
+    used = {ref: tables[ref] for ref in refs.values()}
+    return Validated(scenario, scenario_to_document(scenario, refs), used)
+
+
+def get_scenario(session: Session, scenario_id: int) -> ScenarioRow:
+    row = session.get(ScenarioRow, scenario_id)
+    if row is None or row.deleted:
+        raise NotFoundError(f"no scenario {scenario_id}")
+    return row
+
+
+def get_version(session: Session, scenario_id: int, version: int) -> ScenarioVersion:
+    get_scenario(session, scenario_id)
+    row = session.scalar(select(ScenarioVersion).where(
+        ScenarioVersion.scenario_id == scenario_id, ScenarioVersion.version == version))
+    if row is None:
+        raise NotFoundError(f"scenario {scenario_id} has no version {version}")
+    return row
+
+
+def latest_version(session: Session, row: ScenarioRow) -> ScenarioVersion | None:
+    return session.scalar(select(ScenarioVersion).where(
+        ScenarioVersion.scenario_id == row.id, ScenarioVersion.version == row.latest_version))
+
+
+def create_scenario(session: Session, v: Validated) -> ScenarioRow:
+    row = ScenarioRow(name=v.scenario.name[:200], latest_version=1)
+    session.add(row)
+    session.flush()
+    session.add(ScenarioVersion(scenario_id=row.id, version=1, name=row.name,
+                                document=v.document, tables=v.tables, counts=v.counts))
+    session.flush()
+    return row
+
+
+def add_version(session: Session, scenario_id: int, v: Validated) -> ScenarioRow:
+    row = get_scenario(session, scenario_id)
+    number = (session.scalar(select(func.max(ScenarioVersion.version))
+                             .where(ScenarioVersion.scenario_id == row.id)) or 0) + 1
+    session.add(ScenarioVersion(scenario_id=row.id, version=number, name=v.scenario.name[:200],
+                                document=v.document, tables=v.tables, counts=v.counts))
+    row.latest_version = number
+    row.name = v.scenario.name[:200]
+    row.updated = utcnow()
+    session.flush()
+    return row
+
+
+def list_scenarios(session: Session, offset: int, limit: int) -> tuple[list[ScenarioRow], int]:
+    where = ScenarioRow.deleted.is_(False)
+    count = session.scalar(select(func.count()).select_from(ScenarioRow).where(where)) or 0
+    rows = session.scalars(select(ScenarioRow).where(where).order_by(ScenarioRow.id)
+                           .offset(offset).limit(limit)).all()
+    return list(rows), count
+
+
+def delete_scenario(session: Session, scenario_id: int) -> None:
+    get_scenario(session, scenario_id).deleted = True
+
+
+# ---- runs ----------------------------------------------------------------------------------------
+
+def validate_options(kind: Kind, options: Mapping[str, Any], settings: Settings) -> dict:
+    """The kind's options, validated and with defaults filled in (422 naming each field)."""
+    try:
+        parsed = kind.options.model_validate(dict(options))
+    except ValidationError as exc:
+        problems = [Problem(".".join(["options", *map(str, e["loc"])]), e["msg"])
+                    for e in exc.errors(include_url=False)]
+        raise ScenarioError(problems, f"invalid options for run kind {kind.name!r}") from None
+    reps = getattr(parsed, "replications", None)
+    if reps is not None and reps > settings.max_replications:
+        raise LimitError([Problem("options.replications",
+                                  f"{reps} replications exceed this server's limit of "
+                                  f"{settings.max_replications} (SALESPLAN_MAX_REPLICATIONS)")],
+                         "run")
+    return parsed.model_dump(mode="json")
+
+
+def submit_run(session: Session, kinds: Mapping[str, Kind], settings: Settings, *,
+               scenario_id: int, version: int | None, kind: str, options: Mapping[str, Any],
+               api_key_id: str | None = None) -> Run:
+    if kind not in kinds:
+        raise ScenarioError([Problem("kind", f"unknown run kind {kind!r}; expected one of: "
+                                             f"{', '.join(sorted(kinds))}")], "run")
+    row = get_scenario(session, scenario_id)
+    number = version if version is not None else row.latest_version
+    get_version(session, scenario_id, number)
+    clean = validate_options(kinds[kind], options, settings)
+    run = Run(scenario_id=scenario_id, version=number, kind=kind, options=clean,
+              status="queued", message="queued", api_key_id=api_key_id)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def get_run(session: Session, run_id: int) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFoundError(f"no run {run_id}")
+    return run
+
+
+def list_runs(session: Session, offset: int, limit: int, status: str | None,
+              scenario_id: int | None) -> tuple[list[Run], int]:
+    q = select(Run)
+    if status:
+        q = q.where(Run.status == status)
+    if scenario_id is not None:
+        q = q.where(Run.scenario_id == scenario_id)
+    count = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(Run.id).offset(offset).limit(limit)).all()
+    return list(rows), count
+
+
+def cancel_run(session: Session, run_id: int) -> Run:
+    run = get_run(session, run_id)
+    changed = session.execute(
+        update(Run).where(Run.id == run_id, Run.status.in_(("queued", "running")))
+        .values(status="cancelled", finished=utcnow(), message="cancelled",
+                error="cancelled on request")
+    ).rowcount
+    if changed != 1:
+        session.refresh(run)
+        raise ConflictError(f"run {run_id} is already {run.status}; only queued or running "
+                            "runs can be cancelled")
+    session.refresh(run)
+    return run
+
+
+def get_result(session: Session, run_id: int) -> tuple[Run, Result, list[ResultFile]]:
+    run = get_run(session, run_id)
+    if run.status != "succeeded":
+        detail = f": {run.error}" if run.error else ""
+        raise ConflictError(f"run {run_id} is {run.status}{detail}; results exist only for "
+                            "succeeded runs")
+    result = session.get(Result, run_id)
+    if result is None:  # pragma: no cover - written with the status
+        raise NotFoundError(f"run {run_id} has no stored result")
+    files = session.scalars(select(ResultFile).where(ResultFile.run_id == run_id)
+                            .order_by(ResultFile.kind, ResultFile.name)).all()
+    return run, result, list(files)
+
+
+def get_file(session: Session, run_id: int, kind: str, name: str) -> ResultFile:
+    get_result(session, run_id)
+    row = session.get(ResultFile, (run_id, kind, name))
+    if row is None:
+        raise NotFoundError(f"run {run_id} has no {kind} named {name!r}")
+    return row
+
+
+def queue_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Run.status, func.count()).group_by(Run.status))
+    return {status: n for status, n in rows}
+
+
+def list_versions(session: Session, scenario_id: int) -> list[ScenarioVersion]:
+    return list(session.scalars(select(ScenarioVersion)
+                                .where(ScenarioVersion.scenario_id == scenario_id)
+                                .order_by(ScenarioVersion.version)))
