@@ -78,7 +78,12 @@ def _arrival_times(rng: np.random.Generator, plan: Plan, lam: np.ndarray,
 
 
 def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
-    """Draw every lead of one replication (all sources), sorted by arrival time."""
+    """Draw every lead of one replication (all sources), sorted by arrival time.
+
+    Within a source, leads are grouped by product (stable) before the per-lead draws, so each
+    product's durations and values are drawn as one contiguous block; the final sort by
+    arrival time restores time order.
+    """
     sc = plan.scenario
     S = plan.n_stages
     n_prod = len(plan.product_ids)
@@ -89,6 +94,8 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
         arr_rng = streams.rng("arrivals", src.id)
         t = _arrival_times(arr_rng, plan, expected_counts(plan, j), src.annual_growth)
         n = t.size
+        if n == 0:
+            continue
         grade = arr_rng.choice(plan.grade_share.size, size=n, p=plan.grade_share)
         if src.product_mix:
             w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
@@ -96,6 +103,9 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
         else:
             w = np.full(n_prod, 1.0 / n_prod)
         product = arr_rng.choice(n_prod, size=n, p=w)
+        by_product = np.argsort(product, kind="stable")
+        t, grade, product = t[by_product], grade[by_product], product[by_product]
+        bounds = np.searchsorted(product, np.arange(n_prod + 1)).tolist()
         ri, gi = reg_ix[src.region], seg_ix[src.segment]
         cell = plan.accounts_by_cell.get((ri, gi))
         if cell is None:
@@ -103,27 +113,30 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
         else:
             idx, prob = cell
             account = idx[streams.rng("routing", src.id).choice(idx.size, size=n, p=prob)]
-        uniforms = streams.rng("conversion", src.id).random((n, S))
-        durations = np.empty((n, S))
+        uniforms = streams.rng("conversion", src.id).random((S, n))
+        durations = np.empty((S, n))
         dur_rng = streams.rng("durations", src.id)
-        sels = [np.flatnonzero(product == p) for p in range(n_prod)]
         for k in range(S):
-            for p, sel in enumerate(sels):
-                if sel.size:
-                    durations[sel, k] = plan.duration[k][gi][p].sample(dur_rng, sel.size)
+            for p in range(n_prod):
+                a, b = bounds[p], bounds[p + 1]
+                if b > a:
+                    durations[k, a:b] = plan.duration[k][gi][p].sample(dur_rng, b - a)
         value = np.empty(n)
         val_rng = streams.rng("values", src.id)
-        for p, sel in enumerate(sels):
-            if sel.size:
-                value[sel] = plan.deal_size[p][gi].sample(val_rng, sel.size)
+        for p in range(n_prod):
+            a, b = bounds[p], bounds[p + 1]
+            if b > a:
+                value[a:b] = plan.deal_size[p][gi].sample(val_rng, b - a)
         parts.append((t, np.full(n, j), np.full(n, ri), np.full(n, gi), product, grade,
                       account, uniforms, durations, value))
     if not parts:
         z = np.zeros(0)
         zi = np.zeros(0, dtype=np.int64)
         return LeadBatch(z, zi, zi, zi, zi, zi, zi, np.zeros((0, S)), np.zeros((0, S)), z)
-    cols = [np.concatenate([p[c] for p in parts]) for c in range(10)]
-    order = np.argsort(cols[0], kind="stable")
-    cols = [c[order] for c in cols]
-    ints = [c.astype(np.int64) for c in cols[1:7]]
-    return LeadBatch(cols[0], *ints, cols[7], cols[8], cols[9])
+    t = np.concatenate([p[0] for p in parts])
+    order = np.argsort(t, kind="stable")
+    ints = [np.concatenate([p[c] for p in parts]).astype(np.int64)[order] for c in range(1, 7)]
+    uniforms = np.concatenate([p[7] for p in parts], axis=1).T[order]
+    durations = np.concatenate([p[8] for p in parts], axis=1).T[order]
+    value = np.concatenate([p[9] for p in parts])[order]
+    return LeadBatch(t[order], *ints, uniforms, durations, value)
