@@ -237,10 +237,10 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         rep_of[i], start_of[i], exit_of[i], end_of[i] = r, s, ex, e
 
     conv_logit = plan.conv_logit
-    grade_lm = plan.grade_log_mult
 
     def plan_a(i: int, k: int) -> float:
-        return float(conv_logit[k, seg_l[i], leads.product[i]] + grade_lm[leads.grade[i]])
+        """Stage k log-odds of initial-pipeline deal i (no grade: its grade is unknown)."""
+        return float(conv_logit[k, seg_l[i], leads.product[i]])
 
     def move_deal(i: int, r: int, t: float) -> None:
         """Reassign deal i (open at t) to rep r: same path, remaining time, FCFS at r."""

@@ -129,13 +129,15 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
                         for k in range(S)])
     cyc = (end - arr)[won]
 
+    # open at month end e: routed, arr <= e < end  =  (arr <= e) minus (end <= e)
     edges_h = plan.edges[plan.warmup_months + 1:]
-    open_value = np.empty(M)
-    open_count = np.empty(M, dtype=np.int64)
-    for j, e in enumerate(edges_h):
-        o = routed & (arr <= e) & (end > e)
-        open_value[j] = L.value[o].sum()
-        open_count[j] = int(o.sum())
+    v = L.value[routed]
+    came = np.searchsorted(edges_h, arr[routed], side="left")   # first month end >= arr
+    went = np.searchsorted(edges_h, end[routed], side="left")   # first month end >= end
+    open_value = (np.bincount(came, weights=v, minlength=M + 1)[:M].cumsum()
+                  - np.bincount(went, weights=v, minlength=M + 1)[:M].cumsum())
+    open_count = (np.bincount(came, minlength=M + 1)[:M].cumsum()
+                  - np.bincount(went, minlength=M + 1)[:M].cumsum())
 
     d = tb.desk
     return ReplicationOutput(
@@ -219,7 +221,7 @@ def deals_frame(plan: Plan, tb: DealTable, index: int) -> pd.DataFrame:
         "region": np.array(plan.region_ids, dtype=object)[L.region[idx]],
         "segment": np.array(plan.segment_ids, dtype=object)[L.segment[idx]],
         "product": np.array(plan.product_ids, dtype=object)[L.product[idx]],
-        "grade": np.array(plan.grade_ids, dtype=object)[L.grade[idx]],
+        "grade": np.where(idx < n0, "", np.array(plan.grade_ids, dtype=object)[L.grade[idx]]),
         "account": acc_names[L.account[idx]],
         "rep": rep_names[rep[idx]],
         "created_date": arr[idx],
