@@ -1,0 +1,90 @@
+"""``salesplan calibrate`` and ``salesplan backtest``: CRM history -> scenario, and the check of
+a calibration against what really happened after a cut date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.console import out
+from scenarios.crm import read_history
+from scenarios.crm.mapping import get_mapping
+from simulator.calibration import backtest as run_backtest
+from simulator.calibration import calibrate as run_calibrate
+from simulator.calibration import write_backtest, write_calibration
+
+History = Annotated[Path, typer.Argument(help="Opportunity export (CSV, may be .gz)")]
+Mapping = Annotated[str, typer.Option(help="maven, salesforce, or a YAML mapping file")]
+Teams = Annotated[Path | None, typer.Option(help="Team table CSV (rep -> region); default: the "
+                                            "mapping's teams_file beside the export, if any")]
+HistoryFile = Annotated[Path | None, typer.Option(
+    "--history-file", help="Stage-history CSV for history mappings (default: the mapping's "
+    "history_file beside the export, e.g. OpportunityHistory.csv)")]
+Products = Annotated[Path | None, typer.Option(help="Product list CSV whose first column gives "
+                                               "canonical product names (default: products.csv "
+                                               "beside the export, if any)")]
+Strict = Annotated[bool, typer.Option(help="Turn every data problem into an error")]
+Out = Annotated[Path, typer.Option("--out", help="Output directory")]
+
+
+def _load(history: Path, mapping: str, teams: Path | None, history_file: Path | None,
+          products: Path | None, strict: bool):
+    import pandas as pd
+
+    m = get_mapping(mapping)
+    catalogs = {}
+    pfile = products or (history.parent / "products.csv")
+    if pfile.exists():
+        catalogs["product"] = pd.read_csv(pfile, dtype=str).iloc[:, 0].dropna().tolist()
+    return read_history(history, m, teams=teams, history_path=history_file, catalogs=catalogs,
+                        strict=strict)
+
+
+def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams: Teams = None,
+              cutoff: Annotated[str | None, typer.Option(help="Cut date YYYY-MM-DD (default: "
+                                                         "the day after the export's last "
+                                                         "date)")] = None,
+              months: Annotated[int, typer.Option(help="Horizon months")] = 12,
+              history_file: HistoryFile = None, products: Products = None,
+              strict: Strict = False) -> None:
+    """Estimate a scenario from CRM history: writes DIR/scenario.yaml, DIR/calibration.json and
+    DIR/report.html."""
+    h = _load(history, mapping, teams, history_file, products, strict)
+    cal = run_calibrate(h, cutoff=cutoff, horizon_months=months)
+    files = write_calibration(cal, out_dir)
+    s = h.summary()
+    o = cal.estimates["outcomes"]
+    out.print(f"read {s['rows_read']} rows: kept {s['rows_kept']}, fixed {s['rows_fixed']}, "
+              f"dropped {s['rows_dropped']}")
+    out.print(f"win probability {o['p_won']:.3f} (95% CI {o['p_won_ci'][0]:.3f}-"
+              f"{o['p_won_ci'][1]:.3f}); {len(cal.scenario.reps)} reps, "
+              f"{len(cal.scenario.lead_sources)} lead sources, "
+              f"{len(cal.scenario.initial_pipeline)} open deals")
+    out.print("wrote " + ", ".join(str(f) for f in files))
+
+
+def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut date (a first of "
+                                                                   "month)")],
+             out_dir: Out, mapping: Mapping = "maven", teams: Teams = None,
+             replications: Annotated[int, typer.Option(help="Replications")] = 200,
+             seed: Annotated[int, typer.Option(help="Seed")] = 0,
+             workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+             history_file: HistoryFile = None, products: Products = None,
+             strict: Strict = False) -> None:
+    """Calibrate before CUTOFF, simulate after it, compare: writes DIR/backtest.csv,
+    DIR/quarters.csv, DIR/summary.json and DIR/report.html."""
+    h = _load(history, mapping, teams, history_file, products, strict)
+    bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers)
+    files = write_backtest(bt, out_dir)
+    s = bt.summary
+    out.print(f"coverage 50%: {s['coverage_50']:.0%}, 80%: {s['coverage_80']:.0%} "
+              f"({s['region_months']} region-months); MAPE region-quarter: "
+              f"{s['mape_region_quarter']:.1%}")
+    out.print("wrote " + ", ".join(str(f) for f in files))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(calibrate)
+    app.command()(backtest)

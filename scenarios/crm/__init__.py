@@ -1,0 +1,36 @@
+"""Importing CRM opportunity exports: column mappings (presets and YAML files), a reader that
+cleans and reports every problem as data, and the canonical history the calibration reads.
+
+>>> from scenarios.crm import read_history
+>>> h = read_history("sales_pipeline.csv", "maven")   # doctest: +SKIP
+>>> h.report.counts()                                   # doctest: +SKIP
+"""
+
+from .cleaning import PROBLEM_KINDS, CleaningReport, CrmDataError, Issue
+from .mapping import (
+    CANONICAL_FIELDS,
+    PRESETS,
+    HistoryMapping,
+    MappingError,
+    TeamMapping,
+    get_mapping,
+    norm_key,
+)
+from .reader import History, read_history, read_teams
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "PRESETS",
+    "PROBLEM_KINDS",
+    "CleaningReport",
+    "CrmDataError",
+    "History",
+    "HistoryMapping",
+    "Issue",
+    "MappingError",
+    "TeamMapping",
+    "get_mapping",
+    "norm_key",
+    "read_history",
+    "read_teams",
+]

@@ -1,0 +1,50 @@
+"""Calibration from CRM history and backtesting (beside the simulator).
+
+- :func:`calibrate`: a :class:`~scenarios.crm.reader.History` -> :class:`Calibration`
+  (a validated scenario and every estimate with its uncertainty);
+- :func:`backtest`: calibrate before a cut, simulate after it, compare with what happened;
+- :mod:`.fits`: censored/truncated lognormal and gamma fits, the competing-outcome model,
+  Aalen-Johansen cumulative incidence; :mod:`.estimators`: arrivals, deal sizes, rep
+  productivity (empirical Bayes); :mod:`.report`: JSON and HTML.
+
+Imports ``scenarios``, numpy, scipy and pandas only (and the simulator's public ``simulate`` for
+the backtest); never ``api``.
+"""
+
+from .backtest import BacktestResult, backtest
+from .calibrate import AGE_BANDS, Calibration, CalibrationError, calibrate, history_at
+from .estimators import ArrivalFit, fit_arrivals, fit_deal_size, jeffreys_interval, rep_productivity
+from .fits import (
+    CumulativeIncidence,
+    DurationFit,
+    OutcomeFit,
+    aalen_johansen,
+    fit_duration,
+    fit_outcomes,
+    kaplan_meier,
+)
+from .report import write_backtest, write_calibration
+
+__all__ = [
+    "AGE_BANDS",
+    "ArrivalFit",
+    "BacktestResult",
+    "Calibration",
+    "CalibrationError",
+    "CumulativeIncidence",
+    "DurationFit",
+    "OutcomeFit",
+    "aalen_johansen",
+    "backtest",
+    "calibrate",
+    "fit_arrivals",
+    "fit_deal_size",
+    "fit_duration",
+    "fit_outcomes",
+    "history_at",
+    "jeffreys_interval",
+    "kaplan_meier",
+    "rep_productivity",
+    "write_backtest",
+    "write_calibration",
+]

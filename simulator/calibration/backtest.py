@@ -1,0 +1,136 @@
+"""Backtest: calibrate on what was known before a cut date, simulate the months after it from
+the open pipeline at the cut, and compare with what happened.
+
+For each region x month after the cut (until the last full month of the export): the actual won
+deals and bookings against the simulated distribution (replications). Metrics:
+
+- ``coverage_50`` / ``coverage_80``: share of region-month bookings inside the central 50% /
+  80% prediction intervals (P25-P75, P10-P90) of the simulation; the same for won-deal counts
+  (``coverage_*_won``);
+- ``mape_region_quarter``: mean over region x quarter of |median simulated bookings - actual|
+  / actual;
+- PIT values (the simulated CDF at the actual value, mid-rank for ties): a well calibrated
+  forecast gives a flat PIT histogram.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.crm.reader import History
+
+from ..runner import simulate
+from .calibrate import Calibration, CalibrationError, calibrate
+
+__all__ = ["BacktestResult", "backtest"]
+
+
+@dataclass
+class BacktestResult:
+    """``table``: one row per region x month x measure (bookings, won_deals) with actual, mean,
+    p10, p25, p50, p75, p90, in_50, in_80, pit. ``quarters``: region x quarter bookings with
+    actual, p50, ape. ``summary``: the metrics, the cut, replications and seed."""
+
+    table: pd.DataFrame
+    quarters: pd.DataFrame
+    summary: dict[str, Any]
+    calibration: Calibration
+
+
+def _pit(sims: np.ndarray, actual: float) -> float:
+    return float((np.sum(sims < actual) + 0.5 * np.sum(sims == actual)) / sims.size)
+
+
+def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replications: int = 200,
+             seed: int = 0, months: int | None = None, workers: int = 1) -> BacktestResult:
+    """Run the backtest of ``history`` at ``cutoff`` (a first of month)."""
+    cut = pd.Timestamp(cutoff)
+    if cut.day != 1:
+        raise CalibrationError(f"the backtest cut must be a first of month, got {cut.date()}")
+    if history.as_of is None or history.as_of < cut:
+        raise CalibrationError(f"the export ends {history.as_of}: nothing after the cut "
+                               f"{cut.date()} to compare with")
+    last_full = (history.as_of + pd.Timedelta(days=1)).to_period("M") - 1
+    n_after = (last_full - cut.to_period("M")).n + 1
+    if months is None:
+        months = n_after
+    months = min(months, n_after)
+    if months < 1:
+        raise CalibrationError(f"no full month of data after the cut {cut.date()}")
+    cal = calibrate(history, cutoff=cut, horizon_months=months, name="backtest")
+    res = simulate(cal.scenario, replications=replications, seed=seed, workers=workers,
+                   keep_deals=0)
+    sim = res.bookings_by("region")
+    # actual
+    d = history.deals
+    end = (cut.to_period("M") + months).start_time
+    won = d[d["outcome"].eq("won") & (d["close_date"] >= cut) & (d["close_date"] < end)].copy()
+    won["month"] = won["close_date"].dt.strftime("%Y-%m")
+    won["region"] = won["region"].fillna("all")
+    act = won.groupby(["region", "month"]).agg(bookings=("amount", "sum"),
+                                                won_deals=("id", "size"))
+    n_unknown_amount = int(won["amount"].isna().sum())
+    regions = cal.scenario.region_ids
+    month_labels = list(res.months)
+    rows = []
+    for reg in regions:
+        for mon in month_labels:
+            s = sim[(sim["region"] == reg) & (sim["month"] == mon)]
+            for meas in ("bookings", "won_deals"):
+                x = s[meas].to_numpy(dtype=float)
+                a = float(act[meas].get((reg, mon), 0.0))
+                q = np.percentile(x, [10, 25, 50, 75, 90])
+                rows.append({"region": reg, "month": mon, "measure": meas, "actual": a,
+                             "mean": float(x.mean()), "p10": q[0], "p25": q[1], "p50": q[2],
+                             "p75": q[3], "p90": q[4],
+                             "in_50": bool(q[1] <= a <= q[3]), "in_80": bool(q[0] <= a <= q[4]),
+                             "pit": _pit(x, a)})
+    table = pd.DataFrame(rows)
+    # quarters
+    sim = sim.copy()
+    sim["quarter"] = pd.PeriodIndex(sim["month"], freq="M").asfreq("Q").astype(str)
+    qs = sim.groupby(["replication", "region", "quarter"])["bookings"].sum().reset_index()
+    won["quarter"] = won["close_date"].dt.to_period("Q").astype(str)
+    aq = won.groupby(["region", "quarter"])["amount"].sum()
+    qrows = []
+    for (reg, qt), g in qs.groupby(["region", "quarter"], sort=True):
+        a = float(aq.get((reg, qt), 0.0))
+        med = float(np.median(g["bookings"]))
+        qrows.append({"region": reg, "quarter": qt, "actual": a, "p10":
+                      float(np.percentile(g["bookings"], 10)), "p50": med,
+                      "p90": float(np.percentile(g["bookings"], 90)),
+                      "ape": abs(med - a) / a if a > 0 else math.nan,
+                      "months_in_quarter": int(sum(1 for m in month_labels if
+                                                   str(pd.Period(m, 'M').asfreq('Q')) == qt))})
+    quarters = pd.DataFrame(qrows)
+    b = table[table["measure"] == "bookings"]
+    w = table[table["measure"] == "won_deals"]
+    summary = {
+        "cutoff": cut.date().isoformat(),
+        "months": month_labels,
+        "replications": replications,
+        "seed": seed,
+        "coverage_50": float(b["in_50"].mean()),
+        "coverage_80": float(b["in_80"].mean()),
+        "coverage_50_won": float(w["in_50"].mean()),
+        "coverage_80_won": float(w["in_80"].mean()),
+        "region_months": len(b),
+        "mape_region_quarter": float(np.nanmean(quarters["ape"])) if len(quarters) else None,
+        "region_quarters": len(quarters),
+        "bookings_actual": float(b["actual"].sum()),
+        "bookings_p50_total": float(np.median(res.total_bookings())),
+        "won_actual": int(w["actual"].sum()),
+        "pit_histogram": np.histogram(b["pit"], bins=5, range=(0, 1))[0].tolist(),
+        "won_without_amount_after_cut": n_unknown_amount,
+        "goals": {"coverage_80_between": [0.7, 0.9], "mape_region_quarter_below": 0.15},
+    }
+    summary["goal_coverage_met"] = 0.7 <= summary["coverage_80"] <= 0.9
+    summary["goal_mape_met"] = (summary["mape_region_quarter"] is not None
+                                and summary["mape_region_quarter"] <= 0.15)
+    return BacktestResult(table, quarters, summary, cal)

@@ -1,0 +1,243 @@
+"""Estimators beside the duration fits: lead arrivals, stage conversion from transitions, deal
+sizes and per-rep productivity with empirical-Bayes shrinkage.
+
+Every estimate carries its uncertainty (a standard error and a 95% interval) and the number of
+observations behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from .fits import fit_duration
+
+__all__ = [
+    "ArrivalFit",
+    "fit_arrivals",
+    "fit_deal_size",
+    "jeffreys_interval",
+    "rep_productivity",
+]
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def jeffreys_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Jeffreys interval for a binomial proportion (Beta(k + 1/2, n - k + 1/2) quantiles)."""
+    if n == 0:
+        return (0.0, 1.0)
+    a = (1 - level) / 2
+    lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k + 0.5, n - k + 0.5))
+    hi = 1.0 if k == n else float(stats.beta.ppf(1 - a, k + 0.5, n - k + 0.5))
+    return lo, hi
+
+
+@dataclass
+class ArrivalFit:
+    """Leads per month of one group: a Poisson log-linear model
+    ``E[count_m] = exposure_m x level x exp(trend x (m - m_ref) / 12) x season[calendar month]``
+    with exposure = days in month / (365.25/12). ``level``: leads per month at the reference
+    month (the first month after the data); ``annual_growth`` = exp(trend) - 1; seasonality is
+    only estimated from at least 24 months. Standard errors are scaled by the Pearson
+    dispersion when it exceeds 1 (over-dispersed counts)."""
+
+    group: dict[str, str]
+    months: list[str]
+    counts: list[int]
+    level: float
+    level_se: float
+    level_ci: tuple[float, float]
+    annual_growth: float
+    growth_ci: tuple[float, float] | None
+    growth_used: bool
+    seasonality: list[float]
+    seasonality_ci: list[tuple[float, float]] | None
+    seasonality_used: bool
+    dispersion: float
+    mean_level: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["level_ci"] = list(self.level_ci)
+        d["growth_ci"] = list(self.growth_ci) if self.growth_ci else None
+        d["seasonality_ci"] = ([list(c) for c in self.seasonality_ci]
+                               if self.seasonality_ci else None)
+        return d
+
+
+def _month_exposure(periods: pd.PeriodIndex) -> np.ndarray:
+    return np.asarray(periods.days_in_month, dtype=float) / DAYS_PER_MONTH
+
+
+def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dict[str, str],
+                 min_months_growth: int = 12, min_months_season: int = 24) -> ArrivalFit:
+    """Fit monthly counts of ``dates`` over the fully observed months ``first``..``last``."""
+    periods = pd.period_range(first, last, freq="M")
+    counts = (dates.dt.to_period("M").value_counts().reindex(periods, fill_value=0)
+              .to_numpy(dtype=float))
+    expo = _month_exposure(periods)
+    n_m = len(periods)
+    ref = n_m  # the month after the data
+    tm = (np.arange(n_m) - ref) / 12.0
+    cal = np.asarray(periods.month) - 1
+    notes: list[str] = []
+    use_season = n_m >= min_months_season
+    use_trend = n_m >= min_months_growth
+    if not use_season:
+        notes.append(f"seasonality not identified from {n_m} months (needs "
+                     f"{min_months_season}): flat profile used")
+    # design: intercept, [trend], [11 season contrasts]
+    cols = [np.ones(n_m)]
+    if use_trend:
+        cols.append(tm)
+    if use_season:
+        for c in range(1, 12):
+            cols.append((cal == c).astype(float))
+    X = np.column_stack(cols)  # noqa: N806
+    y = counts
+    def nll(b: np.ndarray) -> float:
+        eta = X @ b + np.log(expo)
+        return float(np.sum(np.exp(eta) - y * eta))
+    def grad(b: np.ndarray) -> np.ndarray:
+        mu = np.exp(X @ b + np.log(expo))
+        return X.T @ (mu - y)
+    b0 = np.zeros(X.shape[1])
+    b0[0] = math.log(max(y.sum(), 0.5) / expo.sum())
+    res = optimize.minimize(nll, b0, jac=grad, method="BFGS")
+    b = res.x
+    mu = np.exp(X @ b + np.log(expo))
+    info = X.T @ (mu[:, None] * X)
+    cov = np.linalg.pinv(info)
+    dof = max(n_m - X.shape[1], 1)
+    disp = float(np.sum((y - mu) ** 2 / np.maximum(mu, 1e-9)) / dof) if n_m > X.shape[1] else 1.0
+    cov = cov * max(disp, 1.0)
+    # level at the reference month (tm = 0) with flat season: exp(b0)
+    if use_season:
+        season_log = np.concatenate([[0.0], b[-11:]])
+        centre = np.mean(season_log)
+        level_log = b[0] + centre
+        season = np.exp(season_log - centre)
+        # CI of each seasonal factor (relative to January, re-centred approximately)
+        se_s = np.concatenate([[0.0], np.sqrt(np.maximum(np.diag(cov)[-11:], 0))])
+        season_ci = [(float(math.exp(s - centre - 1.96 * e)), float(math.exp(s - centre
+                                                                             + 1.96 * e)))
+                     for s, e in zip(season_log, se_s, strict=True)]
+    else:
+        level_log = b[0]
+        season = np.ones(12)
+        season_ci = None
+    se_level_log = math.sqrt(max(cov[0, 0], 0))
+    growth, growth_ci, growth_used = 0.0, None, False
+    if use_trend:
+        g, se_g = b[1], math.sqrt(max(cov[1, 1], 0))
+        growth = math.expm1(g)
+        growth_ci = (math.expm1(g - 1.96 * se_g), math.expm1(g + 1.96 * se_g))
+        growth_used = abs(g) > 1.96 * se_g
+        if not growth_used:
+            notes.append("trend not significant at 5%: annual growth 0 used in the scenario")
+            growth = 0.0
+    else:
+        notes.append(f"trend not estimated from {n_m} months (needs {min_months_growth}); "
+                     "annual growth 0 used")
+    if not growth_used and use_trend:
+        # refit the level without the trend: the mean rate over the window
+        level_log = math.log(max(y.sum(), 0.5) / expo.sum())
+        se_level_log = math.sqrt(max(disp, 1.0) / max(y.sum(), 0.5))
+    level = math.exp(level_log)
+    level_ci = (math.exp(level_log - 1.96 * se_level_log),
+                math.exp(level_log + 1.96 * se_level_log))
+    return ArrivalFit(group, [str(p) for p in periods], [int(c) for c in counts], level,
+                      level * se_level_log, level_ci, growth, growth_ci, growth_used,
+                      [float(s) for s in season], season_ci, use_season, disp,
+                      float(y.sum() / expo.sum()), notes)
+
+
+def fit_deal_size(amounts: np.ndarray) -> dict[str, Any]:
+    """Lognormal or gamma (lower AIC) fitted to positive won amounts, with the mean's 95%
+    interval (from the fit) and the sample mean."""
+    a = np.asarray(amounts, dtype=float)
+    a = a[np.isfinite(a) & (a > 0)]
+    if a.size < 2:
+        raise ValueError("need at least 2 positive amounts")
+    if np.ptp(a) <= 1e-9 * a.mean():
+        return {"dist": {"dist": "fixed", "value": float(a.mean())}, "n": int(a.size),
+                "mean": float(a.mean()), "mean_ci": [float(a.mean())] * 2, "cv": 0.0,
+                "family": "fixed", "sample_mean": float(a.mean())}
+    f = fit_duration(a)
+    return {"dist": f.distribution(), "n": int(a.size), "mean": f.mean,
+            "mean_ci": list(f.mean_ci), "cv": f.cv, "cv_ci": list(f.cv_ci), "family": f.family,
+            "sample_mean": float(a.mean()), "ks": f.ks_events, "alternatives": f.alternatives}
+
+
+def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-rep win-rate and speed multipliers with empirical-Bayes shrinkage.
+
+    ``frame``: one row per closed deal with ``owner``, ``won`` (bool) and ``days`` (cycle time,
+    NaN if unknown). Win rate: a beta-binomial model; the prior Beta(a, b) is fitted by maximum
+    marginal likelihood over reps; each rep's posterior mean ``(a + wins) / (a + b + n)`` is the
+    shrunk win rate, and the multiplier is its odds over the prior mean's odds (the team). Open
+    deals do not enter (they are neither wins nor losses). Speed: log cycle times of won deals;
+    a normal-normal model shrinks each rep's mean log time toward the team's with weight
+    ``tau^2 / (tau^2 + s^2 / n)`` (tau^2 by the method of moments); the multiplier is
+    ``exp(shrunk - team)`` (> 1: slower).
+
+    Returns the per-rep frame (rep, closed, won, raw_win_rate, win_rate, win_rate_ci_lo/hi,
+    productivity, productivity_ci_lo/hi, won_dated, speed_multiplier, shrinkage) and the prior.
+    """
+    g = frame.groupby("owner", sort=True)
+    n = g["won"].size().to_numpy(dtype=float)
+    k = g["won"].sum().to_numpy(dtype=float)
+    reps = list(g.size().index)
+
+    def nll(x: np.ndarray) -> float:
+        a, b = np.exp(x)
+        return -float(np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b)))
+
+    p0 = k.sum() / max(n.sum(), 1)
+    res = optimize.minimize(nll, np.log([p0 * 20, (1 - p0) * 20]), method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
+    a, b = np.exp(res.x)
+    capped = False
+    if a + b > 1e5:  # no detectable between-rep variation: complete pooling
+        a, b, capped = p0 * 1e5, (1 - p0) * 1e5, True
+    team = a / (a + b)
+    post = (a + k) / (a + b + n)
+    lo = stats.beta.ppf(0.025, a + k, b + n - k)
+    hi = stats.beta.ppf(0.975, a + k, b + n - k)
+
+    def odds(p: np.ndarray | float) -> np.ndarray:
+        return np.asarray(p) / (1 - np.asarray(p))
+
+    out = pd.DataFrame({"rep": reps, "closed": n.astype(int), "won": k.astype(int),
+                        "raw_win_rate": k / np.maximum(n, 1), "win_rate": post,
+                        "win_rate_ci_lo": lo, "win_rate_ci_hi": hi,
+                        "productivity": odds(post) / odds(team),
+                        "productivity_ci_lo": odds(lo) / odds(team),
+                        "productivity_ci_hi": odds(hi) / odds(team)})
+    # speed
+    wd = frame[frame["won"] & frame["days"].notna()].copy()
+    wd["ly"] = np.log(np.maximum(wd["days"].to_numpy(dtype=float), 0.5))
+    team_ly = float(wd["ly"].mean()) if len(wd) else 0.0
+    s2 = float(wd.groupby("owner")["ly"].var().mean()) if len(wd) > 2 else 1.0
+    sg = wd.groupby("owner")["ly"].agg(["mean", "size"])
+    if len(sg) > 1:
+        v = float(np.var(sg["mean"], ddof=1) - np.mean(s2 / sg["size"]))
+        tau2 = max(v, 0.0)
+    else:
+        tau2 = 0.0
+    shrink = tau2 / (tau2 + s2 / sg["size"]) if len(sg) else pd.Series(dtype=float)
+    speed = np.exp(shrink * (sg["mean"] - team_ly))
+    out["won_dated"] = out["rep"].map(sg["size"]).fillna(0).astype(int)
+    out["speed_multiplier"] = out["rep"].map(speed).fillna(1.0)
+    out["speed_shrinkage"] = out["rep"].map(shrink).fillna(0.0)
+    prior = {"a": float(a), "b": float(b), "team_win_rate": float(team),
+             "prior_strength": float(a + b), "complete_pooling": capped,
+             "speed_tau2": tau2, "speed_within_var": s2}
+    return out, prior

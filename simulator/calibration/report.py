@@ -1,0 +1,196 @@
+"""Calibration and backtest reports: JSON documents and a self-contained HTML page with PNG
+figures (matplotlib Agg, embedded as base64)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .fits import dist_cdf, kaplan_meier
+
+__all__ = ["calibration_figures", "write_backtest", "write_calibration"]
+
+
+def _png(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def calibration_figures(cal: Any) -> dict[str, str]:
+    """Base64 PNGs: cycle-time fits (Kaplan-Meier of closed deals vs fitted CDF), arrivals,
+    rep productivity (raw vs shrunk)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figs: dict[str, str] = {}
+    d = cal.deals
+    o = cal.outcomes
+    if o is not None:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+        for ax, kind, fit in ((axes[0], "won", o.won), (axes[1], "lost", o.lost)):
+            sel = d[d["outcome"].eq(kind)]
+            t = (sel["close_date"] - sel["created_date"]).dt.days.dropna().to_numpy(float)
+            if t.size:
+                times, km = kaplan_meier(np.maximum(t, 0.5), np.ones(t.size, bool))
+                ax.step(times, 1 - km, where="post", label="empirical (closed deals)")
+                grid = np.linspace(0.5, max(times.max(), 1) * 1.2, 200)
+                ax.plot(grid, dist_cdf(fit.family, grid, fit.mean, fit.cv),
+                        label=f"{fit.family} mean {fit.mean:.0f} d, cv {fit.cv:.2f}")
+            ax.set_title(f"{kind}: days to close (KS {fit.ks_events:.3f})")
+            ax.set_xlabel("days")
+            ax.legend(fontsize=7)
+        figs["durations"] = _png(fig)
+    if cal.arrivals:
+        fig, ax = plt.subplots(figsize=(9, 3.4))
+        for a in cal.arrivals:
+            label = "/".join(v for v in a.group.values() if v != "all") or "all"
+            ax.plot(a.months, a.counts, marker="o", label=f"{label} (level {a.level:.0f})")
+        ax.set_title("Leads (funnel entries) per month")
+        ax.tick_params(axis="x", rotation=60, labelsize=7)
+        ax.legend(fontsize=7)
+        figs["arrivals"] = _png(fig)
+    if len(cal.reps):
+        fig, ax = plt.subplots(figsize=(6, 4))
+        r = cal.reps
+        ax.scatter(r["closed"], r["raw_win_rate"], s=12, label="raw win rate")
+        ax.scatter(r["closed"], r["win_rate"], s=12, label="shrunk (empirical Bayes)")
+        ax.set_xlabel("closed deals")
+        ax.set_ylabel("win rate")
+        ax.legend(fontsize=7)
+        figs["reps"] = _png(fig)
+    return figs
+
+
+def _table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> str:
+    if not rows:
+        return "<p>(none)</p>"
+    cols = cols or list(rows[0])
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:,.4g}" if math.isfinite(v) else ""
+        if isinstance(v, list | dict):
+            return html.escape(json.dumps(v)[:120])
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{fmt(r.get(c))}</td>" for c in cols) + "</tr>"
+                   for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+_CSS = ("body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:"
+        "collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}")
+
+
+def _page(title: str, parts: list[str]) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+            + "\n".join(parts) + "</body></html>")
+
+
+def _img(b64: str) -> str:
+    return f"<img src='data:image/png;base64,{b64}'/>"
+
+
+def write_calibration(cal: Any, out: Path) -> list[Path]:
+    """Write ``scenario.yaml`` (+ CSV tables), ``calibration.json`` and ``report.html``."""
+    from scenarios.io import dump_scenario
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = dump_scenario(cal.scenario, out / "scenario.yaml")
+    (out / "calibration.json").write_text(json.dumps(cal.estimates, indent=2) + "\n",
+                                          encoding="utf-8")
+    e = cal.estimates
+    figs = calibration_figures(cal)
+    o = e["outcomes"]
+    parts = [
+        f"<p>Cut {e['cutoff']}; horizon from {e['horizon_start']}; mapping {e['mapping']}; "
+        f"{e['deals_used']} deals used.</p>",
+        "<h2>Import: cleaning report</h2>",
+        _table([{"rows_read": e["cleaning"]["rows_read"], "rows_kept": e["cleaning"]["rows_kept"],
+                 "rows_fixed": e["cleaning"]["rows_fixed"],
+                 "rows_dropped": e["cleaning"]["rows_dropped"]}]),
+        _table(e["cleaning"]["problems"]),
+        "<h2>Outcomes and cycle times (competing outcomes, censored)</h2>",
+        _table([{k: o[k] for k in ("p_won", "p_won_ci", "p_lost", "p_stall", "stall",
+                                   "win_rate_closed", "n_won", "n_lost", "n_open")}]),
+        _table([dict(o["won_duration"], outcome="won"), dict(o["lost_duration"], outcome="lost")],
+               ["outcome", "family", "mean", "mean_ci", "cv", "cv_ci", "n_events", "ks_events"]),
+        _table(o["models"]),
+        _img(figs["durations"]) if "durations" in figs else "",
+        _table([e["cumulative_incidence"]]),
+        "<h2>Stages (from stage history)</h2>",
+        _table([dict(v, stage=k) for k, v in e["stages"].items()],
+               ["stage", "entered", "advanced", "lost", "open", "conversion", "conversion_ci"]),
+        "<h2>Lead arrivals</h2>",
+        _table(e["arrivals"], ["group", "level", "level_ci", "annual_growth", "growth_ci",
+                               "seasonality_used", "dispersion", "notes"]),
+        _img(figs["arrivals"]) if "arrivals" in figs else "",
+        "<h2>Deal sizes</h2>",
+        _table([dict(v["all"], product=k) for k, v in e["deal_sizes"].items()],
+               ["product", "n", "family", "mean", "mean_ci", "cv", "sample_mean"]),
+        "<h2>Reps (empirical-Bayes shrinkage)</h2>",
+        _table([e["rep_prior"]]),
+        _table(e["reps"]),
+        _img(figs["reps"]) if "reps" in figs else "",
+        "<h2>Notes and assumptions</h2><ul>"
+        + "".join(f"<li>{html.escape(n)}</li>" for n in e["notes"] + e["not_estimated"])
+        + "</ul>",
+    ]
+    (out / "report.html").write_text(_page("Calibration report", parts), encoding="utf-8")
+    return [*files, out / "calibration.json", out / "report.html"]
+
+
+def write_backtest(bt: Any, out: Path) -> list[Path]:
+    """Write ``backtest.csv``, ``quarters.csv``, ``summary.json`` and ``report.html``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    bt.table.to_csv(out / "backtest.csv", index=False)
+    bt.quarters.to_csv(out / "quarters.csv", index=False)
+    (out / "summary.json").write_text(json.dumps(bt.summary, indent=2) + "\n",
+                                      encoding="utf-8")
+    b = bt.table[bt.table["measure"] == "bookings"]
+    regions = list(dict.fromkeys(b["region"]))
+    fig, axes = plt.subplots(1, len(regions), figsize=(3.2 * len(regions), 3.2), squeeze=False)
+    for ax, reg in zip(axes[0], regions, strict=True):
+        g = b[b["region"] == reg]
+        x = np.arange(len(g))
+        ax.fill_between(x, g["p10"], g["p90"], alpha=0.2, label="80%")
+        ax.fill_between(x, g["p25"], g["p75"], alpha=0.35, label="50%")
+        ax.plot(x, g["p50"], label="median")
+        ax.plot(x, g["actual"], "ko", label="actual")
+        ax.set_xticks(x, g["month"], rotation=60, fontsize=7)
+        ax.set_title(reg)
+    axes[0][0].legend(fontsize=7)
+    f1 = _png(fig)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.hist(b["pit"], bins=5, range=(0, 1))
+    ax.set_title("PIT histogram (bookings, region-month)")
+    f2 = _png(fig)
+    s = bt.summary
+    parts = [_table([{k: v for k, v in s.items() if not isinstance(v, list | dict)}]),
+             _img(f1), _img(f2), "<h2>Region x quarter</h2>",
+             _table(bt.quarters.to_dict(orient="records")),
+             "<h2>Region x month</h2>", _table(bt.table.to_dict(orient="records"))]
+    (out / "report.html").write_text(_page(f"Backtest at {s['cutoff']}", parts),
+                                     encoding="utf-8")
+    return [out / "backtest.csv", out / "quarters.csv", out / "summary.json",
+            out / "report.html"]
