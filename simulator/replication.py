@@ -50,6 +50,7 @@ class ReplicationOutput:
     open_live: np.ndarray       # [R] from the live queue state at the horizon end
     unrouted: np.ndarray        # [Q] horizon leads with no eligible rep, by region
     leads: int                  # horizon leads created
+    unrouted_initial: int       # initial-pipeline deals whose owner was absent, nobody eligible
     wait_sum: np.ndarray        # [R] days from arrival to first contact, horizon leads
     wait_n: np.ndarray          # [R]
     busy: np.ndarray            # [R] slot-days worked in the horizon
@@ -155,6 +156,7 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
         open_live=tb.open_live,
         unrouted=np.bincount(L.region[created & ~routed], minlength=Q),
         leads=int(created.sum()),
+        unrouted_initial=int((~routed[:tb.n_initial]).sum()),
         wait_sum=np.bincount(rep0[contacted], weights=wait[contacted], minlength=R),
         wait_n=np.bincount(rep0[contacted], minlength=R),
         busy=tb.busy,

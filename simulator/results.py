@@ -311,6 +311,7 @@ class SimulationResult:
             "won_deals": describe(self.total_won()),
             "leads": float(self.stack("leads").mean()),
             "unrouted_leads": float(self.stack("unrouted").sum(axis=1).mean()),
+            "unrouted_initial_deals": float(self.stack("unrouted_initial").mean()),
         }
         if self.target is not None:
             p = float((tb >= self.target).mean())

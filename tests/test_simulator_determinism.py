@@ -101,3 +101,20 @@ def test_summary_and_quotas(small):
     np.testing.assert_allclose(reps.expected_attainment, att.mean(axis=0))
     np.testing.assert_allclose(reps.p_attain_100, (att >= 1).mean(axis=0))
     assert set(s["quotas"]) == set(quotas)
+
+
+def test_initial_pipeline_table(small):
+    """The scenario's open deals start at day 0 with their owner and resume at their stage."""
+    res = simulate(small, 5, seed=12, workers=1, keep_deals=5)
+    assert (res.stack("carried_in").sum(axis=1) == len(small.initial_pipeline)).all()
+    d = res.deals[res.deals.source == "initial_pipeline"]
+    assert len(d) == 5 * len(small.initial_pipeline)
+    table = {p.id: p for p in small.initial_pipeline}
+    order = small.stage_names
+    for row in d.itertuples():
+        deal = table[row.deal_id]
+        assert row.created_date == -deal.age_days
+        assert row.rep == deal.owner or row.reassigned == "reassigned"
+        assert order.index(row.last_stage) >= order.index(deal.stage)
+        assert row.value == deal.value
+        assert row.grade == ""
