@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from fastapi.testclient import TestClient
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.service.kinds import KINDS, Kind, RunOutput
@@ -102,8 +101,10 @@ def new_key(app, name: str = "tester") -> str:
 
 
 @contextmanager
-def client_for(data_dir: Path, **settings: Any) -> Iterator[tuple[TestClient, dict]]:
-    """A started app (run pool included), a client and the headers with a fresh key."""
+def client_for(data_dir: Path, **settings: Any) -> Iterator[tuple[Any, dict]]:
+    """A started app (run pool included), a test client and the headers with a fresh key."""
+    from fastapi.testclient import TestClient
+
     app = make_app(data_dir, **settings)
     key = new_key(app)
     with TestClient(app) as client:
@@ -116,13 +117,13 @@ def small_upload() -> dict:
             "tables": {"small_accounts.csv": (EXAMPLES / "small_accounts.csv").read_text()}}
 
 
-def create_small(client: TestClient, headers: dict) -> int:
+def create_small(client, headers: dict) -> int:
     r = client.post("/v1/scenarios", json=small_upload(), headers=headers)
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
-def wait_final(client: TestClient, headers: dict, run_id: int, timeout: float = 90.0) -> dict:
+def wait_final(client, headers: dict, run_id: int, timeout: float = 90.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         r = client.get(f"/v1/runs/{run_id}", headers=headers)
@@ -134,7 +135,7 @@ def wait_final(client: TestClient, headers: dict, run_id: int, timeout: float = 
         time.sleep(0.1)
 
 
-def wait_status(client: TestClient, headers: dict, run_id: int, status: str,
+def wait_status(client, headers: dict, run_id: int, status: str,
                 timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:

@@ -1,5 +1,11 @@
-"""The body of a run process (kept light: a spawned process imports only this, the scenario
-layer and what its kind needs, never the web stack or the database)."""
+"""The body of a run worker process (kept light: a spawned process imports only this, the
+scenario layer and what its kinds need, never the web stack or the database).
+
+A worker process serves runs one after another: it receives ``(kind function, document,
+tables, options)`` on its pipe, sends ``("progress", fraction, message)`` messages and then
+``("done", payload)`` or ``("error", message)``, and waits for the next run (``None`` ends it).
+The parent terminates the process to cancel a run or to stop one past the time limit.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,18 @@ import json
 import time
 import traceback
 from multiprocessing.connection import Connection
+from typing import Any
 
 from scenarios.errors import SalesplanError
 
 from .kinds import KindFunction, jsonable
 
-__all__ = ["child_main"]
+__all__ = ["execute", "worker_main"]
 
 
-def child_main(run: KindFunction, document: dict, tables: dict[str, str], options: dict,
-               conn: Connection) -> None:
-    """Entry point of a run process: load the scenario, run the kind, send the output."""
+def execute(run: KindFunction, document: dict, tables: dict[str, str], options: dict,
+            send: Any) -> None:
+    """Load the scenario, run the kind and send its output (or the error) with ``send``."""
     from scenarios.io import loads_scenario
 
     last = [0.0]
@@ -27,7 +34,7 @@ def child_main(run: KindFunction, document: dict, tables: dict[str, str], option
         if now - last[0] < 0.2 and 0 <= fraction < 1:
             return
         last[0] = now
-        conn.send(("progress", float(fraction), str(message)[:500]))
+        send(("progress", float(fraction), str(message)[:500]))
 
     try:
         scenario = loads_scenario(json.dumps(document), "json", tables=tables, source="scenario")
@@ -38,11 +45,25 @@ def child_main(run: KindFunction, document: dict, tables: dict[str, str], option
             "charts": {str(n): bytes(png) for n, png in output.charts.items() if png},
         }
         json.dumps(payload["result"], allow_nan=False)
-        conn.send(("done", payload))
     except SalesplanError as exc:
-        conn.send(("error", str(exc)))
+        send(("error", str(exc)))
     except Exception as exc:
         traceback.print_exc()
-        conn.send(("error", f"internal error ({type(exc).__name__}): {exc}"))
+        send(("error", f"internal error ({type(exc).__name__}): {exc}"))
+    else:
+        send(("done", payload))
+
+
+def worker_main(conn: Connection) -> None:
+    """Entry point of a worker process: serve runs until ``None`` or the pipe closes."""
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):
+                return
+            if job is None:
+                return
+            execute(*job, send=conn.send)
     finally:
         conn.close()

@@ -1,12 +1,13 @@
-"""The run pool: queued runs execute in their own processes, at most ``run_workers`` at a time.
+"""The run pool: queued runs execute in worker processes, at most ``run_workers`` at a time.
 
 One thread in the server process (the monitor) does everything with the database: it claims the
-oldest queued run (FIFO by creation; the claim is an atomic ``queued -> running`` update), starts
-a ``multiprocessing`` process for it (spawn context: safe beside the server's threads), reads its
-progress and its output from a pipe, and writes status, progress and results. A child process
-never touches the database, so a run that is cancelled (``DELETE``), that passes the run-time
-limit, or whose server stops can be terminated at any moment without leaving a half-written
-result.
+oldest queued run (FIFO by creation; the claim is an atomic ``queued -> running`` update), hands
+it to an idle worker process (``multiprocessing``, spawn context: safe beside the server's
+threads; started on demand, reused for up to ``MAX_RUNS_PER_WORKER`` runs), reads its progress
+and its output from a pipe, and writes status, progress and results. A worker never touches the
+database, so a run that is cancelled (``DELETE``), that passes the run-time limit, or whose
+server stops is stopped by terminating its process at any moment, without leaving a
+half-written result; a fresh process takes its place.
 
 Restart: :meth:`RunPool.start` first re-queues runs left ``running`` by a previous process (a
 crash, a kill), or marks them failed with the reason once they have been started
@@ -22,7 +23,7 @@ import multiprocessing as mp
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -30,7 +31,7 @@ from sqlalchemy import select, update
 
 from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
-from .runproc import child_main
+from .runproc import worker_main
 from .settings import Settings
 
 __all__ = ["RunPool", "recover_interrupted"]
@@ -38,19 +39,22 @@ __all__ = ["RunPool", "recover_interrupted"]
 log = logging.getLogger("salesplan.service")
 
 PROGRESS_EVERY = 0.5  # seconds between progress writes per run
+MAX_RUNS_PER_WORKER = 100  # a worker process is replaced after this many runs
 
 
 # ---- the pool ------------------------------------------------------------------------------------
 
 @dataclass
-class _Job:
-    run_id: int
+class _Worker:
+    """A worker process and the parent's end of its pipe; ``run_id`` is its current run."""
+
     process: Any
     conn: Connection
-    started: float = field(default_factory=time.monotonic)
+    run_id: int | None = None
+    served: int = 0
+    started: float = 0.0
     progress: tuple[float, str] | None = None
     written: float = 0.0
-    outcome: tuple | None = None
 
 
 def recover_interrupted(db: Database, max_attempts: int) -> tuple[int, int]:
@@ -77,14 +81,14 @@ def recover_interrupted(db: Database, max_attempts: int) -> tuple[int, int]:
 
 
 class RunPool:
-    """Executes queued runs in separate processes (see the module documentation)."""
+    """Executes queued runs in worker processes (see the module documentation)."""
 
     def __init__(self, db: Database, settings: Settings, kinds: Mapping[str, Kind]):
         self.db = db
         self.settings = settings
         self.kinds = dict(kinds)
         self._ctx = mp.get_context("spawn")
-        self._jobs: dict[int, _Job] = {}
+        self._workers: list[_Worker] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -97,20 +101,25 @@ class RunPool:
         self._thread.start()
 
     def stop(self, requeue: bool = True) -> None:
-        """Stop the monitor and terminate running jobs. ``requeue``: put their runs back in
-        the queue (a graceful stop); otherwise leave them ``running``, as a crash would."""
+        """Stop the monitor and the worker processes. ``requeue``: put interrupted runs back
+        in the queue (a graceful stop); otherwise leave them ``running``, as a crash would."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
-        for job in list(self._jobs.values()):
-            self._terminate(job)
-            if requeue:
+        for w in list(self._workers):
+            run_id = w.run_id
+            if run_id is None:
+                with contextlib.suppress(OSError, ValueError):
+                    w.conn.send(None)
+                w.process.join(timeout=2)
+            self._kill(w)
+            if requeue and run_id is not None:
                 with self.db.session() as s:
-                    s.execute(update(Run).where(Run.id == job.run_id, Run.status == "running")
+                    s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
                               .values(status="queued", message="re-queued: the server stopped"))
-        self._jobs.clear()
+        self._workers.clear()
 
     def wake(self) -> None:
         """Look at the queue now (a run was submitted or cancelled)."""
@@ -118,7 +127,8 @@ class RunPool:
 
     @property
     def active(self) -> list[int]:
-        return sorted(self._jobs)
+        """Ids of the runs executing now."""
+        return sorted(w.run_id for w in self._workers if w.run_id is not None)
 
     # ---- the monitor ----
     def _loop(self) -> None:
@@ -132,26 +142,45 @@ class RunPool:
             self._wake.clear()
 
     def _tick(self) -> None:
-        for job in list(self._jobs.values()):
-            self._poll(job)
+        for w in list(self._workers):
+            if w.run_id is not None:
+                self._poll(w)
+            elif not w.process.is_alive():
+                self._drop(w)
         self._check_cancelled()
-        while len(self._jobs) < self.settings.run_workers and not self._stop.is_set():
-            if not self._launch_next():
+        while not self._stop.is_set():
+            worker = self._idle_worker()
+            if worker is None or not self._launch_next(worker):
                 break
 
+    def _idle_worker(self) -> _Worker | None:
+        for w in self._workers:
+            if w.run_id is None and w.process.is_alive():
+                return w
+        if len(self._workers) >= self.settings.run_workers:
+            return None
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(target=worker_main, args=(child,), daemon=True,
+                                    name="salesplan-run-worker")
+        process.start()
+        child.close()
+        w = _Worker(process, parent)
+        self._workers.append(w)
+        return w
+
     def _check_cancelled(self) -> None:
-        if not self._jobs:
+        busy = {w.run_id: w for w in self._workers if w.run_id is not None}
+        if not busy:
             return
         with self.db.session() as s:
-            rows = s.execute(select(Run.id, Run.status).where(Run.id.in_(list(self._jobs))))
+            rows = s.execute(select(Run.id, Run.status).where(Run.id.in_(list(busy))))
             gone = [rid for rid, status in rows if status != "running"]
         for rid in gone:
-            job = self._jobs.pop(rid, None)
-            if job is not None:
-                log.info("run %d cancelled: stopping its process", rid)
-                self._terminate(job)
+            log.info("run %d cancelled: stopping its process", rid)
+            self._drop(busy[rid])
 
-    def _launch_next(self) -> bool:
+    def _launch_next(self, worker: _Worker) -> bool:
+        """Claim the oldest queued run and hand it to ``worker``; False if the queue is empty."""
         with self.db.session() as s:
             run = s.scalars(select(Run).where(Run.status == "queued")
                             .order_by(Run.created, Run.id).limit(1)).first()
@@ -163,7 +192,7 @@ class RunPool:
                         progress=0.0, message="starting", error=None)
             ).rowcount
             if claimed != 1:
-                return True  # someone else took it (or it was cancelled): try the next one
+                return True  # cancelled meanwhile: try the next one
             version = s.scalar(select(ScenarioVersion).where(
                 ScenarioVersion.scenario_id == run.scenario_id,
                 ScenarioVersion.version == run.version))
@@ -176,64 +205,73 @@ class RunPool:
                    if kind is None else "the scenario version no longer exists")
             self._finish(run_id, "failed", why)
             return True
-        parent, child = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=child_main, name=f"salesplan-run-{run_id}",
-                                    args=(kind.run, document, tables, options, child),
-                                    daemon=True)
-        process.start()
-        child.close()
-        self._jobs[run_id] = _Job(run_id, process, parent)
-        log.info("run %d (%s) started in process %s", run_id, kind_name, process.pid)
+        try:
+            worker.conn.send((kind.run, document, tables, options))
+        except (OSError, ValueError) as exc:
+            self._drop(worker)
+            self._finish(run_id, "failed", f"could not start the run: {exc}")
+            return True
+        worker.run_id, worker.started = run_id, time.monotonic()
+        worker.progress, worker.written = None, 0.0
+        log.info("run %d (%s) started in process %s", run_id, kind_name, worker.process.pid)
         return True
 
-    def _poll(self, job: _Job) -> None:
+    def _poll(self, w: _Worker) -> None:
+        run_id = w.run_id
+        assert run_id is not None
+        outcome = None
         try:
-            while job.outcome is None and job.conn.poll():
-                msg = job.conn.recv()
+            while outcome is None and w.conn.poll():
+                msg = w.conn.recv()
                 if msg[0] == "progress":
-                    job.progress = (msg[1], msg[2])
+                    w.progress = (msg[1], msg[2])
                 else:
-                    job.outcome = msg
+                    outcome = msg
         except (EOFError, OSError):
             pass
-        if job.outcome is not None:
-            self._jobs.pop(job.run_id, None)
-            job.process.join(timeout=10)
-            if job.process.is_alive():
-                self._terminate(job)
-            job.conn.close()
-            if job.outcome[0] == "done":
-                self._finish(job.run_id, "succeeded", None, job.outcome[1])
+        if outcome is not None:
+            w.run_id = None
+            w.served += 1
+            if outcome[0] == "done":
+                self._finish(run_id, "succeeded", None, outcome[1])
             else:
-                self._finish(job.run_id, "failed", job.outcome[1])
+                self._finish(run_id, "failed", outcome[1])
+            if w.served >= MAX_RUNS_PER_WORKER:  # recycle: bounded memory growth
+                with contextlib.suppress(OSError, ValueError):
+                    w.conn.send(None)
+                self._drop(w)
             return
-        if not job.process.is_alive():
-            self._jobs.pop(job.run_id, None)
-            job.conn.close()
-            self._finish(job.run_id, "failed", f"the run process exited unexpectedly "
-                                               f"(exit code {job.process.exitcode})")
+        if not w.process.is_alive():
+            self._drop(w)
+            self._finish(run_id, "failed", f"the run process exited unexpectedly "
+                                           f"(exit code {w.process.exitcode})")
             return
         limit = self.settings.run_time_limit
-        if time.monotonic() - job.started > limit:
-            self._jobs.pop(job.run_id, None)
-            self._terminate(job)
-            self._finish(job.run_id, "failed", f"stopped: the run took longer than the run time "
-                                               f"limit of {limit:g} s")
-            return
         now = time.monotonic()
-        if job.progress is not None and now - job.written >= PROGRESS_EVERY:
-            fraction, message = job.progress
+        if now - w.started > limit:
+            self._drop(w)
+            self._finish(run_id, "failed", f"stopped: the run took longer than the run time "
+                                           f"limit of {limit:g} s")
+            return
+        if w.progress is not None and now - w.written >= PROGRESS_EVERY:
+            fraction, message = w.progress
             values: dict[str, Any] = {"message": message}
             if 0 <= fraction <= 1:
                 values["progress"] = round(fraction, 4)
             with self.db.session() as s:
-                s.execute(update(Run).where(Run.id == job.run_id, Run.status == "running")
+                s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
                           .values(**values))
-            job.written = now
-            job.progress = None
+            w.written, w.progress = now, None
 
-    def _terminate(self, job: _Job) -> None:
-        p = job.process
+    def _drop(self, w: _Worker) -> None:
+        """Stop a worker process (whatever it is doing) and forget it."""
+        self._kill(w)
+        if w in self._workers:
+            self._workers.remove(w)
+
+    @staticmethod
+    def _kill(w: _Worker) -> None:
+        p = w.process
         if p.is_alive():
             p.terminate()
             p.join(timeout=5)
@@ -241,7 +279,7 @@ class RunPool:
                 p.kill()
                 p.join(timeout=5)
         with contextlib.suppress(OSError):
-            job.conn.close()
+            w.conn.close()
 
     def _finish(self, run_id: int, status: str, error: str | None,
                 payload: dict | None = None) -> None:
