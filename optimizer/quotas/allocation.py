@@ -131,11 +131,11 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
     lo_kind, hi_kind = bounds["lo_kind"].to_dict(), bounds["hi_kind"].to_dict()
     mean_ideal = ideal.groupby(group).mean().to_dict()
     prob = pulp.LpProblem(f"quota_allocation_{level}", pulp.LpMinimize)
-    q = {i: pulp.LpVariable(f"quota_{tok[i]}", lowBound=0) for i in free}
-    dp = {i: pulp.LpVariable(f"over_{tok[i]}", lowBound=0) for i in free}
-    dm = {i: pulp.LpVariable(f"under_{tok[i]}", lowBound=0) for i in free}
+    q = {i: prob.add_variable(f"quota_{tok[i]}", lowBound=0) for i in free}
+    dp = {i: prob.add_variable(f"over_{tok[i]}", lowBound=0) for i in free}
+    dm = {i: prob.add_variable(f"under_{tok[i]}", lowBound=0) for i in free}
     gtok = _tokens(list(totals))
-    t = {g: pulp.LpVariable(f"worst_deviation_{gtok[g]}", lowBound=0) for g in totals}
+    t = {g: prob.add_variable(f"worst_deviation_{gtok[g]}", lowBound=0) for g in totals}
     members: dict[str, list[str]] = {g: [] for g in totals}
     for i in free:
         members[grp[i]].append(i)
@@ -174,5 +174,5 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
     total_dev = float((values[free] - ideal[free]).abs().sum())
     info = SolveInfo("optimal", max(worst.values(), default=0.0), total_dev,
                      slv.name, time.perf_counter() - start,
-                     len(prob.variables()), len(prob.constraints))
+                     prob.numVariables(), prob.numConstraints())
     return values, info
