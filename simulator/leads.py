@@ -77,6 +77,13 @@ def _arrival_times(rng: np.random.Generator, plan: Plan, lam: np.ndarray,
     return np.sort(a + np.log1p(u * np.expm1(g * (b - a))) / g)
 
 
+def _categorical(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
+    """n draws of an index with probabilities ``p`` (inverse CDF; faster than ``choice``)."""
+    cdf = np.cumsum(p)
+    return np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right"),
+                      p.size - 1)
+
+
 def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
     """Draw every lead of one replication (all sources), sorted by arrival time.
 
@@ -96,13 +103,13 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
         n = t.size
         if n == 0:
             continue
-        grade = arr_rng.choice(plan.grade_share.size, size=n, p=plan.grade_share)
+        grade = _categorical(arr_rng, plan.grade_share, n)
         if src.product_mix:
             w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
             w = w / w.sum()
         else:
             w = np.full(n_prod, 1.0 / n_prod)
-        product = arr_rng.choice(n_prod, size=n, p=w)
+        product = _categorical(arr_rng, w, n)
         by_product = np.argsort(product, kind="stable")
         t, grade, product = t[by_product], grade[by_product], product[by_product]
         bounds = np.searchsorted(product, np.arange(n_prod + 1)).tolist()
@@ -112,7 +119,7 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
             account = np.full(n, -1, dtype=np.int64)
         else:
             idx, prob = cell
-            account = idx[streams.rng("routing", src.id).choice(idx.size, size=n, p=prob)]
+            account = idx[_categorical(streams.rng("routing", src.id), prob, n)]
         uniforms = streams.rng("conversion", src.id).random((S, n))
         durations = np.empty((S, n))
         dur_rng = streams.rng("durations", src.id)
