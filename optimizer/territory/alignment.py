@@ -22,6 +22,7 @@ Scale strategy:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -39,12 +40,25 @@ from .errors import InfeasibleInputError, InfeasiblePlanError, NoSolutionError
 from .formulation import BandSpec, ModelSpec, build_model
 from .options import METRICS, AlignmentOptions
 from .problem import AlignmentProblem
+from .repair import repair_bands
 from .result import AlignmentMetrics, AlignmentResult, status_text
 from .solver import SolverSpec
 
 __all__ = ["align", "solve_alignment"]
 
 _INTEGRAL = 1e-6
+_FIX_TIGHTEN = 0.0
+"""Share of each band's tolerance held back in the LP whose integral accounts are fixed."""
+_REPAIR_ROUNDS = (0, 5, 10, 20, 20, 40, 40, 80, 80, 160)
+"""Accounts freed per involved rep in each fix-and-resolve round (0: only fractional ones)."""
+_POLISH_PER_REP = 15
+_POLISH_ABOVE_GAP = 0.01
+"""Polish only plans more than this relative gap above the LP bound."""
+"""Boundary accounts per rep re-optimised when polishing a repaired plan."""
+_ELASTIC_KM = 1e5
+"""Penalty unit of the elastic repair models: a band violation of 100% of the mean costs as
+much as moving a rep's average territory 100,000 distance units farther."""
+log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -142,6 +156,7 @@ def prepare(problem: AlignmentProblem, options: AlignmentOptions) -> Prepared:
         potential=np.asarray(p.potential, float), workload=np.asarray(p.workload, float),
         bands=tuple(bands), capacity=capacity, soft=options.soft_balance,
         soft_unit=float(weight.sum() / max(p.n_reps, 1) * options.soft_penalty),
+        elastic_unit=float(weight.sum() / max(p.n_reps, 1) * _ELASTIC_KM),
         max_moves=options.max_moves if options.mode == "realign" else None,
         max_moved_potential=(options.max_moved_potential if options.mode == "realign"
                              else None),
@@ -197,8 +212,11 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
 
 def _solve(spec: ModelSpec, pi: np.ndarray, pj: np.ndarray, solver: SolverSpec,
            strategy: str, deadline: float) -> _Outcome:
+    t0 = time.perf_counter()
     model = build_model(spec, pi, pj)
+    log.info("model built: %d pairs in %.1f s", pi.size, time.perf_counter() - t0)
     lp = solver.solve(model.prob, mip=False, time_limit=_left(deadline))
+    log.info("LP relaxation: %s, objective %s, %.1f s", lp.state, lp.objective, lp.seconds)
     if lp.state == "infeasible":
         return _Outcome("infeasible", strategy=strategy)
     if not lp.has_solution:
@@ -232,45 +250,164 @@ def _assignment(values: np.ndarray, pi: np.ndarray, pj: np.ndarray, n: int,
 
 
 def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
-    n, m = len(spec.account_ids), len(spec.rep_ids)
+    n = len(spec.account_ids)
     values = model.values()
+    notes: list[str] = []
+    from_tight = False
+    if spec.bands and not spec.soft and _FIX_TIGHTEN > 0:
+        # The LP sits on its band edges, so fixing its integral accounts leaves the fractional
+        # ones no room (an exact packing). Fix from an LP with bands tightened by
+        # _FIX_TIGHTEN of their tolerance instead: the real bands then leave slack.
+        tight = replace(spec, bands=tuple(replace(b, tolerance=b.tolerance * (1 - _FIX_TIGHTEN))
+                                          for b in spec.bands))
+        tmodel = build_model(tight, pi, pj, name="territory_tightened_lp")
+        tlp = solver.solve(tmodel.prob, mip=False, time_limit=_left(deadline))
+        log.info("tightened LP: %s in %.1f s", tlp.state, tlp.seconds)
+        if tlp.has_solution:
+            values, from_tight = tmodel.values(), True
+            notes.append(f"fixed from an LP with bands tightened by {_FIX_TIGHTEN:.0%} of their "
+                         "tolerance")
     best = np.zeros(n)
     np.maximum.at(best, pi, values)
     integral = best >= 1 - _INTEGRAL
-    lp_assign = _assignment(values, pi, pj, n)
+    assign = _assignment(values, pi, pj, n)
     fractional = np.flatnonzero(~integral)
+    if fractional.size == 0 and from_tight:
+        obj = float(spec.cost[np.arange(n), assign].sum())
+        return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix",
+                        [*notes, "the tightened LP was integral"])
     if fractional.size == 0:
-        obj = float(spec.cost[np.arange(n), lp_assign].sum())
-        obj += _slack_cost(model)
-        return _Outcome("optimal", lp_assign, obj, bound, True, "fix",
+        obj = float(spec.cost[np.arange(n), assign].sum()) + _slack_cost(model)
+        return _Outcome("optimal", assign, obj, bound, True, "fix",
                         ["the LP relaxation was integral: the plan is optimal"])
-    notes = [f"LP relaxation: {fractional.size} of {n} accounts fractional"]
-    touched = np.zeros(m, dtype=bool)
-    frac_pairs = ~integral[pi]
-    touched[pj[frac_pairs & (values > _INTEGRAL)]] = True
-    touched[pj[frac_pairs]] = True
-    rounds = [0, 10, 40, 160, None]
-    for r, per_rep in enumerate(rounds):
-        free = ~integral
-        if per_rep is None:
-            free[:] = True
-        elif per_rep > 0:
-            free |= _neighbours(spec, pi, pj, lp_assign, integral, touched, per_rep)
-            # the freed accounts' own candidates become touched for the next round
-            touched[pj[free[pi]]] = True
-        fixed = np.where(free, -1, lp_assign)
-        sub = build_model(spec, pi, pj, fixed=fixed, name=f"territory_fix_round_{r}")
-        res = solver.solve(sub.prob, mip=True, time_limit=_left(deadline))
-        if res.has_solution:
-            assign = _assignment(sub.values(), sub.pair_i, sub.pair_j, n, base=fixed)
-            notes.append(f"fix-and-resolve: solved with {int(free.sum())} free accounts "
-                         f"(round {r + 1})")
-            obj = res.objective
+    notes.append(f"LP relaxation: {fractional.size} of {n} accounts fractional")
+    if not spec.soft:
+        t0 = time.perf_counter()
+        repaired, steps = repair_bands(spec, pi, pj, assign,
+                                       deadline=min(deadline, t0 + max(5.0, 0.3 * _left(deadline))))
+        log.info("repair: %d steps in %.1f s, %d reps violated (worst %.4f)", steps,
+                 time.perf_counter() - t0, int(_violated_reps(spec, repaired).sum()),
+                 _worst_violation(spec, repaired))
+        if not _violated_reps(spec, repaired).any():
+            notes.append(f"rounded the LP and repaired the bands with {steps} shift/swap moves")
+            assign = repaired
+            obj = float(spec.cost[np.arange(n), assign].sum())
+            if obj > bound * (1 + _POLISH_ABOVE_GAP):
+                assign = _polish(spec, pi, pj, repaired, solver, deadline, notes)
+                obj = float(spec.cost[np.arange(n), assign].sum())
             return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
-        if res.state == "none" and _left(deadline) <= 1.0:
-            notes.append("fix-and-resolve: time limit reached")
-            return _Outcome("none", bound=bound, strategy="fix", notes=notes)
-    return _Outcome("infeasible", strategy="fix", notes=notes)
+    free = ~integral
+    total = max(1.0, deadline - time.perf_counter())
+    best_violation = np.inf
+    for r, per_rep in enumerate(_REPAIR_ROUNDS):
+        if r > 0:
+            worst = _violated_reps(spec, assign)
+            touched = worst.copy()
+            # reps sharing candidate accounts with the violated reps join the repair
+            acc_of_worst = np.zeros(n, dtype=bool)
+            acc_of_worst[pi[worst[pj]]] = True
+            touched[pj[acc_of_worst[pi]]] = True
+            free = _neighbours(spec, pi, pj, assign, touched, per_rep)
+        fixed = np.where(free, -1, assign)
+        sub = build_model(spec, pi, pj, fixed=fixed, name=f"territory_fix_round_{r + 1}",
+                          elastic=not spec.soft)
+        warm = r > 0
+        if warm:
+            sub.set_start(assign)
+        limit = min(_left(deadline), max(3.0, total / (2 * len(_REPAIR_ROUNDS))))
+        res = solver.solve(sub.prob, mip=True, time_limit=limit, warm_start=warm)
+        if not res.has_solution:
+            log.info("fix round %d: %d free accounts, %s", r + 1, int(free.sum()), res.state)
+            if _left(deadline) <= 1.0:
+                break
+            continue
+        trial = _assignment(sub.values(), sub.pair_i, sub.pair_j, n, base=fixed)
+        violation = _worst_violation(spec, trial) + 10.0 * _violated_reps(spec, trial).sum()
+        log.info("fix round %d: %d free accounts, %s in %.1f s, %d reps violated (worst %.4f)",
+                 r + 1, int(free.sum()), res.state, res.seconds,
+                 int(_violated_reps(spec, trial).sum()), _worst_violation(spec, trial))
+        if r == 0 or violation <= best_violation:
+            assign, best_violation = trial, violation
+        if not spec.soft and _violated_reps(spec, assign).any():
+            assign, _ = repair_bands(spec, pi, pj, assign,
+                                     deadline=min(deadline, time.perf_counter() + 10.0))
+        if spec.soft or not _violated_reps(spec, assign).any():
+            obj = float(spec.cost[np.arange(n), assign].sum())
+            if spec.soft:
+                obj = float(res.objective)
+            notes.append(f"fix-and-resolve: plan found in round {r + 1} "
+                         f"({int(free.sum())} free accounts)")
+            return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
+        if _left(deadline) <= 1.0:
+            break
+    # last resort: the whole model as one MILP with the time left
+    notes.append("fix-and-resolve did not repair the bands; solved the whole model instead")
+    res = solver.solve(model.prob, mip=True, time_limit=_left(deadline))
+    if res.state == "infeasible":
+        return _Outcome("infeasible", strategy="fix", notes=notes)
+    if not res.has_solution:
+        return _Outcome("none", bound=bound, strategy="fix", notes=notes)
+    assign = _assignment(model.values(), model.pair_i, model.pair_j, n)
+    lb = max(bound, res.bound) if res.bound is not None else bound
+    return _Outcome(res.state, assign, res.objective, min(lb, res.objective),
+                    res.state == "optimal", "fix", notes)
+
+
+def _polish(spec, pi, pj, assign, solver, deadline, notes) -> np.ndarray:
+    """Improve a band-feasible plan: re-solve the accounts nearest to territory boundaries
+    as a MILP (hard bands) started from the plan; keep the result only if it is cheaper."""
+    n = len(spec.account_ids)
+    rows = np.arange(n)
+    current = float(spec.cost[rows, assign].sum())
+    left = _left(deadline)
+    if left < 3.0:
+        return assign
+    touched = np.ones(len(spec.rep_ids), dtype=bool)
+    free = _neighbours(spec, pi, pj, assign, touched, _POLISH_PER_REP)
+    fixed = np.where(free, -1, assign)
+    sub = build_model(spec, pi, pj, fixed=fixed, name="territory_polish")
+    sub.set_start(assign)
+    res = solver.solve(sub.prob, mip=True, time_limit=min(left - 1.0, max(3.0, left * 0.3)),
+                       warm_start=True)
+    if not res.has_solution:
+        return assign
+    trial = _assignment(sub.values(), sub.pair_i, sub.pair_j, n, base=fixed)
+    cost = float(spec.cost[rows, trial].sum())
+    log.info("polish: %d free accounts, %.1f s, cost %.1f -> %.1f", int(free.sum()),
+             res.seconds, current, cost)
+    if cost < current - 1e-9 and not _violated_reps(spec, trial).any():
+        notes.append(f"polished {int(free.sum())} boundary accounts with a MILP: "
+                     f"cost {current:,.1f} -> {cost:,.1f}")
+        return trial
+    return assign
+
+
+def _worst_violation(spec, assign: np.ndarray) -> float:
+    """Largest band violation as a fraction of the rep's target (0: every band held)."""
+    m = len(spec.rep_ids)
+    worst = 0.0
+    for band in spec.bands:
+        load = np.bincount(assign, weights=band.values, minlength=m)
+        ok = band.mu > 0
+        dev = np.abs(load[ok] / band.mu[ok] - 1) - band.tolerance
+        if dev.size:
+            worst = max(worst, float(dev.max()))
+    return worst
+
+
+def _violated_reps(spec, assign: np.ndarray) -> np.ndarray:
+    """Reps outside a hard band or over capacity (relative tolerance 1e-9)."""
+    m = len(spec.rep_ids)
+    bad = np.zeros(m, dtype=bool)
+    for band in spec.bands:
+        load = np.bincount(assign, weights=band.values, minlength=m)
+        tol = 1e-9 * np.maximum(band.mu, 1.0)
+        pos = band.mu > 0
+        bad |= pos & ((load > (1 + band.tolerance) * band.mu + tol)
+                      | (load < (1 - band.tolerance) * band.mu - tol))
+    work = np.bincount(assign, weights=spec.workload, minlength=m)
+    bad |= work > spec.capacity + 1e-6
+    return bad
 
 
 def _slack_cost(model) -> float:
@@ -284,12 +421,13 @@ def _slack_cost(model) -> float:
     return total
 
 
-def _neighbours(spec, pi, pj, assign, integral, touched, per_rep) -> np.ndarray:
-    """Fixed accounts of touched reps that are cheapest to move to another touched rep:
-    ``per_rep`` of them per rep."""
+def _neighbours(spec, pi, pj, assign, touched, per_rep) -> np.ndarray:
+    """Accounts of touched reps that are cheapest to move to another touched rep:
+    ``per_rep`` of them per rep (plus every account with a candidate among touched reps when
+    fewer exist)."""
     n = len(spec.account_ids)
     cur = assign[pi]
-    ok = integral[pi] & touched[cur] & touched[pj] & (pj != cur)
+    ok = touched[cur] & touched[pj] & (pj != cur)
     ii, jj = pi[ok], pj[ok]
     delta = spec.cost[ii, jj] - spec.cost[ii, assign[ii]]
     best = np.full(n, np.inf)

@@ -68,6 +68,7 @@ class ModelSpec:
     capacity: np.ndarray  # inf = none
     soft: bool = False
     soft_unit: float = 0.0  # sum_i w_i / m x soft_penalty
+    elastic_unit: float = 0.0  # the (much larger) penalty unit of elastic repair models
     max_moves: int | None = None
     max_moved_potential: float | None = None
     drop: frozenset[str] = field(default_factory=frozenset)
@@ -84,16 +85,36 @@ class BuiltModel:
     pair_i: np.ndarray
     pair_j: np.ndarray
     slack: dict[tuple[str, str, str], pulp.LpVariable]
+    slack_rows: list[tuple[pulp.LpConstraint, pulp.LpVariable, float]] = field(
+        default_factory=list)
 
     def values(self) -> np.ndarray:
         return np.array([v.varValue or 0.0 for v in self.x_list], dtype=float)
 
+    def set_start(self, assign: np.ndarray) -> None:
+        """Set variable values to the plan ``assign`` (rep column per account) and the slacks
+        to the violations it implies: a MIP start for :meth:`SolverSpec.solve`."""
+        chosen = assign[self.pair_i] == self.pair_j
+        for var, on in zip(self.x_list, chosen.tolist(), strict=True):
+            var.varValue = 1.0 if on else 0.0
+        for _, var, _ in self.slack_rows:
+            var.varValue = 0.0
+        for row, var, sign in self.slack_rows:
+            excess = float(row.value() or 0.0) * sign
+            var.varValue = max(0.0, excess)
+
 
 def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
-                fixed: np.ndarray | None = None, name: str = "territory_alignment"
-                ) -> BuiltModel:
+                fixed: np.ndarray | None = None, name: str = "territory_alignment",
+                elastic: bool = False) -> BuiltModel:
     """Build the model over candidate pairs. ``fixed[i] >= 0`` pins account i to that rep as a
-    constant (its pairs are skipped); ``fixed`` None means every account is free."""
+    constant (its pairs are skipped); ``fixed`` None means every account is free.
+
+    ``elastic`` (used by fix-and-resolve repair) makes hard bands soft with the large penalty
+    ``spec.elastic_unit``, so the sub-model always has a solution; its band violations tell
+    the repair loop where to free more accounts."""
+    soft = spec.soft or elastic
+    unit = spec.soft_unit if spec.soft else spec.elastic_unit
     n, m = len(spec.account_ids), len(spec.rep_ids)
     if fixed is None:
         fixed = np.full(n, -1, dtype=np.int64)
@@ -136,6 +157,7 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
     rep_ends = np.searchsorted(rep_of, np.arange(m), side="right")
 
     slack: dict[tuple[str, str, str], pulp.LpVariable] = {}
+    slack_rows: list[tuple[pulp.LpConstraint, pulp.LpVariable, float]] = []
     for band in spec.bands:
         if f"balance:{band.metric}" in spec.drop:
             continue
@@ -149,8 +171,8 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
             hi = (1.0 + band.tolerance) * mu - base[j]
             lo = (1.0 - band.tolerance) * mu - base[j]
             up_terms, lo_terms = list(expr), list(expr)
-            if spec.soft:
-                rho = spec.soft_unit * band.weight / mu
+            if soft:
+                rho = unit * (band.weight if spec.soft else 1.0) / mu
                 s_up = pulp.LpVariable(f"over_{band.metric}_{rep[j]}", lowBound=0)
                 s_lo = pulp.LpVariable(f"under_{band.metric}_{rep[j]}", lowBound=0)
                 slack[("over", band.metric, rep[j])] = s_up
@@ -158,12 +180,16 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
                 up_terms.append((s_up, -1.0))
                 lo_terms.append((s_lo, 1.0))
                 terms += [(s_up, rho), (s_lo, rho)]
-            prob.addConstraint(pulp.LpConstraint(
+            row_up = pulp.LpConstraint(
                 pulp.LpAffineExpression(up_terms), pulp.LpConstraintLE, rhs=hi,
-                name=f"balance_max_{band.metric}_{rep[j]}"))
-            prob.addConstraint(pulp.LpConstraint(
+                name=f"balance_max_{band.metric}_{rep[j]}")
+            row_lo = pulp.LpConstraint(
                 pulp.LpAffineExpression(lo_terms), pulp.LpConstraintGE, rhs=lo,
-                name=f"balance_min_{band.metric}_{rep[j]}"))
+                name=f"balance_min_{band.metric}_{rep[j]}")
+            prob.addConstraint(row_up)
+            prob.addConstraint(row_lo)
+            if soft:
+                slack_rows += [(row_up, s_up, 1.0), (row_lo, s_lo, -1.0)]
 
     if "capacity" not in spec.drop:
         base = np.bincount(fixed_cols, weights=spec.workload[fixed_rows], minlength=m)
@@ -193,4 +219,4 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
             name="moved_potential_cap"))
 
     prob.setObjective(pulp.LpAffineExpression(terms, constant=const_cost))
-    return BuiltModel(prob, x, x_list, pi, pj, slack)
+    return BuiltModel(prob, x, x_list, pi, pj, slack, slack_rows)

@@ -122,7 +122,7 @@ class AlignmentOptions:
     distance_weight: Literal["potential", "workload", "uniform"] = "potential"
     weight_floor: float = 0.01
     strategy: Literal["auto", "exact", "fix"] = "auto"
-    exact_max_pairs: int = 60_000
+    exact_max_pairs: int = 30_000
     solver: SolverSpec | str = "highs"
     time_limit: float = 120.0
     gap: float = 0.005

@@ -62,19 +62,22 @@ class SolverSpec:
                 [f"unknown solver {self.name!r} (known: {', '.join(_PULP_NAMES)})"],
                 "invalid solver option")
 
-    def make(self, mip: bool = True, time_limit: float | None = None) -> pulp.LpSolver:
-        """A PuLP solver object for one solve."""
+    def make(self, mip: bool = True, time_limit: float | None = None,
+             warm_start: bool = False) -> pulp.LpSolver:
+        """A PuLP solver object for one solve. ``warm_start`` passes the variables' current
+        values as a MIP start (HiGHS through highspy, CBC through its own option)."""
         limit = max(1.0, float(time_limit if time_limit is not None else self.time_limit))
         if self.name == "highs":
-            return pulp.HiGHS(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
-                              threads=self.threads)
+            cls = _WarmHiGHS if warm_start else pulp.HiGHS
+            return cls(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
+                       threads=self.threads)
         return pulp.PULP_CBC_CMD(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
-                                 threads=self.threads)
+                                 threads=self.threads, warmStart=warm_start)
 
     def solve(self, prob: pulp.LpProblem, mip: bool = True,
-              time_limit: float | None = None) -> SolveOutcome:
+              time_limit: float | None = None, warm_start: bool = False) -> SolveOutcome:
         """Solve ``prob`` (relaxed when ``mip`` is False) and read the status honestly."""
-        solver = self.make(mip=mip, time_limit=time_limit)
+        solver = self.make(mip=mip, time_limit=time_limit, warm_start=warm_start)
         start = time.perf_counter()
         try:
             prob.solve(solver)
@@ -97,6 +100,28 @@ class SolverSpec:
         elif self.name == "highs":
             bound = _highs_bound(prob, objective)
         return SolveOutcome(state, objective, bound, seconds)
+
+
+class _WarmHiGHS(pulp.HiGHS):
+    """PuLP's highspy interface plus a MIP start from the variables' current values."""
+
+    def actualSolve(self, lp, callback=None):  # noqa: N802 - PuLP's name
+        import highspy
+
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        start = highspy.HighsSolution()
+        start.col_value = [float(v.varValue or 0.0) for v in lp.variables()]
+        start.value_valid = True
+        lp.solverModel.setSolution(start)
+        self.callSolver(lp)
+        status, sol_status = self.findSolutionValues(lp)
+        for var in lp.variables():
+            var.modified = False
+        for constraint in lp._constraints.values():
+            constraint.modifier = False
+        lp.assignStatus(status, sol_status)
+        return status
 
 
 def _highs_bound(prob: pulp.LpProblem, objective: float) -> float | None:
