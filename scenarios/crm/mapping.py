@@ -196,6 +196,7 @@ def get_mapping(spec: str | Path | HistoryMapping | None) -> HistoryMapping:
     if not isinstance(doc, dict):
         raise MappingError(f"{path}: a mapping file must be a YAML mapping of keys")
     base = doc.pop("preset", None)
+    doc.setdefault("name", path.stem)
     if base is not None:
         if base not in PRESETS:
             raise MappingError(f"{path}: unknown preset {base!r} (known: {', '.join(PRESETS)})")

@@ -192,48 +192,37 @@ def read_history(
     df["outcome"] = outcomes
     df["stage"] = stages
 
-    # date consistency
-    for i in range(n):
-        if not keep[i]:
-            continue
-        c0, c1, out = df.at[i, "created_date"], df.at[i, "close_date"], df.at[i, "outcome"]
-        if out == "open" and m.kind == "flat":
-            df.at[i, "close_date"] = pd.NaT  # a flat export's close date on an open deal
-            c1 = pd.NaT                        # is an expected date, not an event
-        if out == "open" and m.kind == "history":
-            df.at[i, "close_date"] = pd.NaT
-            c1 = pd.NaT
-        if pd.isna(c0) and pd.isna(c1):
-            drop(i, "no_date", "neither a created/engaged date nor a close date", "created")
-            continue
-        if pd.notna(c0) and pd.notna(c1) and c1 < c0:
-            drop(i, "close_before_created",
-                 f"closed {c1.date()} before created {c0.date()}", "close")
-            continue
-        if out in ("won", "lost") and pd.isna(c1):
-            report.add("closed_without_date", "kept", f"{out} without a close date",
-                       source=src, line=int(lines[i]), id=df.at[i, "id"], field="close")
+    # date consistency (an open deal's close date is an expected date, not an event)
+    is_open = df["outcome"].eq("open").to_numpy()
+    df.loc[is_open, "close_date"] = pd.NaT
+    c0, c1 = df["created_date"], df["close_date"]
+    for i in np.flatnonzero(keep & (c0.isna() & c1.isna()).to_numpy()):
+        drop(i, "no_date", "neither a created/engaged date nor a close date", "created")
+    for i in np.flatnonzero(keep & (c0.notna() & c1.notna() & (c1 < c0)).to_numpy()):
+        drop(i, "close_before_created",
+             f"closed {c1.iat[i].date()} before created {c0.iat[i].date()}", "close")
+    closed_nd = df["outcome"].isin(["won", "lost"]).to_numpy() & c1.isna().to_numpy()
+    for i in np.flatnonzero(keep & closed_nd):
+        report.add("closed_without_date", "kept", f"{df.at[i, 'outcome']} without a close date",
+                   source=src, line=int(lines[i]), id=df.at[i, "id"], field="close")
 
     # ---- amounts ----
     amt_text = col("amount")
     amt = pd.to_numeric(amt_text.str.replace(",", "", regex=False).where(amt_text.ne("")),
                         errors="coerce")
-    for i in range(n):
-        if not keep[i]:
-            continue
-        t, a, out = amt_text.iat[i], amt.iat[i], df.at[i, "outcome"]
-        if t != "" and pd.isna(a):
-            report.add("unparseable_amount", "fixed", f"amount {t!r} is not a number; blanked",
-                       source=src, line=int(lines[i]), id=df.at[i, "id"], field="amount")
-        elif pd.notna(a) and a < 0:
-            report.add("negative_amount", "fixed", f"amount {a:g} < 0; blanked",
-                       source=src, line=int(lines[i]), id=df.at[i, "id"], field="amount")
-            amt.iat[i] = np.nan
-            continue
-        if pd.isna(amt.iat[i]) and "amount" in cols:
-            kind = ("missing_amount" if out == "won" else
-                    "open_without_amount" if out == "open" else None)
-            if kind:
+    bad_text = (amt_text.ne("") & amt.isna()).to_numpy() & keep
+    for i in np.flatnonzero(bad_text):
+        report.add("unparseable_amount", "fixed", f"amount {amt_text.iat[i]!r} is not a number; "
+                   "blanked", source=src, line=int(lines[i]), id=df.at[i, "id"], field="amount")
+    neg = (amt < 0).to_numpy() & keep
+    for i in np.flatnonzero(neg):
+        report.add("negative_amount", "fixed", f"amount {amt.iat[i]:g} < 0; blanked",
+                   source=src, line=int(lines[i]), id=df.at[i, "id"], field="amount")
+    amt = amt.where(~neg)
+    if "amount" in cols:
+        none = amt.isna().to_numpy() & keep & ~bad_text & ~neg
+        for kind, out in (("missing_amount", "won"), ("open_without_amount", "open")):
+            for i in np.flatnonzero(none & df["outcome"].eq(out).to_numpy()):
                 report.add(kind, "kept", "no amount", source=src, line=int(lines[i]),
                            id=df.at[i, "id"], field="amount")
     df["amount"] = amt.to_numpy(dtype=float)
@@ -261,19 +250,16 @@ def read_history(
     if team_df is not None:
         region_of = dict(zip(team_df["rep"], team_df["region"], strict=True))
         reg_from_team = df["owner"].map(region_of)
-        for i in range(n):
-            if not keep[i]:
-                continue
-            o = df.at[i, "owner"]
-            if pd.isna(o):
-                report.add("missing_owner", "kept", "no owner", source=src, line=int(lines[i]),
-                           id=df.at[i, "id"], field="owner")
-            elif o not in region_of:
-                report.add("unknown_owner", "kept", f"owner {o!r} is not in the team table",
-                           source=src, line=int(lines[i]), id=df.at[i, "id"], field="owner")
+        own = df["owner"]
+        for i in np.flatnonzero(keep & own.isna().to_numpy() & ("owner" in cols)):
+            report.add("missing_owner", "kept", "no owner", source=src, line=int(lines[i]),
+                       id=df.at[i, "id"], field="owner")
+        for i in np.flatnonzero(keep & own.notna().to_numpy() & ~own.isin(region_of).to_numpy()):
+            report.add("unknown_owner", "kept", f"owner {own.iat[i]!r} is not in the team table",
+                       source=src, line=int(lines[i]), id=df.at[i, "id"], field="owner")
         df["region"] = df["region"].where(df["region"].notna(), reg_from_team)
     else:
-        for i in np.flatnonzero(df["owner"].isna().to_numpy() & keep):
+        for i in np.flatnonzero(df["owner"].isna().to_numpy() & keep & ("owner" in cols)):
             report.add("missing_owner", "kept", "no owner", source=src, line=int(lines[i]),
                        id=df.at[i, "id"], field="owner")
     for k, kind in (("account", "missing_account"), ("product", "missing_product")):
@@ -333,13 +319,14 @@ def _canonical_names(df: pd.DataFrame, keep: np.ndarray, catalogs: dict[str, lis
         freq = Counter(vals.tolist())
         for name, _ in sorted(freq.items(), key=lambda kv: (-kv[1], kv[0])):
             canon.setdefault(norm_key(name), name)
-        for i in np.flatnonzero(keep & df[k].notna().to_numpy()):
-            v = df.at[i, k]
-            c = canon.get(norm_key(v), v)
-            if c != v:
-                df.at[i, k] = c
-                report.add("name_variant", "fixed", f"{v!r} -> {c!r}", source=src,
-                           line=int(df.at[i, "line"]), id=df.at[i, "id"], field=k)
+        col_v = df[k]
+        mapped = col_v.map(lambda v, c=canon: c.get(norm_key(v), v) if isinstance(v, str) else v)
+        changed = np.flatnonzero(keep & col_v.notna().to_numpy()
+                                 & (mapped != col_v).to_numpy())
+        for i in changed:
+            report.add("name_variant", "fixed", f"{col_v.iat[i]!r} -> {mapped.iat[i]!r}",
+                       source=src, line=int(df.at[i, "line"]), id=df.at[i, "id"], field=k)
+        df[k] = mapped
 
 
 def _read_transitions(path: Path, m: HistoryMapping, deals: pd.DataFrame,

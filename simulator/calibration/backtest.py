@@ -65,7 +65,7 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
         raise CalibrationError(f"no full month of data after the cut {cut.date()}")
     cal = calibrate(history, cutoff=cut, horizon_months=months, name="backtest")
     res = simulate(cal.scenario, replications=replications, seed=seed, workers=workers,
-                   keep_deals=0)
+                   keep_deals=min(replications, 20))
     sim = res.bookings_by("region")
     # actual
     d = history.deals
@@ -130,6 +130,25 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
         "won_without_amount_after_cut": n_unknown_amount,
         "goals": {"coverage_80_between": [0.7, 0.9], "mape_region_quarter_below": 0.15},
     }
+    # where the forecast comes from: the open pipeline at the cut vs deals created after it
+    kept = res.deals
+    pipe_ids = set(cal.deals.loc[cal.deals["outcome"].eq("open"), "id"])
+    if len(kept):
+        sw = kept[kept["outcome"].eq("won")]
+        n_rep = kept["replication"].nunique()
+        from_pipe = sw["source"].eq("initial_pipeline")
+        summary["decomposition"] = {
+            "won_from_pipeline_actual": int(won["id"].isin(pipe_ids).sum()),
+            "won_from_new_actual": int((~won["id"].isin(pipe_ids)).sum()),
+            "won_from_pipeline_sim_mean": float(from_pipe.sum() / n_rep),
+            "won_from_new_sim_mean": float((~from_pipe).sum() / n_rep),
+            "pipeline_deals_at_cut": len(cal.scenario.initial_pipeline),
+            "leads_after_cut_actual": int(((d["created_date"] >= cut)
+                                           & (d["created_date"] < end)).sum()),
+            "leads_after_cut_sim_mean": float(res.stack("leads").sum(axis=-1).mean())
+            if res.stack("leads").ndim > 1 else float(res.stack("leads").mean()),
+            "replications_with_deal_records": int(n_rep),
+        }
     summary["goal_coverage_met"] = 0.7 <= summary["coverage_80"] <= 0.9
     summary["goal_mape_met"] = (summary["mape_region_quarter"] is not None
                                 and summary["mape_region_quarter"] <= 0.15)
