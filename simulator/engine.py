@@ -198,7 +198,8 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         acc = int(leads.account[i])
         lead = Lead(i, arr[i], src_ids[leads.source[i]] if leads.source[i] >= 0 else "",
                     plan.region_ids[reg_l[i]], plan.segment_ids[seg_l[i]],
-                    plan.product_ids[leads.product[i]], plan.grade_ids[leads.grade[i]],
+                    plan.product_ids[leads.product[i]],
+                    plan.grade_ids[leads.grade[i]] if i >= n0 else "",
                     plan.account_ids[acc] if acc >= 0 else None, o if o >= 0 else None)
         r = strategy.choose(lead, cands, state)
         if r not in cands:

@@ -118,3 +118,21 @@ def test_initial_pipeline_table(small):
         assert order.index(row.last_stage) >= order.index(deal.stage)
         assert row.value == deal.value
         assert row.grade == ""
+
+
+def test_breakdowns_add_up(small):
+    res = simulate(small, 3, seed=5, workers=1)
+    total = res.total_bookings()
+    for dim in ("region", "product", "segment"):
+        by = res.bookings_by(dim).groupby("replication").bookings.sum().to_numpy()
+        np.testing.assert_allclose(by, total)
+    np.testing.assert_allclose(res.bookings.groupby("replication").bookings.sum(), total)
+    cov = res.coverage
+    np.testing.assert_allclose(cov.remaining_target, small.targets.company
+                               - cov.cumulative_bookings)
+    assert (cov.open_pipeline_value > 0).all() and (cov.headcount > 0).all()
+    assert np.isclose(cov.cumulative_bookings.iloc[-1], total.mean())
+    f = res.funnel
+    assert (f.entered >= f.advanced + f.lost - 1e-9).all()
+    np.testing.assert_allclose(f.entered.iloc[1:].to_numpy(), f.advanced.iloc[:-1].to_numpy(),
+                               rtol=0.02)
