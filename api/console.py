@@ -24,6 +24,22 @@ def money(value: float | None, currency: str = "USD", digits: int = 0) -> str:
     return f"{sign}{sym}{abs(value):,.{digits}f}"
 
 
+def money_short(value: float | None, currency: str = "USD") -> str:
+    """``$22.71M`` / ``$840.2k`` style for narrow terminal tables."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    sym = _SYMBOLS.get(currency, currency + " ")
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e9:
+        return f"{sign}{sym}{v / 1e9:.2f}B"
+    if v >= 1e6:
+        return f"{sign}{sym}{v / 1e6:.2f}M"
+    if v >= 1e3:
+        return f"{sign}{sym}{v / 1e3:.1f}k"
+    return f"{sign}{sym}{v:.0f}"
+
+
 def frame_table(df: pd.DataFrame, title: str | None = None, formats: dict | None = None) -> Table:
     """A rich table of ``df`` with per-column formatters (callables or format specs)."""
     formats = formats or {}

@@ -35,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from scenarios import Scenario
 from scenarios.errors import SalesplanError
@@ -86,6 +87,7 @@ class HeadcountPlan:
     replications: int
     frontier: list[FrontierPoint] = field(default_factory=list)
     evaluations: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def total_hires(self) -> int:
@@ -98,7 +100,7 @@ class HeadcountPlan:
                 "p_hit_ci95": list(self.p_hit_ci95), "verified_p_hit": self.verified_p_hit,
                 "verified_ci95": list(self.verified_ci95), "seed": self.seed,
                 "verify_seed": self.verify_seed, "replications": self.replications,
-                "evaluations": self.evaluations,
+                "evaluations": self.evaluations, "notes": list(self.notes),
                 "frontier": [p.as_dict() for p in self.frontier]}
 
 
@@ -194,6 +196,11 @@ def plan_headcount(
                 hi = mid - 1
         month = lo
 
+    notes = [f"P(hit) fell from {a.p_hit:.1%} to {b.p_hit:.1%} when adding a hire "
+             f"({a.total_hires} -> {b.total_hires}): the monotonicity assumption does not hold "
+             "here (reps are not capacity-bound, or ramping hires convert less than the reps "
+             "they relieve); the plan is the fewest hires found, not a proven minimum"
+             for a, b in pairwise(frontier) if b.p_hit < a.p_hit]
     final_p, final_ci, _ = score(hires, month)
     verify_seed = seed + 1
     vp, vci, _ = score(hires, month, verify_seed)
@@ -201,7 +208,7 @@ def plan_headcount(
         p_required=p, reached=reached, hires={r: n for r, n in hires.items() if n > 0},
         start_month=month, p_hit=final_p, p_hit_ci95=final_ci, verified_p_hit=vp,
         verified_ci95=vci, seed=seed, verify_seed=verify_seed, replications=replications,
-        frontier=frontier, evaluations=len(cache),
+        frontier=frontier, evaluations=len(cache), notes=notes,
     )
 
 

@@ -107,7 +107,8 @@ def region_hits(c: Comparison) -> bytes:
     for k, name in enumerate(names):
         sub = rt[rt.variant == name].set_index("region").reindex(regions)
         pos = np.arange(len(regions)) + k * width
-        err = np.vstack([sub.p_hit - sub.p_hit_ci95_lo, sub.p_hit_ci95_hi - sub.p_hit])
+        err = np.clip(np.vstack([sub.p_hit - sub.p_hit_ci95_lo, sub.p_hit_ci95_hi - sub.p_hit]),
+                      0.0, None)  # Wilson bounds can differ from p by rounding at 0 and 1
         ax.bar(pos, sub.p_hit, width, label=name, yerr=err, capsize=2)
     ax.set_xticks(np.arange(len(regions)) + 0.4 - width / 2, regions)
     ax.set_ylim(0, 1)

@@ -111,3 +111,14 @@ def test_bad_options_are_user_errors():
         plan_headcount(sc, _evaluator([]), regions=["Mars"])
     with pytest.raises(HeadcountError, match="start month must be within"):
         plan_headcount(sc, _evaluator([]), start_month=40)
+
+
+def test_a_falling_frontier_is_reported():
+    def evaluate(sc, seed):
+        noise = np.random.default_rng(seed).normal(0, 8_000, N)
+        hires = sum("hire" in r.id for r in sc.reps)
+        return Outcome(name="x", scenario=sc, bookings=101_000.0 - 3_000.0 * hires + noise)
+
+    plan = plan_headcount(_scenario(), evaluate, p=0.9, seed=2, max_hires=2)
+    assert not plan.reached
+    assert plan.notes and "monotonicity assumption does not hold" in plan.notes[0]

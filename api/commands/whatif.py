@@ -1,0 +1,134 @@
+"""``salesplan whatif`` and ``salesplan plan-headcount``: leadership's questions."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.console import err, frame_table, money_short, out
+from api.report import write_report
+from api.whatif import run_plan_headcount, run_whatif
+from scenarios import load_scenario
+
+FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output directory")]
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err,
+                    transient=True)
+
+
+def print_comparison(comparison) -> None:
+    """The side-by-side table on the terminal."""
+    cur = comparison.currency
+    t = comparison.table()
+
+    def pct(v: float) -> str:
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+
+    m = lambda v: money_short(v, cur)  # noqa: E731
+    view = t[["variant"]].copy()
+    view["bookings [95% CI]"] = [f"{m(v)} [{m(a)}, {m(b)}]" for v, a, b in zip(
+        t.bookings_mean, t.bookings_ci95_lo, t.bookings_ci95_hi, strict=True)]
+    view["P10-P90"] = [f"{m(a)}-{m(b)}" for a, b in zip(t.bookings_p10, t.bookings_p90,
+                                                        strict=True)]
+    view["won"] = [f"{v:,.0f}" for v in t.won_mean]
+    view["P(hit)"] = [pct(v) for v in t.p_hit_target]
+    view["at quota"] = [pct(v) for v in t.share_reps_at_quota]
+    view["vs base [paired 95% CI]"] = [
+        "-" if i == 0 else f"{m(d)} [{m(a)}, {m(b)}]"
+        for i, (d, a, b) in enumerate(zip(t.diff_vs_base_mean, t.diff_vs_base_ci95_lo,
+                                          t.diff_vs_base_ci95_hi, strict=True))]
+    view["CI width paired/unpaired"] = [
+        "-" if i == 0 else f"{m(a)} / {m(b)}"
+        for i, (a, b) in enumerate(zip(t.paired_ci95_width, t.unpaired_ci95_width, strict=True))]
+    out.print(frame_table(view, f"What-if: {comparison.replications} replications, seed "
+                                f"{comparison.seed}, common random numbers"))
+
+
+def whatif(
+    file: FileArg,
+    out_dir: OutOpt = Path("whatif-output"),
+    variants: Annotated[str | None, typer.Option(
+        help="Comma-separated variant names (default: all variants in the file)")] = None,
+    replications: Annotated[int, typer.Option(min=2, help="Replications per variant")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed")] = 0,
+    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: CPUs)")] = None,
+    quota_method: Annotated[str, typer.Option(help="Quota method for rep attainment")] = (
+        "potential"),
+) -> None:
+    """Compare the base scenario with its what-if variants, side by side, and write a report."""
+    sc = load_scenario(file)
+    names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    with _progress() as bar:
+        task = bar.add_task("what-if", total=1.0)
+
+        def progress(frac: float, msg: str) -> None:
+            bar.update(task, completed=frac, description=msg)
+
+        comparison = run_whatif(sc, names, replications, seed, workers, progress, quota_method)
+    print_comparison(comparison)
+    paths = write_report(comparison, out_dir)
+    for o in comparison.all:
+        for note in o.notes:
+            err.print(f"note: {note}", markup=False)
+    out.print(f"Report: {paths['report.html']}  (tables: comparison.csv, regions.csv, reps.csv;"
+              f" summary.json)")
+
+
+def plan_headcount(
+    file: FileArg,
+    out_dir: OutOpt = Path("headcount-output"),
+    p: Annotated[float, typer.Option("--p", min=0.01, max=0.99,
+                                     help="Required P(company hits target)")] = 0.8,
+    replications: Annotated[int, typer.Option(min=10, help="Replications per plan")] = 100,
+    seed: Annotated[int, typer.Option(min=0)] = 0,
+    workers: Annotated[int | None, typer.Option(min=1)] = None,
+    regions: Annotated[str | None, typer.Option(help="Comma-separated regions (default all)")] = (
+        None),
+    start_month: Annotated[int, typer.Option(min=1, help="Earliest start month of hires")] = 1,
+    max_hires: Annotated[int, typer.Option(min=0)] = 20,
+) -> None:
+    """The fewest hires per region (and their start month) so that P(hit target) >= p."""
+    sc = load_scenario(file)
+    region_list = [r.strip() for r in regions.split(",") if r.strip()] if regions else None
+    with _progress() as bar:
+        task = bar.add_task("searching", total=None)
+
+        def progress(msg: str) -> None:
+            bar.update(task, description=msg)
+
+        plan = run_plan_headcount(sc, p, replications, seed, workers, region_list, start_month,
+                                  max_hires, progress=progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "plan.json").write_text(json.dumps(plan.as_dict(), indent=2))
+    import pandas as pd
+
+    frontier = pd.DataFrame([pt.as_dict() for pt in plan.frontier])
+    frontier.to_csv(out_dir / "frontier.csv", index=False)
+    show = frontier[["total_hires", "hires", "start_month", "p_hit"]].copy()
+    show["hires"] = show.hires.map(lambda h: ", ".join(f"{k}: {v}" for k, v in h.items() if v))
+    show["p_hit"] = show.p_hit.map(lambda v: f"{v:.1%}")
+    out.print(frame_table(show, "Frontier: hires against P(hit target)"))
+    verdict = "reaches" if plan.reached else "does NOT reach"
+    hires = ", ".join(f"{k}: {v}" for k, v in plan.hires.items()) or "none"
+    out.print(f"Plan ({verdict} p = {p:.0%}): {plan.total_hires} hires ({hires}) starting month "
+              f"{plan.start_month}; P(hit) {plan.p_hit:.1%} [{plan.p_hit_ci95[0]:.1%}, "
+              f"{plan.p_hit_ci95[1]:.1%}] with seed {plan.seed}; verified with fresh seed "
+              f"{plan.verify_seed}: {plan.verified_p_hit:.1%} [{plan.verified_ci95[0]:.1%}, "
+              f"{plan.verified_ci95[1]:.1%}]")
+    for note in plan.notes:
+        err.print(f"note: {note}", markup=False)
+    out.print(f"Written: {out_dir / 'plan.json'}, {out_dir / 'frontier.csv'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(whatif)
+    app.command(name="plan-headcount")(plan_headcount)

@@ -1,0 +1,81 @@
+"""Quotas in the application layer: simulate, then allocate.
+
+The quota engine (:mod:`optimizer.quotas`) never imports the simulator; this module composes the
+two. Every quota run simulates the scenario first (``replications`` x ``seed``), so that each
+plan reports every rep's expected attainment and P(attainment >= 100%), and the ``fair`` method
+can set quotas of equal probability of attainment from the same draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.quotas import QuotaPlan, allocate_quotas, compare_methods
+from scenarios import Scenario
+from simulator import SimulationResult, simulate
+
+__all__ = ["QuotaRun", "rep_quotas", "run_quota_comparison", "run_quotas"]
+
+
+def rep_quotas(sc: Scenario, method: str, result: SimulationResult,
+               over_assign: float = 1.0) -> dict[str, float]:
+    """Horizon quota per rep (currency) from ``method``, using ``result`` as the simulated
+    bookings (what ``fair`` needs; the other methods ignore them for the numbers)."""
+    plan = allocate_quotas(sc, method, samples=result.rep_bookings(), over_assign=over_assign,
+                           by=(), rounding=1000)
+    per_rep = plan.quotas.groupby("rep")["quota"].sum()
+    return {rep: float(q) for rep, q in per_rep.items()}
+
+
+@dataclass
+class QuotaRun:
+    """A quota plan with the simulation it was measured against."""
+
+    plan: QuotaPlan
+    seed: int
+    replications: int
+
+    @property
+    def quotas(self) -> pd.DataFrame:
+        return self.plan.quotas
+
+    @property
+    def reps(self) -> pd.DataFrame:
+        return self.plan.reps
+
+    @property
+    def summary(self) -> dict:
+        return self.plan.summary | {"seed": self.seed, "replications": self.replications}
+
+
+def _samples(sc: Scenario, replications: int, seed: int, workers: int | None,
+             progress: Callable[[int, int], None] | None) -> SimulationResult:
+    return simulate(sc, replications, seed, workers=workers, keep_deals=0, progress=progress)
+
+
+def run_quotas(scenario: Scenario, method: str = "potential", replications: int = 200,
+               seed: int = 0, workers: int | None = None, over_assign: float = 1.0,
+               pins: object = None, by: Sequence[str] | str | None = ("product", "segment",
+                                                                       "month"),
+               rounding: int = 1000, bounds: object = None,
+               progress: Callable[[int, int], None] | None = None) -> QuotaRun:
+    """Simulate ``scenario`` and allocate its target with ``method`` (see the module notes)."""
+    result = _samples(scenario, replications, seed, workers, progress)
+    plan = allocate_quotas(scenario, method, samples=result.rep_bookings(),
+                           over_assign=over_assign, pins=pins, by=by, rounding=rounding,
+                           bounds=bounds)
+    return QuotaRun(plan, seed, replications)
+
+
+def run_quota_comparison(scenario: Scenario, replications: int = 200, seed: int = 0,
+                         workers: int | None = None, over_assign: float = 1.0,
+                         methods: Sequence[str] | None = None,
+                         progress: Callable[[int, int], None] | None = None
+                         ) -> tuple[pd.DataFrame, dict[str, QuotaPlan]]:
+    """Every method side by side on the same simulated draws (one summary row per method)."""
+    result = _samples(scenario, replications, seed, workers, progress)
+    return compare_methods(scenario, result.rep_bookings(), methods, over_assign=over_assign,
+                           by=(), rounding=1000)

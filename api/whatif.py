@@ -1,0 +1,136 @@
+"""The what-if runner: simulate a base scenario and its variants side by side.
+
+``compare`` simulates every scenario with the same seed. Replication ``i`` of each uses the same
+child seed and the same named random streams (arrivals, routing, conversion, durations, values,
+attrition), so two scenarios that differ in one lever reuse the same draws for everything else:
+common random numbers. Differences are then paired per replication and their confidence
+intervals are much tighter than comparing two independent runs (both widths are reported).
+
+Quotas: each outcome's reps get quotas from a quota method (``potential`` by default; a
+``quota_method`` lever chooses another), so the share of reps expected to reach quota can be
+compared across variants. ``realign`` levers re-align territories with the optimiser before the
+variant is simulated.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+import numpy as np
+
+from scenarios import Scenario
+from scenarios.calendar import month_labels
+from simulator import SimulationResult, simulate
+
+from .headcount import HeadcountPlan, plan_headcount
+from .levers import AppliedVariant, apply_levers, apply_variant
+from .outcome import Comparison, Outcome
+from .quotas_app import rep_quotas
+from .realign import realign_scenario
+
+__all__ = ["compare", "outcome_from_result", "run_plan_headcount", "run_whatif"]
+
+Progress = Callable[[float, str], None]
+
+
+def outcome_from_result(name: str, scenario: Scenario, result: SimulationResult,
+                        description: str = "", notes: Sequence[str] = (),
+                        quotas: dict[str, float] | None = None,
+                        quota_method: str | None = None) -> Outcome:
+    """Reduce a simulation result to the per-replication arrays a comparison needs."""
+    outs = result.outputs
+    rep_bookings = np.stack([o.bookings.sum(axis=1) for o in outs])       # [N, R]
+    monthly = np.stack([o.bookings.sum(axis=0) for o in outs])            # [N, M]
+    won = np.array([float(o.won.sum()) for o in outs])
+    region_of = np.array([scenario.region_ids.index(r.region) for r in scenario.reps])
+    region_bookings = np.zeros((len(outs), len(scenario.region_ids)))
+    for q in range(len(scenario.region_ids)):
+        region_bookings[:, q] = rep_bookings[:, region_of == q].sum(axis=1)
+    cost_per_day = np.array([r.cost_annual for r in scenario.reps]) / 365.25
+    cost = np.array([float(o.seated_days @ cost_per_day) for o in outs])
+    return Outcome(name=name, scenario=scenario, description=description, notes=list(notes),
+                   bookings=monthly.sum(axis=1), won=won, monthly=monthly,
+                   region_bookings=region_bookings, rep_bookings=rep_bookings, cost=cost,
+                   quotas=quotas, quota_method=quota_method)
+
+
+def _prepare(applied: AppliedVariant, seed: int) -> AppliedVariant:
+    """Run the optimiser for a ``realign`` lever (the variant's territories change first)."""
+    if applied.realign is None:
+        return applied
+    sc, notes = realign_scenario(applied.scenario, applied.realign)
+    return AppliedVariant(applied.name, sc, [*applied.notes, *notes], applied.quota_method,
+                          applied.realign)
+
+
+def _simulate_outcome(applied: AppliedVariant, description: str, replications: int, seed: int,
+                      executor: Executor | None, workers: int, default_method: str) -> Outcome:
+    sc = applied.scenario
+    result = simulate(sc, replications, seed, workers=workers, executor=executor, keep_deals=0)
+    method = applied.quota_method.method if applied.quota_method else default_method
+    over = applied.quota_method.over_assign if applied.quota_method else 1.0
+    quotas = rep_quotas(sc, method, result, over_assign=over) if sc.targets else None
+    return outcome_from_result(applied.name, sc, result, description, applied.notes, quotas,
+                               method if quotas else None)
+
+
+def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replications: int = 200,
+            seed: int = 0, workers: int | None = None, progress: Progress | None = None,
+            quota_method: str = "potential", executor: Executor | None = None) -> Comparison:
+    """Simulate ``base`` and every variant with common random numbers and compare them.
+
+    ``variants`` are names of the scenario's variants or already applied variants.
+    """
+    applied = [apply_variant(base, v) if isinstance(v, str) else v for v in variants]
+    descriptions = {v.name: v.description for v in base.variants}
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    own = executor is None and n_workers > 1
+    pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
+    try:
+        jobs = [(apply_levers(base, [], "base"), "the scenario as given"), *[
+            (_prepare(a, seed), descriptions.get(a.name, "")) for a in applied]]
+        outcomes = []
+        for k, (a, desc) in enumerate(jobs):
+            if progress:
+                progress(k / len(jobs), f"simulating {a.name}")
+            outcomes.append(_simulate_outcome(a, desc, replications, seed, pool, n_workers,
+                                              quota_method))
+        if progress:
+            progress(1.0, "done")
+    finally:
+        if own:
+            pool.shutdown(wait=True)
+    return Comparison(seed=seed, replications=replications, base=outcomes[0],
+                      variants=outcomes[1:], months=month_labels(base.horizon))
+
+
+def run_whatif(scenario: Scenario, variants: Sequence[str] | None = None, replications: int = 200,
+               seed: int = 0, workers: int | None = None, progress: Progress | None = None,
+               quota_method: str = "potential") -> Comparison:
+    """Compare the base with the named variants (all of the scenario's variants by default)."""
+    names = list(variants) if variants is not None else [v.name for v in scenario.variants]
+    return compare(scenario, names, replications, seed, workers, progress, quota_method)
+
+
+def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 100,
+                       seed: int = 0, workers: int | None = None,
+                       regions: Sequence[str] | None = None, start_month: int = 1,
+                       max_hires: int = 20, ramp_months: float | None = None,
+                       progress: Callable[[str], None] | None = None) -> HeadcountPlan:
+    """The fewest hires per region so that P(hit target) >= p (see :mod:`api.headcount`)."""
+    n_workers = workers if workers is not None else (os.cpu_count() or 1)
+    pool = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
+    try:
+        def evaluate(sc: Scenario, s: int) -> Outcome:
+            result = simulate(sc, replications, s, workers=n_workers, executor=pool,
+                              keep_deals=0)
+            return outcome_from_result("plan", sc, result)
+
+        return plan_headcount(scenario, evaluate, p=p, seed=seed, replications=replications,
+                              regions=regions, start_month=start_month, max_hires=max_hires,
+                              ramp_months=ramp_months, progress=progress)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
