@@ -71,6 +71,10 @@ def fan_chart(c: Comparison) -> bytes:
     path = target_path(c)
     if path is not None:
         ax.plot(x, path, "k--", lw=1.2, label="target")
+        for k, o in enumerate(c.variants, start=1):  # variants that change the target
+            if o.target is not None and c.base.target and o.target != c.base.target:
+                ax.plot(x, path * o.target / c.base.target, ls="--", lw=1.0,
+                        color=colours[k % len(colours)], label=f"target ({o.name})")
     ax.set_xticks(x, c.months, rotation=45, ha="right")
     ax.yaxis.set_major_formatter(_millions)
     ax.set_ylabel(f"cumulative bookings ({c.currency})")
