@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, run_pool: bool = True) -> FastA
                 app.state.pool = None
 
     app = FastAPI(title="salesplan", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  responses={422: ERROR_RESPONSES[422], 413: ERROR_RESPONSES[413]})
+                  responses={code: ERROR_RESPONSES[code] for code in (400, 413, 422)})
     app.state.settings = settings
     app.state.db = db
     app.state.pool = None

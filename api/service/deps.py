@@ -6,18 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from .db import ApiKey, Database
 from .keys import verify_key
 from .kinds import KINDS, Kind
+from .schemas import MAX_ID
 from .settings import Settings
 from .worker import RunPool
 
-__all__ = ["ApiKeyDep", "DbDep", "KindsDep", "PoolDep", "SessionDep", "SettingsDep",
-           "require_key"]
+__all__ = ["ApiKeyDep", "DbDep", "KindsDep", "PoolDep", "RunId", "ScenarioId", "SessionDep",
+           "SettingsDep", "VersionNo", "require_key"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -36,6 +37,10 @@ def get_kinds() -> Mapping[str, Kind]:
 def get_pool(request: Request) -> RunPool | None:
     return getattr(request.app.state, "pool", None)
 
+
+ScenarioId = Annotated[int, Path(ge=1, le=MAX_ID, description="Scenario id")]
+VersionNo = Annotated[int, Path(ge=1, le=MAX_ID, description="Version number (1, 2, ...)")]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="Run id")]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]

@@ -26,6 +26,7 @@ __all__ = ["ERROR_RESPONSES", "BodyLimit", "install_error_handlers"]
 log = logging.getLogger("salesplan.service")
 
 ERROR_RESPONSES: dict[int | str, dict] = {
+    400: {"model": ErrorPublic, "description": "The body could not be parsed"},
     401: {"model": ErrorPublic, "description": "No API key, or an invalid or revoked one"},
     404: {"model": ErrorPublic, "description": "Not found"},
     413: {"model": ErrorPublic, "description": "Request body over the size limit"},

@@ -21,6 +21,9 @@ def _utc(value: dt.datetime) -> str:
 
 UTCDateTime = Annotated[dt.datetime, PlainSerializer(_utc, return_type=str)]
 
+MAX_ID = 2**31 - 1
+"""Ids and version numbers are 32-bit integers (PostgreSQL ``integer``)."""
+
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 
@@ -90,8 +93,8 @@ class ScenarioVersionsPublic(BaseModel):
 class RunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scenario_id: int = Field(ge=1)
-    version: int | None = Field(None, ge=1, description="Default: the latest version")
+    scenario_id: int = Field(ge=1, le=MAX_ID)
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="Default: the latest version")
     kind: str = Field(description="simulate, align, quotas, whatif or plan-headcount",
                       max_length=40)
     options: dict[str, Any] = Field(default_factory=dict,

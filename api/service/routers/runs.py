@@ -10,8 +10,16 @@ from fastapi import APIRouter, Path, Query, Response
 
 from .. import store
 from ..db import Run, utcnow
-from ..deps import ApiKeyDep, KindsDep, PoolDep, SessionDep, SettingsDep
-from ..schemas import ErrorPublic, RunCreate, RunPublic, RunResultPublic, RunsPublic, RunStatus
+from ..deps import ApiKeyDep, KindsDep, PoolDep, RunId, SessionDep, SettingsDep
+from ..schemas import (
+    MAX_ID,
+    ErrorPublic,
+    RunCreate,
+    RunPublic,
+    RunResultPublic,
+    RunsPublic,
+    RunStatus,
+)
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
@@ -53,7 +61,7 @@ def submit_run(body: RunCreate, session: SessionDep, settings: SettingsDep, kind
 
 @router.get("", response_model=RunsPublic)
 def list_runs(session: SessionDep, status: RunStatus | None = None,
-              scenario_id: Annotated[int | None, Query(ge=1)] = None,
+              scenario_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
               offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> RunsPublic:
     rows, count = store.list_runs(session, offset, limit, status, scenario_id)
@@ -61,13 +69,13 @@ def list_runs(session: SessionDep, status: RunStatus | None = None,
 
 
 @router.get("/{run_id}", response_model=RunPublic)
-def get_run(run_id: int, session: SessionDep) -> RunPublic:
+def get_run(run_id: RunId, session: SessionDep) -> RunPublic:
     return _public(store.get_run(session, run_id))
 
 
 @router.delete("/{run_id}", response_model=RunPublic,
                responses={409: FINISHED})
-def cancel_run(run_id: int, session: SessionDep, pool: PoolDep) -> RunPublic:
+def cancel_run(run_id: RunId, session: SessionDep, pool: PoolDep) -> RunPublic:
     """Cancel a queued or running run (a running one's process is stopped)."""
     run = store.cancel_run(session, run_id)
     session.commit()
@@ -78,7 +86,7 @@ def cancel_run(run_id: int, session: SessionDep, pool: PoolDep) -> RunPublic:
 
 @router.get("/{run_id}/result", response_model=RunResultPublic,
             responses={409: NOT_DONE})
-def get_result(run_id: int, session: SessionDep) -> RunResultPublic:
+def get_result(run_id: RunId, session: SessionDep) -> RunResultPublic:
     run, result, files = store.get_result(session, run_id)
     return RunResultPublic(run_id=run.id, kind=run.kind, result=result.result,
                            tables=[f.name for f in files if f.kind == "table"],
@@ -89,7 +97,7 @@ def get_result(run_id: int, session: SessionDep) -> RunResultPublic:
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "The table as CSV"},
                        409: NOT_DONE})
-def get_table(run_id: int, name: FileName, session: SessionDep) -> Response:
+def get_table(run_id: RunId, name: FileName, session: SessionDep) -> Response:
     row = store.get_file(session, run_id, "table", re.sub(r"\.csv$", "", name))
     return Response(row.content, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{row.name}.csv"'})
@@ -100,6 +108,6 @@ def get_table(run_id: int, name: FileName, session: SessionDep) -> Response:
                                                                    "format": "binary"}}},
                              "description": "The chart as PNG"},
                        409: NOT_DONE})
-def get_chart(run_id: int, name: FileName, session: SessionDep) -> Response:
+def get_chart(run_id: RunId, name: FileName, session: SessionDep) -> Response:
     row = store.get_file(session, run_id, "chart", re.sub(r"\.png$", "", name))
     return Response(row.content, media_type="image/png")

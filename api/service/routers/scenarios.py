@@ -13,7 +13,7 @@ from scenarios.references import Problem
 
 from .. import store
 from ..db import ScenarioRow, ScenarioVersion
-from ..deps import SessionDep, SettingsDep
+from ..deps import ScenarioId, SessionDep, SettingsDep, VersionNo
 from ..schemas import (
     ScenarioCreate,
     ScenarioPublic,
@@ -28,7 +28,6 @@ router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
 Offset = Annotated[int, Query(ge=0, le=10**9)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-ScenarioId = Annotated[int, "scenario id"]
 
 
 def _summary(v: ScenarioVersion) -> VersionSummary:
@@ -99,12 +98,12 @@ def list_scenarios(session: SessionDep, offset: Offset = 0, limit: Limit = 100
 
 
 @router.get("/{scenario_id}", response_model=ScenarioPublic)
-def get_scenario(scenario_id: int, session: SessionDep) -> ScenarioPublic:
+def get_scenario(scenario_id: ScenarioId, session: SessionDep) -> ScenarioPublic:
     return _public(session, store.get_scenario(session, scenario_id))
 
 
 @router.put("/{scenario_id}", response_model=ScenarioPublic)
-def update_scenario(scenario_id: int, body: ScenarioCreate, session: SessionDep,
+def update_scenario(scenario_id: ScenarioId, body: ScenarioCreate, session: SessionDep,
                     settings: SettingsDep) -> ScenarioPublic:
     """Store a new version (earlier versions stay as they were)."""
     store.get_scenario(session, scenario_id)
@@ -112,7 +111,7 @@ def update_scenario(scenario_id: int, body: ScenarioCreate, session: SessionDep,
 
 
 @router.put("/{scenario_id}/upload", response_model=ScenarioPublic)
-async def upload_version(scenario_id: int, session: SessionDep, settings: SettingsDep,
+async def upload_version(scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep,
                          file: FileField, tables: TablesField = (),
                          format: FormatField = None,
                          ) -> ScenarioPublic:
@@ -123,14 +122,15 @@ async def upload_version(scenario_id: int, session: SessionDep, settings: Settin
 
 
 @router.get("/{scenario_id}/versions", response_model=ScenarioVersionsPublic)
-def list_versions(scenario_id: int, session: SessionDep) -> ScenarioVersionsPublic:
+def list_versions(scenario_id: ScenarioId, session: SessionDep) -> ScenarioVersionsPublic:
     store.get_scenario(session, scenario_id)
     rows = store.list_versions(session, scenario_id)
     return ScenarioVersionsPublic(data=[_summary(v) for v in rows], count=len(rows))
 
 
 @router.get("/{scenario_id}/versions/{version}", response_model=ScenarioVersionPublic)
-def get_version(scenario_id: int, version: int, session: SessionDep) -> ScenarioVersionPublic:
+def get_version(scenario_id: ScenarioId, version: VersionNo,
+                session: SessionDep) -> ScenarioVersionPublic:
     v = store.get_version(session, scenario_id, version)
     return ScenarioVersionPublic(version=v.version, created=v.created, name=v.name,
                                  counts=v.counts, scenario_id=v.scenario_id,
@@ -138,7 +138,7 @@ def get_version(scenario_id: int, version: int, session: SessionDep) -> Scenario
 
 
 @router.delete("/{scenario_id}", status_code=204, response_class=Response)
-def delete_scenario(scenario_id: int, session: SessionDep) -> Response:
+def delete_scenario(scenario_id: ScenarioId, session: SessionDep) -> Response:
     """Delete a scenario (its versions are kept for the runs that used them)."""
     store.delete_scenario(session, scenario_id)
     return Response(status_code=204)
