@@ -35,6 +35,7 @@ from .methods import (
     get_method,
     method_names,
     register_method,
+    unregister_method,
 )
 from .pins import Pin, parse_pins, read_pins
 from .plan import QUOTA_COLUMNS, QuotaPlan, allocate_quotas
@@ -78,4 +79,5 @@ __all__ = [
     "reconcile",
     "register_method",
     "solve_allocation",
+    "unregister_method",
 ]

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,7 +62,10 @@ def make_solver(solver: object = None) -> pulp.LpSolver:
         raise QuotaError(f"unknown solver {solver!r}; choose one of {', '.join(_SOLVERS)}")
     if _SOLVERS[name] not in pulp.listSolvers(onlyAvailable=True):
         raise QuotaError(f"solver {name} is not available on this machine")
-    return pulp.getSolver(_SOLVERS[name], msg=False)
+    with warnings.catch_warnings():
+        # PuLP 3.3 announces that its bundled CBC moves to an extra in 4.0; still the CBC we use
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return pulp.getSolver(_SOLVERS[name], msg=False)
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def rep_bounds(ctx: QuotaContext, bounds: Bounds, relieved: pd.Series,
                           f"at most {v:,.0f})"))
         if cell_pin_sums.get(r, 0.0) > 0:
             v = float(cell_pin_sums[r])
-            lows.append((v, "cell_pins", f"its pinned cells ({v:,.0f})"))
+            lows.append((v, "cell_pins", f"pinned cells ({v:,.0f})"))
         lo = max(lows, key=lambda t: t[0])
         hi = min(highs, key=lambda t: t[0])
         rows.append((r, *lo, *hi))

@@ -165,7 +165,11 @@ class QuotaContext:
                     served_e = (np.clip(edges - max(s, 0.0), 0.0, None)
                                 if math.isfinite(s) else edges)
                     mass = -np.diff((1.0 - h) ** served_e) * (edges[1:] > s)
-                    lagged = _ramp(t, pol.backfill_lag_months, back_ramp)  # since departure
+                    # a new hire's productivity (time since the departure), averaged over the
+                    # departure's position within its sub-step (second-order accurate)
+                    offs = (np.arange(8) + 0.5) / 8 * dt_step - dt_step / 2
+                    since = (t - t[0])[:, None] + offs[None, :]
+                    lagged = _ramp(since, pol.backfill_lag_months, back_ramp).mean(axis=1)
                     prod = prod + np.convolve(mass, lagged)[: t.size]
                 cache[key] = prod.reshape(self.months, _STEPS).mean(axis=1)
             out[r.id] = cache[key]

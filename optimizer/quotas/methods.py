@@ -60,6 +60,7 @@ __all__ = [
     "get_method",
     "method_names",
     "register_method",
+    "unregister_method",
 ]
 
 _REGISTRY: dict[str, type[QuotaMethod]] = {}
@@ -72,6 +73,11 @@ def register_method(cls: type[QuotaMethod]) -> type[QuotaMethod]:
         raise TypeError(f"{cls.__name__} needs a class attribute 'name'")
     _REGISTRY[name] = cls
     return cls
+
+
+def unregister_method(name: str) -> None:
+    """Remove a registered method (for tests and notebooks)."""
+    _REGISTRY.pop(name, None)
 
 
 def method_names() -> list[str]:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from scenarios.model import Scenario
 
-from .allocation import SolveInfo, solve_allocation
+from .allocation import SolveInfo, make_solver, solve_allocation
 from .bounds import Bounds, rep_bounds
 from .context import QuotaContext
 from .decomposition import build_cells, parse_by, split_reps
@@ -190,6 +190,7 @@ def allocate_quotas(
     if not (isinstance(rounding, int | np.integer) and rounding >= 1):
         raise QuotaError(f"rounding must be a whole number >= 1 (e.g. 1000), got {rounding}")
     rounding = int(rounding)
+    solver = make_solver(solver)
     bounds = bounds or Bounds()
     dims = parse_by(by)
     m = get_method(method, **dict(method_options or {}))

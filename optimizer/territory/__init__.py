@@ -13,6 +13,7 @@ from .options import METRICS, AlignmentOptions, BalanceBand, parse_balance
 from .problem import AlignmentProblem
 from .result import AlignmentMetrics, AlignmentResult
 from .solver import SolveOutcome, SolverSpec, available_solvers
+from .tradeoff import pareto_mask, tradeoff
 
 __all__ = [
     "METRICS",
@@ -31,7 +32,9 @@ __all__ = [
     "align",
     "available_solvers",
     "haversine_km",
+    "pareto_mask",
     "parse_balance",
     "solve_alignment",
+    "tradeoff",
     "travel_table",
 ]

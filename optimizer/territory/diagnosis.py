@@ -185,8 +185,9 @@ def explain_infeasible(
         state, worst = try_solve(frozenset(), True)
         if state in ("optimal", "feasible") and worst:
             parts = ", ".join(f"{m} {d:+.1%}" for m, d in worst.items())
-            lines.append(f"soft balance finds a plan; its worst deviations from the mean are "
-                         f"{parts}: bands at least that wide can hold")
+            lines.append(f"soft balance (other constraints kept) finds a plan; its worst "
+                         f"deviations from the mean are {parts}: bands at least that wide "
+                         "can hold")
     if not fixes:
         lines.insert(0, "no single constraint family is to blame: relax several of "
                         + "; ".join(text for _, text in families) if families

@@ -10,6 +10,7 @@ with no solution the variable values (possibly relaxation values) are never used
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import pulp
@@ -71,8 +72,11 @@ class SolverSpec:
             cls = _WarmHiGHS if warm_start else pulp.HiGHS
             return cls(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
                        threads=self.threads)
-        return pulp.PULP_CBC_CMD(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
-                                 threads=self.threads, warmStart=warm_start)
+        with warnings.catch_warnings():
+            # PuLP 3.x flags its bundled CBC as deprecated for 4.0; it is what ships today
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
+                                     threads=self.threads, warmStart=warm_start)
 
     def solve(self, prob: pulp.LpProblem, mip: bool = True,
               time_limit: float | None = None, warm_start: bool = False) -> SolveOutcome:
@@ -99,6 +103,9 @@ class SolverSpec:
             bound = objective
         elif self.name == "highs":
             bound = _highs_bound(prob, objective)
+        if bound is None and state == "optimal":
+            # CBC reports no dual bound; "optimal" certifies the relative gap it was given
+            bound = objective - self.gap * abs(objective)
         return SolveOutcome(state, objective, bound, seconds)
 
 

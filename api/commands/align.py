@@ -1,0 +1,146 @@
+"""``salesplan align``: territory alignment of a scenario's accounts to its reps.
+
+Writes ``assignment.csv``, ``territories.csv``, ``summary.json`` and ``map.png`` into ``--out``
+(or, with ``--tradeoff``, ``tradeoff.csv`` and ``tradeoff.png``). An infeasible input exits with
+code 2 and the diagnosis (``summary.json`` then holds ``status: "no solution"`` and the reasons).
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from api.console import err, frame_table, money, out
+from optimizer import (
+    AlignmentError,
+    AlignmentOptions,
+    AlignmentProblem,
+    InfeasibleInputError,
+    parse_balance,
+    solve_alignment,
+    tradeoff,
+)
+from optimizer.territory.plot import territory_map, tradeoff_figure
+from scenarios import load_scenario
+
+
+class Mode(StrEnum):
+    carve = "carve"
+    realign = "realign"
+
+
+class SolverName(StrEnum):
+    highs = "highs"
+    cbc = "cbc"
+
+
+class Strategy(StrEnum):
+    auto = "auto"
+    exact = "exact"
+    fix = "fix"
+
+
+def _read_travel(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype={"account": str, "rep": str})
+    except (OSError, ValueError) as exc:
+        raise InfeasibleInputError([f"{path}: {exc}"], "the travel table cannot be read") from None
+
+
+def align(
+    file: Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the outputs")],
+    mode: Annotated[Mode, typer.Option(help="carve: ignore owners; realign: few moves")] =
+        Mode.realign,
+    balance: Annotated[str, typer.Option(
+        help="Bands as metric=tolerance[,...] (metrics: workload, potential, accounts; "
+             "optional :weight for soft mode); '' for none")] = "workload=0.10",
+    soft: Annotated[bool, typer.Option("--soft", help="Penalise band violations instead of "
+                                                      "forbidding them")] = False,
+    max_moves: Annotated[int | None, typer.Option(help="Cap on accounts moved (realign)")] =
+        None,
+    max_moved_potential: Annotated[float | None, typer.Option(
+        help="Cap on potential moved, currency/yr (realign)")] = None,
+    max_workload_hours: Annotated[float | None, typer.Option(
+        help="Rep capacity, hours/yr (every rep)")] = None,
+    max_distance: Annotated[float | None, typer.Option(
+        help="Accounts farther than this (km or minutes) are ineligible")] = None,
+    disruption: Annotated[float, typer.Option(
+        help="Disruption weight: a move costs like serving the account this much farther "
+             "(km or minutes)")] = 100.0,
+    candidates: Annotated[int, typer.Option(
+        help="Candidate reps per account (k nearest eligible; 0 = all)")] = 8,
+    strategy: Annotated[Strategy, typer.Option(help="exact MILP, LP fix-and-repair, or auto")] =
+        Strategy.auto,
+    time_limit: Annotated[float, typer.Option(help="Seconds (per point with --tradeoff)")] =
+        120.0,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at")] = 0.005,
+    solver: Annotated[SolverName, typer.Option(help="MILP solver")] = SolverName.highs,
+    travel: Annotated[Path | None, typer.Option(
+        help="Travel table CSV: account, rep, distance (km) or minutes")] = None,
+    do_tradeoff: Annotated[bool, typer.Option(
+        "--tradeoff", help="Sweep the disruption weight; write the Pareto points and a plot")] =
+        False,
+) -> None:
+    """Align accounts to reps: balanced, compact, with few moves."""
+    sc = load_scenario(file)
+    opts = AlignmentOptions(
+        mode=mode.value, balance=parse_balance(balance), soft_balance=soft,
+        max_moves=max_moves, max_moved_potential=max_moved_potential,
+        max_workload_hours=max_workload_hours, max_distance=max_distance,
+        disruption=disruption, candidates=candidates or None, strategy=strategy.value,
+        solver=solver.value, time_limit=time_limit, gap=gap,
+    )
+    problem = AlignmentProblem.from_scenario(
+        sc, _read_travel(travel) if travel is not None else None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if do_tradeoff:
+        points = tradeoff(problem, opts)
+        points.to_csv(out_dir / "tradeoff.csv", index=False)
+        tradeoff_figure(points, problem.distance_unit).savefig(out_dir / "tradeoff.png")
+        out.print(frame_table(points, "Disruption versus balance (pareto = worth considering)", {
+            "weighted_distance": ",.0f", "worst_deviation": ".1%", "moved_potential":
+            lambda v: money(v, problem.currency), "gap": lambda v: "-" if pd.isna(v) else
+            f"{v:.2%}", "solve_seconds": ".1f", "moves": lambda v: "-" if pd.isna(v) else
+            f"{int(v)}"}))
+        out.print(f"wrote {out_dir / 'tradeoff.csv'} and {out_dir / 'tradeoff.png'}")
+        return
+    try:
+        result = solve_alignment(problem, opts)
+    except AlignmentError as exc:
+        (out_dir / "summary.json").write_text(json.dumps(
+            {"status": exc.status, "reasons": exc.reasons, "headline": exc.headline},
+            indent=2))
+        raise
+    result.assignment.to_csv(out_dir / "assignment.csv", index=False)
+    result.territories.to_csv(out_dir / "territories.csv", index=False)
+    (out_dir / "summary.json").write_text(json.dumps(result.summary(), indent=2))
+    territory_map(problem, result, f"{sc.name}: {result.status}").savefig(out_dir / "map.png")
+    m = result.metrics
+    cur = sc.horizon.currency
+    out.print(f"[bold]{sc.name}[/bold]: {m.status}; objective {m.objective:,.1f}, LP bound "
+              f"{m.bound:,.1f} ({m.bound_scope}); {m.moves} moves "
+              f"({money(m.moved_potential, cur)} potential); {m.solve_seconds:.1f} s "
+              f"({m.strategy}, {m.solver})")
+    show = result.territories[["rep", "pool", "accounts", "potential", "workload_hours",
+                               "mean_distance", "max_distance", "workload_dev",
+                               "potential_dev"]]
+    out.print(frame_table(show, "Territories", {
+        "potential": lambda v: money(v, cur), "workload_hours": ",.0f",
+        "mean_distance": ",.0f", "max_distance": ",.0f", "workload_dev": "+.1%",
+        "potential_dev": "+.1%"}))
+    for metric, st in m.balance.items():
+        out.print(f"{metric}: max/mean {st['max_over_mean']:.3f}, min/mean "
+                  f"{st['min_over_mean']:.3f}, CV {st['cv']:.3f}")
+    for note in result.notes:
+        err.print(f"note: {note}", markup=False)
+    out.print(f"wrote {out_dir}/assignment.csv, territories.csv, summary.json, map.png")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(align)

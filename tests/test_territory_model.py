@@ -1,0 +1,201 @@
+"""Territory alignment: exact traces against brute-force enumeration, on every solver."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimizer import (
+    AlignmentOptions,
+    AlignmentProblem,
+    BalanceBand,
+    available_solvers,
+    haversine_km,
+    solve_alignment,
+    travel_table,
+)
+from optimizer.territory.alignment import prepare
+from optimizer.territory.candidates import candidate_pairs
+from optimizer.territory.formulation import build_model
+from optimizer.territory.result import status_text
+
+SOLVERS = available_solvers()
+
+
+def tiny(seed: int, n: int = 6, m: int = 3, owners: bool = True) -> AlignmentProblem:
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(40, 44, n)
+    lon = rng.uniform(-90, -84, n)
+    r_lat = rng.uniform(40, 44, m)
+    r_lon = rng.uniform(-90, -84, m)
+    rep_ids = [f"R-{j}" for j in range(m)]
+    owner = [rep_ids[k] for k in rng.integers(0, m, n)] if owners else [None] * n
+    return AlignmentProblem(
+        account_ids=[f"A-{i:02d}" for i in range(n)], rep_ids=rep_ids,
+        potential=rng.integers(1, 10, n).astype(float) * 1000.0,
+        workload=rng.integers(5, 40, n).astype(float),
+        distance=haversine_km(lat, lon, r_lat, r_lon), owner=owner,
+        locked=np.zeros(n, dtype=bool), account_lat=lat, account_lon=lon,
+        rep_lat=r_lat, rep_lon=r_lon)
+
+
+def brute_force(p: AlignmentProblem, opts: AlignmentOptions) -> float:
+    """The optimum by enumerating every assignment (one pool: every rep eligible).
+
+    Written from the formulation, independently of the model code."""
+    n, m = p.n_accounts, p.n_reps
+    w = np.maximum(p.potential / p.potential.mean(), opts.weight_floor)
+    owner = np.array([p.rep_ids.index(o) if o is not None else -1 for o in p.owner])
+    lam = opts.disruption if opts.mode == "realign" else 0.0
+    values = {"workload": p.workload, "potential": p.potential, "accounts": np.ones(n)}
+    soft_unit = w.sum() / m * opts.soft_penalty
+    best = np.inf
+    for combo in itertools.product(range(m), repeat=n):
+        a = np.array(combo)
+        if p.locked.any() and (a[p.locked] != owner[p.locked]).any():
+            continue
+        moved = (owner >= 0) & (a != owner)
+        if opts.max_moves is not None and opts.mode == "realign" \
+                and moved.sum() > opts.max_moves:
+            continue
+        cost = float((w * (p.distance[np.arange(n), a] + lam * moved)).sum())
+        ok = True
+        for band in opts.balance:
+            v = values[band.metric]
+            mu = v.sum() / m
+            load = np.bincount(a, weights=v, minlength=m)
+            over = np.maximum(0, load - (1 + band.tolerance) * mu)
+            under = np.maximum(0, (1 - band.tolerance) * mu - load)
+            if opts.soft_balance:
+                cost += float((soft_unit * band.weight / mu * (over + under)).sum())
+            elif (over > 1e-9).any() or (under > 1e-9).any():
+                ok = False
+        if opts.max_workload_hours is not None:
+            work = np.bincount(a, weights=p.workload, minlength=m)
+            ok &= bool((work <= opts.max_workload_hours + 1e-9).all())
+        if ok:
+            best = min(best, cost)
+    return best
+
+
+CASES = [
+    dict(mode="carve", balance=(BalanceBand("workload", 0.25),)),
+    dict(mode="realign", disruption=50.0, balance=(BalanceBand("potential", 0.3),)),
+    dict(mode="realign", disruption=20.0, max_moves=1,
+         balance=(BalanceBand("accounts", 0.5),)),
+    dict(mode="carve", balance=(BalanceBand("workload", 0.3), BalanceBand("potential", 0.4)),
+         max_workload_hours=60.0),
+    dict(mode="carve", soft_balance=True, soft_penalty=300.0,
+         balance=(BalanceBand("workload", 0.05), BalanceBand("potential", 0.05, 2.0))),
+]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exact_matches_brute_force(solver: str, case: int, seed: int) -> None:
+    p = tiny(seed)
+    opts = AlignmentOptions(**CASES[case], strategy="exact", candidates=None, gap=0.0,
+                            solver=solver, time_limit=30)
+    best = brute_force(p, opts)
+    if not np.isfinite(best):
+        with pytest.raises(Exception, match="plan"):
+            solve_alignment(p, opts)
+        return
+    res = solve_alignment(p, opts)
+    assert res.metrics.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    assert res.metrics.bound <= best + 1e-6
+    assert res.status == "optimal"
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("seed", [4, 5])
+def test_fix_strategy_is_bracketed_by_bound(solver: str, seed: int) -> None:
+    p = tiny(seed, n=7, m=3)
+    opts = AlignmentOptions(mode="carve", balance=(BalanceBand("workload", 0.3),),
+                            strategy="fix", candidates=None, solver=solver, gap=0.0)
+    best = brute_force(p, opts)
+    res = solve_alignment(p, opts)
+    assert res.metrics.bound <= best + 1e-6 <= res.metrics.objective + 2e-6
+    assert res.metrics.gap == pytest.approx(
+        (res.metrics.objective - res.metrics.bound) / res.metrics.objective)
+
+
+def test_constraints_and_variables_named_from_domain_ids() -> None:
+    p = tiny(1)
+    opts = AlignmentOptions(balance=(BalanceBand("workload", 0.3),), max_workload_hours=200.0,
+                            max_moves=3)
+    prep = prepare(p, opts)
+    pi, pj = candidate_pairs(p.distance, prep.eligible, prep.owner, p.locked, None)
+    model = build_model(prep.spec, pi, pj)
+    names = set(model.prob.constraints)
+    assert {"assign_A_00", "balance_max_workload_R_0", "balance_min_workload_R_2",
+            "capacity_R_1", "move_cap"} <= names
+    assert ("A-03", "R-2") in model.x
+
+
+def test_haversine_known_distance() -> None:
+    # Paris (48.8566, 2.3522) to London (51.5074, -0.1278): about 343.5 km
+    d = haversine_km(np.array([48.8566]), np.array([2.3522]), np.array([51.5074]),
+                     np.array([-0.1278]))
+    assert d[0, 0] == pytest.approx(343.5, abs=1.0)
+
+
+def test_travel_table_missing_pair_is_never_used() -> None:
+    p0 = tiny(2, owners=False)
+    rows = [(a, r, 10.0 + i + j) for i, a in enumerate(p0.account_ids)
+            for j, r in enumerate(p0.rep_ids) if not (a == "A-00" and r == "R-0")]
+    frame = pd.DataFrame(rows, columns=["account", "rep", "minutes"])
+    table = travel_table(frame, p0.account_ids, p0.rep_ids)
+    assert table.unit == "minutes" and np.isnan(table.matrix[0, 0])
+    accounts = pd.DataFrame({"id": p0.account_ids, "potential": p0.potential,
+                             "workload_hours": p0.workload})
+    reps = pd.DataFrame({"id": p0.rep_ids})
+    p = AlignmentProblem.from_frames(accounts, reps, distance=frame)
+    res = solve_alignment(p, AlignmentOptions(mode="carve", balance=()))
+    row = res.assignment.set_index("account").loc["A-00"]
+    assert row["rep"] != "R-0"
+    assert res.metrics.distance_unit == "minutes"
+
+
+def test_candidate_restriction_is_widened_not_infeasible() -> None:
+    # four accounts beside R-A, none near R-B; an exact account-count band needs two at R-B
+    lat = np.array([0.0, 0.01, 0.02, 0.03])
+    lon = np.zeros(4)
+    dist = haversine_km(lat, lon, np.array([0.0, 5.0]), np.array([0.0, 5.0]))
+    p = AlignmentProblem(account_ids=["a", "b", "c", "d"], rep_ids=["R-A", "R-B"],
+                         potential=np.ones(4), workload=np.ones(4), distance=dist,
+                         owner=[None] * 4, locked=np.zeros(4, dtype=bool))
+    res = solve_alignment(p, AlignmentOptions(mode="carve", candidates=1,
+                                              balance=(BalanceBand("accounts", 0.0),)))
+    assert sorted(res.assignment["rep"]) == ["R-A", "R-A", "R-B", "R-B"]
+    assert any("widened" in note for note in res.notes)
+
+
+def test_status_text_is_honest() -> None:
+    assert status_text(0.0, True) == "optimal"
+    assert status_text(0.0, False) == "feasible (gap 0.00%)"
+    assert status_text(0.0123, True) == "feasible (gap 1.23%)"
+    assert status_text(None, False) == "feasible (gap unknown)"
+
+
+def test_scenario_entry_point_and_frames() -> None:
+    from optimizer import align
+    from scenarios import load_scenario
+
+    sc = load_scenario("scenarios/examples/small.yaml")
+    res = align(sc, AlignmentOptions(balance=(BalanceBand("workload", 0.1),)))
+    a, t = res.assignment, res.territories
+    assert list(a.columns[:6]) == ["account", "rep", "previous_owner", "moved", "locked",
+                                   "distance"]
+    assert len(a) == len(sc.accounts) and a["account"].is_unique
+    assert t["accounts"].sum() == len(sc.accounts)
+    assert t["workload_dev"].abs().max() <= 0.1 + 1e-9
+    assert res.metrics.moves == int(a["moved"].sum())
+    summary = res.summary()
+    for key in ("status", "objective", "bound", "gap", "moves", "solve_seconds"):
+        assert key in summary
+    assert set(summary["balance"]["workload"]) == {"max_over_mean", "min_over_mean", "cv"}
