@@ -81,7 +81,7 @@ def _within(est: float, se: float, truth: float) -> None:
 
 @pytest.mark.slow
 def test_conversion_recovered(calibrated):
-    cal, deals, h = calibrated
+    cal, _, _ = calibrated
     o = cal.estimates["outcomes"]
     _within(o["p_won"], o["p_won_se"], P_WON)
     assert o["n_open"] > 0  # censoring is exercised

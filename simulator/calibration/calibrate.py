@@ -94,14 +94,12 @@ def history_at(history: History, cut: pd.Timestamp) -> History:
     tr = history.transitions
     if tr is not None:
         tr = tr[tr["date"] < cut]
-        last = tr.groupby("id")["stage"].last()
+        last_open = tr[~tr["stage"].isin(["won", "lost"])].groupby("id")["stage"].last()
         opened = d["outcome"].eq("open")
-        st = d.loc[opened, "id"].map(last)
-        ok = st.notna() & ~st.isin(["won", "lost"])
-        d.loc[opened & d["id"].isin(st[ok].index.map(lambda i: i)), "stage"] = \
-            d.loc[opened, "id"].map(last)
-        d.loc[later & d["stage"].isin(["", "won", "lost"]) | later & d["stage"].isna(),
-              "stage"] = history.mapping.scenario_stages[0]
+        st = d["id"].map(last_open)
+        d.loc[opened & st.notna(), "stage"] = st[opened & st.notna()]
+        blank = opened & (d["stage"].isna() | d["stage"].isin(["", "won", "lost"]))
+        d.loc[blank, "stage"] = history.mapping.scenario_stages[0]
     else:
         d.loc[later, "stage"] = history.mapping.scenario_stages[-1]
     d.attrs = dict(history.deals.attrs)
@@ -166,6 +164,13 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         if d["region"].isna().all():
             d["region"] = ALL
             notes.append("no region in the export and no team table: one region 'all'")
+    if d["owner"].isna().all():
+        d["owner"] = "team-" + d["region"].fillna(ALL).astype(str)
+        teams = pd.DataFrame({"rep": sorted(set(d["owner"])),
+                              "region": [o[5:] for o in sorted(set(d["owner"]))]})
+        regions = sorted(set(teams["region"]))
+        notes.append("no owner in the export: one pseudo-rep 'team-<region>' per region "
+                     "holds every deal (no per-rep productivity)")
     segments = sorted(set(d["segment"]))
     products = sorted(set(d["product"].dropna())) or ["default"]
     if d["product"].isna().all():
@@ -337,8 +342,9 @@ def _capacity(d: pd.DataFrame, cut: pd.Timestamp) -> int:
     end = d["close_date"].fillna(cut + pd.Timedelta(days=1))
     for ms in months:
         open_ = d[(d["created_date"] <= ms) & (end > ms)]
-        if len(open_):
-            best = max(best, int(open_.groupby("owner").size().max()))
+        sizes = open_.dropna(subset=["owner"]).groupby("owner").size()
+        if len(sizes):
+            best = max(best, int(sizes.max()))
     return int(min(max(50, 3 * best), 100_000))
 
 
@@ -426,7 +432,11 @@ def _stage_estimates(h: History, d: pd.DataFrame, cut: pd.Timestamp, notes: list
                 times[s].append((max((cut - t0).days, 0), False))
         _ = created
     stages_doc, fits = [], {}
-    seen = [s for s in order if entered[s] > 0]
+    # stages no deal ever sat in (always skipped) are not part of the identified funnel
+    seen = [s for s in order if times[s]]
+    skipped = [s for s in order if entered[s] > 0 and not times[s]]
+    if skipped:
+        notes.append(f"stages always skipped, left out of the funnel: {', '.join(skipped)}")
     if not seen:
         raise CalibrationError("no stage changes before the cut")
     for s in seen:

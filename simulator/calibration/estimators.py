@@ -88,11 +88,12 @@ def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dic
     tm = (np.arange(n_m) - ref) / 12.0
     cal = np.asarray(periods.month) - 1
     notes: list[str] = []
-    use_season = n_m >= min_months_season
-    use_trend = n_m >= min_months_growth
+    per_month = counts.sum() / max(n_m, 1)
+    use_season = n_m >= min_months_season and per_month >= 5
+    use_trend = n_m >= min_months_growth and counts.sum() >= 30
     if not use_season:
-        notes.append(f"seasonality not identified from {n_m} months (needs "
-                     f"{min_months_season}): flat profile used")
+        notes.append(f"seasonality not identified from {n_m} months of {per_month:.1f} leads "
+                     f"on average (needs {min_months_season} months of >= 5): flat profile used")
     # design: intercept, [trend], [11 season contrasts]
     cols = [np.ones(n_m)]
     if use_trend:
@@ -144,8 +145,8 @@ def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dic
             notes.append("trend not significant at 5%: annual growth 0 used in the scenario")
             growth = 0.0
     else:
-        notes.append(f"trend not estimated from {n_m} months (needs {min_months_growth}); "
-                     "annual growth 0 used")
+        notes.append(f"trend not estimated from {n_m} months / {int(counts.sum())} leads "
+                     f"(needs {min_months_growth} months and 30 leads); annual growth 0 used")
     if not growth_used and use_trend:
         # refit the level without the trend: the mean rate over the window
         level_log = math.log(max(y.sum(), 0.5) / expo.sum())

@@ -98,16 +98,21 @@ def _cov(nll: Any, x: np.ndarray) -> np.ndarray:
     return cov
 
 
-def kaplan_meier(t: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Event times and the Kaplan-Meier survival just after each."""
-    order = np.argsort(t, kind="stable")
-    t, event = np.asarray(t)[order], np.asarray(event)[order]
+def kaplan_meier(t: np.ndarray, event: np.ndarray, entry: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Event times and the Kaplan-Meier survival just after each (risk set at u:
+    entry < u <= t, so left-truncated rows count only after their entry)."""
+    t, event = np.asarray(t, float), np.asarray(event, bool)
+    en = np.zeros(t.size) if entry is None else np.asarray(entry, float)
     times = np.unique(t[event])
+    st, se_ = np.sort(t), np.sort(en)
+    te = np.sort(t[event])
     s, out = 1.0, []
     for u in times:
-        at_risk = np.sum(t >= u)
-        d = np.sum((t == u) & event)
-        s *= 1 - d / at_risk if at_risk else 1.0
+        at_risk = (t.size - np.searchsorted(st, u, side="left")) - (
+            t.size - np.searchsorted(se_, u, side="left"))
+        d = np.searchsorted(te, u, side="right") - np.searchsorted(te, u, side="left")
+        s *= 1 - d / at_risk if at_risk > 0 else 1.0
         out.append(s)
     return times, np.asarray(out)
 
@@ -180,7 +185,7 @@ def fit_duration(t: np.ndarray, event: np.ndarray | None = None,
     cov = _cov(nll, x)
     se_lm, se_lc = (math.sqrt(max(cov[i, i], 0.0)) for i in (0, 1))
     mean, cv = math.exp(x[0]), math.exp(x[1])
-    times, km = kaplan_meier(t, ev)
+    times, km = kaplan_meier(t, ev, en)
     ks_km = float(np.max(np.abs((1 - km) - dist_cdf(best, times, mean, cv)))) if times.size else 0
     ks_ev = float(stats.kstest(t[ev], lambda z: dist_cdf(best, z, mean, cv)).statistic)
     alts = {f: {"loglik": float(v[1]), "aic": float(-2 * v[1] + 4), "mean": math.exp(v[0][0]),

@@ -1,0 +1,165 @@
+"""Calibrate and backtest from the command line: the Maven export (cut 2017-10-01) gives a
+scenario that validates and runs; a Salesforce-style history gives per-stage estimates; the
+backtest writes its table and summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from api.cli import main
+from scenarios.io import load_scenario
+from simulator import simulate
+
+DATA = Path(__file__).parent / "data"
+MAVEN = DATA / "maven_crm"
+
+
+@pytest.fixture(scope="module")
+def maven_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("maven")
+    code = main(["calibrate", str(MAVEN / "sales_pipeline.csv.gz"), "--mapping", "maven",
+                 "--teams", str(MAVEN / "sales_teams.csv"), "--products",
+                 str(MAVEN / "products.csv"), "--cutoff", "2017-10-01", "--months", "3",
+                 "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_calibrate_writes_the_three_files(maven_out):
+    for name in ("scenario.yaml", "calibration.json", "report.html"):
+        assert (maven_out / name).is_file()
+    html = (maven_out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 3  # self-contained figures
+    assert "cleaning report" in html
+
+
+def test_maven_scenario_validates_and_runs(maven_out):
+    sc = load_scenario(maven_out / "scenario.yaml")
+    assert sc.horizon.start.isoformat() == "2017-10-01"
+    assert sc.region_ids == ["Central", "East", "West"]
+    assert len(sc.reps) == 35
+    assert {p.id for p in sc.products} >= {"GTX Pro", "GTX Basic"}  # GTXPro was merged
+    assert "GTXPro" not in sc.product_ids
+    res = simulate(sc, replications=2, seed=3, workers=1)
+    assert res.total_bookings().min() > 0
+
+
+def test_maven_estimates(maven_out):
+    e = json.loads((maven_out / "calibration.json").read_text())
+    o = e["outcomes"]
+    assert o["n_open"] > 2000  # open at the cut: censored, not lost
+    assert o["p_won_ci"][0] < o["p_won"] < o["p_won_ci"][1]
+    # open deals are not lost: the win probability exceeds won / (won + lost + open)
+    assert o["p_won"] > o["n_won"] / (o["n_won"] + o["n_lost"] + o["n_open"])
+    assert e["cleaning"]["rows_dropped"] == 500
+    assert any("left truncation" in n for n in e["notes"])
+    assert len(e["arrivals"]) == 3
+    for a in e["arrivals"]:
+        assert a["level_ci"][0] < a["level"] < a["level_ci"][1]
+        assert a["months"][0] == "2017-03" and a["months"][-1] == "2017-09"
+    # pipeline cohorts: older open deals are less likely to be won
+    conv = [ov.conversion for ov in
+            load_scenario(maven_out / "scenario.yaml").stages[0].overrides]
+    assert conv[0] > conv[-1] and conv[-1] == 0.0
+    reps = pd.DataFrame(e["reps"])
+    assert (reps["win_rate"].std() < reps["raw_win_rate"].std())  # shrinkage
+
+
+def test_user_errors_exit_2(tmp_path, capsys):
+    assert main(["calibrate", str(MAVEN / "sales_pipeline.csv.gz"), "--mapping", "nosuch",
+                 "--out", str(tmp_path)]) == 2
+    assert "neither a preset" in capsys.readouterr().err
+    f = tmp_path / "dirty.csv"
+    f.write_text("opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,"
+                 "close_value\nA,x,p,a,Won,2017-01-01,2016-01-01,5\n")
+    assert main(["calibrate", str(f), "--strict", "--out", str(tmp_path / "o")]) == 2
+    assert "close_before_created" in capsys.readouterr().err
+
+
+def _salesforce_like(tmp_path: Path) -> Path:
+    """A synthetic Opportunity + OpportunityHistory pair with real stage transitions."""
+    rng = np.random.default_rng(4)
+    stages = ["Prospecting", "Qualification", "Proposal/Price Quote"]
+    conv = [0.6, 0.7, 0.5]
+    opp, hist = [], []
+    start = pd.Timestamp("2023-01-01")
+    for i in range(600):
+        t = start + pd.Timedelta(days=int(rng.integers(0, 365)))
+        created = t
+        final = None
+        for s, p in zip(stages, conv, strict=True):
+            hist.append((f"O{i}", t, s))
+            t = t + pd.Timedelta(days=int(rng.gamma(2, 5)) + 1)
+            if t > pd.Timestamp("2024-01-01"):
+                final = s
+                break
+            if rng.random() > p:
+                final = "Closed Lost"
+                break
+        else:
+            final = "Closed Won"
+        if final in ("Closed Won", "Closed Lost"):
+            hist.append((f"O{i}", t, final))
+        opp.append((f"O{i}", final, 1000 + int(rng.integers(0, 500)), created.date(), t.date(),
+                    f"rep{i % 4}", "Web" if i % 2 else "Partner"))
+    pd.DataFrame(opp, columns=["Id", "StageName", "Amount", "CreatedDate", "CloseDate",
+                               "OwnerId", "LeadSource"]).to_csv(tmp_path / "Opportunity.csv",
+                                                                index=False)
+    pd.DataFrame(hist, columns=["OpportunityId", "CreatedDate", "StageName"]).to_csv(
+        tmp_path / "OpportunityHistory.csv", index=False)
+    (tmp_path / "teams.csv").write_text("rep,region\nrep0,North\nrep1,North\nrep2,South\n"
+                                        "rep3,South\n")
+    return tmp_path / "Opportunity.csv"
+
+
+def test_salesforce_history_gives_stage_estimates(tmp_path):
+    f = _salesforce_like(tmp_path)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(f), "--mapping", "salesforce", "--teams",
+                 str(tmp_path / "teams.csv"), "--cutoff", "2024-01-01", "--out",
+                 str(out)]) == 0
+    e = json.loads((out / "calibration.json").read_text())
+    st = e["stages"]
+    assert list(st) == ["Prospecting", "Qualification", "Proposal/Price Quote"]
+    for name, truth in zip(st, [0.6, 0.7, 0.5], strict=True):
+        lo, hi = st[name]["conversion_ci"]
+        assert lo <= truth <= hi
+        assert st[name]["open"] >= 0
+    sc = load_scenario(out / "scenario.yaml")
+    assert sc.stage_names == list(st)
+    assert {d.stage for d in sc.initial_pipeline} <= set(st)
+
+
+def test_salesforce_demo_fixture_through_a_yaml_mapping(tmp_path):
+    m = tmp_path / "sf.yaml"
+    m.write_text("preset: salesforce\ncolumns:\n  id: Id\n  created: Opp Creation Date_Simulated\n"
+                 "  close: Opp Close Date_Simulated\n  stage: StageName\n  amount: Amount\n"
+                 "  source: LeadSource\ndate_format: '%m/%d/%y'\n")
+    out = tmp_path / "out"
+    assert main(["calibrate", str(DATA / "salesforce_demo" / "Opportunity.csv"), "--mapping",
+                 str(m), "--cutoff", "2024-05-01", "--out", str(out)]) == 0
+    sc = load_scenario(out / "scenario.yaml")
+    assert [r.id for r in sc.reps] == ["team-all"]
+
+
+@pytest.mark.slow
+def test_backtest_cli(tmp_path):
+    out = tmp_path / "bt"
+    assert main(["backtest", str(MAVEN / "sales_pipeline.csv.gz"), "--cutoff", "2017-10-01",
+                 "--teams", str(MAVEN / "sales_teams.csv"), "--replications", "20", "--seed",
+                 "1", "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    for k in ("coverage_50", "coverage_80", "mape_region_quarter", "cutoff"):
+        assert k in s
+    assert s["cutoff"] == "2017-10-01"
+    assert s["months"] == ["2017-10", "2017-11", "2017-12"]
+    t = pd.read_csv(out / "backtest.csv")
+    assert len(t) == 3 * 3 * 2  # region x month x (bookings, won_deals)
+    assert set(t.columns) >= {"actual", "p10", "p25", "p50", "p75", "p90", "pit"}
+    assert (t["p10"] <= t["p90"]).all()
+    assert "data:image/png;base64," in (out / "report.html").read_text()
