@@ -1,8 +1,11 @@
 """Property-based fuzzing of every route from the OpenAPI schema (schemathesis): no 500s, and
-every response (status code, content type, body) matches the schema. Bounded for CI: a few
-examples per operation, derandomised, no example database."""
+every response (status code, content type, body) matches the schema. Bounded for CI: 10
+examples per operation (``SALESPLAN_FUZZ_EXAMPLES=200`` for a deeper run), derandomised, no
+example database."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import schemathesis
@@ -10,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from test_service_support import EXAMPLES, make_app, new_key
 
+EXAMPLES_PER_OPERATION = int(os.environ.get("SALESPLAN_FUZZ_EXAMPLES", "10"))
 _state: dict = {}
 
 
@@ -41,7 +45,7 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
 
 @pytest.mark.slow
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, derandomize=True, database=None,
+@settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
           suppress_health_check=list(HealthCheck))
 def test_no_500_and_responses_match_the_schema(case):
     case.call_and_validate(headers=_state["headers"], checks=CHECKS)
