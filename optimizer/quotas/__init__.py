@@ -10,6 +10,7 @@ probability of attainment. See ``docs/quotas.md``.
 
 from .allocation import SolveInfo, make_solver, solve_allocation
 from .bounds import Bounds
+from .charts import plot_attainment
 from .compare import compare_methods
 from .context import QuotaContext
 from .decomposition import DIMENSIONS, parse_by
@@ -75,6 +76,7 @@ __all__ = [
     "normal_fair_quotas",
     "parse_by",
     "parse_pins",
+    "plot_attainment",
     "read_pins",
     "reconcile",
     "register_method",

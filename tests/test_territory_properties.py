@@ -1,0 +1,126 @@
+"""Territory alignment invariants over random instances (Hypothesis), on every solver:
+every account assigned exactly once, locked accounts kept, hard bands held whenever a plan is
+returned, ineligible pairs never used, moves never above the cap, the bound below the
+objective."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer import (
+    AlignmentError,
+    AlignmentOptions,
+    AlignmentProblem,
+    BalanceBand,
+    available_solvers,
+    haversine_km,
+    solve_alignment,
+)
+
+SOLVERS = available_solvers()
+REGIONS = ["East", "West"]
+SEGMENTS = ["SMB", "Ent"]
+
+
+@st.composite
+def instances(draw):
+    n = draw(st.integers(4, 18))
+    m = draw(st.integers(2, 5))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    rep_region = [REGIONS[j % 2] if draw(st.booleans()) else "East" for j in range(m)]
+    rep_segments = [() if rng.random() < 0.6 else (SEGMENTS[int(rng.integers(2))],)
+                    for _ in range(m)]
+    acc_region = [rep_region[int(rng.integers(m))] for _ in range(n)]
+    acc_segment = [SEGMENTS[int(rng.integers(2))] for _ in range(n)]
+    lat, lon = rng.uniform(30, 45, n), rng.uniform(-100, -80, n)
+    r_lat, r_lon = rng.uniform(30, 45, m), rng.uniform(-100, -80, m)
+    dist = haversine_km(lat, lon, r_lat, r_lon)
+    if draw(st.booleans()):  # a travel table with holes: missing pairs are ineligible
+        dist[rng.random((n, m)) < 0.15] = np.nan
+    rep_ids = [f"R-{j}" for j in range(m)]
+    owner = [rep_ids[int(rng.integers(m))] if rng.random() < 0.8 else None for _ in range(n)]
+    # lock only accounts whose owner could serve them
+    locked = np.zeros(n, dtype=bool)
+    for i in range(n):
+        j = rep_ids.index(owner[i]) if owner[i] else -1
+        if j >= 0 and rng.random() < 0.2 and rep_region[j] == acc_region[i] \
+                and (not rep_segments[j] or acc_segment[i] in rep_segments[j]) \
+                and np.isfinite(dist[i, j]):
+            locked[i] = True
+    problem = AlignmentProblem(
+        account_ids=[f"A-{i:03d}" for i in range(n)], rep_ids=rep_ids,
+        potential=np.round(rng.lognormal(9, 0.7, n), 0), workload=rng.uniform(5, 50, n),
+        distance=dist, owner=owner, locked=locked, account_region=acc_region,
+        account_segment=acc_segment, rep_region=rep_region, rep_segments=rep_segments)
+    bands = []
+    for metric in ("workload", "potential", "accounts"):
+        if draw(st.booleans()):
+            bands.append(BalanceBand(metric, draw(st.sampled_from([0.1, 0.3, 0.6, 1.0]))))
+    options = dict(
+        mode=draw(st.sampled_from(["carve", "realign"])), balance=tuple(bands),
+        soft_balance=draw(st.booleans()),
+        candidates=draw(st.sampled_from([None, 1, 2, 3])),
+        strategy=draw(st.sampled_from(["exact", "fix"])),
+        max_distance=draw(st.sampled_from([None, 900.0, 1500.0])),
+        max_workload_hours=draw(st.sampled_from([None, 150.0, 400.0])),
+    )
+    if options["mode"] == "realign":
+        options["max_moves"] = draw(st.sampled_from([None, 0, 2, 5]))
+    return problem, options
+
+
+def check_plan(problem: AlignmentProblem, opts: AlignmentOptions, res) -> None:
+    a = res.assignment
+    # every account exactly once, to a known rep
+    assert list(a["account"]) == problem.account_ids
+    assert a["rep"].isin(problem.rep_ids).all()
+    rep_col = np.array([problem.rep_ids.index(r) for r in a["rep"]])
+    rows = np.arange(problem.n_accounts)
+    # eligible pairs only (region, segment, known and allowed distance)
+    d = problem.distance[rows, rep_col]
+    assert np.isfinite(d).all()
+    if opts.max_distance is not None:
+        assert (d <= opts.max_distance + 1e-9).all()
+    for i, j in zip(rows, rep_col, strict=True):
+        assert problem.account_region[i] == problem.rep_region[j]
+        skills = problem.rep_segments[j]
+        assert not skills or problem.account_segment[i] in skills
+    # locked accounts kept
+    owners = np.array(problem.owner, dtype=object)
+    assert (a["rep"].to_numpy()[problem.locked] == owners[problem.locked]).all()
+    # moves: counted honestly and under the cap
+    moved = np.array([o is not None and o != r for o, r in zip(problem.owner, a["rep"],
+                                                                strict=True)])
+    assert (a["moved"].to_numpy() == moved).all()
+    assert res.metrics.moves == moved.sum()
+    if opts.max_moves is not None:
+        assert moved.sum() <= opts.max_moves
+    # capacity
+    t = res.territories
+    if opts.max_workload_hours is not None:
+        assert (t["workload_hours"] <= opts.max_workload_hours + 1e-6).all()
+    # hard bands held whenever a plan is returned
+    if not opts.soft_balance:
+        for band in opts.balance:
+            dev = t[f"{band.metric}_dev"].dropna().abs()
+            assert (dev <= band.tolerance + 1e-7).all(), (band, dev.max())
+    assert res.metrics.bound is None or res.metrics.bound <= res.metrics.objective + 1e-6
+    assert res.status == "optimal" or res.status.startswith("feasible (gap ")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=instances())
+def test_invariants(solver: str, data) -> None:
+    problem, options = data
+    opts = AlignmentOptions(**options, solver=solver, time_limit=20)
+    try:
+        res = solve_alignment(problem, opts)
+    except AlignmentError as exc:
+        assert exc.status == "no solution" and exc.reasons
+        return
+    check_plan(problem, opts, res)
