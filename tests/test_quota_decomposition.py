@@ -151,3 +151,17 @@ def test_reconcile_passes_and_catches_every_broken_level() -> None:
     plan.pins.append(Pin("rep", "N2", 390_000))
     with pytest.raises(ReconcileError, match="pin pin rep N2"):
         reconcile(plan)
+
+
+def test_the_attainment_chart_is_written(tmp_path: Path) -> None:
+    from test_quota_support import lognormal_samples
+
+    from optimizer.quotas import QuotaError, plot_attainment
+
+    sc = scenario()
+    draws = lognormal_samples(np.full(5, 300_000.0), np.full(5, 0.3), 500, seed=1)
+    plans = {m: allocate_quotas(sc, m, samples=draws) for m in ("potential", "fair")}
+    out = plot_attainment(plans, tmp_path / "attainment.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(QuotaError, match="no simulated bookings"):
+        plot_attainment(allocate_quotas(sc, "even"), tmp_path / "x.png")
