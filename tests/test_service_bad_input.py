@@ -144,3 +144,23 @@ def test_unknown_kind_and_bad_options(tmp_path):
     r = client.get(f"/v1/runs/{rid}/result", headers=h)  # queued: no pool in this app
     assert r.status_code == 409 and "queued" in r.json()["detail"]
     assert client.get(f"/v1/runs/{rid}/tables/..%2Fetc", headers=h).status_code in (404, 422)
+
+
+def test_deep_nesting_and_yaml_alias_bombs(svc):
+    client, h = svc
+    deep = "[" * 50_000 + "]" * 50_000
+    for fmt in ("json", "yaml"):
+        r = client.post("/v1/scenarios", json={"text": deep, "format": fmt}, headers=h)
+        assert r.status_code == 422 and "nested too deeply" in r.text, (fmt, r.text[:200])
+    body = '{"document": {"regions": ' + "[" * 5000 + "]" * 5000 + "}}"
+    r = client.post("/v1/scenarios", content=body, headers={**h,
+                                                            "Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500
+    lines = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    prev = "a"
+    for i in range(10):  # 9**11 values once expanded
+        lines.append(f"n{i}: &n{i} [" + ", ".join([f"*{prev}"] * 9) + "]")
+        prev = f"n{i}"
+    lines.append(f"regions: *{prev}")
+    r = client.post("/v1/scenarios", json={"text": "\n".join(lines)}, headers=h)
+    assert r.status_code == 422 and "aliases" in r.json()["problems"][0]["message"]

@@ -160,6 +160,16 @@ def test_run_time_limit(tmp_path):
         assert "run time limit of 1.5 s" in done["error"]
 
 
+def test_run_memory_limit(tmp_path):
+    with client_for(tmp_path, run_memory_mb=1500, run_workers=1) as (client, h):
+        sid = create_small(client, h)
+        hog = client.post("/v1/runs", json={"scenario_id": sid, "kind": "hog"}, headers=h)
+        echo = client.post("/v1/runs", json={"scenario_id": sid, "kind": "echo"}, headers=h)
+        done = wait_final(client, h, hog.json()["id"])
+        assert done["status"] == "failed" and "ran out of memory" in done["error"]
+        assert wait_final(client, h, echo.json()["id"])["status"] == "succeeded"
+
+
 def test_kinds_listing(svc):
     client, h = svc
     body = client.get("/v1/kinds", headers=h).json()

@@ -72,10 +72,16 @@ def fail(scenario, options: dict, progress) -> RunOutput:
     raise SalesplanError("the plan is infeasible: 3 reps short in North")
 
 
+def hog(scenario, options: dict, progress) -> RunOutput:
+    block = bytearray(8 * 1024**3)  # 8 GB: past any test memory limit
+    return RunOutput(result={"size": len(block)})
+
+
 TEST_KINDS = {
     "echo": Kind("echo", EchoOptions, echo, "test: echo the options"),
     "sleep": Kind("sleep", SleepOptions, sleep, "test: sleep"),
     "fail": Kind("fail", FailOptions, fail, "test: fail"),
+    "hog": Kind("hog", FailOptions, hog, "test: allocate 8 GB"),
 }
 
 

@@ -47,6 +47,10 @@ def execute(run: KindFunction, document: dict, tables: dict[str, str], options: 
         json.dumps(payload["result"], allow_nan=False)
     except SalesplanError as exc:
         send(("error", str(exc)))
+    except MemoryError:
+        send(("error", "the run ran out of memory (the run memory limit, "
+                       "SALESPLAN_RUN_MEMORY_MB, or the machine's); try fewer replications "
+                       "or a smaller scenario"))
     except Exception as exc:
         traceback.print_exc()
         send(("error", f"internal error ({type(exc).__name__}): {exc}"))
@@ -54,8 +58,24 @@ def execute(run: KindFunction, document: dict, tables: dict[str, str], options: 
         send(("done", payload))
 
 
-def worker_main(conn: Connection) -> None:
+def limit_memory(megabytes: int | None) -> None:
+    """Cap this process's address space (POSIX); allocations past it raise MemoryError."""
+    if not megabytes:
+        return
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def worker_main(conn: Connection, memory_mb: int | None = None) -> None:
     """Entry point of a worker process: serve runs until ``None`` or the pipe closes."""
+    limit_memory(memory_mb)
     try:
         while True:
             try:

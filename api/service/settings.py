@@ -34,6 +34,9 @@ class Settings(BaseModel):
     run_workers: int = Field(2, ge=1, le=64, description="Simultaneous runs; more runs queue")
     run_time_limit: float = Field(
         1800.0, gt=0, description="Seconds a run may take before it is stopped and failed")
+    run_memory_mb: int | None = Field(
+        None, ge=64, description="Address-space limit of each run process (MB; POSIX only); "
+                                 "a run past it fails with a clear message. None: no limit")
     max_attempts: int = Field(
         3, ge=1, description="Starts of a run (restarts included) before it is marked failed")
     poll_interval: float = Field(0.2, gt=0, description="Run pool tick (seconds)")

@@ -74,15 +74,58 @@ def _table_refs(text: str, fmt: str) -> dict[str, str]:
     return {s: raw[s] for s in TABLE_SECTIONS if isinstance(raw.get(s), str)}
 
 
+MAX_YAML_NODES = 2_000_000
+"""Nodes a YAML document may expand to once its aliases are resolved (a "billion laughs"
+document is a few lines that expand to billions of nodes)."""
+
+
+def _check_yaml_expansion(text: str) -> None:
+    """Reject YAML whose aliases expand past :data:`MAX_YAML_NODES` (syntax errors are left
+    to the scenario loader, which reports them with their line)."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return
+    if root is None:
+        return
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = 1  # a cycle counts once (the loader rejects it later)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(n) for n in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        total = min(total, MAX_YAML_NODES + 1)
+        sizes[key] = total
+        return total
+
+    if size(root) > MAX_YAML_NODES:
+        raise ScenarioError([Problem("", f"the YAML document expands to more than "
+                                         f"{MAX_YAML_NODES:,} values through its aliases "
+                                         "(&anchor / *alias); write the values out")],
+                            "scenario")
+
+
 def validate_scenario(settings: Settings, *, text: str | None = None, fmt: str = "yaml",
                       document: Mapping[str, Any] | None = None,
                       tables: Mapping[str, str] | None = None) -> Validated:
     """Validate an upload (every problem at once) and check the size limits."""
     tables = dict(tables or {})
-    if document is not None:
-        text, fmt = json.dumps(document), "json"
-    assert text is not None
-    scenario = loads_scenario(text, fmt, tables=tables, source="scenario")
+    try:
+        if document is not None:
+            text, fmt = json.dumps(document), "json"
+        assert text is not None
+        if fmt == "yaml":
+            _check_yaml_expansion(text)
+        scenario = loads_scenario(text, fmt, tables=tables, source="scenario")
+    except RecursionError:
+        raise ScenarioError([Problem("", "the document is nested too deeply")],
+                            "scenario") from None
     refs = _table_refs(text, fmt)
     problems = []
     for section, limit, setting in (("accounts", settings.max_accounts, "MAX_ACCOUNTS"),
@@ -223,7 +266,7 @@ def cancel_run(session: Session, run_id: int) -> Run:
     return run
 
 
-def get_result(session: Session, run_id: int) -> tuple[Run, Result, list[ResultFile]]:
+def get_result(session: Session, run_id: int) -> tuple[Run, Result, list[tuple[str, str]]]:
     run = get_run(session, run_id)
     if run.status != "succeeded":
         detail = f": {run.error}" if run.error else ""
@@ -232,9 +275,10 @@ def get_result(session: Session, run_id: int) -> tuple[Run, Result, list[ResultF
     result = session.get(Result, run_id)
     if result is None:  # pragma: no cover - written with the status
         raise NotFoundError(f"run {run_id} has no stored result")
-    files = session.scalars(select(ResultFile).where(ResultFile.run_id == run_id)
+    files = session.execute(select(ResultFile.kind, ResultFile.name)
+                            .where(ResultFile.run_id == run_id)
                             .order_by(ResultFile.kind, ResultFile.name)).all()
-    return run, result, list(files)
+    return run, result, [(kind, name) for kind, name in files]
 
 
 def get_file(session: Session, run_id: int, kind: str, name: str) -> ResultFile:

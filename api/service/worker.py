@@ -160,7 +160,8 @@ class RunPool:
         if len(self._workers) >= self.settings.run_workers:
             return None
         parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=worker_main, args=(child,), daemon=True,
+        process = self._ctx.Process(target=worker_main, daemon=True,
+                                    args=(child, self.settings.run_memory_mb),
                                     name="salesplan-run-worker")
         process.start()
         child.close()

@@ -89,8 +89,8 @@ def cancel_run(run_id: RunId, session: SessionDep, pool: PoolDep) -> RunPublic:
 def get_result(run_id: RunId, session: SessionDep) -> RunResultPublic:
     run, result, files = store.get_result(session, run_id)
     return RunResultPublic(run_id=run.id, kind=run.kind, result=result.result,
-                           tables=[f.name for f in files if f.kind == "table"],
-                           charts=[f.name for f in files if f.kind == "chart"])
+                           tables=[name for kind, name in files if kind == "table"],
+                           charts=[name for kind, name in files if kind == "chart"])
 
 
 @router.get("/{run_id}/tables/{name}", response_class=Response,
