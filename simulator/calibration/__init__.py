@@ -12,7 +12,7 @@ the backtest); never ``api``.
 """
 
 from .backtest import BacktestResult, backtest
-from .calibrate import AGE_BANDS, Calibration, CalibrationError, calibrate, history_at
+from .calibrate import Calibration, CalibrationError, calibrate, history_at, stall_by_cohort
 from .estimators import ArrivalFit, fit_arrivals, fit_deal_size, jeffreys_interval, rep_productivity
 from .fits import (
     CumulativeIncidence,
@@ -26,7 +26,6 @@ from .fits import (
 from .report import write_backtest, write_calibration
 
 __all__ = [
-    "AGE_BANDS",
     "ArrivalFit",
     "BacktestResult",
     "Calibration",
@@ -45,6 +44,7 @@ __all__ = [
     "jeffreys_interval",
     "kaplan_meier",
     "rep_productivity",
+    "stall_by_cohort",
     "write_backtest",
     "write_calibration",
 ]

@@ -50,10 +50,7 @@ from .fits import (
     fit_outcomes,
 )
 
-__all__ = ["AGE_BANDS", "Calibration", "CalibrationError", "calibrate", "history_at"]
-
-AGE_BANDS = (0, 15, 30, 45, 60, 90, 120, 150, 200, 300, 100_000)
-"""Edges (days) of the age cohorts of a flat export's open pipeline."""
+__all__ = ["Calibration", "CalibrationError", "calibrate", "history_at", "stall_by_cohort"]
 
 ALL = "all"
 
@@ -273,9 +270,8 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         regions.append(ALL)
 
     # ---- open pipeline at the cut ----
-    pipeline_doc, cohort_segments, overrides, pipe_notes = _pipeline(d, cut, start, outcomes, cif,
-                                                                     m.kind, set(rep_region),
-                                                                     stage_names)
+    pipeline_doc, cohort_segments, overrides, pipe_notes, pipe_info = _pipeline(
+        d, cut, start, outcomes, cif, m.kind, set(rep_region), stage_names)
     notes += pipe_notes
     if overrides:
         stages_doc[-1 if m.kind == "flat" else 0].setdefault("overrides", [])
@@ -329,7 +325,8 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         "not_estimated": ["rep attrition and ramp (no start/leave dates in the export)",
                           "lead grades (no grade column)", "lead-response decay (no first-"
                           "contact dates)"],
-        "open_pipeline": {"deals": len(pipeline_doc), "cohorts": cohort_segments},
+        "open_pipeline": {"deals": len(pipeline_doc), "cohorts": cohort_segments,
+                          "stalled_share": pipe_info},
         "cleaning": history.summary(),
         "notes": notes,
     }
@@ -360,13 +357,15 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp, outcomes:
     op = op[~no_owner]
     op["age"] = (start - op["created_date"]).dt.days.astype(float).clip(lower=0)
     rows, cohorts, overrides = [], [], []
-    if kind == "flat":
-        band = pd.cut(op["age"], AGE_BANDS, right=False, labels=False)
-        for b in sorted(band.dropna().unique()):
-            lo, hi = AGE_BANDS[int(b)], AGE_BANDS[int(b) + 1]
-            seg = f"pipeline-age-{lo:03d}-{hi:03d}" if hi < 100_000 else f"pipeline-age-{lo:03d}+"
-            ages = op.loc[band == b, "age"].to_numpy()
-            p = float(np.mean([cif.p_won_given_open(a) for a in ages]))
+    pipeline_info: dict[str, Any] = {}
+    if kind == "flat" and len(op):
+        stall = stall_by_cohort(d, cif, start)
+        op["cohort"] = op["created_date"].dt.strftime("%Y-%m")
+        for c, g in op.groupby("cohort", sort=True):
+            seg = f"pipeline-{c}"
+            pi = stall["stall_share"].get(c, stall["pooled"])
+            ages = g["age"].to_numpy()
+            p = float(np.mean([cif.p_won_given_open(a, stall_share=pi) for a in ages]))
             vals, wts = cif.residual_won(float(np.median(ages)))
             if vals:
                 dur = {"dist": "empirical", "values": [_round(v, 3) for v in vals],
@@ -377,10 +376,14 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp, outcomes:
             cohorts.append(seg)
             overrides.append({"segment": seg, "conversion": _round(min(max(p, 0.0), 1.0)),
                               "duration": dur})
-            op.loc[band == b, "cohort"] = seg
-        notes.append("open pipeline grouped into age cohorts (segments pipeline-age-*) with "
-                     "P(won | open at that age) and the remaining won time (Aalen-Johansen, "
-                     "no extrapolation beyond the longest observed cycle) as stage overrides")
+            op.loc[g.index, "cohort"] = seg
+            stall["cohorts"].setdefault(c, {})["p_won_given_open"] = p
+            stall["cohorts"][c]["open_deals"] = len(g)
+        notes.append("open pipeline grouped into entry-month cohorts (segments pipeline-YYYY-MM) "
+                     "with P(won | open at its age, the cohort's stalled share) and the "
+                     "remaining won time (Aalen-Johansen, no extrapolation beyond the longest "
+                     "observed cycle) as stage overrides")
+        pipeline_info.update(stall)
     for r in op.sort_values("id").itertuples():
         stage = r.stage if isinstance(r.stage, str) and r.stage in stage_names else stage_names[0]
         rows.append({"id": str(r.id), "stage": stage, "age_days": float(r.age),
@@ -389,7 +392,54 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp, outcomes:
                      "segment": getattr(r, "cohort", None) if kind == "flat" else (
                          r.segment if isinstance(r.segment, str) else None),
                      "product": r.product if isinstance(r.product, str) else None})
-    return rows, cohorts, overrides, notes
+    return rows, cohorts, overrides, notes, pipeline_info
+
+
+def stall_by_cohort(d: pd.DataFrame, cif: CumulativeIncidence, at: pd.Timestamp
+                    ) -> dict[str, Any]:
+    """Stalled (never-closing) share per entry month, shrunk toward the pooled share.
+
+    Model: a deal of entry month c stalls with probability ``pi_c``; otherwise it follows the
+    pooled non-stalled competing-outcome law, whose survival is ``S0(a) = (S(a) - pi)/(1 - pi)``
+    with ``S`` the Aalen-Johansen survival and ``pi = S(last close)`` the pooled stalled share.
+    The expected open share of a cohort at the cut is ``pi_c + (1 - pi_c) mean S0(age)``, which
+    gives a moment estimate of ``pi_c`` with binomial variance ``f(1-f) / (n (1 - m0)^2)``.
+    Cohorts too young to tell (``1 - m0 < 0.05``) or left-truncated get the pooled share; the
+    others are shrunk toward it with weight ``tau^2 / (tau^2 + var_c)`` (method of moments).
+    """
+    pooled = float(cif.surv[-1]) if cif.times.size else 0.0
+    trunc = d.attrs.get("truncation_date")
+    x = d[d["created_date"].notna()].copy()
+    x["month"] = x["created_date"].dt.strftime("%Y-%m")
+    rows = []
+    for c, g in x.groupby("month", sort=True):
+        if trunc is not None and g["created_date"].min() < trunc:
+            continue
+        ages = (at - g["created_date"]).dt.days.to_numpy(dtype=float)
+        m0 = float(np.mean([cif.base_survival(a) for a in ages]))
+        n = len(g)
+        f = float(g["outcome"].eq("open").mean())
+        if 1 - m0 < 0.05:
+            rows.append((c, n, f, m0, math.nan, math.inf))
+            continue
+        raw = (f - m0) / (1 - m0)
+        ff = min(max(f, 1 / n), 1 - 1 / n) if n > 1 else 0.5
+        rows.append((c, n, f, m0, raw, ff * (1 - ff) / (n * (1 - m0) ** 2)))
+    inf = [(r[4], r[5]) for r in rows if math.isfinite(r[5])]
+    tau2 = 0.0
+    if len(inf) >= 2:
+        raws = np.array([r for r, _ in inf])
+        tau2 = max(float(np.var(raws, ddof=1) - np.mean([v for _, v in inf])), 0.0)
+    shares, cohorts = {}, {}
+    for c, n, f, m0, raw, var in rows:
+        w = tau2 / (tau2 + var) if math.isfinite(var) and tau2 > 0 else 0.0
+        pi_c = pooled + w * ((raw if math.isfinite(raw) else pooled) - pooled)
+        pi_c = float(min(max(pi_c, 0.0), 0.99))
+        shares[c] = pi_c
+        cohorts[c] = {"deals": n, "open_share_at_cut": f, "expected_open_if_pooled": (
+            pooled + (1 - pooled) * m0), "raw_stall_share": raw if math.isfinite(raw) else None,
+            "weight": w, "stall_share": pi_c}
+    return {"pooled": pooled, "tau2": tau2, "stall_share": shares, "cohorts": cohorts}
 
 
 def _stage_estimates(h: History, d: pd.DataFrame, cut: pd.Timestamp, notes: list[str]

@@ -399,13 +399,26 @@ class CumulativeIncidence:
     def p_won(self) -> float:
         return float(self.cif_won[-1]) if self.times.size else float("nan")
 
-    def p_won_given_open(self, age: float) -> float:
+    def base_survival(self, age: float) -> float:
+        """P(still open at ``age``) for a deal that is not stalled: (S(age) - pi) / (1 - pi)
+        with pi = S(last close), the pooled never-closing share."""
+        pi = float(self.surv[-1]) if self.times.size else 0.0
+        if pi >= 1:
+            return 1.0
+        return max(self._at(self.surv, age, 1.0) - pi, 0.0) / (1 - pi)
+
+    def p_won_given_open(self, age: float, stall_share: float | None = None) -> float:
         """P(won | still open at ``age``): (CIF_won(end) - CIF_won(age)) / S(age); 0 beyond the
-        last observed event (no extrapolation)."""
-        s = self._at(self.surv, age, 1.0)
-        if s <= 0:
-            return 0.0
-        return max(self.p_won - self._at(self.cif_won, age, 0.0), 0.0) / s
+        last observed event (no extrapolation). With ``stall_share`` (a cohort's own
+        never-closing share) the non-stalled law is re-mixed with it."""
+        pi = float(self.surv[-1]) if self.times.size else 0.0
+        rest = max(self.p_won - self._at(self.cif_won, age, 0.0), 0.0)
+        if stall_share is None or pi >= 1:
+            s = self._at(self.surv, age, 1.0)
+            return rest / s if s > 0 else 0.0
+        num = (1 - stall_share) * rest / (1 - pi)
+        den = stall_share + (1 - stall_share) * self.base_survival(age)
+        return num / den if den > 0 else 0.0
 
     def residual_won(self, age: float) -> tuple[list[float], list[float]]:
         """Remaining days (values) and weights of won closes after ``age``."""
