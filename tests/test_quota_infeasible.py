@@ -89,6 +89,13 @@ def test_a_floor_above_a_new_hire_ramp_relief_is_named() -> None:
         "by 96,552"]
 
 
+def test_a_pin_overrides_ramp_relief_but_not_a_cap() -> None:
+    plan = allocate_quotas(scenario(), "potential", pins=[Pin("rep", "S2", 200_000)], by=())
+    assert plan.reps.at["S2", "quota"] == 200_000 and plan.reps.at["S1", "quota"] == 400_000
+    err = infeasible(pins=[Pin("rep", "S2", 200_000)], bounds=Bounds(cap=150_000))
+    assert "pin rep S2: = 200,000 is above its cap 150,000 by 50,000" in str(err)
+
+
 def test_every_rep_pinned_must_add_up() -> None:
     err = infeasible(pins=[Pin("rep", "S1", 300_000), Pin("rep", "S2", 200_000)],
                      bounds=NO_RELIEF)

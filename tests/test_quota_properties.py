@@ -80,8 +80,9 @@ def requests(draw: st.DrawFn) -> dict:
 
 
 def _own_bounds(sc: Scenario, b: Bounds, ideal: pd.Series, ramp: pd.Series,
-                cell_pins: dict[str, float]) -> pd.DataFrame:
-    """Each rep's bounds computed here from the inputs (the oracle)."""
+                cell_pins: dict[str, float], pinned: set[str]) -> pd.DataFrame:
+    """Each rep's bounds computed here from the inputs (the oracle); a pin overrides ramp
+    relief."""
     rows = {}
     for r in sc.reps:
         lo, hi = 0.0, math.inf
@@ -94,7 +95,7 @@ def _own_bounds(sc: Scenario, b: Bounds, ideal: pd.Series, ramp: pd.Series,
                 lo = max(lo, r.last_quota * (1 + b.min_change))
             if b.max_change is not None:
                 hi = min(hi, r.last_quota * (1 + b.max_change))
-        if b.ramp_relief and ramp[r.id] < 1:
+        if b.ramp_relief and ramp[r.id] < 1 and r.id not in pinned:
             hi = min(hi, ideal[r.id])
         lo = max(lo, cell_pins.get(r.id, 0.0))
         rows[r.id] = (lo, hi)
@@ -108,8 +109,9 @@ def _feasible(sc: Scenario, req: dict, base) -> bool:
     for p in pins:
         if p.level == "cell":
             cell[p.id] = cell.get(p.id, 0.0) + p.value
-    ob = _own_bounds(sc, req["bounds"], base.reps["ideal"], base.reps["ramp_factor"], cell)
     fixed = {p.id: p.value for p in pins if p.level == "rep"}
+    ob = _own_bounds(sc, req["bounds"], base.reps["ideal"], base.reps["ramp_factor"], cell,
+                     set(fixed))
     eps = 1e-6
     for rid, v in fixed.items():
         if not (ob.at[rid, "lo"] - eps <= v <= ob.at[rid, "hi"] + eps):
@@ -175,7 +177,7 @@ def check_plan(plan, req: dict) -> None:
     for p in req["pins"]:
         if p.level == "cell":
             cell[p.id] = cell.get(p.id, 0.0) + p.value
-    ob = _own_bounds(sc, req["bounds"], reps["ideal"], reps["ramp_factor"], cell)
+    ob = _own_bounds(sc, req["bounds"], reps["ideal"], reps["ramp_factor"], cell, pinned_reps)
     q = free["quota"].astype(float)
     assert (q >= ob.loc[free.index, "lo"] - 0.01).all()
     assert (q <= ob.loc[free.index, "hi"] + 0.01).all()

@@ -8,7 +8,7 @@ max_change     ``Q_r <= last_quota_r (1 + max_change)``, e.g. ``0.25``: at most 
                both skip reps without ``last_quota`` (and the plan notes how many)
 ramp_relief    a rep in ramp (ramp factor < 1 over the horizon) gets at most its relieved
                ideal: the method's ideal, scaled by the ramp factor for methods blind to ramp
-               (see :meth:`QuotaMethod.relieved`)
+               (see :meth:`QuotaMethod.relieved`); a planner's pin overrides it
 cell_pins      a rep's quota is at least the sum of its pinned cells (added automatically)
 =============  ===========================================================================
 
@@ -62,9 +62,12 @@ class Bounds:
 
 
 def rep_bounds(ctx: QuotaContext, bounds: Bounds, relieved: pd.Series,
-               cell_pin_sums: Mapping[str, float]) -> pd.DataFrame:
+               cell_pin_sums: Mapping[str, float],
+               pinned: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Per rep: ``lo``, ``lo_kind``, ``lo_label``, ``hi``, ``hi_kind``, ``hi_label`` (the binding
-    bound of each side; ``lo`` 0 and ``hi`` inf when none applies)."""
+    bound of each side; ``lo`` 0 and ``hi`` inf when none applies). Ramp relief is a default, not
+    a planner's bound: a pinned rep is not held to it (floors, caps and change bounds still
+    apply to pins and are reported when a pin breaks them)."""
     reps = ctx.rep_ids
     unknown = sorted(set(bounds.floors) - set(reps)) + sorted(set(bounds.caps) - set(reps))
     if unknown:
@@ -95,7 +98,7 @@ def rep_bounds(ctx: QuotaContext, bounds: Bounds, relieved: pd.Series,
                     v = lq * (1 + bounds.max_change)
                     highs.append((v, "max_change", f"max change {bounds.max_change:+.0%} vs "
                                   f"last quota {lq:,.0f} ({v:,.0f})"))
-        if bounds.ramp_relief and ramp[r] < 1.0:
+        if bounds.ramp_relief and ramp[r] < 1.0 and r not in pinned:
             v = float(relieved[r])
             highs.append((v, "ramp_relief", f"ramp relief (ramp factor {ramp[r]:.2f}, "
                           f"at most {v:,.0f})"))

@@ -278,7 +278,7 @@ def allocate_quotas(
     cell_pin_sums: dict[str, float] = {}
     for p in lv["cell"]:
         cell_pin_sums[p.id] = cell_pin_sums.get(p.id, 0.0) + p.value
-    b = rep_bounds(ctx, bounds, ideal_r, cell_pin_sums)
+    b = rep_bounds(ctx, bounds, ideal_r, cell_pin_sums, frozenset(p.id for p in lv["rep"]))
     fixed_r = pd.Series(np.nan, index=rep_ids)
     where_r = {r: f"rep {r}" for r in rep_ids}
     for p in lv["rep"]:
