@@ -194,3 +194,33 @@ def test_rounding_places_the_remainder_on_the_largest_free_rep() -> None:
     assert q[holder] % 1000 == 3 and "rounding remainder 3" in plan.reps.at[holder, "why"]
     assert (q[["S1", "S2"]] == 0).all()
     assert np.isclose(plan.regions["target"].sum(), 1_000_003)
+
+
+def test_an_alignment_replaces_account_owners_and_is_checked() -> None:
+    # move N3's account to N2: North's potential becomes N1 400k, N2 600k, N3 0
+    align = {"a1": "N1", "a2": "N1", "a3": "N2", "a4": "N2", "a5": "S1", "a6": "S2"}
+    plan = allocate_quotas(scenario(), "potential", alignment=align, **EXACT)
+    q = plan.reps["quota"]
+    assert (q["N1"], q["N2"], q["N3"]) == (360_000, 540_000, 0)
+    with pytest.raises(QuotaError, match="unknown rep\\(s\\) Z1"):
+        allocate_quotas(scenario(), "potential", alignment={"a1": "Z1"})
+    part = allocate_quotas(scenario(), "potential", alignment={"a1": "N1", "a5": "S1"}, **EXACT)
+    assert any("4 account(s) not in the alignment" in n for n in part.notes)
+
+
+def test_compare_methods_runs_every_method_on_the_same_draws() -> None:
+    from test_quota_support import lognormal_samples
+
+    from optimizer.quotas import compare_methods
+
+    draws = pd.DataFrame(lognormal_samples(np.array([300e3, 250e3, 150e3, 400e3, 90e3]),
+                                           np.full(5, 0.3), 2000, seed=3),
+                         columns=["N1", "N2", "N3", "S1", "S2"])
+    draws["ghost"] = 1.0
+    table, plans = compare_methods(scenario(), draws, over_assign=1.1, rounding=1)
+    assert list(table.index) == method_names()
+    assert table["error"].isna().all()
+    assert table.loc["fair", "p_attain_spread"] == table["p_attain_spread"].min()
+    assert table.loc["fair", "p_attain_spread"] < 0.01
+    assert (table["total_quota"] == 1_650_000).all()
+    assert any("ghost" in n for n in plans["fair"].notes)

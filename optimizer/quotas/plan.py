@@ -137,6 +137,25 @@ def _check_pins(
         raise PinsError(problems)
 
 
+def _check_alignment(alignment: Mapping[str, str], scenario: Scenario,
+                     ctx: QuotaContext) -> None:
+    reps = set(scenario.rep_index)
+    accounts = {a.id for a in scenario.accounts}
+    bad_reps = sorted({r for r in alignment.values() if r not in reps})
+    bad_accounts = sorted(a for a in alignment if a not in accounts)
+    if bad_reps or bad_accounts:
+        parts = []
+        if bad_reps:
+            parts.append(f"unknown rep(s) {', '.join(bad_reps[:5])}")
+        if bad_accounts:
+            parts.append(f"unknown account(s) {', '.join(bad_accounts[:5])}")
+        raise QuotaError("the territory alignment names " + " and ".join(parts))
+    missing = len(accounts - set(alignment))
+    if missing:
+        ctx.note(f"alignment: {missing} account(s) not in the alignment count for no rep's "
+                 "potential")
+
+
 def _as_pins(pins: object) -> list[Pin]:
     if pins is None:
         return []
@@ -198,6 +217,15 @@ def allocate_quotas(
     rep_ids = ctx.rep_ids
     if samples is not None:
         ctx.samples = as_samples(samples, rep_ids)
+        extra = getattr(samples, "columns", None)
+        if extra is not None and "rep" not in set(map(str, extra)):
+            unused = sorted(set(map(str, extra)) - set(rep_ids))
+            if unused:
+                more = " ..." if len(unused) > 5 else ""
+                ctx.note(f"samples: {len(unused)} column(s) that are not reps of the scenario "
+                         f"were ignored ({', '.join(unused[:5])}{more})")
+    if alignment is not None:
+        _check_alignment(alignment, scenario, ctx)
     pin_list = _as_pins(pins)
     cells = build_cells(ctx, dims)
     _check_pins(pin_list, scenario, cells.keys, dims)
