@@ -71,12 +71,16 @@ def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut dat
              replications: Annotated[int, typer.Option(help="Replications")] = 200,
              seed: Annotated[int, typer.Option(help="Seed")] = 0,
              workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+             draws: Annotated[int, typer.Option(help="Parameter draws the replications are "
+                                                "split over (estimation uncertainty); 0 or 1: "
+                                                "point estimates only")] = 20,
              history_file: HistoryFile = None, products: Products = None,
              strict: Strict = False) -> None:
     """Calibrate before CUTOFF, simulate after it, compare: writes DIR/backtest.csv,
     DIR/quarters.csv, DIR/summary.json and DIR/report.html."""
     h = _load(history, mapping, teams, history_file, products, strict)
-    bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers)
+    bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers,
+                      draws=draws)
     files = write_backtest(bt, out_dir)
     s = bt.summary
     out.print(f"coverage 50%: {s['coverage_50']:.0%}, 80%: {s['coverage_80']:.0%} "

@@ -70,6 +70,7 @@ class Calibration:
     reps: pd.DataFrame
     arrivals: list[Any] = field(default_factory=list)
     stage_fits: dict[str, Any] = field(default_factory=dict)
+    cif: CumulativeIncidence | None = None
 
 
 def _first_of_next_month(d: pd.Timestamp) -> pd.Timestamp:
@@ -330,7 +331,8 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         "cleaning": history.summary(),
         "notes": notes,
     }
-    return Calibration(scenario, _jsonable(est), outcomes, d, rep_frame, arrivals, stage_fits)
+    return Calibration(scenario, _jsonable(est), outcomes, d, rep_frame, arrivals, stage_fits,
+                       cif)
 
 
 def _capacity(d: pd.DataFrame, cut: pd.Timestamp) -> int:
@@ -438,7 +440,8 @@ def stall_by_cohort(d: pd.DataFrame, cif: CumulativeIncidence, at: pd.Timestamp
         shares[c] = pi_c
         cohorts[c] = {"deals": n, "open_share_at_cut": f, "expected_open_if_pooled": (
             pooled + (1 - pooled) * m0), "raw_stall_share": raw if math.isfinite(raw) else None,
-            "weight": w, "stall_share": pi_c}
+            "weight": w, "stall_share": pi_c,
+            "stall_share_se": math.sqrt(w * var) if math.isfinite(var) else 0.0}
     return {"pooled": pooled, "tau2": tau2, "stall_share": shares, "cohorts": cohorts}
 
 
