@@ -180,12 +180,15 @@ def test_kinds_listing(svc):
 
 
 @pytest.mark.slow
-def test_simulate_and_align_end_to_end(svc):
+def test_engine_kinds_end_to_end(svc):
+    """simulate, align, quotas and plan-headcount through the real engines."""
     client, h = svc
     sid = create_small(client, h)
     runs = {kind: client.post("/v1/runs", json={"scenario_id": sid, "kind": kind,
                                                 "options": opts}, headers=h).json()["id"]
-            for kind, opts in (("simulate", {"replications": 4, "seed": 7}), ("align", {}))}
+            for kind, opts in (("simulate", {"replications": 4, "seed": 7}), ("align", {}),
+                               ("quotas", {"replications": 5, "method": "potential"}),
+                               ("plan-headcount", {"replications": 5, "max_hires": 2}))}
     for kind, rid in runs.items():
         done = wait_final(client, h, rid, timeout=120)
         assert done["status"] == "succeeded", done
@@ -199,6 +202,10 @@ def test_simulate_and_align_end_to_end(svc):
     assert "bookings" in sim["tables"]
     al = client.get(f"/v1/runs/{runs['align']}/result", headers=h).json()
     assert set(al["tables"]) == {"assignment", "territories"} and al["result"]["accounts"] == 100
+    qu = client.get(f"/v1/runs/{runs['quotas']}/result", headers=h).json()
+    assert qu["result"]["method"] == "potential" and {"quotas", "reps"} <= set(qu["tables"])
+    hc = client.get(f"/v1/runs/{runs['plan-headcount']}/result", headers=h).json()
+    assert hc["result"]["p_required"] == 0.8 and "hires" in hc["result"]
 
 
 @pytest.mark.slow

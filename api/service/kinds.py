@@ -151,6 +151,8 @@ class QuotasOptions(_Options):
     method: str = Field("potential", description="A registered quota method name")
     replications: int = Field(200, ge=1)
     seed: int = Field(0, ge=0, le=2**63 - 1)
+    over_assign: float = Field(1.0, gt=0, le=5, description="Sum of quotas / target")
+    rounding: int = Field(1000, ge=1, le=10**9, description="Quotas are multiples of this")
 
     @field_validator("method")
     @classmethod
@@ -262,7 +264,15 @@ def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progres
                               max_hires=o.max_hires,
                               progress=lambda message: progress(-1.0, message))
     d = plan.as_dict()
-    tables = {"frontier": pd.DataFrame(d.get("frontier") or [])}
+    rows = []
+    for point in d.get("frontier") or []:
+        row = {k: v for k, v in point.items() if not isinstance(v, dict | list | tuple)}
+        row |= {f"hires_{region}": n for region, n in sorted((point.get("hires") or {}).items())}
+        ci = point.get("p_hit_ci95")
+        if isinstance(ci, list | tuple) and len(ci) == 2:
+            row |= {"p_hit_ci95_lo": ci[0], "p_hit_ci95_hi": ci[1]}
+        rows.append(row)
+    tables = {"frontier": pd.DataFrame(rows)}
     return RunOutput(result=jsonable(d), tables=tables)
 
 
@@ -271,11 +281,17 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     from api.quotas_app import run_quotas
 
     o = QuotasOptions.model_validate(options)
-    progress(0.0, f"setting quotas ({o.method})")
-    res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed)
+
+    def simulated(done: int, total: int) -> None:
+        progress(0.9 * done / max(total, 1), f"simulated {done} of {total} replications")
+
+    res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed,
+                     workers=1, over_assign=o.over_assign, rounding=o.rounding,
+                     progress=simulated)
     progress(1.0, "done")
-    return RunOutput(result=jsonable(_value(res, "summary") or {}),
-                     tables=_frames(res, ["quotas", "reps"]))
+    tables = _frames(res, ["quotas", "reps"])
+    tables |= _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])
+    return RunOutput(result=jsonable(_value(res, "summary") or {}), tables=tables)
 
 
 KINDS: dict[str, Kind] = {
