@@ -33,7 +33,7 @@ import pandas as pd
 from scenarios.model import Scenario
 
 from .balance import Pools, balance_stats, metric_values, pools_of, targets
-from .candidates import candidate_pairs
+from .candidates import candidate_pairs, ensure_reach
 from .diagnosis import check_input, explain_infeasible
 from .eligibility import eligibility_matrix
 from .errors import InfeasibleInputError, InfeasiblePlanError, NoSolutionError
@@ -185,10 +185,26 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
         else None
     while True:
         pi, pj = candidate_pairs(problem.distance, prep.eligible, prep.owner, problem.locked, k)
+        if k is not None and not opts.soft_balance:
+            needs = [(b.values, (1 - b.tolerance) * b.mu) for b in prep.bands]
+            pi, pj, reached = ensure_reach(pi, pj, problem.distance, prep.eligible, needs)
+            if reached:
+                notes.append(f"{len(reached)} rep(s) were among too few accounts' {k} nearest "
+                             "to reach their lower bands; their nearest accounts were added "
+                             "as candidates")
         strategy = opts.strategy
         if strategy == "auto":
             strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
-        outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline)
+        pre = None
+        if k is not None and prep.bands and not opts.soft_balance:
+            pi, pj, pre = _reach(problem, prep, pi, pj, k, solver, deadline, notes)
+            if pre is None:  # the elastic LP could not close the bands: widen k instead
+                outcome = _Outcome("infeasible")
+            else:
+                outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline,
+                                 pre if strategy == "fix" else None)
+        else:
+            outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline)
         if outcome.state == "infeasible" and k is not None:
             new_k = k * 2 if k * 2 < max_eligible else None
             notes.append(f"with {k} candidate reps per account the model is infeasible; "
@@ -210,13 +226,78 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
     return _result(problem, opts, prep, outcome, seconds, solver, k, scope, notes, m)
 
 
+def _reach(problem, prep, pi, pj, k, solver, deadline, notes, rounds: int = 4):
+    """Make the k-nearest candidates able to hold the bands, adding only missing pairs.
+
+    Solve the LP relaxation with elastic bands (always feasible); reps left outside a band get
+    their nearest accounts added as candidates (under the band) or their accounts get more
+    candidate reps (over the band), and the LP is solved again. Returns the pairs and, when the
+    elastic LP closes every band, (its model, its outcome): then it *is* the LP relaxation
+    over those candidates. Returns None for the model when it does not close them."""
+    spec = prep.spec
+    m = problem.n_reps
+    dist = np.where(prep.eligible, problem.distance, np.inf)
+    added_total = 0
+    for r in range(rounds):
+        t0 = time.perf_counter()
+        model = build_model(spec, pi, pj, name="territory_lp_elastic", elastic=True)
+        lp = solver.solve(model.prob, mip=False, time_limit=_left(deadline))
+        log.info("elastic LP %d: %d pairs, %s in %.1f s (built in %.1f s)", r + 1, pi.size,
+                 lp.state, lp.seconds, time.perf_counter() - t0 - lp.seconds)
+        if not lp.has_solution:
+            return pi, pj, None
+        under = np.zeros(m, dtype=bool)
+        over = np.zeros(m, dtype=bool)
+        index = {rep: j for j, rep in enumerate(problem.rep_ids)}
+        for (side, _metric, rep), var in model.slack.items():
+            if (var.varValue or 0.0) > 1e-7:
+                (over if side == "over" else under)[index[rep]] = True
+        if not (under.any() or over.any()):
+            if added_total:
+                notes.append(f"{added_total} candidate pairs were added so that the {k} "
+                             "nearest reps can hold the bands")
+            return pi, pj, (model, lp)
+        new_i, new_j = [], []
+        grow = 2 ** (r + 1)
+        for j in np.flatnonzero(under):
+            cand = np.flatnonzero(np.isfinite(dist[:, j]))
+            have = int((pj == j).sum())
+            take = cand[np.argsort(dist[cand, j], kind="stable")[:max(50, grow * have)]]
+            new_i.append(take)
+            new_j.append(np.full(take.size, j))
+        if over.any():
+            rows = np.unique(pi[over[pj]])
+            kk = min(m, grow * k)
+            near = np.argpartition(dist[rows], kk - 1, axis=1)[:, :kk] if kk < m else \
+                np.tile(np.arange(m), (rows.size, 1))
+            ii = np.repeat(rows, near.shape[1])
+            jj = near.ravel()
+            ok = np.isfinite(dist[ii, jj]) & ~spec.locked[ii]
+            new_i.append(ii[ok])
+            new_j.append(jj[ok])
+        ii = np.concatenate([pi, *new_i])
+        jj = np.concatenate([pj, *new_j])
+        key = np.unique(ii.astype(np.int64) * m + jj)
+        before = pi.size
+        ii, jj = key // m, key % m
+        order = np.lexsort((dist[ii, jj], ii))
+        pi, pj = ii[order], jj[order]
+        added_total += pi.size - before
+        log.info("  %d reps under and %d over their bands: %d pairs added", int(under.sum()),
+                 int(over.sum()), pi.size - before)
+    return pi, pj, None
+
+
 def _solve(spec: ModelSpec, pi: np.ndarray, pj: np.ndarray, solver: SolverSpec,
-           strategy: str, deadline: float) -> _Outcome:
-    t0 = time.perf_counter()
-    model = build_model(spec, pi, pj)
-    log.info("model built: %d pairs in %.1f s", pi.size, time.perf_counter() - t0)
-    lp = solver.solve(model.prob, mip=False, time_limit=_left(deadline))
-    log.info("LP relaxation: %s, objective %s, %.1f s", lp.state, lp.objective, lp.seconds)
+           strategy: str, deadline: float, pre=None) -> _Outcome:
+    if pre is not None:
+        model, lp = pre
+    else:
+        t0 = time.perf_counter()
+        model = build_model(spec, pi, pj)
+        log.info("model built: %d pairs in %.1f s", pi.size, time.perf_counter() - t0)
+        lp = solver.solve(model.prob, mip=False, time_limit=_left(deadline))
+        log.info("LP relaxation: %s, objective %s, %.1f s", lp.state, lp.objective, lp.seconds)
     if lp.state == "infeasible":
         return _Outcome("infeasible", strategy=strategy)
     if not lp.has_solution:
@@ -342,6 +423,8 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
             break
     # last resort: the whole model as one MILP with the time left
     notes.append("fix-and-resolve did not repair the bands; solved the whole model instead")
+    if model.elastic:
+        model = build_model(spec, pi, pj)
     res = solver.solve(model.prob, mip=True, time_limit=_left(deadline))
     if res.state == "infeasible":
         return _Outcome("infeasible", strategy="fix", notes=notes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["candidate_pairs"]
+__all__ = ["candidate_pairs", "ensure_reach"]
 
 
 def candidate_pairs(
@@ -43,3 +43,45 @@ def candidate_pairs(
     ii, jj = np.nonzero(keep)
     order = np.lexsort((dist[ii, jj], ii))
     return ii[order], jj[order]
+
+
+def ensure_reach(
+    pair_i: np.ndarray,
+    pair_j: np.ndarray,
+    distance: np.ndarray,
+    eligible: np.ndarray,
+    needs: list[tuple[np.ndarray, np.ndarray]],
+    factor: float = 2.0,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Add pairs so that every rep can reach its lower bands.
+
+    ``needs`` holds (values per account, lower band per rep) for each hard band. A rep whose
+    candidate accounts carry less than ``factor`` x its lower band on some metric (a rep in a
+    sparse corner is few accounts' nearest) gets its nearest eligible accounts added until they
+    do. Returns the new pairs (sorted by account, then distance) and a note per widened rep.
+    """
+    m = eligible.shape[1]
+    extra_i, extra_j, notes = [], [], []
+    for j in range(m):
+        mine = pair_i[pair_j == j]
+        short = [(v, lo[j]) for v, lo in needs if lo[j] > 0 and v[mine].sum() < factor * lo[j]]
+        if not short:
+            continue
+        cand = np.flatnonzero(eligible[:, j])
+        cand = cand[np.argsort(distance[cand, j], kind="stable")]
+        take = np.zeros(cand.size, dtype=bool)
+        for v, lo in short:
+            cum = np.cumsum(v[cand])
+            k = int(np.searchsorted(cum, factor * lo)) + 1
+            take[:k] = True
+        add = np.setdiff1d(cand[take], mine)
+        if add.size:
+            extra_i.append(add)
+            extra_j.append(np.full(add.size, j))
+            notes.append(str(j))
+    if not extra_i:
+        return pair_i, pair_j, []
+    ii = np.concatenate([pair_i, *extra_i])
+    jj = np.concatenate([pair_j, *extra_j])
+    order = np.lexsort((np.where(eligible[ii, jj], distance[ii, jj], np.inf), ii))
+    return ii[order], jj[order], notes

@@ -87,6 +87,7 @@ class BuiltModel:
     slack: dict[tuple[str, str, str], pulp.LpVariable]
     slack_rows: list[tuple[pulp.LpConstraint, pulp.LpVariable, float]] = field(
         default_factory=list)
+    elastic: bool = False
 
     def values(self) -> np.ndarray:
         return np.array([v.varValue or 0.0 for v in self.x_list], dtype=float)
@@ -219,4 +220,4 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
             name="moved_potential_cap"))
 
     prob.setObjective(pulp.LpAffineExpression(terms, constant=const_cost))
-    return BuiltModel(prob, x, x_list, pi, pj, slack, slack_rows)
+    return BuiltModel(prob, x, x_list, pi, pj, slack, slack_rows, elastic and not spec.soft)
