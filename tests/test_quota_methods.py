@@ -4,6 +4,7 @@ factors against closed forms, and the allocation model's "rest absorbs" rule."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -224,3 +225,30 @@ def test_compare_methods_runs_every_method_on_the_same_draws() -> None:
     assert table.loc["fair", "p_attain_spread"] < 0.01
     assert (table["total_quota"] == 1_650_000).all()
     assert any("ghost" in n for n in plans["fair"].notes)
+
+
+def test_the_model_names_every_constraint_by_domain_ids_and_solves_lexicographically() -> None:
+    import pulp
+
+    seen = []
+
+    class Spy(pulp.HiGHS):
+        def actualSolve(self, lp, **kw):  # noqa: N802 - PuLP's name
+            with warnings.catch_warnings():  # PuLP 3.3 announces the 4.0 constraints API
+                warnings.simplefilter("ignore", DeprecationWarning)
+                seen.append({name: str(c) for name, c in lp.constraints.items()})
+            seen[-1]["__objective__"] = str(lp.objective)
+            return super().actualSolve(lp, **kw)
+
+    plan = allocate_quotas(scenario(), "potential", solver=Spy(msg=False),
+                           bounds=Bounds(floor=200_000, ramp_relief=False),
+                           pins=[Pin("rep", "S1", 400_000)], **{"rounding": 1, "by": ()})
+    assert len(seen) == 2  # stage 1 (worst case), stage 2 (total deviation)
+    names = set(seen[1])
+    assert {"floor_N2", "total_North", "total_South", "dev_N1", "worst_N1",
+            "worst_case_fixed_North"} <= names
+    assert "floor_S1" not in names and "dev_S1" not in names  # S1 is pinned: a constant
+    assert "worst_deviation_North" in seen[0]["__objective__"]
+    assert "over_N1" in seen[1]["__objective__"]
+    assert plan.reps.at["N2", "quota"] == 200_000 and plan.reps.at["N2", "binding"] == "floor"
+    assert plan.reps.at["S2", "quota"] == 200_000

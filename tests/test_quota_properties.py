@@ -240,3 +240,33 @@ def test_unconstrained_plans_are_the_ideal_rounded(doc: dict, method: str, unit:
                        atol=0.05 * len(reps))
     assert (np.abs(reps["quota"] - reps["ideal"]) < 2 * unit + 0.01).all()
     assert plan.solve["rep"].status == "direct"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1e7, allow_nan=False), min_size=1, max_size=30))
+def test_apportion_is_exact_and_within_one_unit(values: list[float]) -> None:
+    from optimizer.quotas.rounding import apportion
+
+    v = np.asarray(values)
+    total = round(v.sum())
+    got = apportion(v, total)
+    assert int(got.sum()) == total
+    assert np.all(np.abs(got - v) < 1 + 1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 300), st.integers(1, 8), st.floats(0.0, 1.0), st.integers(0, 2**16))
+def test_equal_chance_quotas_hit_the_total_at_one_quantile_level(n: int, k: int, frac: float,
+                                                                 seed: int) -> None:
+    from optimizer.quotas import equal_chance_quotas
+
+    rng = np.random.default_rng(seed)
+    x = rng.gamma(rng.uniform(0.5, 5, k), rng.uniform(1e3, 1e5, k), size=(n, k))
+    x[:, 0] = np.round(x[:, 0], -4)  # ties
+    s = np.sort(x, axis=0).sum(axis=1)
+    total = s[0] + frac * (s[-1] - s[0])
+    q, tau = equal_chance_quotas(x, total)
+    assert tau is not None and 0 <= tau <= 1
+    assert abs(q.sum() - total) <= 1e-9 * max(total, 1.0)
+    # every quota is its own rep's quantile at the same level
+    assert np.allclose(q, np.quantile(x, tau, axis=0, method="linear"), rtol=1e-9, atol=1e-6)
