@@ -33,3 +33,9 @@ def test_serve_help(capsys):
     text = capsys.readouterr().out
     for option in ("--host", "--port", "--database", "--workers"):
         assert option in text
+
+
+def test_bad_database_is_a_user_error(capsys):
+    assert main(["apikey", "list", "--database", "nonsense"]) == 2
+    assert "invalid database URL" in capsys.readouterr().err
+    assert main(["apikey", "list", "--database", "postgresql+nodriver://u@h/db"]) == 2

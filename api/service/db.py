@@ -27,7 +27,10 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from scenarios.errors import SalesplanError
 
 from .settings import Settings
 
@@ -35,6 +38,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Database",
+    "DatabaseError",
     "Result",
     "ResultFile",
     "Run",
@@ -44,7 +48,11 @@ __all__ = [
 ]
 
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-FINAL_STATUSES = ("succeeded", "failed", "cancelled")
+"""A run is ``queued``, then ``running``, then one of the last three (final) states."""
+
+
+class DatabaseError(SalesplanError):
+    """The database cannot be opened (bad URL, missing driver, unreachable server)."""
 
 
 def utcnow() -> dt.datetime:
@@ -131,7 +139,7 @@ class ApiKey(Base):
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=FULL")  # a committed run or result survives power loss
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
@@ -145,10 +153,22 @@ class Database:
         kwargs: dict = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
-        self.engine: Engine = create_engine(url, **kwargs)
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except ArgumentError as exc:
+            raise DatabaseError(f"invalid database URL {url!r}: {exc}") from None
+        except ImportError as exc:
+            raise DatabaseError(f"the driver for {url.split(':', 1)[0]!r} is not installed "
+                                f"({exc}); for PostgreSQL: pip install 'psycopg[binary]'"
+                                ) from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        try:
+            Base.metadata.create_all(self.engine)
+        except OperationalError as exc:
+            raise DatabaseError(f"cannot open the database "
+                                f"{self.engine.url.render_as_string(hide_password=True)}: "
+                                f"{exc.orig}") from None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
+from sqlalchemy.exc import SQLAlchemyError
 
 from .. import store
-from ..deps import SessionDep
-from ..schemas import HealthPublic
+from ..deps import DbDep
+from ..schemas import ErrorPublic, HealthPublic
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthPublic)
-def health(session: SessionDep) -> HealthPublic:
-    counts = store.queue_counts(session)
-    return HealthPublic(status="ok", database=session.get_bind().dialect.name,
+@router.get("/health", response_model=HealthPublic,
+            responses={503: {"model": ErrorPublic, "description": "The database is unreachable"}})
+def health(db: DbDep) -> HealthPublic:
+    try:
+        with db.session() as session:
+            counts = store.queue_counts(session)
+    except SQLAlchemyError as exc:
+        raise HTTPException(503, f"the database is unreachable: {type(exc).__name__}") from None
+    return HealthPublic(status="ok", database=db.engine.dialect.name,
                         queued=counts.get("queued", 0), running=counts.get("running", 0))
