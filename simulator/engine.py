@@ -349,32 +349,37 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
     cum1 = tabs.cum[:, 1].tolist()
 
     def arrivals():
+        # hot loop: bind everything it reads to fast locals
+        arr_, fast_owner_, active_, slots_, ramp_end_ = arr, fast_owner, active, slots, ramp_end
+        def_exit_, w_crit_, cum1_, def_service_ = def_exit_l, w_crit, cum1, def_service_l
+        heapreplace_, heappush_, ends_, deals_of_ = heapreplace, heappush, ends, deals_of
+        rep_of_, start_of_, exit_of_, end_of_ = rep_of, start_of, exit_of, end_of
         for b, day in enumerate(days.tolist()):
             if day > env.now:
                 yield env.timeout(day - env.now)
             for i in range(bounds[b], bounds[b + 1]):
-                t = arr[i]
-                o = fast_owner[i]
-                if o >= 0 and active[o]:
+                t = arr_[i]
+                o = fast_owner_[i]
+                if o >= 0 and active_[o]:
                     # fast path: the owner takes it (what TerritoryOwner.choose returns)
-                    sl = slots[o]
+                    sl = slots_[o]
                     s = sl[0]
                     if s < t:
                         s = t
-                    if s >= ramp_end[o]:
-                        ex = def_exit_l[i]
-                        if ex and s - t >= w_crit[i]:
+                    if s >= ramp_end_[o]:
+                        ex = def_exit_[i]
+                        if ex and s - t >= w_crit_[i]:
                             ex = 0
-                            e = s + cum1[i]
+                            e = s + cum1_[i]
                         else:
-                            e = s + def_service_l[i]
-                        heapreplace(sl, e)
-                        heappush(ends[o], e)
-                        deals_of[o].append(i)
-                        rep_of[i] = o
-                        start_of[i] = s
-                        exit_of[i] = ex
-                        end_of[i] = e
+                            e = s + def_service_[i]
+                        heapreplace_(sl, e)
+                        heappush_(ends_[o], e)
+                        deals_of_[o].append(i)
+                        rep_of_[i] = o
+                        start_of_[i] = s
+                        exit_of_[i] = ex
+                        end_of_[i] = e
                     else:
                         start_deal(i, o, t)
                 else:
