@@ -361,7 +361,7 @@ def allocate_quotas(
 
     # ---- fairness and explanation ----
     reps = _rep_frame(
-        ctx, m, quota, ideal_r, x, b, fixed_r, where_r, rep_total, rounding, holders, bounds
+        ctx, m, quota, ideal_r, b, fixed_r, where_r, rep_total, rounding, holders, bounds
     )
     region_frame = pd.DataFrame(
         {
@@ -421,7 +421,6 @@ def _rep_frame(
     m: QuotaMethod,
     quota: pd.Series,
     ideal: pd.Series,
-    solved: pd.Series,
     b: pd.DataFrame,
     fixed: pd.Series,
     where: dict[str, str],
