@@ -24,6 +24,15 @@ from .routing import RoutingStrategy
 __all__ = ["SimulationResult", "describe"]
 
 
+def _nanmean(a: np.ndarray) -> np.ndarray:
+    """Column means ignoring NaN; NaN (without a warning) where a column has no value."""
+    a = np.asarray(a, dtype=float)
+    ok = np.isfinite(a)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, a, 0.0).sum(axis=0) / np.where(n > 0, n, np.nan)
+
+
 def describe(x: np.ndarray) -> dict[str, Any]:
     """Mean, t-based 95% confidence interval of the mean, SD and P10/P50/P90 of a sample
     (one value per replication). With one replication the interval is None."""
@@ -183,7 +192,7 @@ class SimulationResult:
             "lost": lost.mean(axis=0),
             "conversion": conv,
             "mean_days": mean_days,
-            "median_days": np.nanmean(dmed, axis=0) if np.isfinite(dmed).any() else np.nan,
+            "median_days": _nanmean(dmed),
             "velocity_per_month": adv.mean(axis=0) / len(self.months),
         })
 
