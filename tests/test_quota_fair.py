@@ -151,3 +151,16 @@ def test_samples_in_long_form_give_the_same_plan(draws, fair_plan) -> None:
     plan = allocate_quotas(fair_scenario(), "fair", samples=long, over_assign=OVER, rounding=1,
                            by=("month",))
     assert plan.reps["quota"].equals(fair_plan.reps["quota"])
+
+
+def test_a_rep_without_quota_has_no_probability_of_attainment():
+    import numpy as np
+    import pandas as pd
+
+    from optimizer.quotas.fairness import attainment
+
+    quotas = pd.Series({"R1": 100.0, "R2": 0.0})
+    samples = pd.DataFrame({"R1": [50.0, 150.0, 120.0, 90.0], "R2": [0.0, 0.0, 10.0, 0.0]})
+    att = attainment(quotas, samples)
+    assert att.loc["R1", "p_attain"] == 0.5
+    assert np.isnan(att.loc["R2", "p_attain"]) and np.isnan(att.loc["R2", "expected_attainment"])

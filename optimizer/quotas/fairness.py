@@ -17,7 +17,7 @@ ramp_factor           expected productivity over the horizon from start date and
 capacity_factor       the same after attrition, vacancy and backfill (0..1)
 expected_bookings     mean simulated horizon bookings (NaN without samples)
 expected_attainment   mean of bookings / quota over replications
-p_attain              P(bookings >= quota), share of replications
+p_attain              P(bookings >= quota), share of replications (NaN for a zero quota)
 p_attain_se           its standard error sqrt(p (1 - p) / n)
 binding               the constraint that set the number: pin, floor, cap, min_change,
                       max_change, ramp_relief, cell_pins, absorbs (moved by others' pins or
@@ -28,7 +28,7 @@ why                   "why this quota", in words
 Plan level (``QuotaPlan.summary``): ``p_attain_spread`` (max - min of p_attain),
 ``p_attain_std`` (population standard deviation across reps), ``p_attain_min``/``max``,
 ``expected_share_attaining`` (the expected share of reps reaching quota: the mean over
-replications of the share of reps at or above quota, with its standard error
+replications of the share of quota-carrying reps at or above quota, with its standard error
 ``expected_share_attaining_se``), ``quota_potential_gini`` and ``quota_potential_cv`` (over reps
 with potential > 0), and ``attainment_size_corr``: the Pearson correlation of expected attainment
 with territory potential (near 0 is fair).
@@ -61,7 +61,8 @@ def attainment(quotas: pd.Series, samples: pd.DataFrame | None) -> pd.DataFrame:
     q = quotas.to_numpy(dtype=float)
     n = b.shape[0]
     hit = b >= q[None, :] - 1e-9
-    p = hit.mean(axis=0)
+    # a rep without quota (e.g. full ramp relief) cannot be said to attain: P is undefined
+    p = np.where(q > 0, hit.mean(axis=0), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         att = np.where(q > 0, (b / np.where(q > 0, q, 1.0)).mean(axis=0), np.nan)
     return pd.DataFrame({
@@ -85,7 +86,9 @@ def plan_measures(reps: pd.DataFrame, quotas: pd.Series,
     out["p_attain_max"] = float(np.nanmax(p)) if has else None
     if has:
         b = samples[list(quotas.index)].to_numpy(dtype=float)  # type: ignore[index]
-        share = (b >= quotas.to_numpy(dtype=float)[None, :] - 1e-9).mean(axis=1)
+        q = quotas.to_numpy(dtype=float)
+        carrying = q > 0  # reps without quota are left out of the share
+        share = (b[:, carrying] >= q[None, carrying] - 1e-9).mean(axis=1)
         out["expected_share_attaining"] = float(share.mean())
         out["expected_share_attaining_se"] = float(share.std(ddof=1) / np.sqrt(len(share)))
     else:
