@@ -94,6 +94,8 @@ class SimulateOptions(_Options):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     routing: str | None = Field(None, description="A registered routing strategy name "
                                                   "(default: the scenario's)")
+    keep_deals: int = Field(1, ge=0, le=10, description="Replications whose per-deal records "
+                                                        "form the deals table (it is large)")
 
     @field_validator("routing")
     @classmethod
@@ -211,7 +213,7 @@ def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress
         progress(done / max(total, 1), f"{done} of {total} replications")
 
     res = simulate(scenario, replications=o.replications, seed=o.seed, workers=1,
-                   routing=o.routing, progress=chunk_done)
+                   routing=o.routing, progress=chunk_done, keep_deals=o.keep_deals)
     tables = _frames(res, ["bookings", "reps", "funnel", "coverage", "flow", "deals"])
     return RunOutput(result=jsonable(_value(res, "summary")), tables=tables)
 
