@@ -129,3 +129,18 @@ def test_calibrated_scenario_runs(calibrated):
     assert len(sc.initial_pipeline) > 0
     res = simulate(sc, replications=3, seed=1, workers=1)
     assert res.total_won().mean() > 0
+
+
+@pytest.mark.slow
+def test_parameter_draws_are_centred_on_the_estimates(calibrated):
+    from simulator.calibration.backtest import perturbed_scenario
+
+    cal, _, _ = calibrated
+    rng = np.random.default_rng(0)
+    draws = [perturbed_scenario(cal, rng) for _ in range(40)]
+    conv = np.array([sc.stages[0].conversion for sc in draws])
+    p, se = cal.estimates["outcomes"]["p_won"], cal.estimates["outcomes"]["p_won_se"]
+    assert conv.std() == pytest.approx(se, rel=0.5)
+    assert abs(conv.mean() - p) < 4 * se / np.sqrt(len(conv))
+    lv = np.array([sc.lead_sources[0].leads_per_month for sc in draws])
+    assert abs(lv.mean() / cal.scenario.lead_sources[0].leads_per_month - 1) < 0.05

@@ -36,7 +36,9 @@ __all__ = ["BacktestResult", "backtest"]
 class BacktestResult:
     """``table``: one row per region x month x measure (bookings, won_deals) with actual, mean,
     p10, p25, p50, p75, p90, in_50, in_80, pit. ``quarters``: region x quarter bookings with
-    actual, p50, ape. ``summary``: the metrics, the cut, replications and seed."""
+    actual, p10, p50, p90, ape, and the naive baseline (the region's bookings in the same number
+    of months just before the cut) with its ape. ``summary``: the metrics, the cut,
+    replications and seed."""
 
     table: pd.DataFrame
     quarters: pd.DataFrame
@@ -202,7 +204,13 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
     for (reg, qt), g in qs.groupby(["region", "quarter"], sort=True):
         a = float(aq.get((reg, qt), 0.0))
         med = float(np.median(g["bookings"]))
-        qrows.append({"region": reg, "quarter": qt, "actual": a, "p10":
+        k = int(sum(1 for m in month_labels if str(pd.Period(m, "M").asfreq("Q")) == qt))
+        before = d[d["outcome"].eq("won") & (d["close_date"] < cut)
+                   & (d["close_date"] >= cut - pd.DateOffset(months=k))
+                   & (d["region"].fillna("all") == reg)]
+        naive = float(before["amount"].sum())
+        qrows.append({"region": reg, "quarter": qt, "actual": a, "naive_last_period": naive,
+                      "naive_ape": abs(naive - a) / a if a > 0 else math.nan, "p10":
                       float(np.percentile(g["bookings"], 10)), "p50": med,
                       "p90": float(np.percentile(g["bookings"], 90)),
                       "ape": abs(med - a) / a if a > 0 else math.nan,
@@ -222,6 +230,8 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
         "coverage_80_won": float(w["in_80"].mean()),
         "region_months": len(b),
         "mape_region_quarter": float(np.nanmean(quarters["ape"])) if len(quarters) else None,
+        "mape_region_quarter_naive": float(np.nanmean(quarters["naive_ape"]))
+        if len(quarters) else None,
         "region_quarters": len(quarters),
         "bookings_actual": float(b["actual"].sum()),
         "bookings_p50_total": float(np.median(
