@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.calendar import DAYS_PER_YEAR, source_rate_per_day
+from scenarios.calendar import DAYS_PER_YEAR
 
 from .plan import Plan
 from .streams import Streams
@@ -53,14 +53,9 @@ class LeadBatch:
 
 
 def expected_counts(plan: Plan, source_index: int) -> np.ndarray:
-    """Expected leads of one source in every simulated month (warm-up months first)."""
-    src = plan.scenario.lead_sources[source_index]
-    base = source_rate_per_day(src, plan.scenario.horizon, before=plan.warmup_months)
-    g = math.log1p(src.annual_growth) / DAYS_PER_YEAR
-    e = plan.edges
-    if abs(g) < 1e-15:
-        return base * np.diff(e)
-    return base * (np.exp(g * e[1:]) - np.exp(g * e[:-1])) / g
+    """Expected leads of one source in every simulated month (warm-up months first); computed
+    once per plan by :func:`simulator.plan.source_expected_counts`."""
+    return plan.expected_leads[source_index]
 
 
 def _arrival_times(rng: np.random.Generator, plan: Plan, lam: np.ndarray,
@@ -99,7 +94,7 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
     parts: list[tuple[np.ndarray, ...]] = []
     for j, src in enumerate(sc.lead_sources):
         arr_rng = streams.rng("arrivals", src.id)
-        t = _arrival_times(arr_rng, plan, expected_counts(plan, j), src.annual_growth)
+        t = _arrival_times(arr_rng, plan, plan.expected_leads[j], src.annual_growth)
         n = t.size
         if n == 0:
             continue

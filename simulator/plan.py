@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scenarios.calendar import DAYS_PER_YEAR, month_edges, month_labels
-from scenarios.model import Scenario
+from scenarios.calendar import DAYS_PER_YEAR, month_edges, month_labels, source_rate_per_day
+from scenarios.model import LeadSource, Scenario
 
-__all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "compile_plan"]
+__all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "compile_plan", "source_expected_counts"]
 
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 """Days in an average month (30.4375): converts ramp, backfill lag and hazards to days."""
@@ -64,6 +64,7 @@ class Plan:
         default_factory=dict)      # (region, segment) -> (account indices, probabilities)
     duration: list = field(default_factory=list)   # [stage][segment][product] distribution
     deal_size: list = field(default_factory=list)  # [product][segment] distribution
+    expected_leads: list = field(default_factory=list)  # [source] expected leads per month
     target: float | None = None
 
     @property
@@ -126,7 +127,7 @@ def compile_plan(sc: Scenario) -> Plan:
 
     pol = sc.policies
     att = pol.attrition
-    return Plan(
+    plan = Plan(
         scenario=sc,
         horizon_days=float(h.days),
         warmup_months=warm,
@@ -167,3 +168,17 @@ def compile_plan(sc: Scenario) -> Plan:
                    for p in sc.product_ids],
         target=sc.targets.company if sc.targets else None,
     )
+    plan.expected_leads = [source_expected_counts(plan, src) for src in sc.lead_sources]
+    return plan
+
+
+def source_expected_counts(plan: Plan, src: LeadSource) -> np.ndarray:
+    """Expected leads of a source in every simulated month (warm-up months first): the integral
+    of the rate of :mod:`scenarios.calendar` over each month, as in
+    :func:`scenarios.calendar.expected_leads_by_month`, extended to the warm-up."""
+    base = source_rate_per_day(src, plan.scenario.horizon, before=plan.warmup_months)
+    g = math.log1p(src.annual_growth) / DAYS_PER_YEAR
+    e = plan.edges
+    if abs(g) < 1e-15:
+        return base * np.diff(e)
+    return base * (np.exp(g * e[1:]) - np.exp(g * e[:-1])) / g
