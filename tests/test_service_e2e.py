@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import time
 
 import pandas as pd
 import pytest
@@ -54,7 +55,13 @@ def test_scenario_lifecycle(svc):
     assert v1["document"]["name"] == "small" and v2["document"]["name"] == "small-v2"
     assert v1["document"]["accounts"] == "small_accounts.csv"
     assert set(v1["tables"]) == {"small_accounts.csv"}
-    assert client.get(f"/v1/scenarios/{sid}/versions", headers=h).json()["count"] == 2
+
+    # a new version from a JSON body (the stored document of version 1, renamed)
+    r = client.put(f"/v1/scenarios/{sid}", json={"document": {**v1["document"], "name": "v3"},
+                                                  "tables": v1["tables"]}, headers=h)
+    assert r.status_code == 200 and r.json()["latest_version"] == 3
+    assert client.get(f"/v1/scenarios/{sid}/versions/3", headers=h).json()["name"] == "v3"
+    assert client.get(f"/v1/scenarios/{sid}/versions/4", headers=h).status_code == 404
 
     # JSON document with inline tables, as another scenario
     doc = dict(v1["document"])
@@ -142,8 +149,6 @@ def test_cancel_queued_and_running(tmp_path):
         for _ in range(100):
             if not pool.active:
                 break
-            import time
-
             time.sleep(0.05)
         assert pool.active == []  # the process was stopped
         assert client.delete(f"/v1/runs/{first}", headers=h).status_code == 409
@@ -151,13 +156,21 @@ def test_cancel_queued_and_running(tmp_path):
 
 
 def test_run_time_limit(tmp_path):
-    with client_for(tmp_path, run_time_limit=1.5) as (client, h):
+    with client_for(tmp_path, run_time_limit=4) as (client, h):
         sid = create_small(client, h)
         rid = client.post("/v1/runs", json={"scenario_id": sid, "kind": "sleep",
                                             "options": {"seconds": 30}}, headers=h).json()["id"]
+        deadline = time.monotonic() + 20
+        while True:  # progress is reported while the run is running
+            body = client.get(f"/v1/runs/{rid}", headers=h).json()
+            if body["status"] == "running" and body["progress"] > 0:
+                assert body["message"].startswith("slept") and body["seconds"] > 0
+                break
+            assert time.monotonic() < deadline and body["status"] in ("queued", "running")
+            time.sleep(0.05)
         done = wait_final(client, h, rid, timeout=30)
         assert done["status"] == "failed"
-        assert "run time limit of 1.5 s" in done["error"]
+        assert "run time limit of 4 s" in done["error"]
 
 
 def test_run_memory_limit(tmp_path):
