@@ -3,7 +3,7 @@
 - :func:`counties_instance`: the 3,109 lower-48 counties as accounts (potential proportional to
   population), ``reps`` reps at the largest counties, one region.
 - :func:`synthetic_instance`: n accounts scattered around population-weighted counties, m reps
-  at population-weighted counties, 4 regions by longitude, lognormal potential, workload
+  at population-weighted counties (with replacement, so a big county gets several reps), 4 regions by longitude, lognormal potential, workload
   growing with potential, current owners = the nearest rep of the region (for re-alignment).
 
 Both return an :class:`optimizer.AlignmentProblem`; seeds are explicit.
@@ -74,13 +74,13 @@ def synthetic_instance(n: int, m: int, seed: int = 7, regions: int = 4) -> Align
     rep_src, rep_region = [], []
     for g in range(regions):
         idx = np.flatnonzero(region_of == g)
-        pick = rng.choice(idx, size=per_region[g], replace=False,
-                          p=w[idx] / w[idx].sum())
+        # with replacement: a county of 3% of the people gets about 3% of the reps
+        pick = rng.choice(idx, size=per_region[g], replace=True, p=w[idx] / w[idx].sum())
         rep_src += pick.tolist()
         rep_region += [g] * per_region[g]
     rep_src = np.array(rep_src)
-    r_lat = c["lat"].to_numpy()[rep_src] + rng.normal(0, 0.05, m)
-    r_lon = c["lon"].to_numpy()[rep_src] + rng.normal(0, 0.05, m)
+    r_lat = c["lat"].to_numpy()[rep_src] + rng.normal(0, 0.15, m)
+    r_lon = c["lon"].to_numpy()[rep_src] + rng.normal(0, 0.15, m)
     dist = haversine_km(lat, lon, r_lat, r_lon)
     rep_ids = [f"R-{k + 1:04d}" for k in range(m)]
     same = acc_region[:, None] == np.array(rep_region)[None, :]

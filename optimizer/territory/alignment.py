@@ -51,6 +51,12 @@ _FIX_TIGHTEN = 0.0
 """Share of each band's tolerance held back in the LP whose integral accounts are fixed."""
 _REPAIR_ROUNDS = (0, 5, 10, 20, 20, 40, 40, 80, 80, 160)
 """Accounts freed per involved rep in each fix-and-resolve round (0: only fractional ones)."""
+_REP_REACH = (3.0, 6.0, 12.0)
+"""Rep-side candidates: each rep's nearest accounts carrying this many times its band target
+(widened in this order when the candidates make the model infeasible, before k is doubled)."""
+_REACH_MAX_PAIRS = 150_000
+"""Above this many candidate pairs, an infeasible restriction doubles k at once (the elastic LP
+that adds only the missing pairs is slow at that size)."""
 _POLISH_PER_REP = 15
 _POLISH_ABOVE_GAP = 0.01
 """Polish only plans more than this relative gap above the LP bound."""
@@ -183,28 +189,35 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
     max_eligible = int(prep.eligible.sum(axis=1).max()) if problem.n_accounts else 0
     k = opts.candidates if opts.candidates is not None and opts.candidates < max_eligible \
         else None
+    reach = _REP_REACH[0]
     while True:
         pi, pj = candidate_pairs(problem.distance, prep.eligible, prep.owner, problem.locked, k)
-        if k is not None and not opts.soft_balance:
-            needs = [(b.values, (1 - b.tolerance) * b.mu) for b in prep.bands]
-            pi, pj, reached = ensure_reach(pi, pj, problem.distance, prep.eligible, needs)
-            if reached:
-                notes.append(f"{len(reached)} rep(s) were among too few accounts' {k} nearest "
-                             "to reach their lower bands; their nearest accounts were added "
-                             "as candidates")
+        if k is not None and prep.bands:
+            # rep side: every rep also gets its nearest accounts carrying `reach` x its target
+            needs = [(b.values, b.mu) for b in prep.bands]
+            n0 = pi.size
+            pi, pj, _ = ensure_reach(pi, pj, problem.distance, prep.eligible, needs,
+                                     factor=reach, always=True)
+            log.info("candidates: %d pairs (k=%d) + %d rep-side pairs (reach %.0fx)", n0, k,
+                     pi.size - n0, reach)
         strategy = opts.strategy
         if strategy == "auto":
             strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
-        pre = None
-        if k is not None and prep.bands and not opts.soft_balance:
+        outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline)
+        if outcome.state == "infeasible" and k is not None and prep.bands \
+                and not opts.soft_balance and pi.size <= _REACH_MAX_PAIRS:
+            # add only the missing pairs (elastic LP), before widening every account's k
             pi, pj, pre = _reach(problem, prep, pi, pj, k, solver, deadline, notes)
-            if pre is None:  # the elastic LP could not close the bands: widen k instead
-                outcome = _Outcome("infeasible")
-            else:
+            if pre is not None:
                 outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline,
                                  pre if strategy == "fix" else None)
-        else:
-            outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline)
+        if outcome.state == "infeasible" and k is not None and prep.bands \
+                and reach < _REP_REACH[-1]:
+            new_reach = _REP_REACH[_REP_REACH.index(reach) + 1]
+            notes.append(f"with each rep's nearest accounts up to {reach:g}x its target as "
+                         f"candidates the model is infeasible; widened to {new_reach:g}x")
+            reach = new_reach
+            continue
         if outcome.state == "infeasible" and k is not None:
             new_k = k * 2 if k * 2 < max_eligible else None
             notes.append(f"with {k} candidate reps per account the model is infeasible; "
@@ -222,7 +235,7 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
             "raise the time limit, loosen the gap, lower the candidate count, or use soft "
             "balance"])
     seconds = time.perf_counter() - start
-    scope = "all eligible pairs" if k is None else f"{k} nearest candidates"
+    scope = "all eligible pairs" if k is None else f"{k} nearest candidates (+ rep reach)"
     return _result(problem, opts, prep, outcome, seconds, solver, k, scope, notes, m)
 
 
@@ -641,6 +654,7 @@ def _result(problem, opts, prep, outcome, seconds, solver, k, scope, notes, m
         distance_unit=p.distance_unit, balance=balance, max_band_violation=violation,
     )
     if k is not None:
-        notes.append(f"candidates: each account could go to its {k} nearest eligible reps "
-                     "(plus its owner); the bound is over those candidates")
+        notes.append(f"candidates: each account could go to its {k} nearest eligible reps, "
+                     "its owner, and reps for which it is among the nearest accounts; the "
+                     "bound is over those candidates")
     return AlignmentResult(assignment, territories, metrics, tuple(notes))

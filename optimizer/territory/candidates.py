@@ -52,19 +52,23 @@ def ensure_reach(
     eligible: np.ndarray,
     needs: list[tuple[np.ndarray, np.ndarray]],
     factor: float = 2.0,
+    always: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Add pairs so that every rep can reach its lower bands.
 
     ``needs`` holds (values per account, lower band per rep) for each hard band. A rep whose
     candidate accounts carry less than ``factor`` x its lower band on some metric (a rep in a
     sparse corner is few accounts' nearest) gets its nearest eligible accounts added until they
-    do. Returns the new pairs (sorted by account, then distance) and a note per widened rep.
+    do. ``always``: give every rep its nearest accounts carrying ``factor`` x its band centre
+    (pass the centre as the need), whether or not its candidates already do. Returns the new
+    pairs (sorted by account, then distance) and a note per widened rep.
     """
     m = eligible.shape[1]
     extra_i, extra_j, notes = [], [], []
     for j in range(m):
         mine = pair_i[pair_j == j]
-        short = [(v, lo[j]) for v, lo in needs if lo[j] > 0 and v[mine].sum() < factor * lo[j]]
+        short = [(v, lo[j]) for v, lo in needs
+                 if lo[j] > 0 and (always or v[mine].sum() < factor * lo[j])]
         if not short:
             continue
         cand = np.flatnonzero(eligible[:, j])
