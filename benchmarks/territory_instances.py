@@ -3,8 +3,9 @@
 - :func:`counties_instance`: the 3,109 lower-48 counties as accounts (potential proportional to
   population), ``reps`` reps at the largest counties, one region.
 - :func:`synthetic_instance`: n accounts scattered around population-weighted counties, m reps
-  at population-weighted counties (with replacement, so a big county gets several reps), 4 regions by longitude, lognormal potential, workload
-  growing with potential, current owners = the nearest rep of the region (for re-alignment).
+  at population-weighted counties (drawn with replacement, so a big county gets several reps),
+  4 regions by longitude, lognormal potential, workload growing with potential, current owners
+  = the nearest rep of the region (for re-alignment).
 
 Both return an :class:`optimizer.AlignmentProblem`; seeds are explicit.
 """
