@@ -170,8 +170,7 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
               for ri in range(len(plan.region_ids)) for gi in range(len(plan.segment_ids))}
     cache: dict[tuple[int, int], tuple[int, ...]] = {}
     cache_version = [-1]
-    now = [t0]
-    state = RoutingState(reps, lambda r: desk.load(r, now[0]), streams.rng("routing", "state"))
+    state = RoutingState(reps, ends, streams.rng("routing", "state"))
     owner_first = strategy.owner_first
     heapreplace, heappush = heapq.heapreplace, heapq.heappush
     src_ids = [s.id for s in sc.lead_sources]
@@ -193,7 +192,6 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         cands = candidates(reg_l[i], seg_l[i])
         if not cands:
             return UNROUTED
-        now[0] = t
         state.time = t
         acc = int(leads.account[i])
         lead = Lead(i, arr[i], src_ids[leads.source[i]] if leads.source[i] >= 0 else "",
@@ -270,7 +268,7 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         slots[r], ends[r] = [], []
         working = [i for i in still if start_of[i] <= t]
         queued = [i for i in still if start_of[i] > t]
-        now[0] = t
+        state.time = t
         for i in working:
             if plan.open_deals_policy == "reassign":
                 cands = candidates(reg_l[i], seg_l[i])
