@@ -62,10 +62,14 @@ def test_maven_estimates(maven_out):
     for a in e["arrivals"]:
         assert a["level_ci"][0] < a["level"] < a["level_ci"][1]
         assert a["months"][0] == "2017-03" and a["months"][-1] == "2017-09"
-    # pipeline cohorts: older open deals are less likely to be won
-    conv = [ov.conversion for ov in
-            load_scenario(maven_out / "scenario.yaml").stages[0].overrides]
-    assert conv[0] > conv[-1] and conv[-1] == 0.0
+    # pipeline cohorts by entry month, oldest first: deals open beyond the longest observed
+    # cycle are not won; the stalled share is estimated per month
+    ovs = load_scenario(maven_out / "scenario.yaml").stages[0].overrides
+    assert [o.segment for o in ovs][-1] == "pipeline-2017-09"
+    assert ovs[0].conversion == 0.0 < ovs[-1].conversion
+    st = e["open_pipeline"]["stalled_share"]
+    assert 0 < st["pooled"] < 0.3
+    assert st["cohorts"]["2017-09"]["stall_share"] > st["pooled"]
     reps = pd.DataFrame(e["reps"])
     assert (reps["win_rate"].std() < reps["raw_win_rate"].std())  # shrinkage
 
