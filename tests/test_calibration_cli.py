@@ -167,3 +167,22 @@ def test_backtest_cli(tmp_path):
     assert set(t.columns) >= {"actual", "p10", "p25", "p50", "p75", "p90", "pit"}
     assert (t["p10"] <= t["p90"]).all()
     assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def test_unusable_export_is_a_user_error(capsys):
+    # the Salesforce demo records were created (loaded) in 2026 with close dates in 2024:
+    # every closed deal is dropped, so nothing can be estimated; a clear error, exit 2
+    code = main(["calibrate", str(DATA / "salesforce_demo" / "Opportunity.csv"), "--mapping",
+                 "salesforce", "--out", "/nonexistent/never-written"])
+    assert code == 2
+    assert "cannot be estimated" in capsys.readouterr().err
+
+
+def test_generic_team_table_columns(tmp_path):
+    teams = tmp_path / "teams.csv"
+    src = pd.read_csv(MAVEN / "sales_teams.csv")
+    pd.DataFrame({"rep": src["sales_agent"], "region": src["regional_office"]}).to_csv(
+        teams, index=False)
+    from scenarios.crm import read_history
+    h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=teams)
+    assert set(h.deals["region"]) == {"Central", "East", "West"}

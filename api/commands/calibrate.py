@@ -58,8 +58,10 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
     o = cal.estimates["outcomes"]
     out.print(f"read {s['rows_read']} rows: kept {s['rows_kept']}, fixed {s['rows_fixed']}, "
               f"dropped {s['rows_dropped']}")
-    out.print(f"win probability {o['p_won']:.3f} (95% CI {o['p_won_ci'][0]:.3f}-"
-              f"{o['p_won_ci'][1]:.3f}); {len(cal.scenario.reps)} reps, "
+    if o:
+        out.print(f"win probability {o['p_won']:.3f} (95% CI {o['p_won_ci'][0]:.3f}-"
+                  f"{o['p_won_ci'][1]:.3f})")
+    out.print(f"{len(cal.scenario.reps)} reps, "
               f"{len(cal.scenario.lead_sources)} lead sources, "
               f"{len(cal.scenario.initial_pipeline)} open deals")
     out.print("wrote " + ", ".join(str(f) for f in files))

@@ -77,6 +77,10 @@ def read_teams(path: str | Path, mapping: HistoryMapping,
     path = Path(path)
     raw = _read_csv(path, "team table")
     tm = mapping.teams
+    if (tm.rep not in raw.columns or tm.region not in raw.columns) and {
+            "rep", "region"} <= set(raw.columns):
+        tm = type(tm)(rep="rep", region="region",
+                      manager="manager" if "manager" in raw.columns else None)
     missing = [c for c in (tm.rep, tm.region) if c not in raw.columns]
     if missing:
         raise SalesplanError(f"{path}: team table lacks column(s) {', '.join(missing)} "

@@ -145,8 +145,16 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         notes.append(f"left truncation: deals created before {trunc.date()} enter the "
                      "likelihoods conditionally on lasting until then")
     has_t = created.notna().to_numpy()
-    outcomes = fit_outcomes(np.where(has_t, t, np.nan), d["outcome"].to_numpy(),
-                            entry=np.where(has_t, entry, 0.0))
+    outcomes: OutcomeFit | None
+    try:
+        outcomes = fit_outcomes(np.where(has_t, t, np.nan), d["outcome"].to_numpy(),
+                                entry=np.where(has_t, entry, 0.0))
+    except ValueError as exc:
+        if m.kind == "flat" or h.transitions is None or h.transitions.empty:
+            raise CalibrationError(f"outcomes and cycle times cannot be estimated before "
+                                   f"{cut.date()}: {exc}") from None
+        outcomes = None
+        notes.append(f"whole-cycle outcome model not fitted ({exc}); stages from history only")
     cif = aalen_johansen(np.where(has_t, t, np.nan), d["outcome"].to_numpy(),
                          np.where(has_t, entry, 0.0))
 
@@ -179,6 +187,7 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
     if m.kind == "flat" or h.transitions is None or h.transitions.empty:
         entry_stage = m.stage_name(m.funnel_entry) if m.funnel_entry else m.scenario_stages[-1]
         stage_names = [entry_stage]
+        assert outcomes is not None
         stages_doc = [{"name": entry_stage, "conversion": _round(outcomes.p_won),
                        "duration": outcomes.won.distribution()}]
         if m.kind == "flat" and len(m.scenario_stages) > 1:
@@ -254,9 +263,14 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
 
     # ---- reps ----
     closed = d[d["outcome"].isin(["won", "lost"]) & d["owner"].notna()]
-    rep_frame, prior = rep_productivity(pd.DataFrame({
-        "owner": closed["owner"], "won": closed["outcome"].eq("won"),
-        "days": (closed["close_date"] - closed["created_date"]).dt.days.astype(float)}))
+    if len(closed):
+        rep_frame, prior = rep_productivity(pd.DataFrame({
+            "owner": closed["owner"], "won": closed["outcome"].eq("won"),
+            "days": (closed["close_date"] - closed["created_date"]).dt.days.astype(float)}))
+    else:
+        rep_frame = pd.DataFrame(columns=["rep", "closed", "won", "raw_win_rate", "win_rate",
+                                          "productivity"])
+        prior = {"note": "no closed deal with an owner: productivity 1 for every rep"}
     prod = dict(zip(rep_frame["rep"], rep_frame["productivity"], strict=True))
     if teams is not None:
         rep_region = dict(zip(teams["rep"], teams["region"], strict=True))
@@ -306,7 +320,7 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         "funnel": {"kind": m.kind, "stages": stage_names,
                    "assumption": m.notes},
         "deals_used": len(d),
-        "outcomes": outcomes.to_dict(),
+        "outcomes": outcomes.to_dict() if outcomes is not None else None,
         "cumulative_incidence": {"p_won": cif.p_won,
                                  "p_lost": float(cif.cif_lost[-1]) if cif.times.size else None,
                                  "p_open_at_last_close": float(cif.surv[-1])
@@ -347,7 +361,8 @@ def _capacity(d: pd.DataFrame, cut: pd.Timestamp) -> int:
     return int(min(max(50, 3 * best), 100_000))
 
 
-def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp, outcomes: OutcomeFit,
+def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
+              outcomes: OutcomeFit | None,
               cif: CumulativeIncidence, kind: str, reps: set[str], stage_names: list[str]
               ) -> tuple[list[dict], list[str], list[dict], list[str]]:
     notes: list[str] = []
@@ -369,7 +384,8 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp, outcomes:
             ages = g["age"].to_numpy()
             p = float(np.mean([cif.p_won_given_open(a, stall_share=pi) for a in ages]))
             vals, wts = cif.residual_won(float(np.median(ages)))
-            if vals:
+            if vals or outcomes is None:
+                vals, wts = (vals, wts) if vals else ([1.0], [1.0])
                 dur = {"dist": "empirical", "values": [_round(v, 3) for v in vals],
                        "weights": [_round(w, 9) for w in wts]}
             else:

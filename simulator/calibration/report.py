@@ -116,7 +116,7 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
                                           encoding="utf-8")
     e = cal.estimates
     figs = calibration_figures(cal)
-    o = e["outcomes"]
+    o = e["outcomes"] or {}
     parts = [
         f"<p>Cut {e['cutoff']}; horizon from {e['horizon_start']}; mapping {e['mapping']}; "
         f"{e['deals_used']} deals used.</p>",
@@ -126,11 +126,13 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
                  "rows_dropped": e["cleaning"]["rows_dropped"]}]),
         _table(e["cleaning"]["problems"]),
         "<h2>Outcomes and cycle times (competing outcomes, censored)</h2>",
-        _table([{k: o[k] for k in ("p_won", "p_won_ci", "p_lost", "p_stall", "stall",
-                                   "win_rate_closed", "n_won", "n_lost", "n_open")}]),
-        _table([dict(o["won_duration"], outcome="won"), dict(o["lost_duration"], outcome="lost")],
-               ["outcome", "family", "mean", "mean_ci", "cv", "cv_ci", "n_events", "ks_events"]),
-        _table(o["models"]),
+        *([_table([{k: o[k] for k in ("p_won", "p_won_ci", "p_lost", "p_stall", "stall",
+                                      "win_rate_closed", "n_won", "n_lost", "n_open")}]),
+           _table([dict(o["won_duration"], outcome="won"),
+                   dict(o["lost_duration"], outcome="lost")],
+                  ["outcome", "family", "mean", "mean_ci", "cv", "cv_ci", "n_events",
+                   "ks_events"]),
+           _table(o["models"])] if o else ["<p>(not fitted: see notes)</p>"]),
         _img(figs["durations"]) if "durations" in figs else "",
         _table([e["cumulative_incidence"]]),
         "<h2>Stages (from stage history)</h2>",
