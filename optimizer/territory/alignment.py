@@ -190,6 +190,7 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
     k = opts.candidates if opts.candidates is not None and opts.candidates < max_eligible \
         else None
     reach = _REP_REACH[0]
+    rep_side_note = None
     while True:
         pi, pj = candidate_pairs(problem.distance, prep.eligible, prep.owner, problem.locked, k)
         if k is not None and prep.bands:
@@ -200,6 +201,9 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
                                      factor=reach, always=True)
             log.info("candidates: %d pairs (k=%d) + %d rep-side pairs (reach %.0fx)", n0, k,
                      pi.size - n0, reach)
+            if pi.size > n0:
+                rep_side_note = (f"{pi.size - n0} candidate pairs added so that every rep can "
+                                 f"reach its nearest accounts carrying {reach:g}x its target")
         strategy = opts.strategy
         if strategy == "auto":
             strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
@@ -226,6 +230,8 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
             continue
         break
     notes += outcome.notes
+    if rep_side_note:
+        notes.append(rep_side_note)
     if outcome.state == "infeasible":
         raise InfeasiblePlanError(explain_infeasible(
             problem, opts, prep, _trial(problem, prep, solver, opts)))

@@ -9,8 +9,8 @@ C (the k nearest eligible reps of each account, plus its owner o(i)):
     min   sum_{(i,j) in C} w_i (d_ij + lambda [j != o(i)]) x_ij                 (compactness +
           + sum_{a,j} rho_aj (s+_aj + s-_aj)                  [soft bands only]   disruption)
     s.t.  assign_i:          sum_j x_ij = 1                                  every account i
-          balance_max_a_j:   sum_i v_ia x_ij - s+_aj <= (1 + tau_a) mu_aj    every rep j, band a
-          balance_min_a_j:   sum_i v_ia x_ij + s-_aj >= (1 - tau_a) mu_aj
+          balance_max_a_j:   sum_i (v_ia / mu_aj) x_ij - s+_aj <= 1 + tau_a    every rep j, band a
+          balance_min_a_j:   sum_i (v_ia / mu_aj) x_ij + s-_aj >= 1 - tau_a
           capacity_j:        sum_i h_i x_ij <= cap_j                         reps with a capacity
           locked_i:          x_i,o(i) = 1                                    locked accounts
           move_cap:          sum_{i owned} sum_{j != o(i)} x_ij <= M         (re-align)
@@ -21,8 +21,10 @@ w_i is the account's distance weight (potential by default) normalised to mean 1
 d_ij the distance (km, or minutes from a travel table); lambda the disruption weight (distance
 units; 0 in carve mode); v_ia the account's value on metric a; mu_aj the rep's band centre
 (:mod:`.balance`); tau_a the band tolerance; h_i workload hours; rho_aj = soft penalty x band
-weight x (sum_i w_i / m) / mu_aj, so a violation of 100% of the mean costs as much as moving the
-rep's average territory ``soft_penalty`` distance units farther.
+weight x (sum_i w_i / m), so a violation of 100% of the mean (s = 1) costs as much as moving
+the rep's average territory ``soft_penalty`` distance units farther. Band rows are written
+relative to mu (and capacity rows relative to the capacity), so that every row is O(1): with raw
+currency coefficients (up to 1e6) HiGHS declared feasible 50,000-account LPs infeasible.
 
 Constraints are named from domain ids (``assign_A-0193``, ``balance_max_potential_R-07``,
 ``capacity_R-07``; PuLP shows ``-`` as ``_`` in LP files) and variables are keyed by
@@ -168,12 +170,13 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
             if mu <= 0:
                 continue
             idx = by_rep[rep_starts[j]:rep_ends[j]]
-            expr = [(x_list[t], float(band.values[pi[t]])) for t in idx.tolist()]
-            hi = (1.0 + band.tolerance) * mu - base[j]
-            lo = (1.0 - band.tolerance) * mu - base[j]
+            # rows are scaled by mu (loads as a fraction of the target): every band row is O(1)
+            expr = [(x_list[t], float(band.values[pi[t]]) / mu) for t in idx.tolist()]
+            hi = (1.0 + band.tolerance) - base[j] / mu
+            lo = (1.0 - band.tolerance) - base[j] / mu
             up_terms, lo_terms = list(expr), list(expr)
             if soft:
-                rho = unit * (band.weight if spec.soft else 1.0) / mu
+                rho = unit * (band.weight if spec.soft else 1.0)
                 s_up = pulp.LpVariable(f"over_{band.metric}_{rep[j]}", lowBound=0)
                 s_lo = pulp.LpVariable(f"under_{band.metric}_{rep[j]}", lowBound=0)
                 slack[("over", band.metric, rep[j])] = s_up
@@ -198,10 +201,11 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
             if not np.isfinite(spec.capacity[j]):
                 continue
             idx = by_rep[rep_starts[j]:rep_ends[j]]
+            scale = max(float(spec.capacity[j]), 1.0)
             prob.addConstraint(pulp.LpConstraint(
                 pulp.LpAffineExpression(
-                    [(x_list[t], float(spec.workload[pi[t]])) for t in idx.tolist()]),
-                pulp.LpConstraintLE, rhs=float(spec.capacity[j] - base[j]),
+                    [(x_list[t], float(spec.workload[pi[t]]) / scale) for t in idx.tolist()]),
+                pulp.LpConstraintLE, rhs=float(spec.capacity[j] - base[j]) / scale,
                 name=f"capacity_{rep[j]}"))
 
     moving = spec.has_owner[pi] & (pj != spec.owner[pi])
@@ -211,12 +215,13 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
             pulp.LpConstraintLE, rhs=float(spec.max_moves - int(fixed_moved.sum())),
             name="move_cap"))
     if spec.max_moved_potential is not None and "move_cap" not in spec.drop:
+        scale = max(float(spec.max_moved_potential), 1.0)
         prob.addConstraint(pulp.LpConstraint(
-            pulp.LpAffineExpression([(x_list[t], float(spec.potential[pi[t]]))
+            pulp.LpAffineExpression([(x_list[t], float(spec.potential[pi[t]]) / scale)
                                      for t in np.flatnonzero(moving)]),
             pulp.LpConstraintLE,
             rhs=float(spec.max_moved_potential
-                      - spec.potential[fixed_rows][fixed_moved].sum()),
+                      - spec.potential[fixed_rows][fixed_moved].sum()) / scale,
             name="moved_potential_cap"))
 
     prob.setObjective(pulp.LpAffineExpression(terms, constant=const_cost))
