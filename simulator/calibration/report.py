@@ -142,6 +142,15 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
         _table(e["arrivals"], ["group", "level", "level_ci", "annual_growth", "growth_ci",
                                "seasonality_used", "dispersion", "notes"]),
         _img(figs["arrivals"]) if "arrivals" in figs else "",
+        "<h2>Open pipeline at the cut</h2>",
+        _table([{"deals": e["open_pipeline"]["deals"],
+                 "pooled_stalled_share": (e["open_pipeline"].get("stalled_share") or {})
+                 .get("pooled")}]),
+        _table([dict(v, entry_month=k) for k, v in sorted(
+            ((e["open_pipeline"].get("stalled_share") or {}).get("cohorts") or {}).items())],
+            ["entry_month", "deals", "open_deals", "open_share_at_cut",
+             "expected_open_if_pooled", "raw_stall_share", "weight", "stall_share",
+             "stall_share_se", "p_won_given_open"]),
         "<h2>Deal sizes</h2>",
         _table([dict(v["all"], product=k) for k, v in e["deal_sizes"].items()],
                ["product", "n", "family", "mean", "mean_ci", "cv", "sample_mean"]),
@@ -189,7 +198,9 @@ def write_backtest(bt: Any, out: Path) -> list[Path]:
     f2 = _png(fig)
     s = bt.summary
     parts = [_table([{k: v for k, v in s.items() if not isinstance(v, list | dict)}]),
-             _img(f1), _img(f2), "<h2>Region x quarter</h2>",
+             _img(f1), _img(f2), "<h2>Where the won deals come from</h2>",
+             _table([s["decomposition"]] if s.get("decomposition") else []),
+             "<h2>Region x quarter</h2>",
              _table(bt.quarters.to_dict(orient="records")),
              "<h2>Region x month</h2>", _table(bt.table.to_dict(orient="records"))]
     (out / "report.html").write_text(_page(f"Backtest at {s['cutoff']}", parts),
