@@ -263,8 +263,8 @@ class Rep(_Frozen):
 
     ``segments`` are the segment skills (empty: any segment); ``capacity`` is the most open deals
     the rep works at once (further leads queue); ``productivity`` multiplies the odds of advancing
-    at every stage; a rep ramps linearly from ``ramp_start`` of full productivity to 1 over
-    ``ramp_months`` after ``start_date``.
+    at every stage; a new rep ramps linearly to full productivity over ``ramp_months`` after
+    ``start_date`` (the simulator documents the starting fraction, ``simulator.RAMP_START``).
     """
 
     id: Id
