@@ -135,3 +135,126 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
             assign[i] = dst
         steps += 1
     return assign, steps
+
+
+def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
+                   deadline: float, max_passes: int = 20) -> tuple[np.ndarray, int]:
+    """Cost-improving shifts that keep every hard band and capacity held: each pass takes the
+    candidate moves that lower the cost, cheapest first, and applies those still feasible
+    given the loads so far. Accounts never move away from their owner when a move cap is set
+    (so the move count never grows), and locked accounts never move. Returns (plan, moves)."""
+    m = len(spec.rep_ids)
+    assign = assign.copy()
+    bands = [b for b in spec.bands if (b.mu > 0).any()]
+    vals = [b.values for b in bands]
+    lo = [np.where(b.mu > 0, (1 - b.tolerance) * b.mu, -np.inf) for b in bands]
+    hi = [np.where(b.mu > 0, (1 + b.tolerance) * b.mu, np.inf) for b in bands]
+    loads = [np.bincount(assign, weights=v, minlength=m) for v in vals]
+    work = np.bincount(assign, weights=spec.workload, minlength=m)
+    capped = spec.max_moves is not None or spec.max_moved_potential is not None
+    total = 0
+    for _ in range(max_passes):
+        if time.perf_counter() > deadline:
+            break
+        cur = assign[pi]
+        delta = spec.cost[pi, pj] - spec.cost[pi, cur]
+        ok = (delta < -1e-9) & (pj != cur) & ~spec.locked[pi]
+        if capped:
+            ok &= ~(spec.has_owner[pi] & (cur == spec.owner[pi]))
+            ok &= ~spec.has_owner[pi] | (pj == spec.owner[pi]) | (cur != spec.owner[pi])
+        idx = np.flatnonzero(ok)
+        if idx.size == 0:
+            break
+        idx = idx[np.argsort(delta[idx], kind="stable")]
+        moved = np.zeros(len(spec.account_ids), dtype=bool)
+        applied = 0
+        for t in idx.tolist():
+            i, dst = int(pi[t]), int(pj[t])
+            if moved[i]:
+                continue
+            src = int(assign[i])
+            feasible = work[dst] + spec.workload[i] <= spec.capacity[dst] + 1e-9
+            for a in range(len(bands)):
+                v = vals[a][i]
+                if loads[a][src] - v < lo[a][src] - 1e-9 or loads[a][dst] + v > hi[a][dst] + 1e-9:
+                    feasible = False
+                    break
+            if not feasible:
+                continue
+            for a in range(len(bands)):
+                loads[a][src] -= vals[a][i]
+                loads[a][dst] += vals[a][i]
+            work[src] -= spec.workload[i]
+            work[dst] += spec.workload[i]
+            assign[i] = dst
+            moved[i] = True
+            applied += 1
+        total += applied
+        if applied == 0:
+            break
+    return assign, total
+
+
+def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
+                  deadline: float, max_passes: int = 5) -> tuple[np.ndarray, int]:
+    """Cost-improving swaps between neighbouring reps (accounts i at j and i' at t trade
+    places) that keep every hard band and capacity held. Locked accounts never move; with a
+    move cap, accounts at their owner stay. Returns (plan, swaps)."""
+    m = len(spec.rep_ids)
+    assign = assign.copy()
+    bands = [b for b in spec.bands if (b.mu > 0).any()]
+    vals = [b.values for b in bands] + [spec.workload]
+    lo = [np.where(b.mu > 0, (1 - b.tolerance) * b.mu, -np.inf) for b in bands] \
+        + [np.full(m, -np.inf)]
+    hi = [np.where(b.mu > 0, (1 + b.tolerance) * b.mu, np.inf) for b in bands] \
+        + [spec.capacity]
+    loads = [np.bincount(assign, weights=v, minlength=m) for v in vals]
+    capped = spec.max_moves is not None or spec.max_moved_potential is not None
+    movable = ~spec.locked
+    if capped:
+        movable &= ~(spec.has_owner & (assign == spec.owner))
+    # candidate lookup: is rep t a candidate of account i
+    is_cand = {}
+    for i, j in zip(pi.tolist(), pj.tolist(), strict=True):
+        is_cand.setdefault(i, set()).add(j)
+    pairs = np.unique(np.stack([assign[pi], pj], axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    total = 0
+    cost = spec.cost
+    for _ in range(max_passes):
+        applied = 0
+        for j, t in pairs.tolist():
+            if time.perf_counter() > deadline:
+                return assign, total + applied
+            a_j = np.array([i for i in np.flatnonzero((assign == j) & movable).tolist()
+                            if t in is_cand.get(i, ())], dtype=np.int64)
+            if a_j.size == 0:
+                continue
+            a_t = np.array([i for i in np.flatnonzero((assign == t) & movable).tolist()
+                            if j in is_cand.get(i, ())], dtype=np.int64)
+            if a_t.size == 0:
+                continue
+            dc = (cost[a_j, t][:, None] + cost[a_t, j][None, :]
+                  - cost[a_j, j][:, None] - cost[a_t, t][None, :])
+            ok = dc < -1e-9
+            if not ok.any():
+                continue
+            for a in range(len(vals)):
+                d = vals[a][a_t][None, :] - vals[a][a_j][:, None]  # change at j
+                ok &= (loads[a][j] + d <= hi[a][j] + 1e-9) & (loads[a][j] + d >= lo[a][j] - 1e-9)
+                ok &= (loads[a][t] - d <= hi[a][t] + 1e-9) & (loads[a][t] - d >= lo[a][t] - 1e-9)
+            if not ok.any():
+                continue
+            flat = int(np.argmin(np.where(ok, dc, np.inf)))
+            x, y = divmod(flat, a_t.size)
+            i1, i2 = int(a_j[x]), int(a_t[y])
+            for a in range(len(vals)):
+                d = vals[a][i2] - vals[a][i1]
+                loads[a][j] += d
+                loads[a][t] -= d
+            assign[i1], assign[i2] = t, j
+            applied += 1
+        total += applied
+        if applied == 0:
+            break
+    return assign, total
