@@ -87,7 +87,7 @@ def fan_chart(c: Comparison) -> bytes:
 def bookings_distribution(c: Comparison) -> bytes:
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(c.all) + 1.8))
     data = [o.bookings for o in c.all]
-    ax.boxplot(data, vert=False, tick_labels=[o.name for o in c.all], whis=(10, 90),
+    ax.boxplot(data, orientation="horizontal", tick_labels=[o.name for o in c.all], whis=(10, 90),
                showfliers=False)
     for k, d in enumerate(data):
         jitter = np.random.default_rng(k).uniform(-0.15, 0.15, d.size)  # display only
@@ -135,7 +135,7 @@ def attainment_chart(c: Comparison) -> bytes | None:
     if not data:
         return None
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(data) + 1.8))
-    ax.boxplot(data, vert=False, tick_labels=labels, whis=(10, 90), showfliers=False)
+    ax.boxplot(data, orientation="horizontal", tick_labels=labels, whis=(10, 90), showfliers=False)
     ax.axvline(1.0, color="k", ls="--", lw=0.8)
     ax.set_xlabel("rep attainment (bookings / quota; all reps and replications; capped at 300%)")
     ax.set_title("Rep attainment per variant (box: P25-P75, whiskers: P10-P90)")

@@ -114,3 +114,21 @@ def test_unknown_variant_is_a_user_error(tmp_path, capsys):
                  "--replications", "5", "--workers", "1", "--out", str(tmp_path)])
     assert code == 2
     assert "variant 'nope' is not defined" in capsys.readouterr().err
+
+
+def test_realign_and_quota_method_levers_take_effect(small):
+    variants = [
+        _variant(small, "realigned", {"lever": "realign", "mode": "realign",
+                                      "balance": {"workload": 0.15}}),
+        _variant(small, "fair-quotas", {"lever": "quota_method", "method": "fair"}),
+    ]
+    c = compare(small, variants, replications=20, seed=5, workers=1)
+    realigned, fair = c.variants
+    assert any(n.startswith("re-aligned territories (realign)") for n in realigned.notes)
+    moved = sum(a.owner != b.owner for a, b in zip(small.accounts, realigned.scenario.accounts,
+                                                     strict=True))
+    assert moved > 0
+    assert c.base.quota_method == "potential" and fair.quota_method == "fair"
+    # quotas sum to the target under both methods
+    assert sum(fair.quotas.values()) == pytest.approx(small.targets.company, abs=1.0)
+    assert sum(c.base.quotas.values()) == pytest.approx(small.targets.company, abs=1.0)
