@@ -215,6 +215,11 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
             if pre is not None:
                 outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline,
                                  pre if strategy == "fix" else None)
+        if outcome.state == "infeasible" and k is not None \
+                and time.perf_counter() > deadline - 1.0:
+            notes.append("the time limit ended the widening of the candidates")
+            outcome = _Outcome("none")
+            break
         if outcome.state == "infeasible" and k is not None and prep.bands \
                 and reach < _REP_REACH[-1]:
             new_reach = _REP_REACH[_REP_REACH.index(reach) + 1]
