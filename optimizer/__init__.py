@@ -1,7 +1,38 @@
-"""salesplan optimisers. Territory alignment lives in :mod:`optimizer.territory`; its public API
-is re-exported here. Engines import only :mod:`scenarios` (never ``simulator`` or ``api``)."""
+"""salesplan optimisers: territory alignment (:mod:`optimizer.territory`) and quota allocation
+(:mod:`optimizer.quotas`); their public APIs are re-exported here. Engines import only
+:mod:`scenarios` (never ``simulator`` or ``api``)."""
 
+from .quotas import (
+    Bounds,
+    InfeasibleQuotaError,
+    Pin,
+    PinsError,
+    QuotaError,
+    QuotaPlan,
+    allocate_quotas,
+    compare_methods,
+    method_names,
+    plot_attainment,
+    read_pins,
+    reconcile,
+    register_method,
+)
 from .territory import *  # noqa: F403
 from .territory import __all__ as _territory_all
 
-__all__ = list(_territory_all)
+__all__ = [
+    *_territory_all,
+    "Bounds",
+    "InfeasibleQuotaError",
+    "Pin",
+    "PinsError",
+    "QuotaError",
+    "QuotaPlan",
+    "allocate_quotas",
+    "compare_methods",
+    "method_names",
+    "plot_attainment",
+    "read_pins",
+    "reconcile",
+    "register_method",
+]
