@@ -157,9 +157,9 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
     end_of = [math.inf] * N
     flag_of = [0] * N
 
-    desk = Desk(plan)
+    desk = Desk(plan, end_of)
     active = desk.active
-    slots, ends, deals_of = desk.slots, desk.ends, desk.deals
+    slots, deals_of = desk.slots, desk.deals
     ramp_end, log_prod = desk.ramp_end, desk.log_prod
     moved_start: dict[int, float] = {}  # start on the current rep of reassigned deals
     busy_before = [0.0] * plan.n_reps   # slot-days of reassigned deals before they moved
@@ -170,9 +170,9 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
               for ri in range(len(plan.region_ids)) for gi in range(len(plan.segment_ids))}
     cache: dict[tuple[int, int], tuple[int, ...]] = {}
     cache_version = [-1]
-    state = RoutingState(reps, ends, streams.rng("routing", "state"))
+    state = RoutingState(reps, desk.load, streams.rng("routing", "state"))
     owner_first = strategy.owner_first
-    heapreplace, heappush = heapq.heapreplace, heapq.heappush
+    heapreplace = heapq.heapreplace
     src_ids = [s.id for s in sc.lead_sources]
 
     def candidates(ri: int, gi: int) -> tuple[int, ...]:
@@ -231,7 +231,6 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
             service = float(cum[i, ex + 1 if ex < S else S])
         e = s + service
         heapreplace(sl, e)
-        heappush(ends[r], e)
         deals_of[r].append(i)
         rep_of[i], start_of[i], exit_of[i], end_of[i] = r, s, ex, e
 
@@ -249,7 +248,6 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
             s = t
         e = s + (end_of[i] - t)
         heapreplace(sl, e)
-        heappush(ends[r], e)
         deals_of[r].append(i)
         rep_of[i], end_of[i], flag_of[i] = r, e, 1
         moved_start[i] = s
@@ -265,7 +263,8 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         mine = deals_of[r]
         still = [i for i in mine if end_of[i] > t]
         deals_of[r] = [i for i in mine if end_of[i] <= t]
-        slots[r], ends[r] = [], []
+        desk.merged[r] = len(deals_of[r])  # ended deals: not open at any later query
+        slots[r], desk.ends[r] = [], []
         working = [i for i in still if start_of[i] <= t]
         queued = [i for i in still if start_of[i] > t]
         state.time = t
@@ -350,7 +349,7 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         # hot loop: bind everything it reads to fast locals
         arr_, fast_owner_, active_, slots_, ramp_end_ = arr, fast_owner, active, slots, ramp_end
         def_exit_, w_crit_, cum1_, def_service_ = def_exit_l, w_crit, cum1, def_service_l
-        heapreplace_, heappush_, ends_, deals_of_ = heapreplace, heappush, ends, deals_of
+        heapreplace_, deals_of_ = heapreplace, deals_of
         rep_of_, start_of_, exit_of_, end_of_ = rep_of, start_of, exit_of, end_of
         for b, day in enumerate(days.tolist()):
             if day > env.now:
@@ -372,7 +371,6 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
                         else:
                             e = s + def_service_[i]
                         heapreplace_(sl, e)
-                        heappush_(ends_[o], e)
                         deals_of_[o].append(i)
                         rep_of_[i] = o
                         start_of_[i] = s
@@ -404,10 +402,7 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
     open_live = np.zeros(n_reps, dtype=np.int64)
     for r in range(n_reps):
         if active[r]:
-            h = ends[r]
-            while h and h[0] < H:
-                heapq.heappop(h)
-            open_live[r] = len(h)
+            open_live[r] = desk.open_at(r, H)
     rep_np, end_np = np.array(rep_of, dtype=np.int64), np.array(end_of)
     fstart = np.array(start_of)
     for i, s0 in moved_start.items():

@@ -6,7 +6,9 @@ queue. The queue is run by the Lindley recursion for multi-server FCFS queues: p
 ``max(t, earliest free slot)`` and holds that slot until its deal closes (won or lost), which is
 known when it starts (see :mod:`simulator.stages`). So no completion events are needed, and the
 rep's load at time t (deals open or queued) is the number of its deals ending after t, kept in a
-second heap.
+second heap. That heap is filled lazily, when the rep's load is asked for (least-loaded routing,
+reassignment): a deal that has ended by then never enters it, which saves a push and a pop for
+most deals (territory-owner routing asks only when the owner cannot take the lead).
 
 A seat's occupant has a productivity (an odds multiplier at every stage) and ramps linearly from
 :data:`~simulator.plan.RAMP_START` of it to full over the ramp (days after the hire date).
@@ -25,13 +27,17 @@ __all__ = ["Desk"]
 class Desk:
     """Mutable state of all reps in one replication (times in days)."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, end_of: list[float]):
         n = plan.n_reps
         self.plan = plan
         self.active = [False] * n
         self.slots: list[list[float]] = [[] for _ in range(n)]
+        # ends[r]: heap of the end times of rep r's deals merged so far (deals[r][:merged[r]])
+        # that were open at the last load query; end_of: every deal's end time (the engine's)
         self.ends: list[list[float]] = [[] for _ in range(n)]
         self.deals: list[list[int]] = [[] for _ in range(n)]
+        self.merged = [0] * n
+        self.end_of = end_of
         self.ramp_from = [0.0] * n
         self.ramp_end = [-math.inf] * n
         self.log_prod = list(plan.rep_log_productivity)
@@ -46,6 +52,7 @@ class Desk:
         self.slots[r] = [t] * self.plan.rep_capacity[r]
         self.ends[r] = []
         self.deals[r] = []
+        self.merged[r] = 0
         self.ramp_from[r] = t
         self.ramp_end[r] = t + ramp_days if ramp_days > 0 else -math.inf
         self.seated_since[r] = t
@@ -73,11 +80,26 @@ class Desk:
         return math.log(RAMP_START + (1.0 - RAMP_START) * max(frac, 0.0))
 
     def load(self, r: int, t: float) -> int:
-        """Deals of rep ``r`` open or queued at time ``t``."""
+        """Deals of rep ``r`` open or queued at time ``t`` (queries come in time order)."""
         h = self.ends[r]
+        mine = self.deals[r]
+        if self.merged[r] < len(mine):
+            end_of = self.end_of
+            for i in mine[self.merged[r]:]:
+                e = end_of[i]
+                if e > t:
+                    heapq.heappush(h, e)
+            self.merged[r] = len(mine)
         while h and h[0] <= t:
             heapq.heappop(h)
         return len(h)
+
+    def open_at(self, r: int, t: float) -> int:
+        """Deals of rep ``r`` ending at or after ``t`` (the live state at the horizon end), without
+        touching the heap."""
+        end_of = self.end_of
+        return (sum(1 for e in self.ends[r] if e >= t)
+                + sum(1 for i in self.deals[r][self.merged[r]:] if end_of[i] >= t))
 
 
 def _overlap(a: float, b: float, horizon: float) -> float:

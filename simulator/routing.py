@@ -16,8 +16,8 @@ instances must be picklable (plain classes are) to run in worker processes. Keep
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from heapq import heappop
 from typing import Any, ClassVar
 
 import numpy as np
@@ -62,23 +62,20 @@ class Lead:
 
 class RoutingState:
     """The simulation state a strategy may read. ``load(rep)`` is the number of deals the rep
-    has open or queued at ``time`` (days). ``ends`` holds each rep's heap of deal end times
-    (the engine's; strategies must not modify it)."""
+    has open or queued at ``time`` (days); ``rep_load(rep, time)`` is the engine's count
+    (:meth:`simulator.reps.Desk.load`)."""
 
-    def __init__(self, reps: list[Rep], ends: list[list[float]], rng: np.random.Generator):
+    def __init__(self, reps: list[Rep], rep_load: Callable[[int, float], int],
+                 rng: np.random.Generator):
         self.reps = reps
         self.rep_ids = [r.id for r in reps]
-        self._ends = ends
+        self._rep_load = rep_load
         self.rng = rng
         self.time = 0.0
         self.memory: dict[Any, Any] = {}
 
     def load(self, rep: int) -> int:
-        h = self._ends[rep]
-        t = self.time
-        while h and h[0] <= t:
-            heappop(h)
-        return len(h)
+        return self._rep_load(rep, self.time)
 
 
 class RoutingStrategy(ABC):
