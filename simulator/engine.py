@@ -127,8 +127,6 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         tabs.cum[i] -= tabs.cum[i, k0]
 
     arr = leads.arrival.tolist()
-    seg_l = leads.segment.tolist()
-    reg_l = leads.region.tolist()
     owner_np = np.where(leads.account >= 0, plan.account_owner[np.maximum(leads.account, 0)]
                         if plan.account_owner.size else -1, -1)
     if n0:
@@ -148,14 +146,16 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         passed0 = tabs.u0 < p0_np
         later = (tabs.run_max < lp[:, None]).sum(axis=1)  # running max: a prefix passes
     def_exit = np.where(passed0, 1 + later, 0)
-    def_service = tabs.cum[np.arange(N), np.minimum(def_exit + 1, S)]
-    def_exit_l, def_service_l = def_exit.tolist(), def_service.tolist()
+    def_service = tabs.cum[np.arange(N), np.minimum(def_exit + 1, S)].tolist()
+    fast_owner = owner_l if strategy.owner_first else [UNROUTED] * N
 
-    rep_of = [UNROUTED] * N
+    # Per-deal state. rep_of and exit_of start as the fast path leaves them (the owner, the
+    # default exit), so that path writes only what it must; every other path writes all four.
+    rep_of = [UNROUTED] * n0 + fast_owner[n0:]
     start_of = [math.nan] * N
-    exit_of = [0] * N
+    exit_of = [0] * n0 + def_exit[n0:].tolist()
     end_of = [math.inf] * N
-    flag_of = [0] * N
+    flag_of: dict[int, int] = {}  # 1: reassigned on a departure, 2: lost on a departure
 
     desk = Desk(plan, end_of)
     active = desk.active
@@ -173,7 +173,10 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
     state = RoutingState(reps, desk.load, streams.rng("routing", "state"))
     owner_first = strategy.owner_first
     heapreplace = heapq.heapreplace
-    src_ids = [s.id for s in sc.lead_sources]
+    # names a Lead carries; index -1 (initial pipeline source, no account) maps to the last item
+    src_names = [*(s.id for s in sc.lead_sources), ""]
+    acc_names = [*plan.account_ids, None]
+    region_of, segment_of = leads.region, leads.segment
 
     def candidates(ri: int, gi: int) -> tuple[int, ...]:
         if cache_version[0] != desk.version:
@@ -189,16 +192,15 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         o = owner_l[i]
         if owner_first and o >= 0 and active[o]:
             return o
-        cands = candidates(reg_l[i], seg_l[i])
+        ri, gi = region_of.item(i), segment_of.item(i)
+        cands = candidates(ri, gi)
         if not cands:
             return UNROUTED
         state.time = t
-        acc = int(leads.account[i])
-        lead = Lead(i, arr[i], src_ids[leads.source[i]] if leads.source[i] >= 0 else "",
-                    plan.region_ids[reg_l[i]], plan.segment_ids[seg_l[i]],
-                    plan.product_ids[leads.product[i]],
-                    plan.grade_ids[leads.grade[i]] if i >= n0 else "",
-                    plan.account_ids[acc] if acc >= 0 else None, o if o >= 0 else None)
+        lead = Lead(i, arr[i], src_names[leads.source.item(i)], plan.region_ids[ri],
+                    plan.segment_ids[gi], plan.product_ids[leads.product.item(i)],
+                    plan.grade_ids[leads.grade.item(i)] if i >= n0 else "",
+                    acc_names[leads.account.item(i)], o if o >= 0 else None)
         r = strategy.choose(lead, cands, state)
         if r not in cands:
             raise RoutingError(
@@ -227,8 +229,8 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
                 ex += 1
             service = float(cum[i, min(ex + 1, S)])
         else:
-            ex = exit_stage(float(a0[i]), float(u0[i]), run_max[i], x, s - arr[i], hl)
-            service = float(cum[i, ex + 1 if ex < S else S])
+            ex = exit_stage(a0.item(i), u0.item(i), run_max[i].tolist(), x, s - arr[i], hl)
+            service = cum.item(i, ex + 1 if ex < S else S)
         e = s + service
         heapreplace(sl, e)
         deals_of[r].append(i)
@@ -238,7 +240,7 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
 
     def plan_a(i: int, k: int) -> float:
         """Stage k log-odds of initial-pipeline deal i (no grade: its grade is unknown)."""
-        return float(conv_logit[k, seg_l[i], leads.product[i]])
+        return float(conv_logit[k, segment_of[i], leads.product[i]])
 
     def move_deal(i: int, r: int, t: float) -> None:
         """Reassign deal i (open at t) to rep r: same path, remaining time, FCFS at r."""
@@ -270,7 +272,7 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
         state.time = t
         for i in working:
             if plan.open_deals_policy == "reassign":
-                cands = candidates(reg_l[i], seg_l[i])
+                cands = candidates(region_of.item(i), segment_of.item(i))
                 if cands:
                     busy_before[r] += max(0.0, min(t, H) - max(moved_start.get(i, start_of[i]),
                                                                0.0))
@@ -330,58 +332,62 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
             if active[o]:
                 start_deal(i, o, env.now)
                 continue
-            cands = candidates(reg_l[i], seg_l[i])
+            cands = candidates(region_of.item(i), segment_of.item(i))
             if cands:
                 start_deal(i, min(cands, key=lambda c: (desk.load(c, env.now), c)), env.now)
         yield from ()
 
+    # leads are sorted by arrival: a day's batch starts where the day changes
     day_of = np.floor(leads.arrival[n0:])
-    days, first = np.unique(day_of, return_index=True)
-    bounds = [*(first + n0).tolist(), N]
-    fast_owner = owner_l if owner_first else [-1] * N
+    first = np.flatnonzero(np.r_[True, day_of[1:] != day_of[:-1]]) if n0 < N else []
+    days = day_of[first].tolist()
+    bounds = [*(np.asarray(first, dtype=np.int64) + n0).tolist(), N]
     dk = math.log(2.0) / hl if hl is not None else 0.0
-    # decay makes the owner's first stage fail iff the wait reaches w_crit (days)
+    # decay makes the owner's first stage fail iff the wait reaches w_crit (days); inf when
+    # the first stage fails anyway (default exit 0) or nothing decays
     with np.errstate(divide="ignore", invalid="ignore"):
-        w_crit = (np.log(p0_np / tabs.u0) / dk if dk else np.full(N, np.inf)).tolist()
+        w_crit = np.log(p0_np / tabs.u0) / dk if dk else np.full(N, np.inf)
+    w_crit[def_exit == 0] = np.inf
+    w_crit_l = w_crit.tolist()
     cum1 = tabs.cum[:, 1].tolist()
 
     def arrivals():
         # hot loop: bind everything it reads to fast locals
         arr_, fast_owner_, active_, slots_, ramp_end_ = arr, fast_owner, active, slots, ramp_end
-        def_exit_, w_crit_, cum1_, def_service_ = def_exit_l, w_crit, cum1, def_service_l
-        heapreplace_, deals_of_ = heapreplace, deals_of
-        rep_of_, start_of_, exit_of_, end_of_ = rep_of, start_of, exit_of, end_of
-        for b, day in enumerate(days.tolist()):
+        w_crit_, cum1_, def_service_ = w_crit_l, cum1, def_service
+        heapreplace_, deals_of_, start_of_, exit_of_, end_of_ = (
+            heapreplace, deals_of, start_of, exit_of, end_of)
+        for b, day in enumerate(days):
             if day > env.now:
                 yield env.timeout(day - env.now)
             for i in range(bounds[b], bounds[b + 1]):
-                t = arr_[i]
                 o = fast_owner_[i]
                 if o >= 0 and active_[o]:
-                    # fast path: the owner takes it (what TerritoryOwner.choose returns)
+                    # fast path: the owner takes it (what TerritoryOwner.choose returns);
+                    # rep_of[i] and exit_of[i] already hold the owner and the default exit
+                    t = arr_[i]
                     sl = slots_[o]
                     s = sl[0]
                     if s < t:
                         s = t
                     if s >= ramp_end_[o]:
-                        ex = def_exit_[i]
-                        if ex and s - t >= w_crit_[i]:
-                            ex = 0
-                            e = s + cum1_[i]
-                        else:
+                        if s - t < w_crit_[i]:
                             e = s + def_service_[i]
+                        else:  # waited too long: lost at the first stage
+                            exit_of_[i] = 0
+                            e = s + cum1_[i]
                         heapreplace_(sl, e)
                         deals_of_[o].append(i)
-                        rep_of_[i] = o
                         start_of_[i] = s
-                        exit_of_[i] = ex
                         end_of_[i] = e
                     else:
                         start_deal(i, o, t)
                 else:
-                    r = route(i, t)
+                    r = route(i, arr_[i])
                     if r != UNROUTED:
-                        start_deal(i, r, t)
+                        start_deal(i, r, arr_[i])
+                    else:
+                        rep_of[i], exit_of_[i] = UNROUTED, 0
 
     headcount = np.zeros(len(plan.months))
 
@@ -399,21 +405,27 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
     headcount[-1] = sum(active)
     desk.close_books(H)
 
+    # fromiter: faster than np.array for long lists of Python scalars, same values
+    rep_np = np.fromiter(rep_of, np.int64, N)
+    end_np = np.fromiter(end_of, float, N)
     open_live = np.zeros(n_reps, dtype=np.int64)
     for r in range(n_reps):
         if active[r]:
-            open_live[r] = desk.open_at(r, H)
-    rep_np, end_np = np.array(rep_of, dtype=np.int64), np.array(end_of)
-    fstart = np.array(start_of)
-    for i, s0 in moved_start.items():
-        fstart[i] = s0
+            open_live[r] = desk.open_at(r, H, end_np)
+    start_np = np.fromiter(start_of, float, N)
+    flag_np = np.zeros(N, dtype=np.int8)
+    flag_np[list(flag_of)] = list(flag_of.values())
+    fstart = start_np
+    if moved_start:
+        fstart = start_np.copy()
+        fstart[list(moved_start)] = list(moved_start.values())
     routed = rep_np >= 0
     worked = np.clip(np.minimum(end_np, H) - np.maximum(fstart, 0.0), 0.0, None)[routed]
     busy = np.bincount(rep_np[routed], weights=worked, minlength=n_reps) + busy_before
     return DealTable(busy=busy,
         leads=leads, n_initial=n0,
-        rep=rep_np, start=np.array(start_of),
-        exit=np.array(exit_of, dtype=np.int64), end=end_np,
-        flag=np.array(flag_of, dtype=np.int8), cum=tabs.cum, desk=desk,
+        rep=rep_np, start=start_np,
+        exit=np.fromiter(exit_of, np.int64, N), end=end_np,
+        flag=flag_np, cum=tabs.cum, desk=desk,
         open_live=open_live, headcount=headcount,
     )

@@ -19,6 +19,8 @@ from __future__ import annotations
 import heapq
 import math
 
+import numpy as np
+
 from .plan import RAMP_START, Plan
 
 __all__ = ["Desk"]
@@ -94,12 +96,11 @@ class Desk:
             heapq.heappop(h)
         return len(h)
 
-    def open_at(self, r: int, t: float) -> int:
+    def open_at(self, r: int, t: float, end: np.ndarray) -> int:
         """Deals of rep ``r`` ending at or after ``t`` (the live state at the horizon end), without
-        touching the heap."""
-        end_of = self.end_of
-        return (sum(1 for e in self.ends[r] if e >= t)
-                + sum(1 for i in self.deals[r][self.merged[r]:] if end_of[i] >= t))
+        touching the heap; ``end`` is ``end_of`` as an array (the unmerged deals can be many)."""
+        unmerged = end[self.deals[r][self.merged[r]:]]
+        return sum(1 for e in self.ends[r] if e >= t) + int(np.count_nonzero(unmerged >= t))
 
 
 def _overlap(a: float, b: float, horizon: float) -> float:
