@@ -144,7 +144,8 @@ def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealT
     with np.errstate(over="ignore", invalid="ignore"):
         p0_np = 1.0 / (1.0 + np.exp(-(tabs.a0 + lp)))
         passed0 = tabs.u0 < p0_np
-        later = (tabs.run_max < lp[:, None]).sum(axis=1)  # running max: a prefix passes
+        by_stage = tabs.run_max.T  # [S - 1, n]: contiguous rows
+        later = (by_stage < lp).sum(axis=0)  # running max: a prefix passes
     def_exit = np.where(passed0, 1 + later, 0)
     def_service = tabs.cum[np.arange(N), np.minimum(def_exit + 1, S)].tolist()
     fast_owner = owner_l if strategy.owner_first else [UNROUTED] * N

@@ -44,8 +44,8 @@ class LeadBatch:
     product: np.ndarray
     grade: np.ndarray
     account: np.ndarray      # account index, -1: none
-    uniforms: np.ndarray     # [n, stages] conversion uniforms
-    durations: np.ndarray    # [n, stages] days in each stage
+    uniforms: np.ndarray     # [n, stages] conversion uniforms (a transposed [stages, n] array)
+    durations: np.ndarray    # [n, stages] days in each stage (likewise)
     value: np.ndarray        # deal value if won
 
     def __len__(self) -> int:
@@ -138,7 +138,9 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
     t = np.concatenate([p[0] for p in parts])
     order = np.argsort(t, kind="stable")
     ints = [np.concatenate([p[c] for p in parts]).astype(np.int64)[order] for c in range(1, 7)]
-    uniforms = np.concatenate([p[7] for p in parts], axis=1).T[order]
-    durations = np.concatenate([p[8] for p in parts], axis=1).T[order]
+    # [n, stages] views of [stages, n] arrays: stage_tables works along their contiguous rows
+    # (np.take keeps the rows contiguous; indexing with [:, order] would not)
+    uniforms = np.take(np.concatenate([p[7] for p in parts], axis=1), order, axis=1).T
+    durations = np.take(np.concatenate([p[8] for p in parts], axis=1), order, axis=1).T
     value = np.concatenate([p[9] for p in parts])[order]
     return LeadBatch(t[order], *ints, uniforms, durations, value)

@@ -88,6 +88,12 @@ def _month(plan: Plan, t: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(e, t, side="right") - 1, 0, len(plan.months) - 1)
 
 
+def _sum_along(x: np.ndarray) -> np.ndarray:
+    """Row sums of ``x`` added strictly left to right (not numpy's pairwise summation): the
+    rounding of summing the [n, S] transpose down its columns, which earlier versions did."""
+    return np.cumsum(x, axis=1)[:, -1] if x.shape[1] else np.zeros(x.shape[0])
+
+
 def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
     H, S, M, R = plan.horizon_days, plan.n_stages, len(plan.months), plan.n_reps
     P, G, Q = len(plan.product_ids), len(plan.segment_ids), len(plan.region_ids)
@@ -100,11 +106,12 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
     open_end = routed & (end >= H)
     created = arr >= 0
     carried = routed & (arr < 0) & (end >= 0)
-    m = _month(plan, end)
-    wv = L.value[won]
+    wi = np.flatnonzero(won)  # won deals in deal order (the order bincount adds them in)
+    m = _month(plan, end[wi])
+    wv = L.value[wi]
 
-    def grid(keys: np.ndarray, n: int, mask: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-        return np.bincount(keys[mask] * M + m[mask], weights=w,
+    def grid(keys: np.ndarray, n: int, w: np.ndarray | None) -> np.ndarray:
+        return np.bincount(keys[wi] * M + m, weights=w,
                            minlength=n * M).reshape(n, M).astype(float if w is not None
                                                                   else np.int64)
 
@@ -112,21 +119,24 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
     contacted = created & routed & (start < H)
     wait = start - arr
 
-    # funnel over horizon-created, routed deals
-    c = created & routed
-    st, cm, exc, en = start[c], tb.cum[c], ex[c], end[c]
-    ks = np.arange(S)
-    entry = st[:, None] + cm[:, :S]
-    leave = np.minimum(st[:, None] + cm[:, 1:], en[:, None])
-    leave[:, S - 1] = en
-    reached = exc[:, None] >= ks
+    # funnel over horizon-created, routed deals, stage by stage: [S, deals] arrays (rows are
+    # contiguous, so every broadcast runs along the long axis)
+    c = np.flatnonzero(created & routed)
+    st, exc, en = start[c], ex[c], end[c]
+    cm = np.take(tb.cum.T, c, axis=1)  # [S + 1, deals], C order (unlike tb.cum.T[:, c])
+    ks = np.arange(S)[:, None]
+    entry = st + cm[:S]
+    leave = np.minimum(st + cm[1:], en)
+    leave[S - 1] = en
+    reached = exc >= ks
     entered = reached & (entry < H)
-    advanced = (exc[:, None] > ks) & (leave < H)
-    lost_k = reached & (exc[:, None] == ks) & (en[:, None] < H)
+    advanced = (exc > ks) & (leave < H)
+    lost_k = reached & (exc == ks) & (en < H)
     done = advanced | lost_k
-    days = np.where(done, leave - entry, np.nan)
+    span = leave - entry
+    days = np.where(done, span, 0.0)  # time in stage of completed passes, else 0
     with np.errstate(all="ignore"):
-        med = np.array([np.median(days[done[:, k], k]) if done[:, k].any() else np.nan
+        med = np.array([np.median(span[k][done[k]]) if done[k].any() else np.nan
                         for k in range(S)])
     cyc = (end - arr)[won]
 
@@ -143,13 +153,13 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
     d = tb.desk
     return ReplicationOutput(
         index=index,
-        bookings=grid(rep0, R, won, wv),
-        won=grid(rep0, R, won, None),
-        bookings_product=grid(L.product, P, won, wv),
-        bookings_segment=grid(L.segment, G, won, wv),
-        won_product=grid(L.product, P, won, None),
-        won_segment=grid(L.segment, G, won, None),
-        created=np.bincount(rep0[created & routed], minlength=R),
+        bookings=grid(rep0, R, wv),
+        won=grid(rep0, R, None),
+        bookings_product=grid(L.product, P, wv),
+        bookings_segment=grid(L.segment, G, wv),
+        won_product=grid(L.product, P, None),
+        won_segment=grid(L.segment, G, None),
+        created=np.bincount(rep0[c], minlength=R),
         carried_in=np.bincount(rep0[carried], minlength=R),
         lost=np.bincount(rep0[lost], minlength=R),
         open_end=np.bincount(rep0[open_end], minlength=R),
@@ -162,10 +172,10 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
         busy=tb.busy,
         seated_days=np.array(d.active_days),
         departures=np.array(d.departures),
-        stage_entered=entered.sum(axis=0),
-        stage_advanced=advanced.sum(axis=0),
-        stage_lost=lost_k.sum(axis=0),
-        stage_days_sum=np.nansum(days, axis=0),
+        stage_entered=entered.sum(axis=1),
+        stage_advanced=advanced.sum(axis=1),
+        stage_lost=lost_k.sum(axis=1),
+        stage_days_sum=_sum_along(days),
         stage_days_median=med,
         cycle_sum=float(cyc.sum()),
         cycle_n=int(cyc.size),

@@ -32,7 +32,8 @@ __all__ = ["StageTables", "first_stage_probability", "stage_tables"]
 @dataclass
 class StageTables:
     """Per-lead tables (numpy; the engine turns the few columns its hot path reads into
-    Python lists, whose element access is faster)."""
+    Python lists, whose element access is faster). The 2-D tables are transposed views of
+    [stage, lead] arrays, so a stage's column is contiguous."""
 
     a0: np.ndarray            # logit(p_0) + log(grade): first stage log-odds before the rep
     u0: np.ndarray            # first-stage uniform
@@ -44,17 +45,27 @@ class StageTables:
 
 
 def stage_tables(plan: Plan, leads: LeadBatch) -> StageTables:
-    S = plan.n_stages
+    # Stage by stage over all leads ([S, n] arrays), so every operation runs along contiguous
+    # rows; the running max and the cumulative sum are one ufunc call per stage (numpy's
+    # accumulate along the short axis is ~5x slower), with the same operations per lead.
+    S, n = plan.n_stages, len(leads)
+    u = np.ascontiguousarray(leads.uniforms.T)
+    a = plan.conv_logit[:, leads.segment, leads.product] + plan.grade_log_mult[leads.grade]
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = plan.conv_logit[:, leads.segment, leads.product].T  # [n, S]
-        a = a + plan.grade_log_mult[leads.grade][:, None]
-        u = leads.uniforms
-        m = np.log(u) - np.log1p(-u) - a
-    run_max = np.maximum.accumulate(m[:, 1:], axis=1) if S > 1 else np.zeros((len(leads), 0))
-    cum = np.zeros((len(leads), S + 1))
-    np.cumsum(leads.durations, axis=1, out=cum[:, 1:])
-    return StageTables(np.ascontiguousarray(a[:, 0]), np.ascontiguousarray(u[:, 0]),
-                       np.ascontiguousarray(run_max), cum)
+        m = np.log(u[1:])
+        m -= np.log1p(-u[1:])
+        m -= a[1:]
+    run_max = m  # in place: row k becomes max(m_1..m_k)
+    for k in range(1, S - 1):
+        np.maximum(run_max[k - 1], m[k], out=run_max[k])
+    d = leads.durations.T
+    cum = np.empty((S + 1, n))
+    cum[0] = 0.0
+    if S:
+        cum[1] = d[0]
+    for k in range(1, S):
+        np.add(cum[k], d[k], out=cum[k + 1])
+    return StageTables(a[0], u[0], run_max.T, cum.T)
 
 
 def first_stage_probability(a0: float, x: float) -> float:
