@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from api.commands import align, calibrate, demo, quotas, scenario, serve, simulate, whatif
+from api.commands import align, bench, calibrate, demo, quotas, scenario, serve, simulate, whatif
 from api.console import err
 from scenarios.errors import SalesplanError
 
@@ -28,7 +28,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (scenario, demo, simulate, serve, whatif, quotas, calibrate, align):
+for module in (scenario, demo, simulate, serve, whatif, quotas, calibrate, align, bench):
     module.register(app)
 
 

@@ -11,6 +11,7 @@ from .replication import ReplicationOutput
 from .results import SimulationResult, describe
 from .routing import (
     ROUTING_STRATEGIES,
+    FunctionRouting,
     Lead,
     LeastLoaded,
     RoundRobin,
@@ -21,6 +22,7 @@ from .routing import (
     TerritoryOwner,
     get_routing,
     register_routing,
+    register_routing_function,
 )
 from .runner import SimulationError, simulate
 from .streams import PURPOSES, replication_seed
@@ -29,6 +31,7 @@ __all__ = [
     "PURPOSES",
     "RAMP_START",
     "ROUTING_STRATEGIES",
+    "FunctionRouting",
     "Lead",
     "LeastLoaded",
     "Plan",
@@ -45,6 +48,7 @@ __all__ = [
     "describe",
     "get_routing",
     "register_routing",
+    "register_routing_function",
     "replication_seed",
     "simulate",
 ]

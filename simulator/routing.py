@@ -27,6 +27,7 @@ from scenarios.model import Rep
 
 __all__ = [
     "ROUTING_STRATEGIES",
+    "FunctionRouting",
     "Lead",
     "LeastLoaded",
     "RoundRobin",
@@ -37,6 +38,7 @@ __all__ = [
     "TerritoryOwner",
     "get_routing",
     "register_routing",
+    "register_routing_function",
 ]
 
 
@@ -155,15 +157,47 @@ class SkillMatch(RoutingStrategy):
         return _least_loaded(tuple(r for r in candidates if score(r) == top), state)
 
 
-ROUTING_STRATEGIES: dict[str, type[RoutingStrategy]] = {}
+class FunctionRouting(RoutingStrategy):
+    """A strategy from a plain function ``fn(lead, candidates, state) -> rep index``, for
+    researchers who would rather not write a class. ``fn`` must be a module-level function to
+    reach worker processes (a Dask cluster also ships lambdas and closures)."""
+
+    def __init__(self, name: str, fn: Callable[[Lead, tuple[int, ...], RoutingState], int]):
+        if not name:
+            raise RoutingError("a routing function needs a non-empty name")
+        if not callable(fn):
+            raise RoutingError(f"routing {name!r}: {fn!r} is not callable")
+        self.name = name  # type: ignore[misc] - per-instance name
+        self.fn = fn
+
+    def choose(self, lead: Lead, candidates: tuple[int, ...], state: RoutingState) -> int:
+        return self.fn(lead, candidates, state)
+
+    def __repr__(self) -> str:
+        return f"FunctionRouting({self.name!r}, {getattr(self.fn, '__name__', self.fn)!r})"
+
+
+ROUTING_STRATEGIES: dict[str, type[RoutingStrategy] | Callable[[], RoutingStrategy]] = {}
 
 
 def register_routing(cls: type[RoutingStrategy]) -> type[RoutingStrategy]:
     """Add a strategy class to the registry under ``cls.name`` (usable as a decorator)."""
+    if not isinstance(cls, type) or not issubclass(cls, RoutingStrategy):
+        raise RoutingError(f"{cls!r} is not a RoutingStrategy class (for a plain function use "
+                           "register_routing_function)")
     if not cls.name:
         raise RoutingError(f"{cls.__name__} needs a non-empty `name`")
     ROUTING_STRATEGIES[cls.name] = cls
     return cls
+
+
+def register_routing_function(name: str, fn: Callable[[Lead, tuple[int, ...], RoutingState],
+                                                     int]) -> FunctionRouting:
+    """Register ``fn(lead, candidates, state) -> rep index`` under ``name``; returns the
+    strategy instance (pass it to ``simulate(routing=...)`` or a benchmark sweep)."""
+    strategy = FunctionRouting(name, fn)
+    ROUTING_STRATEGIES[name] = lambda: strategy
+    return strategy
 
 
 for _cls in (TerritoryOwner, RoundRobin, LeastLoaded, SkillMatch):

@@ -9,6 +9,7 @@ returns the Pareto points. See ``docs/territory.md``.
 from .alignment import align, solve_alignment
 from .distance import TravelTable, haversine_km, travel_table
 from .errors import AlignmentError, InfeasibleInputError, InfeasiblePlanError, NoSolutionError
+from .heuristics import greedy_lpt, measure_plan, nearest_rep
 from .options import METRICS, AlignmentOptions, BalanceBand, parse_balance
 from .problem import AlignmentProblem
 from .result import AlignmentMetrics, AlignmentResult
@@ -31,7 +32,10 @@ __all__ = [
     "TravelTable",
     "align",
     "available_solvers",
+    "greedy_lpt",
     "haversine_km",
+    "measure_plan",
+    "nearest_rep",
     "pareto_mask",
     "parse_balance",
     "solve_alignment",
