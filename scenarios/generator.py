@@ -18,10 +18,11 @@ The recipe follows the shipped ``midmarket`` example (``scenarios/examples/build
   Enterprise, the next 35% MidMarket, the rest SMB; workload hours = 12 / 25 / 60 by segment +
   potential / 50,000.
 - **Reps**: ``reps`` seats split across regions by potential share (at least 2 per region), a
-  quarter of each region's seats Enterprise AEs (serving Enterprise only), the rest AEs (SMB and
-  MidMarket); homes at the most populous counties at least ``min_home_km`` apart; capacity 40
-  open deals (Enterprise AEs 30) times ``capacity_factor``; productivity lognormal (sd 0.12).
-  Current owners: the nearest rep of the account's region with the segment skill.
+  quarter of each region's seats Enterprise AEs (serving Enterprise only, capacity 30), in regions
+  of 4 seats or more ``generalists_per_region`` generalists (any segment, capacity 35), the rest
+  AEs (SMB and MidMarket, capacity 40), capacities (open deals) times ``capacity_factor``; homes
+  at the most populous counties at least ``min_home_km`` apart; productivity lognormal (sd
+  0.12). Current owners: the nearest rep of the account's region with the segment skill.
 - **Funnel**: ``stages`` open stages (3 to 8) whose conversion rates multiply to
   ``win_rate`` (early stages lose more: stage k's share of the log-loss is proportional to
   ``stages - k``), durations summing to ``cycle_days`` on average (lognormal, cv 0.5).
@@ -76,6 +77,7 @@ class GeneratorSpec:
     response_half_life_days: float = 21.0
     attrition_monthly: float = 0.015
     warmup_months: int = 3
+    generalists_per_region: int = 1
     min_home_km: float = 80.0
     start: str = "2027-01-01"
     months: int = 12
@@ -176,15 +178,21 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
     for region in regions:
         homes = _homes(counties[counties.region == region], seats[region], spec.min_home_km)
         n_ent = max(1, round(seats[region] / 4))
+        n_gen = spec.generalists_per_region if seats[region] >= 4 else 0
         for k, (_, home) in enumerate(homes.iterrows()):
             enterprise = k < n_ent
+            generalist = k >= seats[region] - n_gen
+            role, segments, capacity = (
+                ("Generalist", [], 35) if generalist
+                else ("Enterprise AE", ["Enterprise"], 30) if enterprise
+                else ("AE", ["SMB", "MidMarket"], 40))
             reps.append({
                 "id": f"R-{len(reps) + 1:03d}",
                 "name": f"{home['name']} ({home.state})",
                 "region": region,
-                "role": "Enterprise AE" if enterprise else "AE",
-                "segments": ["Enterprise"] if enterprise else ["SMB", "MidMarket"],
-                "capacity": max(1, round((30 if enterprise else 40) * spec.capacity_factor)),
+                "role": role,
+                "segments": segments,
+                "capacity": max(1, round(capacity * spec.capacity_factor)),
                 "productivity": float(np.round(rng.lognormal(0.0, 0.12), 2)),
                 "ramp_months": 0.0,
                 "attrition_monthly": spec.attrition_monthly,
@@ -196,7 +204,7 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
     # owners: nearest rep of the region with the segment skill (vectorised)
     dist = _haversine(counties.lat.to_numpy()[:, None], counties.lon.to_numpy()[:, None],
                       rep_df.lat.to_numpy()[None, :], rep_df.lon.to_numpy()[None, :])
-    serves = np.array([[acc_seg in segs for segs in rep_df.segments]
+    serves = np.array([[not segs or acc_seg in segs for segs in rep_df.segments]
                        for acc_seg in counties.segment])
     same = counties.region.to_numpy()[:, None] == rep_df.region.to_numpy()[None, :]
     owner = np.where(same & serves, dist, np.inf).argmin(axis=1)

@@ -56,7 +56,7 @@ __all__ = [
     "suite_instances",
 ]
 
-INSTANCE_SET_VERSION = "2026.11.1"
+INSTANCE_SET_VERSION = "2026.11.2"
 EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "examples"
 LOCK_FILE = Path(__file__).resolve().parent / "instances.lock.json"
 _LEVERS = TypeAdapter(list[Lever])
@@ -246,10 +246,7 @@ def locked_manifest() -> dict:
 
 
 def write_lock(path: Path = LOCK_FILE) -> Path:
-    """Rebuild every instance and write the manifest (``python -m api.bench.instances``)."""
+    """Rebuild every instance and write the manifest
+    (``salesplan bench instances --write-lock``)."""
     path.write_text(json.dumps(manifest(), indent=2) + "\n")
     return path
-
-
-if __name__ == "__main__":
-    print(write_lock())

@@ -34,6 +34,7 @@ from api.bench.instances import (
     locked_manifest,
     manifest,
 )
+from api.bench.instances import write_lock as write_lock_file
 from api.bench.plots import plot_families
 from api.bench.strategies import FAMILIES, ROUTINGS
 from api.bench.summary import summarise, summary_markdown
@@ -145,8 +146,14 @@ def strategies_cmd(
 def instances_cmd(
     verify: Annotated[bool, typer.Option(help="Rebuild and compare with the manifest")] = False,
     suite: Annotated[str | None, typer.Option(help="Only this suite's instances")] = None,
+    write_lock: Annotated[bool, typer.Option(
+        help="Rebuild every instance and rewrite the manifest (after a deliberate change; "
+             "bump INSTANCE_SET_VERSION)")] = False,
 ) -> None:
     """List the benchmark instance set (recipes, sizes, fingerprints)."""
+    if write_lock:
+        out.print(f"wrote {write_lock_file()}")
+        return
     if suite is not None and suite not in SUITES:
         raise BenchError(f"--suite: unknown {suite!r} (known: {', '.join(SUITES)})")
     names = SUITES[suite]["instances"] if suite else tuple(INSTANCES)
