@@ -33,6 +33,9 @@ class ScenarioError(SalesplanError):
         lines += [f"  {p}" for p in self.problems]
         super().__init__("\n".join(lines))
 
+    def __reduce__(self):  # survive a trip to and from a worker process
+        return (type(self), (self.problems, self.source))
+
 
 _ID_SECTIONS = {
     "regions": "id",

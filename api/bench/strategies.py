@@ -36,6 +36,7 @@ from optimizer import (
     AlignmentOptions,
     AlignmentProblem,
     BalanceBand,
+    InfeasibleInputError,
     InfeasiblePlanError,
     NoSolutionError,
     align,
@@ -151,7 +152,7 @@ def design_territory(sc: Scenario, name: str) -> Design:
         try:
             res = align(sc, opts)
             status = res.metrics.status
-        except (InfeasiblePlanError, NoSolutionError):
+        except (InfeasibleInputError, InfeasiblePlanError, NoSolutionError):
             soft = AlignmentOptions(mode=mode, soft_balance=True, time_limit=MILP_TIME_LIMIT,
                                     balance=(BalanceBand("potential", POTENTIAL_BAND),))
             res = align(sc, soft)

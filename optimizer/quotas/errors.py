@@ -47,17 +47,24 @@ class InfeasibleQuotaError(QuotaError):
         lines += [f"  {c}" for c in self.conflicts]
         super().__init__("\n".join(lines))
 
+    def __reduce__(self):  # survive a trip to and from a worker process
+        return (type(self), (self.conflicts,))
+
 
 class PinsError(QuotaError):
     """A pins file (or pins list) is invalid; ``problems`` lists every bad row, by line."""
 
     def __init__(self, problems: Sequence[str], source: str | None = None):
         self.problems = list(problems)
+        self._source = source
         head = f"{source}: " if source else ""
         n = len(self.problems)
         lines = [f"{head}{n} problem{'s' if n != 1 else ''} found in pins"]
         lines += [f"  {p}" for p in self.problems]
         super().__init__("\n".join(lines))
+
+    def __reduce__(self):  # survive a trip to and from a worker process
+        return (type(self), (self.problems, self._source))
 
 
 class ReconcileError(QuotaError):
@@ -72,3 +79,6 @@ class ReconcileError(QuotaError):
         if len(self.failures) > 20:
             lines.append(f"  ... and {len(self.failures) - 20} more")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self):  # survive a trip to and from a worker process
+        return (type(self), (self.failures, self.report))

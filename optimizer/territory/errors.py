@@ -27,6 +27,9 @@ class AlignmentError(SalesplanError):
         lines = [self.headline] + [f"  - {r}" for r in self.reasons]
         super().__init__("\n".join(lines))
 
+    def __reduce__(self):  # survive a trip to and from a worker process
+        return (type(self), (self.reasons, self.headline))
+
 
 class InfeasibleInputError(AlignmentError):
     """The input cannot have a plan; found by checks before any solve."""
