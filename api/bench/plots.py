@@ -1,5 +1,6 @@
 """Charts of a strategy sweep: per family, one PNG with a panel per metric, bars per strategy
-grouped by instance, whiskers the 95% confidence intervals over seeds."""
+grouped by instance, whiskers the 95% confidence intervals over seeds. Bookings are shown
+relative to the family's first strategy on each instance (instances differ in size by 10x)."""
 
 from __future__ import annotations
 
@@ -40,21 +41,26 @@ def plot_families(summary: pd.DataFrame, out_dir: Path) -> list[Path]:
         width = 0.8 / len(strats)
         x = np.arange(len(instances))
         for ax, metric in zip(axes[:, 0], panels, strict=True):
+            ref = s[(s["metric"] == metric) & (s["strategy"] == strats[0])].set_index("instance")
+            scale = (ref["mean"].reindex(instances).to_numpy(float) if metric == "bookings"
+                     else np.ones(len(instances)))
             for k, strat in enumerate(strats):
                 rows = s[(s["metric"] == metric) & (s["strategy"] == strat)].set_index("instance")
                 rows = rows.reindex(instances)
-                mean = rows["mean"].to_numpy(float)
-                err = np.vstack([mean - rows["ci_lo"].to_numpy(float),
-                                 rows["ci_hi"].to_numpy(float) - mean])
+                mean = rows["mean"].to_numpy(float) / scale
+                err = np.vstack([mean - rows["ci_lo"].to_numpy(float) / scale,
+                                 rows["ci_hi"].to_numpy(float) / scale - mean])
                 err = np.where(np.isfinite(err), err, 0.0)
                 ax.bar(x + (k - (len(strats) - 1) / 2) * width, mean, width, yerr=err,
                        capsize=2, label=strat)
-            ax.set_ylabel(labels[metric])
+            ax.set_ylabel(f"bookings / {strats[0]}" if metric == "bookings"
+                          else labels[metric], fontsize=8)
             ax.set_xticks(x, instances, fontsize=8)
             ax.grid(axis="y", alpha=0.3)
         axes[0, 0].set_title(f"{fam} strategies (95% CI over seeds)")
-        axes[0, 0].legend(fontsize=7, ncol=min(len(strats), 6), loc="lower left")
-        fig.tight_layout()
+        handles, names = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, names, fontsize=8, ncol=min(len(strats), 6), loc="lower center")
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
         path = out_dir / f"{fam}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
