@@ -13,7 +13,7 @@ The recipe follows the shipped ``midmarket`` example (``scenarios/examples/build
 
 - **Accounts** are US counties (US Census 2010 Gazetteer, public domain,
   ``scenarios/data/us_counties.csv``) of the chosen census regions: the ``accounts`` most
-  populous, or every county of those regions when ``accounts`` is larger. Potential (USD/year) is
+  populous (at most every county of those regions: more is an error). Potential (USD/year) is
   population x 0.45 x lognormal noise (sd 0.3 on the log scale); the top 15% by potential are
   Enterprise, the next 35% MidMarket, the rest SMB; workload hours = 12 / 25 / 60 by segment +
   potential / 50,000.
@@ -157,7 +157,10 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
     counties = pd.read_csv(COUNTIES, dtype={"geoid": str})
     counties = counties[counties.state.map(STATE_REGION).isin(spec.regions)].copy()
     counties["region"] = counties.state.map(STATE_REGION)
-    n_acc = min(spec.accounts, len(counties))
+    if spec.accounts > len(counties):
+        raise ValueError(f"accounts ({spec.accounts}) exceeds the {len(counties)} counties of "
+                         f"regions {', '.join(spec.regions)}")
+    n_acc = spec.accounts
     counties = (counties.nlargest(n_acc, "population", keep="first")
                 .sort_values("geoid").reset_index(drop=True))
     noise = rng.lognormal(-0.045, 0.3, n_acc)
@@ -174,6 +177,12 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
     biggest = max(regions, key=lambda r: seats[r])
     seats[biggest] += spec.reps - sum(seats.values())
 
+    for region in regions:
+        have = int((counties.region == region).sum())
+        if have < seats[region]:
+            raise ValueError(f"region {region}: {seats[region]} rep seats but only {have} "
+                             "county accounts to place their homes on; give more accounts or "
+                             "fewer reps")
     reps = []
     for region in regions:
         homes = _homes(counties[counties.region == region], seats[region], spec.min_home_km)

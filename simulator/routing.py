@@ -194,7 +194,9 @@ def register_routing(cls: type[RoutingStrategy]) -> type[RoutingStrategy]:
 def register_routing_function(name: str, fn: Callable[[Lead, tuple[int, ...], RoutingState],
                                                      int]) -> FunctionRouting:
     """Register ``fn(lead, candidates, state) -> rep index`` under ``name``; returns the
-    strategy instance (pass it to ``simulate(routing=...)`` or a benchmark sweep)."""
+    strategy instance (pass it to ``simulate(routing=...)`` or a benchmark sweep). The one
+    instance is shared by every run in this process: keep per-run memory in ``state.memory``,
+    never in ``fn``'s closure or globals, or in-process and worker-process runs will differ."""
     strategy = FunctionRouting(name, fn)
     ROUTING_STRATEGIES[name] = lambda: strategy
     return strategy

@@ -74,6 +74,17 @@ def test_generator_refuses_bad_specs(kwargs, message):
         GeneratorSpec(**(base | kwargs))
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    # too few county accounts in a region to seat its reps (this used to loop forever)
+    ({"reps": 12, "accounts": 12}, "rep seats but only"),
+    ({"reps": 8, "accounts": 100_000}, "exceeds the"),
+])
+def test_generator_refuses_specs_the_counties_cannot_hold(kwargs, message):
+    spec = GeneratorSpec(**({"name": "g", "regions": ("East", "West")} | kwargs))
+    with pytest.raises(ValueError, match=message):
+        generate_scenario(spec, 1)
+
+
 def test_stress_instances_keep_the_base_target():
     tiny, stressed = build_instance("tiny"), build_instance("tiny-loses-third")
     assert stressed.scenario.targets.company == tiny.scenario.targets.company

@@ -11,7 +11,7 @@ import pytest
 
 from api.bench.instances import build_instance
 from api.bench.strategies import PLANNING_SEED_OFFSET, design_territory
-from api.bench.sweep import TIMING_COLUMNS, SweepSpec, process_pool, run_sweep
+from api.bench.sweep import TIMING_COLUMNS, SweepError, SweepSpec, process_pool, run_sweep
 from api.cli import main
 from optimizer.quotas import allocate_quotas
 from simulator import Lead, RoutingState, register_routing_function, simulate
@@ -39,7 +39,7 @@ def cluster():
 def test_rows_cover_every_family_strategy_and_seed(inline):
     assert len(inline) == (4 + 5 + 6) * 2
     assert inline.groupby(["family", "strategy"]).size().eq(2).all()
-    assert not inline.drop(columns=["balance_cv", "weighted_km"]).isna().any().any()
+    assert not inline.drop(columns=["balance_cv", "weighted_km", "quota_notes"]).isna().any().any()
 
 
 @pytest.mark.slow
@@ -85,19 +85,40 @@ def test_metrics_match_a_direct_simulation(inline):
     assert row.lead_wait_days == pytest.approx(waits, rel=1e-12)
 
 
-def test_common_random_numbers_and_held_out_fair_quotas(inline):
-    # quotas do not change bookings: every quota strategy shares the same draws
-    q = inline[(inline.family == "quota") & (inline.seed == 0)]
-    assert q.bookings.nunique() == 1
-    # ... which are those of the as-is/territory-owner routing row (same seed, same streams)
-    r = inline[(inline.family == "routing") & (inline.strategy == "territory_owner")
-               & (inline.seed == 0)]
-    assert q.bookings.iloc[0] == r.bookings.iloc[0]
-    # fair quotas come from a planning simulation with a different seed than the evaluation
-    assert max(SPEC.seeds) < PLANNING_SEED_OFFSET
-    fair = q[q.strategy == "fair"].iloc[0]
-    even = q[q.strategy == "even"].iloc[0]
-    assert fair.attainment_spread != even.attainment_spread
+def test_common_random_numbers_across_strategies(inline):
+    """Arrivals do not depend on the strategy: for a seed, every strategy sees the same leads."""
+    for seed, rows in inline.groupby("seed"):
+        assert rows.leads.nunique() == 1, seed
+    assert inline.leads.nunique() == len(SPEC.seeds)
+
+
+def test_fair_quotas_are_set_on_held_out_draws(inline):
+    """fair quotas come from simulate(seed + PLANNING_SEED_OFFSET), judged on seed's draws."""
+    sc = build_instance("tiny").scenario
+    seed = 1
+    planning = simulate(sc, 4, seed + PLANNING_SEED_OFFSET, workers=1, keep_deals=0)
+    judged = simulate(sc, 4, seed, workers=1, keep_deals=0)
+    draws = pd.DataFrame(planning.rep_bookings(), columns=planning.rep_ids)
+    plan = allocate_quotas(sc, "fair", samples=draws, by=(), rounding=1000)
+    per_rep = plan.quotas.groupby("rep")["quota"].sum()
+    q = np.array([per_rep.get(r, 0.0) for r in judged.rep_ids])
+    at = judged.rep_bookings() >= q
+    row = inline[(inline.strategy == "fair") & (inline.seed == seed)].iloc[0]
+    assert row.attainment_spread == at.mean(axis=0).std()
+    assert row.share_at_quota == at.mean(axis=1).mean()
+
+
+def test_quota_fallbacks_are_reported(inline):
+    pipeline = inline[(inline.strategy == "pipeline")].iloc[0]
+    assert "split evenly" in pipeline.quota_notes
+
+
+def test_unmeasured_designs_are_nan_not_zero():
+    df = run_sweep(SweepSpec(instances=("tiny-loses-third",), seeds=(0,), replications=2,
+                             families=("territory",)))
+    as_is = df[df.strategy == "as_is"].iloc[0]
+    assert np.isnan(as_is.moves) and np.isnan(as_is.balance_cv)
+    assert "not measured" in as_is.design_status
 
 
 def test_territory_rows_carry_the_design_figures(inline):
@@ -125,10 +146,46 @@ def test_a_registered_routing_function_is_benchmarked():
 
 
 def test_bad_sweeps_are_refused():
-    with pytest.raises(ValueError, match="replications"):
+    with pytest.raises(SweepError, match="replications"):
         SweepSpec(instances=("tiny",), seeds=(0,), replications=1)
-    with pytest.raises(ValueError, match="seeds"):
+    with pytest.raises(SweepError, match="seeds"):
         SweepSpec(instances=("tiny",), seeds=(), replications=3)
+    with pytest.raises(SweepError, match="instances named more than once: tiny"):
+        SweepSpec(instances=("tiny", "tiny"), seeds=(0,), replications=3)
+
+
+def test_unpicklable_routing_is_refused_before_the_sweep():
+    strategy = register_routing_function("lambda_first", lambda lead, cands, state: cands[0])
+    spec = SweepSpec(instances=("tiny",), seeds=(0,), replications=2, families=("routing",),
+                     routings=(strategy,))
+    with process_pool(1) as pool, pytest.raises(SweepError, match="'lambda_first' cannot be"):
+        run_sweep(spec, pool)
+
+
+PLUGIN = """
+from simulator import register_routing_function
+
+
+def last_candidate(lead, candidates, state):
+    return candidates[-1]
+
+
+register_routing_function("last_candidate", last_candidate)
+"""
+
+
+@pytest.mark.slow
+def test_cli_plugin_registers_a_routing_for_worker_processes(tmp_path, monkeypatch, capsys):
+    (tmp_path / "my_routing.py").write_text(PLUGIN)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "p"
+    code = main(["bench", "strategies", "--plugin", "my_routing", "--instances", "tiny",
+                 "--families", "routing", "--routings", "territory_owner,last_candidate",
+                 "--seeds", "1", "--replications", "2", "--workers", "2", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    df = pd.read_csv(out / "results.csv")
+    assert list(df.strategy) == ["territory_owner", "last_candidate"]
 
 
 @pytest.mark.slow
@@ -159,6 +216,10 @@ def test_cli_small_suite_writes_everything(tmp_path, capsys):
     (["--routings", "coin_flip"], "--routings: unknown coin_flip"),
     (["--seeds", "0"], "--seeds must be >= 1"),
     (["--replications", "1"], "--replications must be >= 2"),
+    (["--instances", "tiny,tiny"], "--instances: tiny named more than once"),
+    (["--seeds", "1000001"], "seeds must be 0..999999"),
+    (["--scheduler", "foo:bar:baz"], "cannot reach the Dask scheduler at foo:bar:baz"),
+    (["--plugin", "no_such_module_here"], "--plugin no_such_module_here: cannot import it"),
 ])
 def test_cli_bad_options_are_user_errors(tmp_path, capsys, args, message):
     code = main(["bench", "strategies", "--out", str(tmp_path / "x"), *args])

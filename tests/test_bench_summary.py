@@ -21,7 +21,7 @@ def _frame(values: dict[str, list[float]], metric: str = "bookings",
         for seed, v in enumerate(vals):
             row = {"instance": "i", "family": family, "strategy": strat, "seed": seed,
                    "bookings": np.nan, "p_hit_target": np.nan, "attainment_spread": np.nan,
-                   "share_at_quota": np.nan, "lead_wait_days": np.nan,
+                   "share_at_quota": np.nan, "lead_wait_days": np.nan, "uncontacted_share": np.nan,
                    "compute_seconds": np.nan, "balance_cv": np.nan, "weighted_km": np.nan,
                    "moves": np.nan}
             row[metric] = v

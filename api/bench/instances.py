@@ -149,7 +149,7 @@ _SPECS: tuple[InstanceSpec, ...] = (
     InstanceSpec("midmarket-lead-surge", "stress", "midmarket with 50% more leads everywhere",
                  base="midmarket", levers=({"lever": "lead_volume", "factor": 1.5},)),
     _gen("large-counties", "80 reps, every lower-48 county (3,109 accounts), 4 regions, "
-         "50,000 leads/yr, 6 stages", 104, reps=80, accounts=4_000, leads_per_year=50_000,
+         "50,000 leads/yr, 6 stages", 104, reps=80, accounts=3_109, leads_per_year=50_000,
          stages=6),
 )
 INSTANCES: dict[str, InstanceSpec] = {s.name: s for s in _SPECS}

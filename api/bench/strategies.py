@@ -17,7 +17,9 @@ Territory designs (all respect region and segment-skill eligibility and locks):
 - ``as_is``: the instance's current owners (no optimisation; the reference).
 - ``milp_carve`` / ``milp_realign``: :func:`optimizer.align` with a ±10% potential band (carve
   from scratch / re-align with the disruption penalty), HiGHS, 60 s limit, 0.5% gap. When the
-  hard band cannot hold, the soft band is used and the row says so.
+  hard band cannot hold (ruled out before solving, proven infeasible, or no plan within the time
+  limit), the soft band is used and the row says so. The time-limit case depends on the
+  machine's speed; ``design_status`` shows it.
 - ``greedy_lpt``: the ``b2b-territory-optimization`` peer's greedy longest-processing-time rule
   on potential (:func:`optimizer.greedy_lpt`).
 - ``nearest``: every account to its nearest eligible rep (:func:`optimizer.nearest_rep`).
@@ -113,7 +115,7 @@ class Design:
     owners: dict[str, str] | None
     balance_cv: float
     weighted_km: float
-    moves: int
+    moves: float  # NaN: not measured
     status: str
     seconds: float
 
@@ -135,7 +137,7 @@ def design_territory(sc: Scenario, name: str) -> Design:
     if name == "as_is":
         if any(a.owner is None for a in sc.accounts):
             orphans = sum(a.owner is None for a in sc.accounts)
-            return Design(name, None, float("nan"), float("nan"), 0,
+            return Design(name, None, float("nan"), float("nan"), float("nan"),
                           f"{orphans} accounts without owner: not measured", 0.0)
         res = measure_plan(problem, problem.owner_index(), name="as is")
         return _measure(name, res, False, 0.0, "current owners")

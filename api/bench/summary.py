@@ -7,7 +7,8 @@ t-based 95% confidence interval (``n_seeds - 1`` degrees of freedom; none with o
 Strategies are ranked by mean in the metric's better direction (rank 1 = best). Every other
 strategy is compared with the best by a **paired** t-test on the per-seed differences (the same
 seed gives every strategy the same random draws, so the pairing removes the shared noise), with
-Holm's step-down correction over the comparisons in the table at family-wise level 5%. A
+Holm's step-down correction over the comparisons with the best for that metric (one column of a
+table: k - 1 comparisons for k strategies) at family-wise level 5%. A
 strategy whose difference from the best is not significant is *indistinguishable from the best*
 (marked ``≈`` in the tables). With one seed nothing can be told apart by test, so only exact
 ties count. A metric that does not depend on the seed (territory figures) has zero variance:
@@ -49,6 +50,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("weighted_km", "weighted km", "lower", ("territory",), "km"),
     Metric("moves", "moves", "lower", ("territory",)),
     Metric("lead_wait_days", "lead wait (days)", "lower", ("routing", "territory"), "days"),
+    Metric("uncontacted_share", "uncontacted at end", "lower", ("routing", "territory")),
     Metric("compute_seconds", "compute (s)", "lower", ("routing", "territory", "quota"), "s",
            measured=True),
 )
@@ -134,7 +136,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 def best_counts(summary: pd.DataFrame) -> pd.DataFrame:
     """Per (family, metric, strategy): instances where the strategy is best or indistinguishable
     from the best, out of the instances measured."""
-    g = summary.groupby(["family", "metric", "strategy"], sort=False)
+    measured = summary[np.isfinite(summary["mean"].astype(float))]
+    g = measured.groupby(["family", "metric", "strategy"], sort=False)
     return g.agg(best_or_tied=("indistinguishable", "sum"),
                  instances=("instance", "nunique"),
                  mean_rank=("rank", "mean")).reset_index()
@@ -145,7 +148,7 @@ def _fmt(value: float, metric: Metric) -> str:
         return "–"
     if metric.name == "bookings":
         return f"{value / 1e6:.3f}M"
-    if metric.name in ("p_hit_target", "share_at_quota"):
+    if metric.name in ("p_hit_target", "share_at_quota", "uncontacted_share"):
         return f"{value:.1%}"
     if metric.name == "moves":
         return f"{value:.0f}"
@@ -161,7 +164,7 @@ def _cell(row: pd.Series, metric: Metric) -> str:
     if np.isfinite(half) and half > 1e-9 * max(1.0, abs(row["mean"])):
         if metric.name == "bookings":
             text += f" ±{half / 1e6:.3f}"
-        elif metric.name in ("p_hit_target", "share_at_quota"):
+        elif metric.name in ("p_hit_target", "share_at_quota", "uncontacted_share"):
             text += f" ±{half:.1%}"
         else:
             text += f" ±{_fmt(half, metric)}"
@@ -179,8 +182,8 @@ def summary_markdown(results: pd.DataFrame, summary: pd.DataFrame, header: str) 
     lines = [header.rstrip(), "",
              "Cells: mean over seeds ± half-width of the 95% CI (rank). **Bold**: best; "
              "≈: statistically indistinguishable from the best (paired t-test over seeds, "
-             "Holm-corrected, 5%). Compute times are measurements, not reproducible bit for "
-             "bit.", ""]
+             "Holm-corrected over each column's comparisons with the best, 5%); –: not "
+             "measured. Compute times are measurements, not reproducible bit for bit.", ""]
     for inst in dict.fromkeys(results["instance"]):
         lines += [f"## {inst}", ""]
         for fam in dict.fromkeys(results.loc[results["instance"] == inst, "family"]):

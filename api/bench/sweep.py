@@ -26,17 +26,24 @@ strategy, seed
 replications         replications behind each simulated figure
 bookings             mean company bookings over the replications (currency)
 bookings_sd          their standard deviation
-p_hit_target         share of replications with bookings >= the company target
+p_hit_target         share of replications with bookings >= the company target (NaN: no target)
 won_deals            mean deals won
 attainment_spread    population standard deviation across reps of P(attainment >= 100%) (the
                      fairness measure of the quota issue; 0 = every rep equally likely)
 share_at_quota       mean over replications of the share of quota-carrying reps at quota
-lead_wait_days       mean days from a lead's arrival to first contact (pooled)
+lead_wait_days       mean days from a lead's arrival to first contact, over the leads contacted
+                     within the horizon (pooled); read it with ``uncontacted_share``
+uncontacted_share    share of the horizon's routed leads still waiting for first contact at
+                     the horizon end (a strategy that leaves leads queued looks fast on waits)
+leads                mean horizon leads per replication (identical across strategies for a seed:
+                     arrivals do not depend on the strategy)
 unrouted_leads       mean leads per replication no eligible rep could take
 balance_cv           coefficient of variation of territory potential / pool target across reps
 weighted_km          potential-weighted mean distance, account to rep (km)
-moves                accounts whose rep differs from the instance's current owner
+moves                accounts whose rep differs from the instance's current owner (NaN where the
+                     design could not be measured: as-is with accounts left without an owner)
 design_status        the territory design's status (gap, soft band, ...)
+quota_notes          what the quota engine reported (a basis that fell back to even, ...)
 compute_seconds      the strategy's own compute: the routing family's simulation, the territory
                      design, the quota allocation (fair: with its planning simulation)
 simulate_seconds     the evaluation simulation's wall time
@@ -47,6 +54,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
@@ -80,8 +88,9 @@ __all__ = ["RESULT_COLUMNS", "SweepError", "SweepSpec", "open_executor", "proces
 RESULT_COLUMNS = (
     "instance", "family", "strategy", "seed", "territory", "routing", "quota", "replications",
     "bookings", "bookings_sd", "p_hit_target", "won_deals", "attainment_spread",
-    "share_at_quota", "lead_wait_days", "unrouted_leads", "balance_cv", "weighted_km", "moves",
-    "design_status", "compute_seconds", "simulate_seconds",
+    "share_at_quota", "lead_wait_days", "uncontacted_share", "leads", "unrouted_leads",
+    "balance_cv", "weighted_km", "moves", "design_status", "quota_notes", "compute_seconds",
+    "simulate_seconds",
 )
 TIMING_COLUMNS = ("compute_seconds", "simulate_seconds")
 
@@ -111,7 +120,13 @@ class SweepSpec:
         if not self.instances:
             problems.append("no instances")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise SweepError("; ".join(problems))
+        names = self.routing_names()
+        for what, items in (("instances", self.instances), ("seeds", self.seeds),
+                            ("families", self.families), ("routings", names)):
+            repeated = sorted({str(x) for x in items if list(items).count(x) > 1})
+            if repeated:
+                raise SweepError(f"{what} named more than once: {', '.join(repeated)}")
 
     def routing_names(self) -> tuple[str, ...]:
         return tuple(r if isinstance(r, str) else r.name for r in self.routings)
@@ -125,6 +140,8 @@ class _SimOut:
     won: np.ndarray  # [R]
     wait_sum: float
     wait_n: float
+    routed: float  # horizon leads routed to a rep, summed over replications
+    leads: float  # mean horizon leads per replication
     unrouted: float
     seconds: float
 
@@ -150,7 +167,8 @@ def simulation_task(instance: str, owners: dict[str, str] | None, routing: Routi
     seconds = time.perf_counter() - start
     return _SimOut(tuple(res.rep_ids), res.rep_bookings(), res.total_bookings(),
                    res.total_won(), float(res.stack("wait_sum").sum()),
-                   float(res.stack("wait_n").sum()),
+                   float(res.stack("wait_n").sum()), float(res.stack("created").sum()),
+                   float(res.stack("leads").mean()),
                    float(res.stack("unrouted").sum(axis=1).mean()), seconds)
 
 
@@ -185,7 +203,7 @@ def open_executor(scheduler: str | None = None, workers: int | None = None
 
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise SweepError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start "
                              "one with `dask scheduler` and workers with `dask worker "
                              f"{scheduler}`, or leave out --scheduler to use local "
@@ -207,20 +225,29 @@ def open_executor(scheduler: str | None = None, workers: int | None = None
 def _gather(executor: Executor, calls: dict, progress: Callable[[str], None] | None) -> dict:
     futures = {executor.submit(fn, *args): key for key, (fn, args) in calls.items()}
     out = {}
-    for fut in as_completed(futures):
-        out[futures[fut]] = fut.result()
-        if progress:
-            progress(str(futures[fut][0]))
+    try:
+        for fut in as_completed(futures):
+            out[futures[fut]] = fut.result()
+            if progress:
+                progress(str(futures[fut][0]))
+    except BaseException:
+        for fut in futures:  # a failed task stops the sweep: drop what has not started
+            fut.cancel()
+        raise
     return out
 
 
-def _rep_quotas(sc: Scenario, method: str, samples: np.ndarray | None, rep_ids: Sequence[str]
-                ) -> tuple[np.ndarray, float]:
+def _rep_quotas(sc: Scenario, method: str, samples: _SimOut | None, rep_ids: Sequence[str]
+                ) -> tuple[np.ndarray, float, str]:
+    """Horizon quota per rep (in ``rep_ids`` order), seconds, and the engine's notes."""
     start = time.perf_counter()
-    plan = allocate_quotas(sc, method, samples=samples, by=(), rounding=1000)
+    draws = (pd.DataFrame(samples.rep_bookings, columns=list(samples.rep_ids))
+             if samples is not None else None)
+    plan = allocate_quotas(sc, method, samples=draws, by=(), rounding=1000)
     per_rep = plan.quotas.groupby("rep")["quota"].sum()
     q = np.array([float(per_rep.get(r, 0.0)) for r in rep_ids])
-    return q, time.perf_counter() - start
+    notes = "; ".join(str(n) for n in plan.summary.get("notes", []) or [])
+    return q, time.perf_counter() - start, notes
 
 
 def _attainment(sim: _SimOut, q: np.ndarray) -> tuple[float, float]:
@@ -240,6 +267,15 @@ def run_sweep(spec: SweepSpec, executor: Executor | None = None,
     plan = strategies(spec.families, spec.routing_names())
     routing_by_name = {(r if isinstance(r, str) else r.name): get_routing(r)
                        for r in spec.routings}
+    if not isinstance(executor, _Inline):
+        for name, strategy in routing_by_name.items():
+            try:
+                pickle.dumps(strategy)
+            except Exception as exc:
+                raise SweepError(
+                    f"routing {name!r} cannot be sent to worker processes ({exc}): define it "
+                    "(class or function) at module level in an importable module, or run in "
+                    "this process (--workers 1)") from exc
     routing_by_name.setdefault(DEFAULT_ROUTING, get_routing(DEFAULT_ROUTING))
     designs_needed = sorted({s.territory for s in plan})
     sims_needed = sorted({(s.territory, s.routing) for s in plan})
@@ -279,7 +315,7 @@ def _rows(spec: SweepSpec, plan: list[Strategy], designs: dict, sims: dict) -> p
     quota_cache: dict[tuple, tuple[np.ndarray, float]] = {}
     for inst in spec.instances:
         base = build_instance(inst).scenario
-        target = base.targets.company if base.targets else float("nan")
+        target = base.targets.company if base.targets else None
         for s in plan:
             design = designs[(inst, s.territory)]
             sc = _with_owners(base, design.owners)
@@ -287,13 +323,13 @@ def _rows(spec: SweepSpec, plan: list[Strategy], designs: dict, sims: dict) -> p
                 sim = sims[(inst, "eval", s.territory, s.routing, seed)]
                 if s.quota == "fair":
                     planning = sims[(inst, "plan", DEFAULT_TERRITORY, DEFAULT_ROUTING, seed)]
-                    q, qsec = _rep_quotas(sc, "fair", planning.rep_bookings, sim.rep_ids)
+                    q, qsec, qnotes = _rep_quotas(sc, "fair", planning, sim.rep_ids)
                     qsec += planning.seconds
                 else:
                     key = (inst, s.territory, s.quota)
                     if key not in quota_cache:
                         quota_cache[key] = _rep_quotas(sc, s.quota, None, sim.rep_ids)
-                    q, qsec = quota_cache[key]
+                    q, qsec, qnotes = quota_cache[key]
                 spread, share = _attainment(sim, q)
                 compute = {"routing": sim.seconds, "territory": design.seconds,
                            "quota": qsec}[s.family]
@@ -303,13 +339,18 @@ def _rows(spec: SweepSpec, plan: list[Strategy], designs: dict, sims: dict) -> p
                     "replications": spec.replications,
                     "bookings": float(sim.total.mean()),
                     "bookings_sd": float(sim.total.std(ddof=1)),
-                    "p_hit_target": float((sim.total >= target).mean()),
+                    "p_hit_target": (float((sim.total >= target).mean())
+                                     if target is not None else float("nan")),
                     "won_deals": float(sim.won.mean()),
                     "attainment_spread": spread, "share_at_quota": share,
                     "lead_wait_days": sim.wait_sum / sim.wait_n if sim.wait_n else float("nan"),
+                    "uncontacted_share": (1.0 - sim.wait_n / sim.routed if sim.routed
+                                          else float("nan")),
+                    "leads": sim.leads,
                     "unrouted_leads": sim.unrouted,
                     "balance_cv": design.balance_cv, "weighted_km": design.weighted_km,
                     "moves": design.moves, "design_status": design.status,
+                    "quota_notes": qnotes,
                     "compute_seconds": compute, "simulate_seconds": sim.seconds,
                 })
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))

@@ -59,7 +59,25 @@ def _split(text: str | None, known: tuple[str, ...] | list[str], what: str) -> t
     if unknown or not items:
         raise BenchError(f"--{what}: unknown {', '.join(unknown) or '(empty)'} "
                          f"(known: {', '.join(known)})")
+    repeated = sorted({x for x in items if items.count(x) > 1})
+    if repeated:
+        raise BenchError(f"--{what}: {', '.join(repeated)} named more than once")
     return items
+
+
+def load_plugins(modules: list[str] | None) -> None:
+    """Import each module (from the current folder or the installed packages) so that the
+    routing strategies it registers can be named in ``--routings``."""
+    if not modules:
+        return
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as ``python -m`` does; spawned workers inherit it
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            raise BenchError(f"--plugin {name}: cannot import it ({type(exc).__name__}: "
+                             f"{exc})") from exc
 
 
 def machine() -> str:
@@ -86,8 +104,11 @@ def strategies_cmd(
         help="Dask scheduler address (tcp://host:8786); default: local processes")] = None,
     workers: Annotated[int | None, typer.Option(
         help="Local worker processes (default: one per CPU; 1 = this process)")] = None,
+    plugin: Annotated[list[str] | None, typer.Option(
+        help="Import this module first (it registers routing strategies); repeatable")] = None,
 ) -> None:
     """Compare routing, territory and quota strategies on a suite of instances."""
+    load_plugins(plugin)
     if suite not in SUITES:
         raise BenchError(f"--suite: unknown {suite!r} (known: {', '.join(SUITES)})")
     cfg = SUITES[suite]
