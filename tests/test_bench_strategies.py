@@ -197,7 +197,8 @@ def test_cli_small_suite_writes_everything(tmp_path, capsys):
     results = pd.read_csv(out / "results.csv")
     assert set(results.instance) == {"tiny", "tiny-loses-third"}
     assert len(results) == 2 * 15 * 3
-    for name in ("results.csv", "summary.csv", "summary.md", "instances.json", "run.json",
+    for name in ("results.csv", "summary.csv", "pairs.csv", "summary.md", "instances.json",
+                 "run.json",
                  "plots/routing.png", "plots/territory.png", "plots/quota.png"):
         assert (out / name).is_file(), name
     md = (out / "summary.md").read_text()

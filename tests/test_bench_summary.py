@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from api.bench.summary import _holm, _paired_p, best_counts, summarise, summary_markdown
+from api.bench.summary import (
+    _holm,
+    _paired_p,
+    best_counts,
+    pairwise,
+    summarise,
+    summary_markdown,
+)
 
 
 def _frame(values: dict[str, list[float]], metric: str = "bookings",
@@ -98,3 +105,19 @@ def test_markdown_and_counts():
     assert md.startswith("# title") and "| a | **" in md
     c = best_counts(s)
     assert c[(c.strategy == "a") & (c.metric == "bookings")].best_or_tied.iloc[0] == 1
+
+
+def test_pairwise_says_which_two_are_indistinguishable():
+    """a and b differ only by noise; c is consistently 5 lower than both."""
+    rng = np.random.default_rng(11)
+    base = rng.normal(100, 10, 6)
+    df = _frame({"a": list(base), "b": list(base + rng.normal(0, 0.5, 6)),
+                 "c": list(base - 5 + rng.normal(0, 0.1, 6))})
+    p = pairwise(df)
+    p = p[p.metric == "bookings"].set_index(["a", "b"])
+    assert len(p) == 3  # k (k - 1) / 2 pairs
+    assert p.loc[("a", "b"), "indistinguishable"]
+    assert not p.loc[("a", "c"), "indistinguishable"]
+    assert not p.loc[("b", "c"), "indistinguishable"]
+    d = (base - (base - 5))  # the a - c difference is about +5
+    assert p.loc[("a", "c"), "ci_lo"] < d.mean() + 0.5 and p.loc[("a", "c"), "diff"] > 4.5

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["METRICS", "Metric", "best_counts", "summarise", "summary_markdown"]
+__all__ = ["METRICS", "Metric", "best_counts", "pairwise", "summarise", "summary_markdown"]
 
 ALPHA = 0.05
 
@@ -130,6 +130,43 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
                             "strategy": s, "mean": mean, "ci_lo": lo, "ci_hi": hi,
                             "n_seeds": n, "rank": int(ranked[s]) if n else None,
                             "best": s == best, "p_vs_best": p, "indistinguishable": indist})
+    return pd.DataFrame(out)
+
+
+def pairwise(results: pd.DataFrame) -> pd.DataFrame:
+    """Every pair of strategies, per (instance, family, metric): ``diff`` = mean over seeds of
+    a - b, its t 95% CI (``ci_lo``, ``ci_hi``), the paired t-test's ``p`` and ``indistinguishable``
+    after Holm's correction over all pairs of that metric column (k (k - 1) / 2 comparisons).
+    Timings are left out (not replicated); pairs with an unmeasured side are left out."""
+    out = []
+    for (inst, fam), g in results.groupby(["instance", "family"], sort=False):
+        order = list(dict.fromkeys(g["strategy"]))
+        for metric in METRICS:
+            if fam not in metric.families or metric.measured:
+                continue
+            wide = g.pivot(index="seed", columns="strategy", values=metric.name)[order]
+            wide = wide.astype(float)
+            rows = {}
+            for i, a in enumerate(order):
+                for b in order[i + 1:]:
+                    d = (wide[a] - wide[b]).to_numpy()
+                    d = d[np.isfinite(d)]
+                    if d.size == 0:
+                        continue
+                    mean = float(d.mean())
+                    if d.size > 1:
+                        h = float(stats.t.ppf(0.975, d.size - 1)) * float(d.std(ddof=1)) \
+                            / math.sqrt(d.size)
+                    else:
+                        h = math.nan
+                    rows[(a, b)] = (mean, mean - h, mean + h, _paired_p(d), d.size)
+            testable = {k: v[3] for k, v in rows.items() if np.isfinite(v[3])}
+            rejected = _holm(testable)
+            for (a, b), (mean, lo, hi, p, n) in rows.items():
+                indist = (not rejected[(a, b)]) if (a, b) in testable else mean == 0.0
+                out.append({"instance": inst, "family": fam, "metric": metric.name,
+                            "a": a, "b": b, "diff": mean, "ci_lo": lo, "ci_hi": hi,
+                            "n_seeds": n, "p": p, "indistinguishable": bool(indist)})
     return pd.DataFrame(out)
 
 

@@ -3,6 +3,7 @@
 - ``bench strategies``: sweep a suite of instances x strategies x seeds x replications (local
   processes, or a Dask cluster with ``--scheduler``) and write ``results.csv`` (one row per
   instance, family, strategy, seed), ``summary.csv`` and ``summary.md`` (the ranked tables),
+  ``pairs.csv`` (every pair of strategies: paired difference, CI, Holm-corrected verdict),
   ``instances.json`` (the recipes and fingerprints of the instances used), ``run.json`` (the
   command, versions, machine and executor) and ``plots/<family>.png``.
 - ``bench instances``: list the instance set; ``--verify`` rebuilds instances and compares their
@@ -37,7 +38,7 @@ from api.bench.instances import (
 from api.bench.instances import write_lock as write_lock_file
 from api.bench.plots import plot_families
 from api.bench.strategies import FAMILIES, ROUTINGS
-from api.bench.summary import summarise, summary_markdown
+from api.bench.summary import pairwise, summarise, summary_markdown
 from api.bench.sweep import SweepSpec, open_executor, run_sweep
 from api.console import err, out
 from scenarios.errors import SalesplanError
@@ -150,6 +151,7 @@ def strategies_cmd(
               f"Command: `{command}`")
     results.to_csv(out_dir / "results.csv", index=False)
     summary.to_csv(out_dir / "summary.csv", index=False)
+    pairwise(results).to_csv(out_dir / "pairs.csv", index=False)
     (out_dir / "summary.md").write_text(summary_markdown(results, summary, header))
     (out_dir / "instances.json").write_text(json.dumps(manifest(names), indent=2))
     (out_dir / "run.json").write_text(json.dumps({
@@ -160,7 +162,8 @@ def strategies_cmd(
         "machine": machine()}, indent=2))
     plots = plot_families(summary, out_dir / "plots")
     out.print(f"{len(results)} rows in {seconds:.0f} s; wrote results.csv, summary.csv, "
-              f"summary.md, instances.json, run.json and {len(plots)} plots to {out_dir}")
+              f"pairs.csv, summary.md, instances.json, run.json and {len(plots)} plots to "
+              f"{out_dir}")
 
 
 @bench.command("instances")
