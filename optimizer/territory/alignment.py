@@ -47,8 +47,11 @@ from .solver import SolverSpec
 __all__ = ["align", "solve_alignment"]
 
 _INTEGRAL = 1e-6
-_FIX_TIGHTEN = 0.0
-"""Share of each band's tolerance held back in the LP whose integral accounts are fixed."""
+_FIX_TIGHTEN = 0.05
+"""Share of each band's tolerance held back in the LP whose integral accounts are fixed: the
+plain LP sits on its band edges, so rounding its fractional accounts pushes reps just outside
+(measured on 50,000 x 400: 103 reps out by up to 0.08% of the mean, not repaired in the time
+limit); from the LP with bands 5% tighter, 147 shift/swap moves repaired every band in 0.8 s."""
 _REPAIR_ROUNDS = (0, 5, 10, 20, 20, 40, 40, 80, 80, 160)
 """Accounts freed per involved rep in each fix-and-resolve round (0: only fractional ones)."""
 _REP_REACH = (3.0, 6.0, 12.0)
@@ -221,7 +224,7 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
             outcome = _Outcome("none")
             break
         if outcome.state == "infeasible" and k is not None and prep.bands \
-                and reach < _REP_REACH[-1]:
+                and reach < _REP_REACH[-1] and pi.size <= _REACH_MAX_PAIRS:
             new_reach = _REP_REACH[_REP_REACH.index(reach) + 1]
             notes.append(f"with each rep's nearest accounts up to {reach:g}x its target as "
                          f"candidates the model is infeasible; widened to {new_reach:g}x")
