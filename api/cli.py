@@ -14,6 +14,7 @@ import typer
 
 from api.commands import align, bench, calibrate, demo, quotas, scenario, serve, simulate, whatif
 from api.console import err
+from optimizer import silence_highs_banner
 from scenarios.errors import SalesplanError
 
 try:  # recent typer vendors click as typer._click; older typer uses click itself
@@ -34,6 +35,7 @@ for module in (scenario, demo, simulate, serve, whatif, quotas, calibrate, align
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
+    silence_highs_banner()
     try:
         result = app(args=argv, prog_name="salesplan", standalone_mode=False)
     except click_exceptions.UsageError as exc:

@@ -2,6 +2,7 @@
 (:mod:`optimizer.quotas`); their public APIs are re-exported here. Engines import only
 :mod:`scenarios` (never ``simulator`` or ``api``)."""
 
+from .highs_banner import silence_highs_banner
 from .quotas import (
     Bounds,
     InfeasibleQuotaError,
@@ -35,4 +36,5 @@ __all__ = [
     "read_pins",
     "reconcile",
     "register_method",
+    "silence_highs_banner",
 ]

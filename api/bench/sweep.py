@@ -64,6 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimizer import silence_highs_banner
 from optimizer.quotas import allocate_quotas
 from scenarios import Scenario
 from scenarios.errors import SalesplanError
@@ -188,7 +189,7 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     """Local worker processes, started with ``spawn``: HiGHS keeps a thread pool that a forked
     child inherits in a broken state (a child that solves a MILP after the parent has solved
     one spins forever), so design tasks must not run in forked processes."""
-    return ProcessPoolExecutor(max_workers=workers,
+    return ProcessPoolExecutor(max_workers=workers, initializer=silence_highs_banner,
                                mp_context=multiprocessing.get_context("spawn"))
 
 
