@@ -17,17 +17,26 @@ from optimizer.quotas import QuotaPlan, allocate_quotas, compare_methods
 from scenarios import Scenario
 from simulator import SimulationResult, simulate
 
-__all__ = ["QuotaRun", "rep_quotas", "run_quota_comparison", "run_quotas"]
+__all__ = ["QuotaRun", "horizon_quotas", "rep_quotas", "run_quota_comparison", "run_quotas"]
+
+
+def horizon_quotas(sc: Scenario, method: str, samples: object = None,
+                   over_assign: float = 1.0) -> tuple[dict[str, float], list[str]]:
+    """Horizon quota per rep (currency) from ``method``, and the quota engine's notes.
+    ``samples`` are simulated bookings per rep (anything :func:`optimizer.quotas.as_samples`
+    takes); ``fair`` needs them, the other methods ignore them for the numbers."""
+    plan = allocate_quotas(sc, method, samples=samples, over_assign=over_assign, by=(),
+                           rounding=1000)
+    per_rep = plan.quotas.groupby("rep")["quota"].sum()
+    notes = [str(n) for n in plan.summary.get("notes") or []]
+    return {rep: float(q) for rep, q in per_rep.items()}, notes
 
 
 def rep_quotas(sc: Scenario, method: str, result: SimulationResult,
                over_assign: float = 1.0) -> dict[str, float]:
     """Horizon quota per rep (currency) from ``method``, using ``result`` as the simulated
     bookings (what ``fair`` needs; the other methods ignore them for the numbers)."""
-    plan = allocate_quotas(sc, method, samples=result.rep_bookings(), over_assign=over_assign,
-                           by=(), rounding=1000)
-    per_rep = plan.quotas.groupby("rep")["quota"].sum()
-    return {rep: float(q) for rep, q in per_rep.items()}
+    return horizon_quotas(sc, method, result.rep_bookings(), over_assign)[0]
 
 
 @dataclass

@@ -7,11 +7,22 @@ are reported in the variant's notes, with whatever the optimiser widened or rela
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from optimizer import AlignmentOptions, BalanceBand, align
 from scenarios import Scenario
 from scenarios.levers import Realign
 
-__all__ = ["realign_scenario"]
+__all__ = ["realign_scenario", "with_owners"]
+
+
+def with_owners(sc: Scenario, owners: Mapping[str, str] | None) -> Scenario:
+    """``sc`` with each account's owner from ``owners`` (account id -> rep id; accounts absent
+    from it keep theirs); ``None`` returns ``sc`` itself."""
+    if owners is None:
+        return sc
+    accounts = [a.model_copy(update={"owner": owners.get(a.id, a.owner)}) for a in sc.accounts]
+    return sc.model_copy(update={"accounts": accounts})
 
 
 def realign_scenario(sc: Scenario, lever: Realign, time_limit: float = 60.0
@@ -25,8 +36,7 @@ def realign_scenario(sc: Scenario, lever: Realign, time_limit: float = 60.0
     )
     result = align(sc, options)
     owner = dict(zip(result.assignment["account"], result.assignment["rep"], strict=True))
-    accounts = [a.model_copy(update={"owner": owner.get(a.id, a.owner)}) for a in sc.accounts]
     m = result.metrics
     notes = [f"re-aligned territories ({lever.mode}): {m.status}, {m.moves} accounts moved, "
              f"solved in {m.solve_seconds:.1f} s", *result.notes]
-    return sc.model_copy(update={"accounts": accounts}), notes
+    return with_owners(sc, owner), notes

@@ -44,11 +44,11 @@ import pandas as pd
 
 from .examples.build import (
     COUNTIES,
-    GRADES,
     PRODUCT_MIX,
-    PRODUCTS,
     SEASONALITY,
     STATE_REGION,
+    catalogue_docs,
+    haversine_km,
 )
 from .model import Scenario
 
@@ -129,13 +129,6 @@ def _stage_docs(spec: GeneratorSpec, segment_slowdown: float = 1.4) -> list[dict
     return docs
 
 
-def _haversine(lat1, lon1, lat2, lon2) -> np.ndarray:
-    la1, lo1, la2, lo2 = (np.radians(np.asarray(v, dtype=float)) for v in (lat1, lon1, lat2, lon2))
-    h = (np.sin((la2 - la1) / 2) ** 2
-         + np.cos(la1) * np.cos(la2) * np.sin((lo2 - lo1) / 2) ** 2)
-    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _homes(counties: pd.DataFrame, n: int, min_km: float) -> pd.DataFrame:
     """The ``n`` most populous counties at least ``min_km`` apart (greedy; the distance is
     halved until ``n`` are found)."""
@@ -144,7 +137,8 @@ def _homes(counties: pd.DataFrame, n: int, min_km: float) -> pd.DataFrame:
     while True:
         chosen: list[int] = []
         for i in range(len(order)):
-            if not chosen or _haversine(lat[i], lon[i], lat[chosen], lon[chosen]).min() >= min_km:
+            d = haversine_km(lat[i], lon[i], lat[chosen], lon[chosen])
+            if not chosen or d.min() >= min_km:
                 chosen.append(i)
                 if len(chosen) == n:
                     return order.iloc[chosen]
@@ -211,7 +205,7 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
     rep_df = pd.DataFrame(reps)
 
     # owners: nearest rep of the region with the segment skill (vectorised)
-    dist = _haversine(counties.lat.to_numpy()[:, None], counties.lon.to_numpy()[:, None],
+    dist = haversine_km(counties.lat.to_numpy()[:, None], counties.lon.to_numpy()[:, None],
                       rep_df.lat.to_numpy()[None, :], rep_df.lon.to_numpy()[None, :])
     serves = np.array([[not segs or acc_seg in segs for segs in rep_df.segments]
                        for acc_seg in counties.segment])
@@ -253,14 +247,8 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
                         f"{spec.leads_per_year:,.0f} leads a year, {spec.stages} stages."),
         "horizon": {"start": spec.start, "months": spec.months, "currency": "USD"},
         "regions": [{"id": r, "name": f"{r} region"} for r in regions],
-        "segments": [{"id": "SMB", "name": "Small business"},
-                     {"id": "MidMarket", "name": "Mid-market"},
-                     {"id": "Enterprise", "name": "Enterprise"}],
-        "products": [{"id": pid, "name": name, "category": cat, "list_price": mean,
-                      "deal_size": {"dist": "lognormal", "mean": mean, "cv": cv}}
-                     for pid, name, cat, mean, cv in PRODUCTS],
+        **catalogue_docs(),
         "stages": _stage_docs(spec),
-        "grades": [{"grade": g, "share": s, "conversion_multiplier": m} for g, s, m in GRADES],
         "lead_sources": sources,
         "reps": reps,
         "accounts": accounts,

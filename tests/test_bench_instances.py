@@ -161,3 +161,13 @@ def test_measure_plan_refuses_incomplete_plans():
         measure_plan(p, np.array([0] * 9))
     with pytest.raises(InfeasibleInputError, match="not in the problem"):
         measure_plan(p, ["ghost"] * 10)
+
+
+def test_heuristics_say_why_an_account_has_no_rep():
+    from optimizer import InfeasibleInputError
+
+    p = _problem(10, 4, 5, one_pool=False)
+    p = AlignmentProblem(**{**p.__dict__, "account_region": ["R3", *p.account_region[1:]]})
+    for heuristic in (nearest_rep, greedy_lpt):
+        with pytest.raises(InfeasibleInputError, match="account a0: no rep in region R3"):
+            heuristic(p)

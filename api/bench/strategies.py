@@ -41,10 +41,10 @@ from optimizer import (
     InfeasibleInputError,
     InfeasiblePlanError,
     NoSolutionError,
-    align,
     greedy_lpt,
     measure_plan,
     nearest_rep,
+    solve_alignment,
 )
 from optimizer.territory.result import AlignmentResult
 from scenarios import Scenario
@@ -152,12 +152,12 @@ def design_territory(sc: Scenario, name: str) -> Design:
         opts = AlignmentOptions(mode=mode, balance=(BalanceBand("potential", POTENTIAL_BAND),),
                                 time_limit=MILP_TIME_LIMIT)
         try:
-            res = align(sc, opts)
+            res = solve_alignment(problem, opts)
             status = res.metrics.status
         except (InfeasibleInputError, InfeasiblePlanError, NoSolutionError):
             soft = AlignmentOptions(mode=mode, soft_balance=True, time_limit=MILP_TIME_LIMIT,
                                     balance=(BalanceBand("potential", POTENTIAL_BAND),))
-            res = align(sc, soft)
+            res = solve_alignment(problem, soft)
             status = f"soft band (hard ±{POTENTIAL_BAND:.0%} cannot hold): {res.metrics.status}"
         return _measure(name, res, True, time.perf_counter() - start, status)
     raise ValueError(f"unknown territory design {name!r} "

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..stats import estimate
+
 __all__ = ["METRICS", "Metric", "best_counts", "pairwise", "summarise", "summary_markdown"]
 
 ALPHA = 0.05
@@ -108,15 +110,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
             testable = {s: p for s, p in pvals.items() if np.isfinite(p)}
             rejected = _holm(testable)
             for s in order:
-                col = wide[s].dropna().to_numpy()
-                n = col.size
-                mean = float(col.mean()) if n else math.nan
-                if n > 1:
-                    sd = float(col.std(ddof=1))
-                    h = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-                    lo, hi = mean - h, mean + h
-                else:
-                    lo = hi = math.nan
+                est = estimate(wide[s].dropna().to_numpy())
+                n, mean, (lo, hi) = est.n, est.mean, est.ci95
                 p = pvals.get(s, math.nan)
                 if metric.measured:  # one timing per strategy: rank it, do not test it
                     indist = s == best
@@ -153,13 +148,8 @@ def pairwise(results: pd.DataFrame) -> pd.DataFrame:
                     d = d[np.isfinite(d)]
                     if d.size == 0:
                         continue
-                    mean = float(d.mean())
-                    if d.size > 1:
-                        h = float(stats.t.ppf(0.975, d.size - 1)) * float(d.std(ddof=1)) \
-                            / math.sqrt(d.size)
-                    else:
-                        h = math.nan
-                    rows[(a, b)] = (mean, mean - h, mean + h, _paired_p(d), d.size)
+                    est = estimate(d)
+                    rows[(a, b)] = (est.mean, *est.ci95, _paired_p(d), d.size)
             testable = {k: v[3] for k, v in rows.items() if np.isfinite(v[3])}
             rejected = _holm(testable)
             for (a, b), (mean, lo, hi, p, n) in rows.items():

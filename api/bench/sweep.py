@@ -30,7 +30,8 @@ p_hit_target         share of replications with bookings >= the company target (
 won_deals            mean deals won
 attainment_spread    population standard deviation across reps of P(attainment >= 100%) (the
                      fairness measure of the quota issue; 0 = every rep equally likely)
-share_at_quota       mean over replications of the share of quota-carrying reps at quota
+share_at_quota       mean over replications of the share of quota-carrying reps at quota (both
+                     by :mod:`optimizer.quotas.fairness`, as the quota plans report them)
 lead_wait_days       mean days from a lead's arrival to first contact, over the leads contacted
                      within the horizon (pooled); read it with ``uncontacted_share``
 uncontacted_share    share of the horizon's routed leads still waiting for first contact at
@@ -65,11 +66,13 @@ import numpy as np
 import pandas as pd
 
 from optimizer import silence_highs_banner
-from optimizer.quotas import allocate_quotas
+from optimizer.quotas.fairness import attainment, share_attaining
 from scenarios import Scenario
 from scenarios.errors import SalesplanError
 from simulator import RoutingStrategy, get_routing, simulate
 
+from ..quotas_app import horizon_quotas
+from ..realign import with_owners
 from .instances import build_instance
 from .strategies import (
     DEFAULT_ROUTING,
@@ -147,13 +150,6 @@ class _SimOut:
     seconds: float
 
 
-def _with_owners(sc: Scenario, owners: dict[str, str] | None) -> Scenario:
-    if owners is None:
-        return sc
-    accounts = [a.model_copy(update={"owner": owners.get(a.id, a.owner)}) for a in sc.accounts]
-    return sc.model_copy(update={"accounts": accounts})
-
-
 def design_task(instance: str, design: str) -> Design:
     """Worker task: one territory design on one instance."""
     return design_territory(build_instance(instance).scenario, design)
@@ -162,7 +158,7 @@ def design_task(instance: str, design: str) -> Design:
 def simulation_task(instance: str, owners: dict[str, str] | None, routing: RoutingStrategy,
                     seed: int, replications: int) -> _SimOut:
     """Worker task: ``replications`` replications of ``seed`` with the given owners/routing."""
-    sc = _with_owners(build_instance(instance).scenario, owners)
+    sc = with_owners(build_instance(instance).scenario, owners)
     start = time.perf_counter()
     res = simulate(sc, replications, seed, workers=1, routing=routing, keep_deals=0)
     seconds = time.perf_counter() - start
@@ -244,20 +240,20 @@ def _rep_quotas(sc: Scenario, method: str, samples: _SimOut | None, rep_ids: Seq
     start = time.perf_counter()
     draws = (pd.DataFrame(samples.rep_bookings, columns=list(samples.rep_ids))
              if samples is not None else None)
-    plan = allocate_quotas(sc, method, samples=draws, by=(), rounding=1000)
-    per_rep = plan.quotas.groupby("rep")["quota"].sum()
-    q = np.array([float(per_rep.get(r, 0.0)) for r in rep_ids])
-    notes = "; ".join(str(n) for n in plan.summary.get("notes", []) or [])
-    return q, time.perf_counter() - start, notes
+    per_rep, notes = horizon_quotas(sc, method, draws)
+    q = np.array([per_rep.get(r, 0.0) for r in rep_ids])
+    return q, time.perf_counter() - start, "; ".join(notes)
 
 
 def _attainment(sim: _SimOut, q: np.ndarray) -> tuple[float, float]:
-    ok = q > 0
-    if not ok.any():
+    """The quota engine's fairness measures on this simulation's draws: the population sd of
+    P(attain) across quota-carrying reps, and the mean share of them at quota."""
+    if not (q > 0).any():
         return float("nan"), float("nan")
-    at = sim.rep_bookings[:, ok] >= q[ok]
-    p_attain = at.mean(axis=0)
-    return float(p_attain.std()), float(at.mean(axis=1).mean())
+    reps = list(sim.rep_ids)
+    p_attain = attainment(pd.Series(q, index=reps),
+                          pd.DataFrame(sim.rep_bookings, columns=reps))["p_attain"]
+    return float(np.nanstd(p_attain)), float(share_attaining(sim.rep_bookings, q).mean())
 
 
 def run_sweep(spec: SweepSpec, executor: Executor | None = None,
@@ -319,7 +315,7 @@ def _rows(spec: SweepSpec, plan: list[Strategy], designs: dict, sims: dict) -> p
         target = base.targets.company if base.targets else None
         for s in plan:
             design = designs[(inst, s.territory)]
-            sc = _with_owners(base, design.owners)
+            sc = with_owners(base, design.owners)
             for seed in spec.seeds:
                 sim = sims[(inst, "eval", s.territory, s.routing, seed)]
                 if s.quota == "fair":

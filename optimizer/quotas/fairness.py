@@ -73,6 +73,14 @@ def attainment(quotas: pd.Series, samples: pd.DataFrame | None) -> pd.DataFrame:
     }, index=quotas.index)
 
 
+def share_attaining(bookings: np.ndarray, quotas: np.ndarray) -> np.ndarray:
+    """Per replication, the share of quota-carrying reps at or above quota. ``bookings`` is
+    [replication, rep] (currency), ``quotas`` per rep in the same order; reps without quota
+    are left out."""
+    carrying = quotas > 0
+    return (bookings[:, carrying] >= quotas[None, carrying] - 1e-9).mean(axis=1)
+
+
 def plan_measures(reps: pd.DataFrame, quotas: pd.Series,
                   samples: pd.DataFrame | None) -> dict[str, float | int | None]:
     """The plan-level fairness figures (see the module docstring); NaN becomes None."""
@@ -86,9 +94,7 @@ def plan_measures(reps: pd.DataFrame, quotas: pd.Series,
     out["p_attain_max"] = float(np.nanmax(p)) if has else None
     if has:
         b = samples[list(quotas.index)].to_numpy(dtype=float)  # type: ignore[index]
-        q = quotas.to_numpy(dtype=float)
-        carrying = q > 0  # reps without quota are left out of the share
-        share = (b[:, carrying] >= q[None, carrying] - 1e-9).mean(axis=1)
+        share = share_attaining(b, quotas.to_numpy(dtype=float))
         out["expected_share_attaining"] = float(share.mean())
         out["expected_share_attaining_se"] = float(share.std(ddof=1) / np.sqrt(len(share)))
     else:

@@ -38,14 +38,18 @@ def _capped(lines: list[str], what: str) -> list[str]:
     return [*lines[:_MAX_LINES], f"... and {len(lines) - _MAX_LINES} more {what}"]
 
 
+def no_rep_problems(problem, eligible: np.ndarray, max_distance: float | None) -> list[str]:
+    """Why each account without an eligible rep has none (capped), in planner's words."""
+    no_rep = np.flatnonzero(~eligible.any(axis=1))
+    return _capped([why_no_rep(problem, int(i), max_distance) for i in no_rep],
+                   "accounts with no eligible rep")
+
+
 def check_input(problem, options, prep) -> list[str]:
     """Every reason the input cannot have a plan, found without solving."""
     p, eligible = problem, prep.eligible
     owner = prep.owner
-    out: list[str] = []
-    no_rep = np.flatnonzero(~eligible.any(axis=1))
-    out += _capped([why_no_rep(p, int(i), options.max_distance) for i in no_rep],
-                   "accounts with no eligible rep")
+    out: list[str] = no_rep_problems(p, eligible, options.max_distance)
 
     lock_lines = []
     for i in np.flatnonzero(p.locked).tolist():

@@ -21,6 +21,7 @@ import numpy as np
 
 from .alignment import _Outcome, _result, prepare
 from .balance import metric_values, targets
+from .diagnosis import no_rep_problems
 from .errors import InfeasibleInputError
 from .options import METRICS, AlignmentOptions
 from .problem import AlignmentProblem
@@ -33,13 +34,10 @@ class _NoSolver:
     name = "none (heuristic)"
 
 
-def _check(problem: AlignmentProblem, eligible: np.ndarray) -> None:
-    none = np.flatnonzero(~eligible.any(axis=1))
-    if none.size:
-        ids = ", ".join(problem.account_ids[i] for i in none[:5])
-        more = f" and {none.size - 5} more" if none.size > 5 else ""
-        raise InfeasibleInputError([f"account(s) {ids}{more} have no eligible rep"],
-                                   "no rep can take these accounts")
+def _check(problem: AlignmentProblem, opts: AlignmentOptions, eligible: np.ndarray) -> None:
+    problems = no_rep_problems(problem, eligible, opts.max_distance)
+    if problems:
+        raise InfeasibleInputError(problems, "no rep can take these accounts")
 
 
 def _finish(problem: AlignmentProblem, opts: AlignmentOptions, prep, assign: np.ndarray,
@@ -87,7 +85,7 @@ def nearest_rep(problem: AlignmentProblem, options: AlignmentOptions | None = No
     opts = options or AlignmentOptions(mode="carve")
     start = time.perf_counter()
     prep = prepare(problem, opts)
-    _check(problem, prep.eligible)
+    _check(problem, opts, prep.eligible)
     assign = _locked_first(problem, prep)
     free = assign < 0
     dist = np.where(prep.eligible, problem.distance, np.inf)
@@ -105,7 +103,7 @@ def greedy_lpt(problem: AlignmentProblem, options: AlignmentOptions | None = Non
     opts = options or AlignmentOptions(mode="carve")
     start = time.perf_counter()
     prep = prepare(problem, opts)
-    _check(problem, prep.eligible)
+    _check(problem, opts, prep.eligible)
     values = metric_values(problem, metric)
     mu = targets(values, prep.pools)
     mu = np.where(mu > 0, mu, 1.0)

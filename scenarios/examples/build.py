@@ -73,11 +73,25 @@ SEASONALITY = [0.85, 0.90, 1.05, 1.00, 1.00, 0.95, 0.85, 0.85, 1.05, 1.15, 1.15,
 GRADES = [("A", 0.15, 2.0), ("B", 0.35, 1.2), ("C", 0.35, 0.8), ("D", 0.15, 0.5)]
 
 
-def _haversine_km(lat1, lon1, lat2, lon2):
+def haversine_km(lat1, lon1, lat2, lon2):
     lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
     a = (np.sin((lat2 - lat1) / 2) ** 2
          + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
     return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+
+
+def catalogue_docs() -> dict:
+    """The segments, products (with deal-size distributions) and lead grades shared by the
+    examples and :mod:`scenarios.generator`, as scenario-document sections."""
+    return {
+        "segments": [{"id": "SMB", "name": "Small business"},
+                     {"id": "MidMarket", "name": "Mid-market"},
+                     {"id": "Enterprise", "name": "Enterprise"}],
+        "products": [{"id": pid, "name": name, "category": cat, "list_price": mean,
+                      "deal_size": {"dist": "lognormal", "mean": mean, "cv": cv}}
+                     for pid, name, cat, mean, cv in PRODUCTS],
+        "grades": [{"grade": g, "share": s, "conversion_multiplier": m} for g, s, m in GRADES],
+    }
 
 
 def _stage_docs(enterprise_slowdown: float = 1.4) -> list[dict]:
@@ -98,7 +112,7 @@ def _pick_homes(counties: pd.DataFrame, n: int, min_km: float) -> pd.DataFrame:
     """The ``n`` most populous counties at least ``min_km`` apart (greedy)."""
     chosen: list[int] = []
     for idx, row in counties.sort_values("population", ascending=False).iterrows():
-        if all(_haversine_km(row.lat, row.lon, counties.at[j, "lat"], counties.at[j, "lon"])
+        if all(haversine_km(row.lat, row.lon, counties.at[j, "lat"], counties.at[j, "lon"])
                >= min_km for j in chosen):
             chosen.append(idx)
         if len(chosen) == n:
@@ -156,7 +170,7 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
     for _, acc in counties.iterrows():
         cand = rep_df[(rep_df.region == acc.region)
                       & rep_df.segments.apply(lambda s, seg=acc.segment: seg in s)]
-        d = _haversine_km(acc.lat, acc.lon, cand.lat.to_numpy(), cand.lon.to_numpy())
+        d = haversine_km(acc.lat, acc.lon, cand.lat.to_numpy(), cand.lon.to_numpy())
         owners.append(cand.id.iloc[int(np.argmin(d))])
     counties["owner"] = owners
     counties["locked"] = False
@@ -207,14 +221,8 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
             "~25,000 leads a year; funnel ranges from the Maven CRM sample."),
         "horizon": {"start": "2027-01-01", "months": 12, "currency": "USD"},
         "regions": [{"id": r, "name": f"{r} region"} for r in CENSUS_REGION],
-        "segments": [{"id": "SMB", "name": "Small business"},
-                     {"id": "MidMarket", "name": "Mid-market"},
-                     {"id": "Enterprise", "name": "Enterprise"}],
-        "products": [{"id": pid, "name": name, "category": cat, "list_price": mean,
-                      "deal_size": {"dist": "lognormal", "mean": mean, "cv": cv}}
-                     for pid, name, cat, mean, cv in PRODUCTS],
+        **catalogue_docs(),
         "stages": _stage_docs(),
-        "grades": [{"grade": g, "share": s, "conversion_multiplier": m} for g, s, m in GRADES],
         "lead_sources": sources,
         "reps": "midmarket_reps.csv",
         "accounts": "midmarket_accounts.csv",
