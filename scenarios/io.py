@@ -210,6 +210,20 @@ def scenario_to_document(scenario: Scenario, tables: Mapping[str, str] | None = 
     return doc
 
 
+class _Dumper(yaml.SafeDumper):
+    r"""PyYAML's safe dumper, but a string holding NEL (U+0085) is written double-quoted
+    (``\N``): in PyYAML's default (single-quoted) style NEL is read back as a line fold, so
+    ``"a\x85b"`` would come back as ``"a b"``."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def dump_scenario(
     scenario: Scenario, path: str | Path, tables: str | Collection[str] = "auto"
 ) -> list[Path]:
@@ -239,6 +253,7 @@ def dump_scenario(
     if path.suffix.lower() == ".json":
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     else:
-        path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+        path.write_text(text, encoding="utf-8")
     written.insert(0, path)
     return written
