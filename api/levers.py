@@ -81,6 +81,9 @@ def _scale_stage(stage: Stage, conv: float | None, dur: float | None, notes: lis
         update["conversion"] = conv_of(stage.conversion, f"stage {stage.name!r}")
     if dur is not None:
         update["duration"] = stage.duration.scaled(dur)
+        if stage.duration_by_quarter_month is not None:
+            update["duration_by_quarter_month"] = [d.scaled(dur)
+                                                   for d in stage.duration_by_quarter_month]
     overrides = []
     for o in stage.overrides:
         ou: dict = {}

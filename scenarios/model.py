@@ -194,13 +194,37 @@ class Stage(_Frozen):
     """An open funnel stage. A deal spends ``duration`` days in it, then advances to the next
     stage with probability ``conversion`` (after the last stage: won) or is lost.
 
+    ``duration_by_quarter_month`` (optional, three distributions): the time in the stage of a
+    deal that enters it in the first, second or third month of a calendar quarter, for teams
+    whose deals close in end-of-quarter bunches. It replaces ``duration`` except where an
+    override sets a duration. The month is that of the deal's arrival plus its time in the
+    earlier stages (a wait for a rep's slot is not counted).
+
     Overrides are matched most specific first: segment and product, then product, then segment.
     """
 
     name: Id
     conversion: Probability
     duration: Distribution
+    duration_by_quarter_month: list[Distribution] | None = None
     overrides: list[StageOverride] = Field(default_factory=list)
+
+    @field_validator("duration_by_quarter_month")
+    @classmethod
+    def _three(cls, v: list | None) -> list | None:
+        if v is not None and len(v) != 3:
+            raise ValueError("must have 3 distributions (months 1, 2 and 3 of a quarter), "
+                             f"got {len(v)}")
+        return v
+
+    def durations_for(self, segment: str | None, product: str | None) -> tuple[Any, ...]:
+        """The duration distribution of a segment/product cell: one (any month), or three (by
+        month of the quarter the deal enters the stage) when the stage has
+        ``duration_by_quarter_month`` and no override sets a duration for the cell."""
+        dur = self.resolve(segment, product)[1]
+        if self.duration_by_quarter_month is not None and dur is self.duration:
+            return tuple(self.duration_by_quarter_month)
+        return (dur,)
 
     def resolve(self, segment: str | None, product: str | None) -> tuple[float, Any]:
         """(conversion, duration distribution) for a segment/product cell."""

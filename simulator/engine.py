@@ -84,8 +84,13 @@ def _initial_leads(plan: Plan, streams: Streams) -> tuple[LeadBatch, list[int]]:
         sid = d.segment or (owner.segments[0] if owner.segments else plan.segment_ids[0])
         pid = d.product or plan.product_ids[0]
         seg[i], prod[i] = seg_ix[sid], prod_ix[pid]
+        entered = 0.0  # the deal resumes at its stage at the horizon start
         for k, st in enumerate(sc.stages):
-            durations[i, k] = st.resolve(sid, pid)[1].sample(dur_rng, 1)[0]
+            dists = st.durations_for(sid, pid)
+            q = int(plan.quarter_month(np.array([entered]))[0]) if len(dists) > 1 else 0
+            durations[i, k] = dists[q].sample(dur_rng, 1)[0]
+            if k >= stage_ix[d.stage]:
+                entered += durations[i, k]
         value[i] = (d.value if d.value is not None
                     else sc.product_index[pid].deal_size_for(sid).sample(val_rng, 1)[0])
     owners = np.array([rep_ix[d.owner] for d in deals], dtype=np.int64)

@@ -14,7 +14,9 @@ Per lead (in source order, then sorted by arrival time): grade (by share), produ
 source's ``product_mix``, else uniform), account (among the accounts of the source's region and
 segment, weighted by potential; none if there are none), one uniform per stage for conversion
 (drawn up front: this is what makes common random numbers work), one duration per stage (days,
-from ``Stage.resolve(segment, product)``), and the deal value (currency, from
+from ``Stage.durations_for(segment, product)``: by month of the quarter the lead enters the
+stage, its arrival plus its earlier stages' durations, when the stage has durations by quarter
+month), and the deal value (currency, from
 ``Product.deal_size_for(segment)``), which is booked only if the deal is won.
 """
 
@@ -118,11 +120,25 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
         uniforms = streams.rng("conversion", src.id).random((S, n))
         durations = np.empty((S, n))
         dur_rng = streams.rng("durations", src.id)
+        entered = t  # stage entry times, for durations by month of quarter
         for k in range(S):
             for p in range(n_prod):
                 a, b = bounds[p], bounds[p + 1]
-                if b > a:
-                    durations[k, a:b] = plan.duration[k][gi][p].sample(dur_rng, b - a)
+                if b <= a:
+                    continue
+                dists = plan.duration[k][gi][p]
+                if len(dists) == 1:
+                    durations[k, a:b] = dists[0].sample(dur_rng, b - a)
+                    continue
+                q = plan.quarter_month(entered[a:b])
+                block = np.empty(b - a)
+                for m in range(3):
+                    sel = q == m
+                    if sel.any():
+                        block[sel] = dists[m].sample(dur_rng, int(sel.sum()))
+                durations[k, a:b] = block
+            if k + 1 < S:
+                entered = entered + durations[k]
         value = np.empty(n)
         val_rng = streams.rng("values", src.id)
         for p in range(n_prod):

@@ -62,10 +62,17 @@ class Plan:
     account_owner: np.ndarray      # owner rep index per account (-1: none)
     accounts_by_cell: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict)      # (region, segment) -> (account indices, probabilities)
-    duration: list = field(default_factory=list)   # [stage][segment][product] distribution
+    duration: list = field(default_factory=list)   # [stage][segment][product] distributions:
+    # a 1-tuple, or 3 by month of quarter of the stage entry (Stage.duration_by_quarter_month)
     deal_size: list = field(default_factory=list)  # [product][segment] distribution
     expected_leads: list = field(default_factory=list)  # [source] expected leads per month
     target: float | None = None
+
+    def quarter_month(self, t: np.ndarray) -> np.ndarray:
+        """Month of the calendar quarter (0, 1, 2) of times ``t`` (days since horizon start)."""
+        day = np.datetime64(self.scenario.horizon.start, "D") + np.floor(
+            np.asarray(t, float)).astype("timedelta64[D]")
+        return day.astype("datetime64[M]").astype(np.int64) % 3
 
     @property
     def n_reps(self) -> int:
@@ -162,7 +169,7 @@ def compile_plan(sc: Scenario) -> Plan:
         account_ids=[a.id for a in sc.accounts],
         account_owner=owners,
         accounts_by_cell=cells,
-        duration=[[[st.resolve(g, p)[1] for p in sc.product_ids] for g in sc.segment_ids]
+        duration=[[[st.durations_for(g, p) for p in sc.product_ids] for g in sc.segment_ids]
                   for st in sc.stages],
         deal_size=[[sc.product_index[p].deal_size_for(g) for g in sc.segment_ids]
                    for p in sc.product_ids],

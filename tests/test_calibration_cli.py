@@ -67,9 +67,25 @@ def test_maven_estimates(maven_out):
     ovs = load_scenario(maven_out / "scenario.yaml").stages[0].overrides
     assert [o.segment for o in ovs][-1] == "pipeline-2017-09"
     assert ovs[0].conversion == 0.0 < ovs[-1].conversion
-    st = e["open_pipeline"]["stalled_share"]
-    assert 0 < st["pooled"] < 0.3
-    assert st["cohorts"]["2017-09"]["stall_share"] > st["pooled"]
+    hz = e["closing_hazards"]
+    assert 0 < hz["pooled_stall_share"] < 0.3
+    # the July cohort is 50% larger than its neighbours and far more of it is still open:
+    # its stalled share is estimated above the pool
+    assert hz["cohorts"]["2017-07"]["stall_share"] > hz["pooled_stall_share"]
+    assert [c["left_truncated"] for m, c in sorted(hz["cohorts"].items())][:2] == [True, True]
+    # Maven's end-of-quarter bunching: the calendar model wins by a wide AIC margin, wins
+    # crowd into the third month of a quarter and losses out of it
+    assert hz["calendar"] and hz["alternative"]["age_only"]["aic"] > hz["aic"] + 100
+    prof = hz["quarter_profile"]
+    assert prof["won"][2] > 1.2 > 0.8 > prof["won"][0]
+    assert prof["lost"][2] < 0.6
+    stage = load_scenario(maven_out / "scenario.yaml").stages[0]
+    assert stage.duration_by_quarter_month is not None
+    # the stage converts at the hazard model's P(won) (stalled deals never win), below the
+    # parametric model's, which lets the lost-time tail absorb the stalled deals
+    nd = hz["new_deals"]
+    assert stage.conversion == pytest.approx(nd["p_won"], abs=1e-6)
+    assert nd["p_won"] < nd["parametric_p_won"]
     reps = pd.DataFrame(e["reps"])
     assert (reps["win_rate"].std() < reps["raw_win_rate"].std())  # shrinkage
 

@@ -133,35 +133,3 @@ def test_deal_size_and_jeffreys():
     lo, hi = jeffreys_interval(30, 100)
     assert lo < 0.3 < hi and hi - lo < 0.2
     assert jeffreys_interval(0, 10)[0] == 0.0
-
-
-def test_stalled_share_by_entry_month():
-    from simulator.calibration import stall_by_cohort
-
-    rng = np.random.default_rng(9)
-    cut = pd.Timestamp("2021-07-01")
-    rows = []
-    for month in range(1, 7):
-        stall = 0.4 if month == 4 else 0.1
-        for i in range(400):
-            created = pd.Timestamp(2021, month, 1) + pd.Timedelta(days=int(rng.integers(0, 28)))
-            if rng.random() < stall:
-                rows.append((created, pd.NaT, "open"))
-                continue
-            close = created + pd.Timedelta(days=int(rng.integers(1, 60)))
-            out = "won" if rng.random() < 0.5 else "lost"
-            rows.append((created, close, out) if close < cut else (created, pd.NaT, "open"))
-            _ = i
-    d = pd.DataFrame(rows, columns=["created_date", "close_date", "outcome"])
-    t = np.where(d["outcome"].eq("open"), (cut - d["created_date"]).dt.days,
-                 (d["close_date"] - d["created_date"]).dt.days).astype(float)
-    cif = aalen_johansen(t, d["outcome"].to_numpy())
-    s = stall_by_cohort(d, cif, cut)
-    c = s["cohorts"]
-    assert c["2021-04"]["stall_share"] > 0.3
-    assert all(c[m]["stall_share"] < 0.2 for m in ("2021-01", "2021-02", "2021-03"))
-    # a cohort too young to tell (June: most deals could still close) leans on the pool
-    assert abs(c["2021-06"]["stall_share"] - s["pooled"]) < abs(
-        c["2021-04"]["stall_share"] - s["pooled"])
-    # conditional win probability falls with the cohort's stalled share
-    assert cif.p_won_given_open(20, stall_share=0.4) < cif.p_won_given_open(20, stall_share=0.1)

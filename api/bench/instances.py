@@ -170,8 +170,10 @@ def suite_instances(suite: str) -> tuple[str, ...]:
 
 
 def fingerprint(scenario: Scenario) -> str:
-    """SHA-256 (hex) of the scenario's canonical JSON (sorted keys, no whitespace)."""
-    doc = scenario.model_dump(mode="json")
+    """SHA-256 (hex) of the scenario's canonical JSON (sorted keys, no whitespace, null fields
+    left out, so that a new optional field of the scenario model leaves every existing
+    instance's fingerprint as it was)."""
+    doc = scenario.model_dump(mode="json", exclude_none=True)
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

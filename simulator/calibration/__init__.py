@@ -12,7 +12,7 @@ the backtest); never ``api``.
 """
 
 from .backtest import BacktestResult, backtest
-from .calibrate import Calibration, CalibrationError, calibrate, history_at, stall_by_cohort
+from .calibrate import Calibration, CalibrationError, calibrate, history_at
 from .estimators import ArrivalFit, fit_arrivals, fit_deal_size, jeffreys_interval, rep_productivity
 from .fits import (
     CumulativeIncidence,
@@ -23,6 +23,7 @@ from .fits import (
     fit_outcomes,
     kaplan_meier,
 )
+from .hazards import ClosingHazards, fit_closing_hazards
 from .report import write_backtest, write_calibration
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "BacktestResult",
     "Calibration",
     "CalibrationError",
+    "ClosingHazards",
     "CumulativeIncidence",
     "DurationFit",
     "OutcomeFit",
@@ -37,6 +39,7 @@ __all__ = [
     "backtest",
     "calibrate",
     "fit_arrivals",
+    "fit_closing_hazards",
     "fit_deal_size",
     "fit_duration",
     "fit_outcomes",
@@ -44,7 +47,6 @@ __all__ = [
     "jeffreys_interval",
     "kaplan_meier",
     "rep_productivity",
-    "stall_by_cohort",
     "write_backtest",
     "write_calibration",
 ]

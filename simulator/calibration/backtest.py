@@ -61,36 +61,34 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
     level) (estimation error plus the Pearson over-dispersion phi of monthly counts, as a
     gamma-Poisson frailty held over the horizon); the stage conversion on the logit scale with
     its standard error; each pipeline cohort's stalled share with its standard error (its
-    P(won | open) recomputed); each product's mean deal size x lognormal with its standard
-    error."""
+    P(won | open) recomputed by the closing-hazard model); each product's mean deal size x
+    lognormal with its standard error."""
     doc = cal.scenario.model_dump(mode="json")
     for src, fit in zip(doc["lead_sources"], cal.arrivals, strict=True):
         lvl = max(fit.level, 1e-9)
         sd = math.sqrt((fit.level_se / lvl) ** 2 + max(fit.dispersion - 1.0, 0.0) / lvl)
         src["leads_per_month"] = float(src["leads_per_month"] * math.exp(rng.normal(0, sd)
                                                                          - sd * sd / 2))
-    o = cal.estimates["outcomes"]
+    o = cal.estimates["outcomes"] or {}
     st = doc["stages"][0]
     p = st["conversion"]
-    if 0 < p < 1 and o.get("p_won_se"):
-        se_lg = o["p_won_se"] / (p * (1 - p))
+    p_se = (cal.hazards.new_deal.get("p_won_se") if cal.hazards is not None
+            and cal.hazards.new_deal else o.get("p_won_se"))
+    if 0 < p < 1 and p_se:
+        se_lg = p_se / (p * (1 - p))
         st["conversion"] = float(_expit(_logit(p) + rng.normal(0, se_lg)))
-    info = cal.estimates.get("open_pipeline", {}).get("stalled_share", {})
-    cohorts = info.get("cohorts", {}) if isinstance(info, dict) else {}
-    if cal.cif is not None and cohorts and st.get("overrides"):
-        ages: dict[str, list[float]] = {}
-        for deal in cal.scenario.initial_pipeline:
-            if deal.segment:
-                ages.setdefault(deal.segment, []).append(deal.age_days)
+    hz = cal.hazards
+    if hz is not None and st.get("overrides"):
+        skip = int((pd.Timestamp(cal.scenario.horizon.start)
+                    - pd.Timestamp(cal.estimates["cutoff"])).days)
         for ov in st["overrides"]:
             c = ov["segment"].removeprefix("pipeline-")
-            ci = cohorts.get(c, {})
-            pi, se = ci.get("stall_share"), ci.get("stall_share_se") or 0.0
-            if pi is None or se <= 0 or ov["segment"] not in ages:
+            ci = hz.stall.get(c, {})
+            se = ci.get("stall_share_se") or 0.0
+            if se <= 0:
                 continue
-            pi_d = float(min(max(pi + rng.normal(0, se), 0.0), 0.99))
-            ov["conversion"] = float(np.mean([cal.cif.p_won_given_open(a, stall_share=pi_d)
-                                              for a in ages[ov["segment"]]]))
+            pi_d = float(min(max(hz.stall_share(c) + rng.normal(0, se), 0.0), 0.99))
+            ov["conversion"] = hz.cohort_p_won(c, stall_share=pi_d, skip_days=skip)[0]
     sizes = cal.estimates.get("deal_sizes", {})
     for prod in doc["products"]:
         f = sizes.get(prod["id"], {}).get("all", {})

@@ -49,8 +49,9 @@ from .fits import (
     fit_duration,
     fit_outcomes,
 )
+from .hazards import ClosingHazards, fit_closing_hazards
 
-__all__ = ["Calibration", "CalibrationError", "calibrate", "history_at", "stall_by_cohort"]
+__all__ = ["Calibration", "CalibrationError", "calibrate", "history_at"]
 
 ALL = "all"
 
@@ -71,6 +72,7 @@ class Calibration:
     arrivals: list[Any] = field(default_factory=list)
     stage_fits: dict[str, Any] = field(default_factory=dict)
     cif: CumulativeIncidence | None = None
+    hazards: ClosingHazards | None = None
 
 
 def _first_of_next_month(d: pd.Timestamp) -> pd.Timestamp:
@@ -182,14 +184,27 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
     if d["product"].isna().all():
         d["product"] = "default"
 
+    # ---- closing hazards (flat exports): open pipeline, new deals' timing and conversion ----
+    hazards = None
+    flat = m.kind == "flat" or h.transitions is None or h.transitions.empty
+    if flat:
+        try:
+            hazards = fit_closing_hazards(d["created_date"], d["close_date"],
+                                          d["outcome"].to_numpy(), cut, trunc)
+        except ValueError as exc:
+            notes.append(f"closing-hazard model not fitted ({exc}): open deals keep the "
+                         "stage's conversion and duration")
+
     # ---- stages ----
     stage_fits: dict[str, Any] = {}
-    if m.kind == "flat" or h.transitions is None or h.transitions.empty:
+    if flat:
         entry_stage = m.stage_name(m.funnel_entry) if m.funnel_entry else m.scenario_stages[-1]
         stage_names = [entry_stage]
         assert outcomes is not None
         stages_doc = [{"name": entry_stage, "conversion": _round(outcomes.p_won),
                        "duration": outcomes.won.distribution()}]
+        if hazards is not None:
+            _hazard_stage(stages_doc[0], hazards, start, d, notes)
         if m.kind == "flat" and len(m.scenario_stages) > 1:
             notes.append(f"flat export: one stage '{entry_stage}' from "
                          f"{m.columns.get('created', 'created')} to close; open deals of "
@@ -285,8 +300,8 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         regions.append(ALL)
 
     # ---- open pipeline at the cut ----
-    pipeline_doc, cohort_segments, overrides, pipe_notes, pipe_info = _pipeline(
-        d, cut, start, outcomes, cif, m.kind, set(rep_region), stage_names)
+    pipeline_doc, cohort_segments, overrides, pipe_notes = _pipeline(
+        d, cut, start, hazards, m.kind, set(rep_region), stage_names)
     notes += pipe_notes
     if overrides:
         stages_doc[-1 if m.kind == "flat" else 0].setdefault("overrides", [])
@@ -340,13 +355,40 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         "not_estimated": ["rep attrition and ramp (no start/leave dates in the export)",
                           "lead grades (no grade column)", "lead-response decay (no first-"
                           "contact dates)"],
-        "open_pipeline": {"deals": len(pipeline_doc), "cohorts": cohort_segments,
-                          "stalled_share": pipe_info},
+        "closing_hazards": hazards.to_dict() if hazards is not None else None,
+        "open_pipeline": {"deals": len(pipeline_doc), "cohorts": cohort_segments},
         "cleaning": history.summary(),
         "notes": notes,
     }
     return Calibration(scenario, _jsonable(est), outcomes, d, rep_frame, arrivals, stage_fits,
-                       cif)
+                       cif, hazards)
+
+
+def _hazard_stage(stage: dict[str, Any], hz: ClosingHazards, start: pd.Timestamp,
+                  d: pd.DataFrame, notes: list[str]) -> None:
+    """Give a flat export's stage the closing-hazard model's conversion and, with the calendar,
+    its won-time distributions by month of quarter of entry (deals created in the 12 months
+    from the horizon start). The parametric won fit stays as ``duration`` for the report."""
+    dists, p_by_q, p_all = hz.new_deal_won_time(start)
+    n_closed = int(d["outcome"].isin(["won", "lost"]).sum())
+    hz.new_deal = {"p_won": p_all, "p_won_se": math.sqrt(p_all * (1 - p_all) / max(n_closed, 1)),
+                   "p_won_by_quarter_month": p_by_q if hz.calendar else None,
+                   "parametric_p_won": stage["conversion"]}
+    stage["conversion"] = _round(p_all)
+    if not hz.calendar:
+        notes.append("closing-hazard model: no month-of-quarter effect (age-only model has the "
+                     "lower AIC); stage conversion from it, the parametric won cycle as duration")
+        return
+
+    def empirical(p: np.ndarray) -> dict[str, Any]:
+        nz = np.flatnonzero(p > 1e-9)
+        return {"dist": "empirical", "values": [float(j) + 0.5 for j in nz],
+                "weights": [_round(float(p[j]), 9) for j in nz]}
+
+    stage["duration_by_quarter_month"] = [empirical(p) for p in dists]
+    notes.append("closing-hazard model: closes depend on the month of the quarter (lower AIC "
+                 "than age only); the stage's conversion is its P(won) and its durations are "
+                 "the won-day distributions by month of quarter of entry")
 
 
 def _capacity(d: pd.DataFrame, cut: pd.Timestamp) -> int:
@@ -362,8 +404,7 @@ def _capacity(d: pd.DataFrame, cut: pd.Timestamp) -> int:
 
 
 def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
-              outcomes: OutcomeFit | None,
-              cif: CumulativeIncidence, kind: str, reps: set[str], stage_names: list[str]
+              hazards: ClosingHazards | None, kind: str, reps: set[str], stage_names: list[str]
               ) -> tuple[list[dict], list[str], list[dict], list[str]]:
     notes: list[str] = []
     op = d[d["outcome"].eq("open")].copy()
@@ -374,34 +415,28 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
     op = op[~no_owner]
     op["age"] = (start - op["created_date"]).dt.days.astype(float).clip(lower=0)
     rows, cohorts, overrides = [], [], []
-    pipeline_info: dict[str, Any] = {}
-    if kind == "flat" and len(op):
-        stall = stall_by_cohort(d, cif, start)
+    if kind == "flat" and len(op) and hazards is not None:
+        skip = int((start - cut).days)
         op["cohort"] = op["created_date"].dt.strftime("%Y-%m")
         for c, g in op.groupby("cohort", sort=True):
             seg = f"pipeline-{c}"
-            pi = stall["stall_share"].get(c, stall["pooled"])
-            ages = g["age"].to_numpy()
-            p = float(np.mean([cif.p_won_given_open(a, stall_share=pi) for a in ages]))
-            vals, wts = cif.residual_won(float(np.median(ages)))
-            if vals or outcomes is None:
-                vals, wts = (vals, wts) if vals else ([1.0], [1.0])
-                dur = {"dist": "empirical", "values": [_round(v, 3) for v in vals],
-                       "weights": [_round(w, 9) for w in wts]}
+            p, per_day = hazards.cohort_p_won(c, skip_days=skip)
+            nz = np.flatnonzero(per_day > 1e-9)
+            if nz.size:
+                dur = {"dist": "empirical", "values": [float(j) + 0.5 for j in nz],
+                       "weights": [_round(float(per_day[j]), 9) for j in nz]}
             else:
-                mean_r, cv_r = outcomes.residual_won(float(np.median(ages)))
-                dur = {"dist": "lognormal", "mean": _round(mean_r, 4), "cv": _round(cv_r, 4)}
+                dur = {"dist": "empirical", "values": [1.0], "weights": [1.0]}
             cohorts.append(seg)
             overrides.append({"segment": seg, "conversion": _round(min(max(p, 0.0), 1.0)),
                               "duration": dur})
             op.loc[g.index, "cohort"] = seg
-            stall["cohorts"].setdefault(c, {})["p_won_given_open"] = p
-            stall["cohorts"][c]["open_deals"] = len(g)
+            hazards.stall.setdefault(c, {})["p_won_given_open"] = p
         notes.append("open pipeline grouped into entry-month cohorts (segments pipeline-YYYY-MM) "
-                     "with P(won | open at its age, the cohort's stalled share) and the "
-                     "remaining won time (Aalen-Johansen, no extrapolation beyond the longest "
-                     "observed cycle) as stage overrides")
-        pipeline_info.update(stall)
+                     "with P(won | open at the cut) and the won day after the cut from the "
+                     "closing-hazard model (age x month of quarter"
+                     + ("" if hazards.calendar else ": not supported by the data, age only")
+                     + ", stalled share per entry month) as stage overrides")
     for r in op.sort_values("id").itertuples():
         stage = r.stage if isinstance(r.stage, str) and r.stage in stage_names else stage_names[0]
         rows.append({"id": str(r.id), "stage": stage, "age_days": float(r.age),
@@ -410,55 +445,7 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
                      "segment": getattr(r, "cohort", None) if kind == "flat" else (
                          r.segment if isinstance(r.segment, str) else None),
                      "product": r.product if isinstance(r.product, str) else None})
-    return rows, cohorts, overrides, notes, pipeline_info
-
-
-def stall_by_cohort(d: pd.DataFrame, cif: CumulativeIncidence, at: pd.Timestamp
-                    ) -> dict[str, Any]:
-    """Stalled (never-closing) share per entry month, shrunk toward the pooled share.
-
-    Model: a deal of entry month c stalls with probability ``pi_c``; otherwise it follows the
-    pooled non-stalled competing-outcome law, whose survival is ``S0(a) = (S(a) - pi)/(1 - pi)``
-    with ``S`` the Aalen-Johansen survival and ``pi = S(last close)`` the pooled stalled share.
-    The expected open share of a cohort at the cut is ``pi_c + (1 - pi_c) mean S0(age)``, which
-    gives a moment estimate of ``pi_c`` with binomial variance ``f(1-f) / (n (1 - m0)^2)``.
-    Cohorts too young to tell (``1 - m0 < 0.05``) or left-truncated get the pooled share; the
-    others are shrunk toward it with weight ``tau^2 / (tau^2 + var_c)`` (method of moments).
-    """
-    pooled = float(cif.surv[-1]) if cif.times.size else 0.0
-    trunc = d.attrs.get("truncation_date")
-    x = d[d["created_date"].notna()].copy()
-    x["month"] = x["created_date"].dt.strftime("%Y-%m")
-    rows = []
-    for c, g in x.groupby("month", sort=True):
-        if trunc is not None and g["created_date"].min() < trunc:
-            continue
-        ages = (at - g["created_date"]).dt.days.to_numpy(dtype=float)
-        m0 = float(np.mean([cif.base_survival(a) for a in ages]))
-        n = len(g)
-        f = float(g["outcome"].eq("open").mean())
-        if 1 - m0 < 0.05:
-            rows.append((c, n, f, m0, math.nan, math.inf))
-            continue
-        raw = (f - m0) / (1 - m0)
-        ff = min(max(f, 1 / n), 1 - 1 / n) if n > 1 else 0.5
-        rows.append((c, n, f, m0, raw, ff * (1 - ff) / (n * (1 - m0) ** 2)))
-    inf = [(r[4], r[5]) for r in rows if math.isfinite(r[5])]
-    tau2 = 0.0
-    if len(inf) >= 2:
-        raws = np.array([r for r, _ in inf])
-        tau2 = max(float(np.var(raws, ddof=1) - np.mean([v for _, v in inf])), 0.0)
-    shares, cohorts = {}, {}
-    for c, n, f, m0, raw, var in rows:
-        w = tau2 / (tau2 + var) if math.isfinite(var) and tau2 > 0 else 0.0
-        pi_c = pooled + w * ((raw if math.isfinite(raw) else pooled) - pooled)
-        pi_c = float(min(max(pi_c, 0.0), 0.99))
-        shares[c] = pi_c
-        cohorts[c] = {"deals": n, "open_share_at_cut": f, "expected_open_if_pooled": (
-            pooled + (1 - pooled) * m0), "raw_stall_share": raw if math.isfinite(raw) else None,
-            "weight": w, "stall_share": pi_c,
-            "stall_share_se": math.sqrt(w * var) if math.isfinite(var) else 0.0}
-    return {"pooled": pooled, "tau2": tau2, "stall_share": shares, "cohorts": cohorts}
+    return rows, cohorts, overrides, notes
 
 
 def _stage_estimates(h: History, d: pd.DataFrame, cut: pd.Timestamp, notes: list[str]

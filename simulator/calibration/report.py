@@ -53,6 +53,18 @@ def calibration_figures(cal: Any) -> dict[str, str]:
             ax.set_xlabel("days")
             ax.legend(fontsize=7)
         figs["durations"] = _png(fig)
+    hz = getattr(cal, "hazards", None)
+    if hz is not None:
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+        mid = (np.arange(hz.n_bins) + 0.5) * hz.bin_days
+        for ax, kind, h in ((axes[0], "won", hz.h_won), (axes[1], "lost", hz.h_lost)):
+            for q in range(h.shape[1]):
+                ax.step(mid, h[:, q] * 1000, where="mid",
+                        label=f"month {q + 1} of quarter" if hz.calendar else "any month")
+            ax.set_title(f"{kind}: closes per 1,000 open active deals per day")
+            ax.set_xlabel("deal age (days)")
+            ax.legend(fontsize=7)
+        figs["hazards"] = _png(fig)
     if cal.arrivals:
         fig, ax = plt.subplots(figsize=(9, 3.4))
         for a in cal.arrivals:
@@ -106,6 +118,25 @@ def _img(b64: str) -> str:
     return f"<img src='data:image/png;base64,{b64}'/>"
 
 
+def _pipeline_parts(op: dict[str, Any], hz: dict[str, Any] | None, figs: dict[str, str]
+                    ) -> list[str]:
+    if not hz:
+        return [_table([{"deals": op["deals"]}])]
+    return [
+        _table([{"deals": op["deals"], "model": hz["model"], "calendar": hz["calendar"],
+                 "bin_days": hz["bin_days"], "loglik": hz["loglik"], "aic": hz["aic"],
+                 "alternative": hz["alternative"],
+                 "pooled_stalled_share": hz["pooled_stall_share"],
+                 "quarter_profile": hz["quarter_profile"]}]),
+        _table([hz["new_deals"]]) if hz.get("new_deals") else "",
+        _img(figs["hazards"]) if "hazards" in figs else "",
+        _table([dict(v, entry_month=k) for k, v in sorted(hz["cohorts"].items())],
+               ["entry_month", "deals", "open_at_cut", "open_share_at_cut",
+                "expected_open_if_active", "left_truncated", "raw_stall_share", "weight",
+                "stall_share", "stall_share_se", "p_won_given_open"]),
+    ]
+
+
 def write_calibration(cal: Any, out: Path) -> list[Path]:
     """Write ``scenario.yaml`` (+ CSV tables), ``calibration.json`` and ``report.html``."""
     from scenarios.io import dump_scenario
@@ -142,15 +173,8 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
         _table(e["arrivals"], ["group", "level", "level_ci", "annual_growth", "growth_ci",
                                "seasonality_used", "dispersion", "notes"]),
         _img(figs["arrivals"]) if "arrivals" in figs else "",
-        "<h2>Open pipeline at the cut</h2>",
-        _table([{"deals": e["open_pipeline"]["deals"],
-                 "pooled_stalled_share": (e["open_pipeline"].get("stalled_share") or {})
-                 .get("pooled")}]),
-        _table([dict(v, entry_month=k) for k, v in sorted(
-            ((e["open_pipeline"].get("stalled_share") or {}).get("cohorts") or {}).items())],
-            ["entry_month", "deals", "open_deals", "open_share_at_cut",
-             "expected_open_if_pooled", "raw_stall_share", "weight", "stall_share",
-             "stall_share_se", "p_won_given_open"]),
+        "<h2>Closing hazards (age x month of quarter) and the open pipeline at the cut</h2>",
+        *_pipeline_parts(e["open_pipeline"], e.get("closing_hazards"), figs),
         "<h2>Deal sizes</h2>",
         _table([dict(v["all"], product=k) for k, v in e["deal_sizes"].items()],
                ["product", "n", "family", "mean", "mean_ci", "cv", "sample_mean"]),

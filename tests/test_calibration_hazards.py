@@ -1,0 +1,170 @@
+"""The closing-hazard model (age x month of quarter, stalled share per entry month): it
+recovers known hazards and stalled shares, picks the calendar only when the data call for it,
+and its forecast for the open pipeline matches what the generating process then does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulator.calibration import ClosingHazards, fit_closing_hazards
+
+BIN = 14
+# per-day won / lost hazards by age bin (rows: 0-13, 14-27, ... days) and month of quarter;
+# high enough that a deal that does not stall closes within 56 days (S(56) < 0.05)
+H_WON = np.array([[0.040, 0.020, 0.030], [0.0, 0.030, 0.060], [0.0, 0.030, 0.070],
+                  [0.0, 0.030, 0.060], [0.0, 0.0, 0.0]])
+H_LOST = np.array([[0.040, 0.040, 0.010], [0.0, 0.040, 0.010], [0.0, 0.030, 0.010],
+                   [0.0, 0.030, 0.010], [0.0, 0.0, 0.0]])
+
+
+def _generate(rng, start, months, per_month, stall, h_won, h_lost, until):
+    """Deals created uniformly over ``months`` from ``start``; each stalls with its month's
+    share, else closes day by day with the hazards; followed until ``until`` (exclusive)."""
+    rows = []
+    for m in range(months):
+        first = start + pd.DateOffset(months=m)
+        days = (first + pd.DateOffset(months=1) - first).days
+        key = first.strftime("%Y-%m")
+        for _ in range(per_month):
+            created = first + pd.Timedelta(days=int(rng.integers(0, days)))
+            if rng.random() < stall.get(key, stall["default"]):
+                rows.append((created, pd.NaT, "open"))
+                continue
+            t = created
+            out = "open"
+            while t < until:
+                age = (t - created).days
+                b = min(age // BIN, len(h_won) - 1)
+                q = (t.month - 1) % 3 if h_won.shape[1] == 3 else 0
+                u = rng.random()
+                if u < h_won[b, q]:
+                    out = "won"
+                    break
+                if u < h_won[b, q] + h_lost[b, q]:
+                    out = "lost"
+                    break
+                t += pd.Timedelta(days=1)
+            rows.append((created, t if out != "open" else pd.NaT, out))
+    return pd.DataFrame(rows, columns=["created_date", "close_date", "outcome"])
+
+
+def _at(d: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
+    """What was known at the cut: later closes unknown (open), later deals absent."""
+    d = d[d["created_date"] < cut].copy()
+    later = d["close_date"] >= cut
+    d.loc[later, "outcome"] = "open"
+    d.loc[later, "close_date"] = pd.NaT
+    return d
+
+
+@pytest.fixture(scope="module")
+def world():
+    rng = np.random.default_rng(11)
+    start, cut = pd.Timestamp("2021-01-01"), pd.Timestamp("2021-10-01")
+    truth = _generate(rng, start, 9, 700, {"2021-07": 0.4, "default": 0.1}, H_WON, H_LOST,
+                      cut + pd.Timedelta(days=120))
+    known = _at(truth, cut)
+    hz = fit_closing_hazards(known["created_date"], known["close_date"],
+                             known["outcome"].to_numpy(), cut)
+    return truth, known, hz, cut
+
+
+def test_recovers_hazards():
+    """Without stalled deals the hazards are those of every open deal: each well-observed
+    cell within 3.5 Poisson standard errors of the truth."""
+    rng = np.random.default_rng(3)
+    start, cut = pd.Timestamp("2021-01-01"), pd.Timestamp("2021-10-01")
+    known = _at(_generate(rng, start, 9, 500, {"default": 0.0}, H_WON, H_LOST, cut), cut)
+    hz = fit_closing_hazards(known["created_date"], known["close_date"],
+                             known["outcome"].to_numpy(), cut)
+    assert hz.calendar  # the age-only alternative loses on AIC
+    assert hz.alternative["age_only"]["aic"] > hz.aic
+    for h, truth, n in ((hz.h_won, H_WON, hz.events_won), (hz.h_lost, H_LOST, hz.events_lost)):
+        for b in range(4):
+            for q in range(3):
+                if hz.exposure[b, q] < 1000:
+                    continue
+                se = max(np.sqrt(max(n[b, q], 1.0)) / hz.exposure[b, q], 1e-4)
+                assert abs(h[b, q] - truth[b, q]) < 3.5 * se, (b, q, h[b, q], truth[b, q])
+    # nothing closes beyond the oldest observed close: no extrapolation
+    assert hz.h_won[-1].sum() == 0 and hz.h_lost[-1].sum() == 0
+    prof = hz.quarter_profile()
+    assert prof["won"][2] > prof["won"][0] and prof["lost"][2] < prof["lost"][0]
+
+
+def test_recovers_stalled_shares(world):
+    _, _, hz, _ = world
+    assert hz.calendar
+    # the never-closing share: the stalled deals plus the few closing deals that outlive the
+    # hazards, (1 - pi) S(end) with S(end) from the true hazards along the calendar
+    truth = ClosingHazards(calendar=True, bin_days=BIN, n_bins=5, h_won=H_WON, h_lost=H_LOST,
+                           exposure=H_WON, events_won=H_WON, events_lost=H_LOST,
+                           pooled_stall=0.0, stall={}, stall_tau2=0.0, loglik=0.0, aic=0.0,
+                           alternative={}, origin=hz.origin, moq=hz.moq)
+    st = hz.stall
+
+    def never(month: str, pi: float) -> float:
+        first = pd.Timestamp(month + "-01")
+        days = np.arange((first - hz.origin).days,
+                         (first + pd.DateOffset(months=1) - hz.origin).days)
+        return pi + (1 - pi) * float(truth.paths(days)[0][:, -1].mean())
+
+    assert abs(st["2021-07"]["stall_share"] - never("2021-07", 0.4)) < 0.08
+    for m in ("2021-02", "2021-03", "2021-04", "2021-05"):
+        assert abs(st[m]["stall_share"] - never(m, 0.1)) < 0.04, m
+        assert st[m]["stall_share_se"] > 0
+    # a cohort too young to tell (September) leans on the pool
+    assert abs(st["2021-09"]["stall_share"] - hz.pooled_stall) < abs(
+        st["2021-07"]["stall_share"] - hz.pooled_stall)
+
+
+def test_pipeline_forecast_matches_what_then_happens(world):
+    """Won closes of the deals open at the cut, by month after it: forecast vs the generating
+    process's realisation, within 3 standard errors (a sum of Bernoullis)."""
+    truth, known, hz, cut = world
+    open_ids = known.index[known["outcome"].eq("open")]
+    later = truth.loc[open_ids]
+    for c in ("2021-07", "2021-08", "2021-09"):
+        p, per_day = hz.cohort_p_won(c)
+        month = (cut + pd.to_timedelta(np.arange(per_day.size), unit="D")).to_period("M")
+        mine = later[later["created_date"].dt.strftime("%Y-%m") == c]
+        n = len(mine)
+        for mo in pd.period_range("2021-10", "2021-12", freq="M"):
+            share = float(per_day[month == mo].sum())
+            expect = n * p * share
+            actual = int((mine["outcome"].eq("won")
+                          & (mine["close_date"].dt.to_period("M") == mo)).sum())
+            q = p * share
+            se = np.sqrt(n * q * (1 - q)) + 1.0
+            assert abs(actual - expect) < 3 * se, (c, str(mo), actual, expect)
+    # a higher stalled share means fewer wins
+    assert 0 < hz.cohort_p_won("2021-09", stall_share=0.6)[0] < hz.cohort_p_won("2021-09",
+                                                                                 0.3)[0]
+    # August deals are 31-61 days old at the cut: too old to close in October (no deal over
+    # two weeks old closes in a quarter's first month) and past the last hazard by November
+    assert hz.cohort_p_won("2021-08")[0] == 0.0
+
+
+def test_age_only_when_there_is_no_calendar():
+    rng = np.random.default_rng(5)
+    h_w = np.array([[0.030], [0.030], [0.025], [0.020], [0.0]])
+    h_l = np.array([[0.030], [0.020], [0.020], [0.020], [0.0]])
+    start, cut = pd.Timestamp("2021-01-01"), pd.Timestamp("2021-10-01")
+    known = _at(_generate(rng, start, 9, 400, {"default": 0.1}, h_w, h_l, cut), cut)
+    hz = fit_closing_hazards(known["created_date"], known["close_date"],
+                             known["outcome"].to_numpy(), cut)
+    assert not hz.calendar
+    assert hz.alternative["calendar"]["aic"] > hz.aic
+    assert hz.quarter_profile() is None
+    dists, p_by_q, p_all = hz.new_deal_won_time(cut)
+    assert len(dists) == 1 and abs(dists[0].sum() - 1) < 1e-9
+    # P(won) of a new deal: (1 - stall) x the won cumulative incidence of the true hazards
+    s, won = 1.0, 0.0
+    for age in range(5 * BIN):
+        b = min(age // BIN, 4)
+        won += s * h_w[b, 0]
+        s *= 1 - h_w[b, 0] - h_l[b, 0]
+    assert p_all == pytest.approx(0.9 * won, abs=0.03)
+    assert p_by_q == [pytest.approx(p_all)]
