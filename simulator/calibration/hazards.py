@@ -87,6 +87,8 @@ class ClosingHazards:
     origin: pd.Timestamp
     moq: np.ndarray
     open_cohort: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    open_row: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # per creation day of the open deals (``open_row`` maps each open deal to its row):
     open_pi: np.ndarray = field(default_factory=lambda: np.zeros(0))    # never closes
     open_surv: np.ndarray = field(default_factory=lambda: np.zeros(0))  # open at the cut
     open_won_by_day: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -122,8 +124,8 @@ class ClosingHazards:
         never won). ``stall_share`` default: the cohort's estimate. With ``skip_days``, deals
         closing in those days after the cut are left out and the rest conditioned on lasting
         until then (a horizon that starts after the cut)."""
-        m = self.open_cohort == cohort
-        if not m.any():
+        m = self.open_row[self.open_cohort == cohort]
+        if not m.size:
             return 0.0, np.zeros(0)
         pim = self.stall_share(cohort) if stall_share is None else stall_share
         pi = self.open_pi[m]
@@ -308,16 +310,19 @@ def _stalled_shares(hz: ClosingHazards, c: np.ndarray, cohort: np.ndarray, is_op
 def _forecast(hz: ClosingHazards, c_open: np.ndarray, coh_open: np.ndarray, cut_day: int
               ) -> None:
     """Per open deal: never-closing share, open probability at the cut, and the won / closed
-    probability of each day from the cut to the end of its age range."""
-    surv, won, closed = hz.paths(c_open)
+    probability of each day from the cut to the end of its age range (computed once per
+    creation day: deals created on the same day share their path)."""
+    days, row = np.unique(c_open, return_inverse=True)
+    surv, won, closed = hz.paths(days)
     ages = won.shape[1]
-    age = np.minimum(cut_day - c_open, ages)
+    age = np.minimum(cut_day - days, ages)
     j = np.arange(ages)[None, :] + age[:, None]
     inside = j < ages
     jj = np.minimum(j, ages - 1)
-    rows = np.arange(c_open.size)[:, None]
+    rows = np.arange(days.size)[:, None]
     hz.open_cohort = np.asarray(coh_open, dtype=object)
+    hz.open_row = row
     hz.open_pi = surv[:, -1]
-    hz.open_surv = surv[np.arange(c_open.size), age]
+    hz.open_surv = surv[np.arange(days.size), age]
     hz.open_won_by_day = np.where(inside, won[rows, jj], 0.0)
     hz.open_closed_by_day = np.where(inside, closed[rows, jj], 0.0)
