@@ -4,12 +4,22 @@ Used by fix-and-resolve after rounding the LP relaxation: the rounded plan misse
 a few percent, and a MILP over the misfit accounts is slow to prove anything (the elastic
 relaxation is weak). Here the violation of rep j is
 
-    V_j = sum_a [max(0, L_aj - hi_aj) + max(0, lo_aj - L_aj)] / mu_aj
+    V_j = sum_a [max(0, L_aj - hi_aj) + max(0, lo_aj - L_aj)] / s_aj
           + max(0, W_j - cap_j) / cap_j
 
-and each step applies the shift (one account to another candidate rep) or swap (two accounts of
-neighbouring reps exchange reps) that most reduces V at the worst rep, preferring the cheaper
-move among equal reductions. Locked accounts never move; accounts only go to their candidates.
+with s_aj = mu_aj for the workload and potential bands, so their violations are fractions of
+the target. An account-count band is an integer band: its limits are rounded inward to whole
+accounts (lo = ceil((1 - tau) mu), hi = floor((1 + tau) mu), unless no integer fits) and s = 1
+account, so one account too many or too few outweighs any realistic workload or potential
+violation. Shifts that keep a count inside its band cost nothing on it; a shift that pushes a
+count out is taken only when it also fixes a count elsewhere; swaps never change counts.
+
+Each step takes the rep j with the largest V_j and applies, among every shift of an account
+into or out of j and every swap of an account of j with an account of a neighbouring rep (a
+rep that is a candidate of an account of j and vice versa), the move that most reduces V at
+the reps it touches, preferring the cheaper move among equal reductions. All moves of a step
+are scored at once with numpy. Locked accounts never move; accounts only go to their
+candidates.
 """
 
 from __future__ import annotations
@@ -17,10 +27,29 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from scipy import sparse
 
-__all__ = ["repair_bands"]
+__all__ = ["band_limits", "repair_bands"]
 
 _EPS = 1e-12
+COUNT_METRIC = "accounts"
+"""The band on account counts: whole accounts, limits rounded inward (see the module doc)."""
+
+
+def band_limits(band) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lo, hi, scale) per rep for a band: ``(1 -/+ tau) mu`` and ``mu`` (-inf/inf and 1 for
+    reps with no target); for the account-count band, limits rounded inward to whole accounts
+    where an integer fits, and scale 1 account."""
+    pos = band.mu > 0
+    lo = np.where(pos, (1 - band.tolerance) * band.mu, -np.inf)
+    hi = np.where(pos, (1 + band.tolerance) * band.mu, np.inf)
+    if band.metric != COUNT_METRIC:
+        return lo, hi, np.where(pos, band.mu, 1.0)
+    with np.errstate(invalid="ignore"):
+        lo_int = np.ceil(lo - 1e-9)
+        hi_int = np.floor(hi + 1e-9)
+    fits = pos & (lo_int <= hi_int)
+    return np.where(fits, lo_int, lo), np.where(fits, hi_int, hi), np.ones(len(band.mu))
 
 
 def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
@@ -30,111 +59,115 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     n, m = len(spec.account_ids), len(spec.rep_ids)
     assign = assign.copy()
     bands = [b for b in spec.bands if (b.mu > 0).any()]
-    vals = [b.values for b in bands]
-    lo = [np.where(b.mu > 0, (1 - b.tolerance) * b.mu, -np.inf) for b in bands]
-    hi = [np.where(b.mu > 0, (1 + b.tolerance) * b.mu, np.inf) for b in bands]
-    scale = [np.where(b.mu > 0, b.mu, 1.0) for b in bands]
+    vals, lo, hi, scale = [], [], [], []
+    for b in bands:
+        lo_b, hi_b, s_b = band_limits(b)
+        vals.append(np.asarray(b.values, dtype=float))
+        lo.append(lo_b)
+        hi.append(hi_b)
+        scale.append(s_b)
     cap = spec.capacity
-    cap_scale = np.where(np.isfinite(cap) & (cap > 0), cap, 1.0)
+    if np.isfinite(cap).any():  # capacity as one more row: W_j <= cap_j, scaled by cap_j
+        vals.append(np.asarray(spec.workload, dtype=float))
+        lo.append(np.full(m, -np.inf))
+        hi.append(cap)
+        scale.append(np.where(np.isfinite(cap) & (cap > 0), cap, 1.0))
+    rows = range(len(vals))
+    # rows a swap can change (a swap keeps counts: an all-equal metric never moves)
+    swap_rows = [a for a in rows if np.ptp(vals[a]) > 0] if n else []
     loads = [np.bincount(assign, weights=v, minlength=m) for v in vals]
-    work = np.bincount(assign, weights=spec.workload, minlength=m)
-    starts = np.searchsorted(pi, np.arange(n + 1))
-    movable = ~spec.locked
+    cand = np.zeros((n, m), dtype=bool)
+    cand[pi, pj] = True
+    # reps sharing a candidate account: the only reps whose moves a move between two reps
+    # can change (a rep found stuck stays stuck until one of its neighbours' loads changes)
+    inc = sparse.csr_matrix((np.ones(pi.size, dtype=np.float32), (pi, pj)), shape=(n, m))
+    adj = (inc.T @ inc).tocsr()
+    movable = ~np.asarray(spec.locked, dtype=bool)
+    cost = spec.cost
 
-    def viol(rep, band_loads, workload):
-        total = np.zeros(np.shape(rep))
-        for a in range(len(bands)):
-            x = band_loads[a]
-            total += (np.maximum(0.0, x - hi[a][rep]) + np.maximum(0.0, lo[a][rep] - x)) \
-                / scale[a][rep]
-        total += np.maximum(0.0, workload - cap[rep]) / cap_scale[rep]
+    def viol(rep, load_at, only=rows):
+        total = np.zeros(np.shape(load_at[0]) if load_at else np.shape(rep))
+        for a in only:
+            x = load_at[a]
+            total = total + (np.maximum(0.0, x - hi[a][rep])
+                             + np.maximum(0.0, lo[a][rep] - x)) / scale[a][rep]
         return total
 
-    def rep_viol():
-        return viol(np.arange(m), loads, work)
-
-    cost = spec.cost
+    all_reps = np.arange(m)
     steps = 0
-    stuck: set[int] = set()
+    stuck = np.zeros(m, dtype=bool)
     while steps < max_steps and time.perf_counter() < deadline:
-        v = rep_viol()
-        order = [j for j in np.argsort(-v) if v[j] > 1e-9 and j not in stuck]
-        if not order:
+        v = viol(all_reps, loads)
+        open_ = (v > 1e-9) & ~stuck
+        if not open_.any():
             break
-        j = int(order[0])
-        best = None  # (delta_v, delta_cost, move)
-        # shifts of accounts between j and its neighbours, both directions
+        j = int(np.argmax(np.where(open_, v, -1.0)))
         mine = np.flatnonzero((assign == j) & movable)
-        sel = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in mine]) \
-            if mine.size else np.array([], dtype=np.int64)
-        out_i, out_t = pi[sel], pj[sel]
-        keep = out_t != j
-        out_i, out_t = out_i[keep], out_t[keep]
-        into = (pj == j) & (assign[pi] != j) & movable[pi]
-        in_i, in_s = pi[into], assign[pi[into]]
-        for src_i, src, dst in ((out_i, np.full(out_i.size, j), out_t),
-                                (in_i, in_s, np.full(in_i.size, j))):
-            if src_i.size == 0:
-                continue
-            before = viol(src, [ld[src] for ld in loads], work[src]) \
-                + viol(dst, [ld[dst] for ld in loads], work[dst])
-            after = viol(src, [ld[src] - vv[src_i] for ld, vv in zip(loads, vals, strict=True)],
-                         work[src] - spec.workload[src_i]) \
-                + viol(dst, [ld[dst] + vv[src_i] for ld, vv in zip(loads, vals, strict=True)],
-                       work[dst] + spec.workload[src_i])
-            dv = after - before
-            dc = cost[src_i, dst] - cost[src_i, src]
-            k = int(np.lexsort((dc, np.round(dv, 12)))[0])
-            if dv[k] < -_EPS and (best is None or (dv[k], dc[k]) < best[:2]):
-                best = (float(dv[k]), float(dc[k]), ("shift", int(src_i[k]), int(dst[k])))
-        # swaps between j and each neighbour t (accounts that can trade places)
-        if best is None or best[0] > -1e-6:
-            nbrs = np.unique(out_t)
-            cand_of = {}
-            for i in mine.tolist():
-                cand_of[i] = set(pj[starts[i]:starts[i + 1]].tolist())
-            for t in nbrs.tolist():
-                a_j = np.array([i for i in mine.tolist() if t in cand_of[i]], dtype=np.int64)
-                theirs = np.flatnonzero((assign == t) & movable)
-                a_t = np.array([i for i in theirs.tolist()
-                                if j in pj[starts[i]:starts[i + 1]]], dtype=np.int64)
-                if a_j.size == 0 or a_t.size == 0:
-                    continue
-                before = viol(np.array([j]), [ld[[j]] for ld in loads], work[[j]])[0] \
-                    + viol(np.array([t]), [ld[[t]] for ld in loads], work[[t]])[0]
-                dj = [vv[a_t][None, :] - vv[a_j][:, None] for vv in vals]
-                dw = spec.workload[a_t][None, :] - spec.workload[a_j][:, None]
-                rj = np.full(dw.shape, j)
-                rt = np.full(dw.shape, t)
-                after = viol(rj, [ld[j] + d for ld, d in zip(loads, dj, strict=True)],
-                             work[j] + dw) \
-                    + viol(rt, [ld[t] - d for ld, d in zip(loads, dj, strict=True)],
-                           work[t] - dw)
-                dv = after - before
-                dc = (cost[a_j, t][:, None] + cost[a_t, j][None, :]
-                      - cost[a_j, j][:, None] - cost[a_t, t][None, :])
-                flat = int(np.lexsort((dc.ravel(), np.round(dv.ravel(), 12)))[0])
-                x, y = divmod(flat, a_t.size)
-                if dv[x, y] < -_EPS and (best is None or (dv[x, y], dc[x, y]) < best[:2]):
-                    best = (float(dv[x, y]), float(dc[x, y]),
-                            ("swap", int(a_j[x]), int(a_t[y])))
+        theirs = np.flatnonzero(cand[:, j] & (assign != j) & movable)
+        best = None  # (delta_v, delta_cost, kind, a, b)
+        # shifts out of j (to any other candidate) and into j (from any current rep)
+        oi, ot = np.nonzero(cand[mine])
+        keep = ot != j
+        src_i = np.concatenate([mine[oi[keep]], theirs])
+        src = np.concatenate([np.full(int(keep.sum()), j), assign[theirs]])
+        dst = np.concatenate([ot[keep], np.full(theirs.size, j)])
+        if src_i.size:
+            dv = viol(src, [loads[a][src] - vals[a][src_i] for a in rows]) \
+                + viol(dst, [loads[a][dst] + vals[a][src_i] for a in rows]) - v[src] - v[dst]
+            k = _pick(dv, cost[src_i, dst] - cost[src_i, src])
+            if k is not None:
+                best = (float(dv[k]), float(cost[src_i[k], dst[k]] - cost[src_i[k], src[k]]),
+                        "shift", int(src_i[k]), int(dst[k]))
+        # swaps: a of j goes to t = assign[b], b of t comes to j
+        if mine.size and theirs.size:
+            t = assign[theirs]
+            ok = cand[np.ix_(mine, t)]
+            if ok.any():
+                sr = swap_rows
+                d = [vals[a][theirs][None, :] - vals[a][mine][:, None] for a in sr]
+                dv = viol(j, [loads[a][j] + x for a, x in zip(sr, d, strict=True)],
+                          range(len(sr))) \
+                    + viol(t[None, :], [loads[a][t][None, :] - x
+                                        for a, x in zip(sr, d, strict=True)], range(len(sr))) \
+                    - (viol(j, [loads[a][j] for a in sr], range(len(sr)))
+                       + viol(t, [loads[a][t] for a in sr], range(len(sr)))[None, :])
+                dc = (cost[np.ix_(mine, t)] + cost[theirs, j][None, :]
+                      - cost[mine, j][:, None] - cost[theirs, t][None, :])
+                dv = np.where(ok, dv, np.inf)
+                k = _pick(dv.ravel(), dc.ravel())
+                if k is not None:
+                    x, y = divmod(k, theirs.size)
+                    if best is None or (dv[x, y], dc[x, y]) < best[:2]:
+                        best = (float(dv[x, y]), float(dc[x, y]), "swap", int(mine[x]),
+                                int(theirs[y]))
         if best is None:
-            stuck.add(j)
+            stuck[j] = True
             continue
-        stuck.clear()
-        kind, a, b = best[2]
+        _, _, kind, a, b = best
         moves = [(a, b)] if kind == "shift" else [(a, int(assign[b])), (b, int(assign[a]))]
-        for i, dst in moves:
-            src = int(assign[i])
-            for ld, vv in zip(loads, vals, strict=True):
-                ld[src] -= vv[i]
-                ld[dst] += vv[i]
-            work[src] -= spec.workload[i]
-            work[dst] += spec.workload[i]
-        for i, dst in moves:
-            assign[i] = dst
+        for i, to in moves:
+            frm = int(assign[i])
+            for r in rows:
+                loads[r][frm] -= vals[r][i]
+                loads[r][to] += vals[r][i]
+        for i, to in moves:
+            stuck[adj.indices[adj.indptr[assign[i]]:adj.indptr[assign[i] + 1]]] = False
+            stuck[adj.indices[adj.indptr[to]:adj.indptr[to + 1]]] = False
+            stuck[[assign[i], to]] = False
+            assign[i] = to
         steps += 1
     return assign, steps
+
+
+def _pick(dv: np.ndarray, dc: np.ndarray) -> int | None:
+    """Index of the largest reduction of V (dv < 0), the cheapest among equal reductions."""
+    if dv.size == 0:
+        return None
+    low = float(dv.min())
+    if not low < -_EPS:
+        return None
+    tie = np.flatnonzero(dv <= low + 1e-12)
+    return int(tie[np.argmin(dc[tie])])
 
 
 def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
