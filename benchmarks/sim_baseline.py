@@ -119,8 +119,11 @@ def run_baseline(sc: Scenario, seed: int, replication: int) -> dict[str, float]:
                 wait = now - t_arr
             try:
                 while stage < S:
-                    dur = remaining if remaining is not None else _draw(
-                        plan.duration[stage][gi][pi], rng)
+                    dists = plan.duration[stage][gi][pi]
+                    if len(dists) != 1:
+                        raise NotImplementedError(
+                            "the baseline has no durations by month of quarter")
+                    dur = remaining if remaining is not None else _draw(dists[0], rng)
                     remaining = None
                     stage_end = env.now + dur
                     yield env.timeout(dur)

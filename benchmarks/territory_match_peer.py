@@ -4,8 +4,9 @@ The greedy LPT peer balances potential almost exactly (max/min about 1.001), and
 counts come out nearly even as a side effect (CV about 0.005); it ignores distance. This
 benchmark asks whether we can match or beat its balance on every metric it is judged on
 (potential, workload, accounts; by max/min and by CV) and still travel much less. Carve mode,
-HiGHS, on the synthetic 1k x 10 and 10k x 100 instances of ``territory_bench``. The peer's plan
-is measured by :func:`optimizer.measure_plan`, exactly as ours is.
+HiGHS, on the synthetic 1k x 10 and 10k x 100 (and, on request, 50k x 400) instances of
+``territory_bench``. The peer's plan is measured by :func:`optimizer.measure_plan`, exactly as
+ours is.
 
 Bands (defaults): ±0.05% potential, ±3.5% workload, ±1% accounts. The account band: with about
 100 accounts per rep, ±1% of a pool mean such as 96.96 allows only 96 or 97 accounts (the floor
@@ -17,7 +18,7 @@ default ``fix`` path within 60 s (nor 120 s); ``--strategy exact --candidates 16
 (a first incumbent, about 60% above the LP bound).
 
     .venv/bin/python -m benchmarks.territory_match_peer [--potential 0.0005] [--workload 0.035]
-        [--accounts 0.01|none] [--sizes 1k,10k] [--time-limit 120]
+        [--accounts 0.01|none] [--sizes 1k,10k[,50k]] [--time-limit 120]
         [--strategy auto|exact|fix] [--candidates 8]
 """
 
@@ -34,7 +35,7 @@ from benchmarks.territory_peer import PEER, greedy_peer
 from optimizer import AlignmentOptions, BalanceBand, measure_plan, solve_alignment
 from optimizer.territory.errors import AlignmentError
 
-SIZES = {"1k": (1_000, 10), "10k": (10_000, 100)}
+SIZES = {"1k": (1_000, 10), "10k": (10_000, 100), "50k": (50_000, 400)}
 METRIC_ORDER = ("potential", "workload", "accounts")
 
 

@@ -26,7 +26,8 @@ class ScenarioSummary:
     regions: pd.DataFrame
     """region, reps, accounts, potential (currency/yr), workload_hours (h/yr), leads_per_year."""
     stages: pd.DataFrame
-    """stage, conversion, cumulative_conversion, mean_days, cumulative_days."""
+    """stage, conversion, cumulative_conversion, mean_days (for a stage with durations by
+    month of quarter, the mean of the three), cumulative_days."""
     leads_by_month: pd.DataFrame
     """month (YYYY-MM), expected_leads."""
 
@@ -58,7 +59,10 @@ def summarise(sc: Scenario) -> ScenarioSummary:
     })
 
     conv = np.array([s.conversion for s in sc.stages])
-    mean_days = np.array([s.duration.mean_value for s in sc.stages])
+    # a stage with durations by month of quarter: the mean over the three months
+    mean_days = np.array([np.mean([d.mean_value for d in s.duration_by_quarter_month])
+                          if s.duration_by_quarter_month else s.duration.mean_value
+                          for s in sc.stages])
     stages = pd.DataFrame({
         "stage": sc.stage_names,
         "conversion": conv,

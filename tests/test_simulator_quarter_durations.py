@@ -78,3 +78,46 @@ def test_bad_table_names_the_field(make_scenario):
                                "duration_by_quarter_month": _by_quarter((1.0, 2.0))}])
     text = str(e.value)
     assert "duration_by_quarter_month" in text and "got 2" in text
+
+
+@pytest.mark.parametrize(("start", "q"), [("2027-01-01", 0), ("2027-02-01", 1),
+                                          ("2027-03-01", 2)])
+def test_initial_pipeline_enters_its_stage_at_the_horizon_start(make_scenario, start, q):
+    """A pipeline deal resumes its stage at day 0, in the horizon start's quarter month; the
+    next stage starts when that one ends."""
+    stages = [{"name": "s1", "conversion": 1.0, "duration": {"dist": "fixed", "value": 99.0},
+               "duration_by_quarter_month": _by_quarter()},
+              {"name": "s2", "conversion": 1.0, "duration": {"dist": "fixed", "value": 99.0},
+               "duration_by_quarter_month": _by_quarter()}]
+    sc = make_scenario(horizon={"start": start, "months": 6}, stages=stages,
+                       lead_sources=[{"id": "src", "region": "N", "segment": "SMB",
+                                      "leads_per_month": 0.0}],
+                       initial_pipeline=[{"id": "D1", "stage": "s2", "owner": "R1"},
+                                         {"id": "D2", "stage": "s1", "owner": "R1"}])
+    d = simulate(sc, 1, seed=1, workers=1, keep_deals=1).deals.set_index("deal_id")
+    first = Q_DAYS[q]
+    assert d.loc["D1", "closed_date"] == pytest.approx(first)  # s2 from day 0
+    # D2: s1 from day 0, then s2 from the day s1 ends, in that day's quarter month
+    q2 = int(_quarter_month(np.array([first]), start)[0])
+    assert d.loc["D2", "closed_date"] == pytest.approx(first + Q_DAYS[q2])
+
+
+def test_baseline_engine_refuses_quarter_durations(make_scenario):
+    """The benchmark's plain-SimPy baseline has no durations by quarter month: it says so."""
+    from benchmarks.sim_baseline import run_baseline
+
+    plain = make_scenario()
+    assert run_baseline(plain, 1, 0)["won"] > 0
+    with pytest.raises(NotImplementedError, match="month of quarter"):
+        run_baseline(make_scenario(stages=[{"name": "s1", "conversion": 0.5,
+                                            "duration": {"dist": "fixed", "value": 1.0},
+                                            "duration_by_quarter_month": _by_quarter()}]), 1, 0)
+
+
+def test_describe_shows_the_mean_over_quarter_months(make_scenario):
+    from scenarios.summary import summarise
+
+    sc = make_scenario(stages=[{"name": "s1", "conversion": 1.0,
+                                "duration": {"dist": "fixed", "value": 99.0},
+                                "duration_by_quarter_month": _by_quarter()}])
+    assert summarise(sc).stages["mean_days"].iloc[0] == pytest.approx(np.mean(Q_DAYS))

@@ -191,6 +191,12 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         try:
             hazards = fit_closing_hazards(d["created_date"], d["close_date"],
                                           d["outcome"].to_numpy(), cut, trunc)
+            left = {k: v for k, v in hazards.dropped.items() if v}
+            if left:
+                notes.append("closing-hazard model: left out " + ", ".join(
+                    f"{v} deals ({k.replace('_', ' ')})" for k, v in left.items()))
+            if hazards.calendar_note:
+                notes.append(f"closing-hazard model: {hazards.calendar_note}")
         except ValueError as exc:
             notes.append(f"closing-hazard model not fitted ({exc}): open deals keep the "
                          "stage's conversion and duration")
@@ -381,8 +387,9 @@ def _hazard_stage(stage: dict[str, Any], hz: ClosingHazards, start: pd.Timestamp
         return
 
     def empirical(p: np.ndarray) -> dict[str, Any]:
+        # a deal arriving at time t of day d and won on day d + j closes at t + j: in that day
         nz = np.flatnonzero(p > 1e-9)
-        return {"dist": "empirical", "values": [float(j) + 0.5 for j in nz],
+        return {"dist": "empirical", "values": [float(j) for j in nz],
                 "weights": [_round(float(p[j]), 9) for j in nz]}
 
     stage["duration_by_quarter_month"] = [empirical(p) for p in dists]
@@ -433,8 +440,8 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
             op.loc[g.index, "cohort"] = seg
             hazards.stall.setdefault(c, {})["p_won_given_open"] = p
         notes.append("open pipeline grouped into entry-month cohorts (segments pipeline-YYYY-MM) "
-                     "with P(won | open at the cut) and the won day after the cut from the "
-                     "closing-hazard model (age x month of quarter"
+                     "with P(won | open at the cut) and the won day after the horizon start from "
+                     "the closing-hazard model (age x month of quarter"
                      + ("" if hazards.calendar else ": not supported by the data, age only")
                      + ", stalled share per entry month) as stage overrides")
     for r in op.sort_values("id").itertuples():

@@ -9,13 +9,15 @@ quarter of day ``t`` (0, 1, 2). The last bin is open-ended and holds no event: n
 beyond the oldest observed close (no extrapolation). Each hazard is its cell's events over its
 deal-days at risk (the maximum-likelihood estimate; deals still open at the cut are censored,
 never lost; a left-truncated deal, created before the export's first close, counts from that
-date). ``calendar=False`` drops ``q``: the age-only model. Both are fitted; the lower AIC wins.
+date); a cell never at risk takes its age bin's rate over the other months. ``calendar=False``
+drops ``q``: the age-only model. Both are fitted when the history covers all three months of a
+quarter; the lower AIC wins (AIC counts a won and a lost rate per cell at risk).
 
 Why the calendar: sales teams close in end-of-quarter bunches. In the Maven export a deal more
-than two weeks old is never won in the first month of a quarter, and wins are 1.9 times as
+than two weeks old is never won in the first month of a quarter, and wins are 1.8 times as
 frequent (per open deal-day) in the last month of a quarter as in the first, while losses are
-2.4 times rarer there. A cycle-time distribution alone, whatever its family, puts the open
-pipeline's closes in the wrong months.
+2.6 times rarer there (history before 2017-10-01). A cycle-time distribution alone, whatever
+its family, puts the open pipeline's closes in the wrong months.
 
 **Stalled deals.** Following a deal created on day ``c`` through the hazards and the calendar
 gives its open probability ``S_c(a)`` at each age and its cumulative won incidence. Deals still
@@ -51,13 +53,18 @@ MIN_INFORMATIVE = 0.05  # a cohort whose closing deals would mostly still be ope
 def _cells(start: np.ndarray, stop: np.ndarray, created: np.ndarray, bin_days: int,
            n_bins: int, moq: np.ndarray, q_cols: int) -> np.ndarray:
     """Deal-days per cell (age bin x month of quarter) over days ``start..stop - 1`` of every
-    deal (day numbers index ``moq``)."""
+    deal (day numbers index ``moq``). Deals with the same (created, start, stop) share their
+    cells: each distinct span is laid out once and weighted by its count."""
+    spans, count = np.unique(np.stack([created, start, stop], axis=1), axis=0,
+                             return_counts=True)
+    created, start, stop = spans[:, 0], spans[:, 1], spans[:, 2]
     length = np.maximum(stop - start, 0)
     offs = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
     day = np.repeat(start, length) + offs
     age_bin = np.minimum((day - np.repeat(created, length)) // bin_days, n_bins - 1)
     cells = age_bin * q_cols + (moq[day] if q_cols > 1 else 0)
-    return np.bincount(cells, minlength=n_bins * q_cols).astype(float)
+    return np.bincount(cells, weights=np.repeat(count, length).astype(float),
+                       minlength=n_bins * q_cols)
 
 
 @dataclass
@@ -94,6 +101,8 @@ class ClosingHazards:
     open_won_by_day: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     open_closed_by_day: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     new_deal: dict[str, Any] = field(default_factory=dict)  # set by the calibration
+    dropped: dict[str, int] = field(default_factory=dict)   # deals left out, by reason
+    calendar_note: str | None = None
 
     def paths(self, created_day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For deals created on the given day numbers: open probability at the start of each
@@ -121,17 +130,16 @@ class ClosingHazards:
                      skip_days: int = 0) -> tuple[float, np.ndarray]:
         """``P(won | open)`` of a cohort's deals open at the cut (the mean over them) and the
         distribution of the won day (day 0 = the cut + ``skip_days``; normalised, empty if
-        never won). ``stall_share`` default: the cohort's estimate. With ``skip_days``, deals
-        closing in those days after the cut are left out and the rest conditioned on lasting
-        until then (a horizon that starts after the cut)."""
+        never won). ``stall_share`` default: the cohort's estimate. With ``skip_days`` (a horizon
+        that starts after the cut), wins in those days are not counted: the probability stays
+        conditional on being open at the cut, as the deal is in the initial pipeline."""
         m = self.open_row[self.open_cohort == cohort]
         if not m.size:
             return 0.0, np.zeros(0)
         pim = self.stall_share(cohort) if stall_share is None else stall_share
         pi = self.open_pi[m]
         closing = np.maximum(1 - pi, 1e-300)
-        s = self.open_surv[m] - self.open_closed_by_day[m, :skip_days].sum(axis=1)
-        s0 = np.clip((s - pi) / closing, 0.0, 1.0)
+        s0 = np.clip((self.open_surv[m] - pi) / closing, 0.0, 1.0)
         den = pim + (1 - pim) * s0
         won = self.open_won_by_day[m, skip_days:]
         scale = np.where(den > 0, (1 - pim) / closing / np.where(den > 0, den, 1.0), 0.0)
@@ -150,11 +158,13 @@ class ClosingHazards:
         created = np.arange(start, stop)
         _, won, _ = self.paths(created)
         groups = self._q(created)
+        pooled = won.mean(axis=0)
         dists, p_won = [], []
         for g in range(3 if self.calendar else 1):
             mean = won[groups == g].mean(axis=0)
             p = float(mean.sum())
-            dists.append(mean / p if p > 0 else mean)
+            # a month whose deals are never won: the pooled won day (only its P(won) is 0)
+            dists.append(mean / p if p > 0 else pooled / max(float(pooled.sum()), 1e-300))
             p_won.append(p)
         return dists, p_won, float(won.sum(axis=1).mean())
 
@@ -194,6 +204,8 @@ class ClosingHazards:
             "stall_share_between_cohort_variance": self.stall_tau2,
             "quarter_profile": self.quarter_profile(),
             "new_deals": self.new_deal,
+            "deals_left_out": self.dropped,
+            "calendar_note": self.calendar_note,
             "cohorts": self.stall,
         }
 
@@ -203,11 +215,18 @@ def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarra
                         bin_days: int = 14, calendar: bool | None = None) -> ClosingHazards:
     """Fit the model of the module docstring to the deals known at ``cut``.
 
-    ``created``/``close``: dates (close NaT for open deals); ``outcome``: won/lost/open.
-    ``calendar`` None: fit the calendar and the age-only model, keep the lower AIC.
+    ``created``/``close``: dates (close NaT for open deals); ``outcome``: won/lost/open. Deals
+    without a created date, and won or lost deals without a close date, do not enter (their
+    timing is unknown; ``dropped`` on the result counts them). ``calendar`` None: fit the
+    calendar and the age-only model and keep the lower AIC (age only on a tie); the calendar
+    model is fitted only when the history has days in all three months of a quarter.
     """
-    ok = created.notna().to_numpy()
-    created, close, outcome = created[ok], close[ok], np.asarray(outcome)[ok]
+    outcome = np.asarray(outcome)
+    no_close = (outcome != "open") & close.isna().to_numpy()
+    ok = created.notna().to_numpy() & ~no_close
+    dropped = {"no_created_date": int(created.isna().sum()),
+               "closed_without_close_date": int((no_close & created.notna().to_numpy()).sum())}
+    created, close, outcome = created[ok], close[ok], outcome[ok]
     if not len(created):
         raise ValueError("no dated deal")
     origin = created.min().normalize()
@@ -225,9 +244,13 @@ def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarra
     n_days = cut_day + 2 * n_bins * bin_days + 800
     dates = origin + pd.to_timedelta(np.arange(n_days), unit="D")
     moq = ((dates.month.to_numpy() - 1) % 3).astype(np.int64)
+    seen_q = np.unique(moq[max(int(entry.min()), 0):cut_day]) if cut_day > 0 else np.zeros(0)
+    options = [True, False] if calendar is None else [calendar]
+    if calendar is None and seen_q.size < 3:
+        options = [False]  # a month of the quarter never seen: its closing rate is unknown
     fits = {cal: _fit(c, e, entry, is_open, outcome, bin_days, n_bins, moq, 3 if cal else 1)
-            for cal in ([True, False] if calendar is None else [calendar])}
-    best = min(fits, key=lambda k: fits[k]["aic"])
+            for cal in options}
+    best = min(fits, key=lambda k: (fits[k]["aic"], k))  # a tie goes to age only (False)
     f = fits[best]
     hz = ClosingHazards(
         calendar=best, bin_days=bin_days, n_bins=n_bins, h_won=f["hw"], h_lost=f["hl"],
@@ -235,7 +258,9 @@ def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarra
         stall_tau2=0.0,         loglik=f["loglik"], aic=f["aic"],
         alternative={("calendar" if k else "age_only"): {"loglik": v["loglik"], "aic": v["aic"]}
                      for k, v in fits.items() if k != best},
-        origin=origin, moq=moq)
+        origin=origin, moq=moq, dropped=dropped,
+        calendar_note=None if seen_q.size == 3 or calendar is not None else
+        "the history before the cut does not cover all three months of a quarter: age only")
     cohort = created.dt.strftime("%Y-%m").to_numpy()
     _stalled_shares(hz, c, cohort, is_open, entry > c, cut_day)
     _forecast(hz, c[is_open], cohort[is_open], cut_day)
@@ -255,11 +280,17 @@ def _fit(c, e, entry, is_open, outcome, bin_days, n_bins, moq, Q) -> dict[str, A
     with np.errstate(divide="ignore", invalid="ignore"):
         hw = np.where(E > 0, Nw / E, 0.0)
         hl = np.where(E > 0, Nl / E, 0.0)
+        if Q > 1:  # a cell never at risk: its bin's rate over the other months
+            Eb = E.reshape(n_bins, Q).sum(axis=1)
+            age_w = np.where(Eb > 0, Nw.reshape(n_bins, Q).sum(axis=1) / Eb, 0.0)
+            age_l = np.where(Eb > 0, Nl.reshape(n_bins, Q).sum(axis=1) / Eb, 0.0)
+            hw = np.where(E > 0, hw, np.repeat(age_w, Q))
+            hl = np.where(E > 0, hl, np.repeat(age_l, Q))
         stay = E - Nw - Nl
         ll = float(np.sum(np.where(Nw > 0, Nw * np.log(hw), 0.0))
                    + np.sum(np.where(Nl > 0, Nl * np.log(hl), 0.0))
                    + np.sum(np.where(stay > 0, stay * np.log1p(-(hw + hl)), 0.0)))
-    k = int(np.count_nonzero(Nw) + np.count_nonzero(Nl))
+    k = 2 * int(np.count_nonzero(E))  # a won and a lost rate per cell at risk
     return {"hw": hw.reshape(n_bins, Q), "hl": hl.reshape(n_bins, Q), "E": E.reshape(n_bins, Q),
             "Nw": Nw.reshape(n_bins, Q), "Nl": Nl.reshape(n_bins, Q), "loglik": ll,
             "aic": 2 * k - 2 * ll}

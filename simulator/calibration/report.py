@@ -127,12 +127,15 @@ def _pipeline_parts(op: dict[str, Any], hz: dict[str, Any] | None, figs: dict[st
                  "bin_days": hz["bin_days"], "loglik": hz["loglik"], "aic": hz["aic"],
                  "alternative": hz["alternative"],
                  "pooled_stalled_share": hz["pooled_stall_share"],
-                 "quarter_profile": hz["quarter_profile"]}]),
+                 "quarter_profile": hz["quarter_profile"],
+                 "calendar_note": hz.get("calendar_note"),
+                 "deals_left_out": hz.get("deals_left_out")}]),
         _table([hz["new_deals"]]) if hz.get("new_deals") else "",
         _img(figs["hazards"]) if "hazards" in figs else "",
         _table([dict(v, entry_month=k) for k, v in sorted(hz["cohorts"].items())],
                ["entry_month", "deals", "open_at_cut", "open_share_at_cut",
-                "expected_open_if_active", "left_truncated", "raw_stall_share", "weight",
+                "expected_open_if_pooled", "closing_deals_open_at_cut", "left_truncated",
+                "raw_stall_share", "weight",
                 "stall_share", "stall_share_se", "p_won_given_open"]),
     ]
 
