@@ -362,7 +362,10 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
     values = model.values()
     notes: list[str] = []
     from_tight = False
-    if spec.bands and not spec.soft and _FIX_TIGHTEN > 0:
+    if spec.bands and not spec.soft and _FIX_TIGHTEN > 0 and _expired(deadline):
+        notes.append("the time limit was reached by the LP relaxation: rounded it without the "
+                     "tightened LP")
+    elif spec.bands and not spec.soft and _FIX_TIGHTEN > 0:
         # The LP sits on its band edges, so fixing its integral accounts leaves the fractional
         # ones no room (an exact packing). Fix from an LP with bands tightened by
         # _FIX_TIGHTEN of their tolerance instead: the real bands then leave slack.
@@ -411,6 +414,8 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
     total = max(1.0, deadline - time.perf_counter())
     best_violation = np.inf
     for r, per_rep in enumerate(_REPAIR_ROUNDS):
+        if _expired(deadline):
+            break
         if r > 0:
             worst = _violated_reps(spec, assign)
             touched = worst.copy()
@@ -456,6 +461,10 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
             return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
         if _left(deadline) <= 1.0:
             break
+    if _expired(deadline):
+        # a whole-model MILP now would overrun the limit by its build and transfer time alone
+        notes.append("the time limit ended fix-and-resolve before the bands held")
+        return _Outcome("none", bound=bound, strategy="fix", notes=notes)
     # last resort: the whole model as one MILP with the time left
     notes.append("fix-and-resolve did not repair the bands; solved the whole model instead")
     if model.elastic:
@@ -577,6 +586,12 @@ def _neighbours(spec, pi, pj, assign, touched, per_rep) -> np.ndarray:
 
 def _left(deadline: float) -> float:
     return max(1.0, deadline - time.perf_counter())
+
+
+def _expired(deadline: float) -> bool:
+    """Less than a second left: starting another solve would overrun the time limit (HiGHS's
+    own limit does not count PuLP's model transfer, a minute at a million pairs)."""
+    return time.perf_counter() > deadline - 1.0
 
 
 def _trial(problem, prep, solver, opts):
