@@ -81,6 +81,11 @@ def test_maven_estimates(maven_out):
     assert prof["lost"][2] < 0.6
     stage = load_scenario(maven_out / "scenario.yaml").stages[0]
     assert stage.duration_by_quarter_month is not None
+    # new deals arrive at any time of a day: a win j days later is a duration of j whole days;
+    # pipeline deals start at day 0.0: the middle of their won day
+    for dist in stage.duration_by_quarter_month:
+        assert all(float(v).is_integer() for v in dist.values)
+    assert all(float(v) % 1 == 0.5 for v in stage.overrides[-1].duration.values)
     # the stage converts at the hazard model's P(won) (stalled deals never win), below the
     # parametric model's, which lets the lost-time tail absorb the stalled deals
     nd = hz["new_deals"]

@@ -244,3 +244,30 @@ def test_closed_deals_without_a_close_date_are_left_out(world):
     assert hz2.dropped["closed_without_close_date"] == 30
     assert hz2.n_bins == hz.n_bins  # no phantom close at the cut stretching the age range
     assert hz2.events_won.sum() == hz.events_won.sum() - 30
+
+
+def test_horizon_after_the_cut_drops_the_gap_wins_only(even_world):
+    """A horizon starting k days after the cut: P(won) stays conditional on open at the cut,
+    so it is the full probability minus the wins of those k days."""
+    _, hz, _ = even_world
+    p, per_day = hz.cohort_p_won("2021-09")
+    for k in (1, 15):
+        p_k, per_k = hz.cohort_p_won("2021-09", skip_days=k)
+        assert p_k == pytest.approx(p * (1 - per_day[:k].sum()), rel=1e-9)
+        assert per_k == pytest.approx(per_day[k:] / per_day[k:].sum())
+
+
+def test_a_quarter_month_that_never_wins_takes_the_pooled_won_day(world):
+    """Only deals young in a quarter's third month can win: those created in a first month
+    never do. Their won-day distribution is the pooled one (a valid distribution), P(won) 0."""
+    _, _, hz, cut = world
+    h_won = np.zeros_like(H_WON)
+    h_won[0, 2] = 0.05
+    only = ClosingHazards(calendar=True, bin_days=BIN, n_bins=LAST + 1, h_won=h_won,
+                          h_lost=H_LOST, exposure=H_WON, events_won=H_WON, events_lost=H_LOST,
+                          pooled_stall=0.0, stall={}, stall_tau2=0.0, loglik=0.0, aic=0.0,
+                          alternative={}, origin=hz.origin, moq=hz.moq)
+    dists, p_by_q, p_all = only.new_deal_won_time(cut)
+    assert p_by_q[0] == 0.0 and p_by_q[2] > 0 and p_all > 0
+    assert dists[0].sum() == pytest.approx(1.0)
+    assert np.isfinite(dists[0]).all() and (dists[0] >= 0).all()
