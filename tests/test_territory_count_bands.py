@@ -71,11 +71,15 @@ def test_band_limits_round_counts_inward() -> None:
     assert scale[0] == pytest.approx(96.96)
 
 
-def test_repair_fixes_counts_and_keeps_them() -> None:
+@pytest.mark.parametrize("count_first", [False, True])
+def test_repair_fixes_counts_and_keeps_them(count_first: bool) -> None:
     """Move accounts so that counts and potential break on several reps; the repair must
-    restore every band, and every count must end inside its (integer) band."""
+    restore every band, and every count must end inside its (integer) band, whatever the
+    order the bands are given in (swaps skip the count row)."""
     p = synthetic_instance(2000, 20, seed=3)
     bands = _bands(0.01, potential=0.002, workload=0.05)
+    if count_first:
+        bands = (bands[2], bands[0], bands[1])
     opts = AlignmentOptions(mode="carve", balance=bands, strategy="fix", candidates=8,
                             time_limit=30.0)
     res = solve_alignment(p, opts)

@@ -85,10 +85,11 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     movable = ~np.asarray(spec.locked, dtype=bool)
     cost = spec.cost
 
-    def viol(rep, load_at, only=rows):
-        total = np.zeros(np.shape(load_at[0]) if load_at else np.shape(rep))
-        for a in only:
-            x = load_at[a]
+    def viol(rep, row_loads):
+        """V at ``rep`` from (row, load) pairs: each load is checked against its own row's
+        limits, whichever rows are given."""
+        total = np.zeros(np.shape(rep))
+        for a, x in row_loads:
             total = total + (np.maximum(0.0, x - hi[a][rep])
                              + np.maximum(0.0, lo[a][rep] - x)) / scale[a][rep]
         return total
@@ -97,7 +98,7 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     steps = 0
     stuck = np.zeros(m, dtype=bool)
     while steps < max_steps and time.perf_counter() < deadline:
-        v = viol(all_reps, loads)
+        v = viol(all_reps, zip(rows, loads, strict=True))
         open_ = (v > 1e-9) & ~stuck
         if not open_.any():
             break
@@ -112,8 +113,9 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
         src = np.concatenate([np.full(int(keep.sum()), j), assign[theirs]])
         dst = np.concatenate([ot[keep], np.full(theirs.size, j)])
         if src_i.size:
-            dv = viol(src, [loads[a][src] - vals[a][src_i] for a in rows]) \
-                + viol(dst, [loads[a][dst] + vals[a][src_i] for a in rows]) - v[src] - v[dst]
+            dv = viol(src, [(a, loads[a][src] - vals[a][src_i]) for a in rows]) \
+                + viol(dst, [(a, loads[a][dst] + vals[a][src_i]) for a in rows]) \
+                - v[src] - v[dst]
             k = _pick(dv, cost[src_i, dst] - cost[src_i, src])
             if k is not None:
                 best = (float(dv[k]), float(cost[src_i[k], dst[k]] - cost[src_i[k], src[k]]),
@@ -125,12 +127,11 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
             if ok.any():
                 sr = swap_rows
                 d = [vals[a][theirs][None, :] - vals[a][mine][:, None] for a in sr]
-                dv = viol(j, [loads[a][j] + x for a, x in zip(sr, d, strict=True)],
-                          range(len(sr))) \
-                    + viol(t[None, :], [loads[a][t][None, :] - x
-                                        for a, x in zip(sr, d, strict=True)], range(len(sr))) \
-                    - (viol(j, [loads[a][j] for a in sr], range(len(sr)))
-                       + viol(t, [loads[a][t] for a in sr], range(len(sr)))[None, :])
+                dv = viol(j, [(a, loads[a][j] + x) for a, x in zip(sr, d, strict=True)]) \
+                    + viol(t[None, :], [(a, loads[a][t][None, :] - x)
+                                        for a, x in zip(sr, d, strict=True)]) \
+                    - (viol(j, [(a, loads[a][j]) for a in sr])
+                       + viol(t, [(a, loads[a][t]) for a in sr])[None, :])
                 dc = (cost[np.ix_(mine, t)] + cost[theirs, j][None, :]
                       - cost[mine, j][:, None] - cost[theirs, t][None, :])
                 dv = np.where(ok, dv, np.inf)
