@@ -28,6 +28,7 @@ __all__ = [
     "month_edges",
     "month_labels",
     "normalised_seasonality",
+    "quarter_month",
     "source_rate_per_day",
 ]
 
@@ -56,6 +57,13 @@ def calendar_months(horizon: Horizon, before: int = 0) -> np.ndarray:
     """Calendar month index (0 = January) of every month from ``-before`` to the horizon end."""
     return np.array([_add_months(horizon.start, m).month - 1
                      for m in range(-before, horizon.months)], dtype=int)
+
+
+def quarter_month(start: dt.date, days: np.ndarray) -> np.ndarray:
+    """Month of the calendar quarter (0, 1, 2: Jan/Apr/Jul/Oct are 0) of the days ``days``
+    (floats, floored) after ``start``."""
+    day = np.datetime64(start, "D") + np.floor(np.asarray(days, float)).astype("timedelta64[D]")
+    return day.astype("datetime64[M]").astype(np.int64) % 3
 
 
 def normalised_seasonality(profile: list[float]) -> np.ndarray:

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scenarios.calendar import DAYS_PER_YEAR, month_edges, month_labels, source_rate_per_day
+from scenarios.calendar import (
+    DAYS_PER_YEAR,
+    month_edges,
+    month_labels,
+    quarter_month,
+    source_rate_per_day,
+)
 from scenarios.model import LeadSource, Scenario
 
 __all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "compile_plan", "source_expected_counts"]
@@ -70,9 +76,7 @@ class Plan:
 
     def quarter_month(self, t: np.ndarray) -> np.ndarray:
         """Month of the calendar quarter (0, 1, 2) of times ``t`` (days since horizon start)."""
-        day = np.datetime64(self.scenario.horizon.start, "D") + np.floor(
-            np.asarray(t, float)).astype("timedelta64[D]")
-        return day.astype("datetime64[M]").astype(np.int64) % 3
+        return quarter_month(self.scenario.horizon.start, t)
 
     @property
     def n_reps(self) -> int:

@@ -218,8 +218,7 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
             if pre is not None:
                 outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline,
                                  pre if strategy == "fix" else None)
-        if outcome.state == "infeasible" and k is not None \
-                and time.perf_counter() > deadline - 1.0:
+        if outcome.state == "infeasible" and k is not None and _expired(deadline):
             notes.append("the time limit ended the widening of the candidates")
             outcome = _Outcome("none")
             break
@@ -434,7 +433,7 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
         res = solver.solve(sub.prob, mip=True, time_limit=limit, warm_start=warm)
         if not res.has_solution:
             log.info("fix round %d: %d free accounts, %s", r + 1, int(free.sum()), res.state)
-            if _left(deadline) <= 1.0:
+            if _expired(deadline):
                 break
             continue
         trial = _assignment(sub.values(), sub.pair_i, sub.pair_j, n, base=fixed)
@@ -459,7 +458,7 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
             notes.append(f"fix-and-resolve: plan found in round {r + 1} "
                          f"({int(free.sum())} free accounts)")
             return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
-        if _left(deadline) <= 1.0:
+        if _expired(deadline):
             break
     if _expired(deadline):
         # a whole-model MILP now would overrun the limit by its build and transfer time alone

@@ -385,17 +385,21 @@ def _hazard_stage(stage: dict[str, Any], hz: ClosingHazards, start: pd.Timestamp
         notes.append("closing-hazard model: no month-of-quarter effect (age-only model has the "
                      "lower AIC); stage conversion from it, the parametric won cycle as duration")
         return
-
-    def empirical(p: np.ndarray) -> dict[str, Any]:
-        # a deal arriving at time t of day d and won on day d + j closes at t + j: in that day
-        nz = np.flatnonzero(p > 1e-9)
-        return {"dist": "empirical", "values": [float(j) for j in nz],
-                "weights": [_round(float(p[j]), 9) for j in nz]}
-
-    stage["duration_by_quarter_month"] = [empirical(p) for p in dists]
+    # a deal arriving at time t of day d and won on day d + j closes at t + j: in that day
+    stage["duration_by_quarter_month"] = [_won_days(p, offset=0.0) for p in dists]
     notes.append("closing-hazard model: closes depend on the month of the quarter (lower AIC "
                  "than age only); the stage's conversion is its P(won) and its durations are "
                  "the won-day distributions by month of quarter of entry")
+
+
+def _won_days(per_day: np.ndarray, offset: float) -> dict[str, Any]:
+    """An empirical duration from the probability of each day j being the won day: values
+    ``j + offset`` days (a placeholder single value when no day has mass: never won)."""
+    nz = np.flatnonzero(per_day > 1e-9)
+    if not nz.size:
+        return {"dist": "empirical", "values": [1.0], "weights": [1.0]}
+    return {"dist": "empirical", "values": [float(j) + offset for j in nz],
+            "weights": [_round(float(per_day[j]), 9) for j in nz]}
 
 
 def _capacity(d: pd.DataFrame, cut: pd.Timestamp) -> int:
@@ -428,12 +432,8 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
         for c, g in op.groupby("cohort", sort=True):
             seg = f"pipeline-{c}"
             p, per_day = hazards.cohort_p_won(c, skip_days=skip)
-            nz = np.flatnonzero(per_day > 1e-9)
-            if nz.size:
-                dur = {"dist": "empirical", "values": [float(j) + 0.5 for j in nz],
-                       "weights": [_round(float(per_day[j]), 9) for j in nz]}
-            else:
-                dur = {"dist": "empirical", "values": [1.0], "weights": [1.0]}
+            # pipeline deals start at day 0.0: the middle of the won day
+            dur = _won_days(per_day, offset=0.5)
             cohorts.append(seg)
             overrides.append({"segment": seg, "conversion": _round(min(max(p, 0.0), 1.0)),
                               "duration": dur})

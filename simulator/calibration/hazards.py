@@ -45,6 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scenarios.calendar import quarter_month
+
 __all__ = ["ClosingHazards", "fit_closing_hazards"]
 
 MIN_INFORMATIVE = 0.05  # a cohort whose closing deals would mostly still be open: pooled share
@@ -99,15 +101,14 @@ class ClosingHazards:
     open_pi: np.ndarray = field(default_factory=lambda: np.zeros(0))    # never closes
     open_surv: np.ndarray = field(default_factory=lambda: np.zeros(0))  # open at the cut
     open_won_by_day: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    open_closed_by_day: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     new_deal: dict[str, Any] = field(default_factory=dict)  # set by the calibration
     dropped: dict[str, int] = field(default_factory=dict)   # deals left out, by reason
     calendar_note: str | None = None
 
-    def paths(self, created_day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def paths(self, created_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For deals created on the given day numbers: open probability at the start of each
         age (``[n, A + 1]``, A = n_bins x bin_days; the last column is the never-closing share)
-        and the won and closed probability on each age day (``[n, A]``)."""
+        and the won probability on each age day (``[n, A]``)."""
         ages = self.n_bins * self.bin_days
         days = created_day[:, None] + np.arange(ages)[None, :]
         q = self._q(days)
@@ -115,13 +116,12 @@ class ClosingHazards:
         hw, hl = self.h_won[b, q], self.h_lost[b, q]
         surv = np.concatenate([np.ones((created_day.size, 1)),
                                np.cumprod(1 - hw - hl, axis=1)], axis=1)
-        return surv, surv[:, :-1] * hw, surv[:, :-1] * (hw + hl)
+        return surv, surv[:, :-1] * hw
 
     def _q(self, days: np.ndarray) -> np.ndarray:
         if not self.calendar:
             return np.zeros(days.shape, dtype=np.int64)
-        dates = np.datetime64(self.origin.date(), "D") + days.astype("timedelta64[D]")
-        return dates.astype("datetime64[M]").astype(np.int64) % 3
+        return quarter_month(self.origin.date(), days)
 
     def stall_share(self, cohort: str) -> float:
         return float(self.stall.get(cohort, {}).get("stall_share", self.pooled_stall))
@@ -156,7 +156,7 @@ class ClosingHazards:
         start = int((first - self.origin).days)
         stop = int((first + pd.DateOffset(months=months) - self.origin).days)
         created = np.arange(start, stop)
-        _, won, _ = self.paths(created)
+        _, won = self.paths(created)
         groups = self._q(created)
         pooled = won.mean(axis=0)
         dists, p_won = [], []
@@ -242,8 +242,7 @@ def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarra
         raise ValueError("no closed deal")
     n_bins = int(closed_age.max()) // bin_days + 2  # the last, open-ended bin holds no event
     n_days = cut_day + 2 * n_bins * bin_days + 800
-    dates = origin + pd.to_timedelta(np.arange(n_days), unit="D")
-    moq = ((dates.month.to_numpy() - 1) % 3).astype(np.int64)
+    moq = quarter_month(origin.date(), np.arange(n_days))
     seen_q = np.unique(moq[max(int(entry.min()), 0):cut_day]) if cut_day > 0 else np.zeros(0)
     options = [True, False] if calendar is None else [calendar]
     if calendar is None and seen_q.size < 3:
@@ -300,7 +299,7 @@ def _stalled_shares(hz: ClosingHazards, c: np.ndarray, cohort: np.ndarray, is_op
                     truncated: np.ndarray, cut_day: int) -> None:
     """Pooled and per-entry-month stalled shares (module docstring), into ``hz``."""
     days = np.unique(c)
-    surv, _, _ = hz.paths(days)
+    surv, _ = hz.paths(days)
     row = np.searchsorted(days, c)
     pi = surv[row, -1]
     age = np.minimum(cut_day - c, surv.shape[1] - 1)
@@ -340,11 +339,11 @@ def _stalled_shares(hz: ClosingHazards, c: np.ndarray, cohort: np.ndarray, is_op
 
 def _forecast(hz: ClosingHazards, c_open: np.ndarray, coh_open: np.ndarray, cut_day: int
               ) -> None:
-    """Per open deal: never-closing share, open probability at the cut, and the won / closed
+    """Per open deal: never-closing share, open probability at the cut, and the won
     probability of each day from the cut to the end of its age range (computed once per
     creation day: deals created on the same day share their path)."""
     days, row = np.unique(c_open, return_inverse=True)
-    surv, won, closed = hz.paths(days)
+    surv, won = hz.paths(days)
     ages = won.shape[1]
     age = np.minimum(cut_day - days, ages)
     j = np.arange(ages)[None, :] + age[:, None]
@@ -356,4 +355,3 @@ def _forecast(hz: ClosingHazards, c_open: np.ndarray, coh_open: np.ndarray, cut_
     hz.open_pi = surv[:, -1]
     hz.open_surv = surv[np.arange(days.size), age]
     hz.open_won_by_day = np.where(inside, won[rows, jj], 0.0)
-    hz.open_closed_by_day = np.where(inside, closed[rows, jj], 0.0)
