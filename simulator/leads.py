@@ -94,6 +94,8 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
     seg_ix = {s: i for i, s in enumerate(plan.segment_ids)}
     reg_ix = {r: i for i, r in enumerate(plan.region_ids)}
     parts: list[tuple[np.ndarray, ...]] = []
+    # stage entry times are only needed where a stage has durations by month of quarter
+    by_quarter = any(len(d) > 1 for stage in plan.duration for seg in stage for d in seg)
     for j, src in enumerate(sc.lead_sources):
         arr_rng = streams.rng("arrivals", src.id)
         t = _arrival_times(arr_rng, plan, plan.expected_leads[j], src.annual_growth)
@@ -137,7 +139,7 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
                     if sel.any():
                         block[sel] = dists[m].sample(dur_rng, int(sel.sum()))
                 durations[k, a:b] = block
-            if k + 1 < S:
+            if by_quarter and k + 1 < S:
                 entered = entered + durations[k]
         value = np.empty(n)
         val_rng = streams.rng("values", src.id)
