@@ -54,3 +54,30 @@ def test_align_tradeoff_writes_points(tmp_path):
             assert not ((b <= a).all() and (b < a).any())
     for a in rest:  # every other point is dominated by (or equal to) a front point
         assert any((f <= a).all() for f in front)
+
+
+def test_align_dedicates_an_oversized_account(tmp_path, capsys):
+    # the largest North account made 30x bigger: above every North rep's ±10% potential band
+    import yaml
+
+    with open(SMALL) as fh:
+        src = yaml.safe_load(fh)
+    accounts = pd.read_csv("scenarios/examples/small_accounts.csv")
+    north = accounts[accounts["region"] == "North"]
+    big = north["potential"].idxmax()
+    accounts.loc[big, "potential"] *= 30
+    accounts.to_csv(tmp_path / "small_accounts.csv", index=False)
+    (tmp_path / "small.yaml").write_text(yaml.safe_dump(src))
+    args = ["align", str(tmp_path / "small.yaml"), "--balance", "potential=0.1", "--mode",
+            "carve", "--time-limit", "30"]
+    assert main([*args, "--out", str(tmp_path / "plain")]) == 2
+    assert "--dedicate-oversized" in capsys.readouterr().err
+    assert main([*args, "--dedicate-oversized", "--out", str(tmp_path / "ded")]) == 0
+    t = pd.read_csv(tmp_path / "ded" / "territories.csv")
+    ded = t[t["dedicated_to"].notna()]
+    assert ded["dedicated_to"].tolist() == [accounts.loc[big, "id"]]
+    assert ded["accounts"].tolist() == [1]
+    assert t.loc[t["dedicated_to"].isna() & (t["potential_target"] > 0),
+                 "potential_dev"].abs().max() <= 0.1 + 1e-9
+    s = json.loads((tmp_path / "ded" / "summary.json").read_text())
+    assert any("has a dedicated territory" in n for n in s["notes"])

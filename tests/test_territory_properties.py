@@ -1,9 +1,11 @@
 """Territory alignment invariants over random instances (Hypothesis), on every solver:
 every account assigned exactly once, locked accounts kept, hard bands held whenever a plan is
-returned, ineligible pairs never used, moves never above the cap, the bound below the
-objective."""
+returned (dedicated reps, which have no band, serve their one account alone), ineligible
+pairs never used, moves never above the cap, the bound below the objective."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -63,6 +65,7 @@ def instances(draw):
     options = dict(
         mode=draw(st.sampled_from(["carve", "realign"])), balance=tuple(bands),
         soft_balance=draw(st.booleans()),
+        dedicate_oversized=draw(st.booleans()),
         candidates=draw(st.sampled_from([None, 1, 2, 3])),
         strategy=draw(st.sampled_from(["exact", "fix"])),
         max_distance=draw(st.sampled_from([None, 900.0, 1500.0])),
@@ -85,10 +88,11 @@ def check_plan(problem: AlignmentProblem, opts: AlignmentOptions, res) -> None:
     assert np.isfinite(d).all()
     if opts.max_distance is not None:
         assert (d <= opts.max_distance + 1e-9).all()
-    for i, j in zip(rows, rep_col, strict=True):
-        assert problem.account_region[i] == problem.rep_region[j]
-        skills = problem.rep_segments[j]
-        assert not skills or problem.account_segment[i] in skills
+    if problem.account_region is not None:
+        for i, j in zip(rows, rep_col, strict=True):
+            assert problem.account_region[i] == problem.rep_region[j]
+            skills = problem.rep_segments[j]
+            assert not skills or problem.account_segment[i] in skills
     # locked accounts kept
     owners = np.array(problem.owner, dtype=object)
     assert (a["rep"].to_numpy()[problem.locked] == owners[problem.locked]).all()
@@ -103,6 +107,12 @@ def check_plan(problem: AlignmentProblem, opts: AlignmentOptions, res) -> None:
     t = res.territories
     if opts.max_workload_hours is not None:
         assert (t["workload_hours"] <= opts.max_workload_hours + 1e-6).all()
+    # a dedicated rep serves its one account alone, and has no band
+    for rep, acc in t.set_index("rep")["dedicated_to"].dropna().items():
+        assert opts.dedicate_oversized
+        assert a.loc[a["rep"] == rep, "account"].tolist() == [acc]
+        row = t.set_index("rep").loc[rep]
+        assert all(np.isnan(row[f"{b.metric}_dev"]) for b in opts.balance)
     # hard bands held whenever a plan is returned
     if not opts.soft_balance:
         for band in opts.balance:
@@ -112,11 +122,8 @@ def check_plan(problem: AlignmentProblem, opts: AlignmentOptions, res) -> None:
     assert res.status == "optimal" or res.status.startswith("feasible (gap ")
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=instances())
-def test_invariants(solver: str, data) -> None:
-    problem, options = data
+def solve_and_check(problem: AlignmentProblem, options: dict, solver: str) -> None:
+    """Solve; a plan must pass :func:`check_plan`, a failure must say why."""
     opts = AlignmentOptions(**options, solver=solver, time_limit=20)
     try:
         res = solve_alignment(problem, opts)
@@ -124,3 +131,35 @@ def test_invariants(solver: str, data) -> None:
         assert exc.status == "no solution" and exc.reasons
         return
     check_plan(problem, opts, res)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=instances())
+def test_invariants(solver: str, data) -> None:
+    solve_and_check(*data, solver)
+
+
+@st.composite
+def oversized_instances(draw):
+    """``instances`` with one or two accounts' potential scaled up 3-10x and a hard potential
+    band, with dedicated territories on: the dedication path is taken in most examples."""
+    problem, options = draw(instances())
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    big = rng.choice(problem.n_accounts, size=draw(st.integers(1, 2)), replace=False)
+    potential = problem.potential.copy()
+    potential[big] *= draw(st.sampled_from([3.0, 5.0, 10.0]))
+    # one region, no skills: one pool, so that a rep can be spared for a large account
+    problem = replace(problem, potential=potential, account_region=None, rep_region=None,
+                      account_segment=None, rep_segments=None)
+    bands = tuple(b for b in options["balance"] if b.metric != "potential")
+    options.update(balance=(*bands, BalanceBand("potential", draw(st.sampled_from([0.3, 0.6])))),
+                   soft_balance=False, dedicate_oversized=True, max_distance=None)
+    return problem, options
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=oversized_instances())
+def test_invariants_with_dedicated_territories(solver: str, data) -> None:
+    solve_and_check(*data, solver)

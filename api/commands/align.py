@@ -62,6 +62,9 @@ def align(
              "optional :weight for soft mode); '' for none")] = "workload=0.10",
     soft: Annotated[bool, typer.Option("--soft", help="Penalise band violations instead of "
                                                       "forbidding them")] = False,
+    dedicate_oversized: Annotated[bool, typer.Option(
+        "--dedicate-oversized", help="An account above every rep's band gets a rep of its "
+                                     "own; the others are balanced without it")] = False,
     max_moves: Annotated[int | None, typer.Option(help="Cap on accounts moved (realign)")] =
         None,
     max_moved_potential: Annotated[float | None, typer.Option(
@@ -91,7 +94,8 @@ def align(
     sc = load_scenario(file)
     opts = AlignmentOptions(
         mode=mode.value, balance=parse_balance(balance), soft_balance=soft,
-        max_moves=max_moves, max_moved_potential=max_moved_potential,
+        dedicate_oversized=dedicate_oversized, max_moves=max_moves,
+        max_moved_potential=max_moved_potential,
         max_workload_hours=max_workload_hours, max_distance=max_distance,
         disruption=disruption, candidates=candidates or None, strategy=strategy.value,
         solver=solver.value, time_limit=time_limit, gap=gap,

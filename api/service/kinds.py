@@ -109,6 +109,8 @@ class AlignOptions(_Options):
         default_factory=lambda: {"workload": 0.10},
         description="metric -> tolerance (fraction of the pool mean)")
     soft_balance: bool = False
+    dedicate_oversized: bool = Field(
+        False, description="an account above every rep's band gets a rep of its own")
     max_moves: int | None = Field(None, ge=0)
     max_distance: float | None = Field(None, gt=0)
     max_workload_hours: float | None = Field(None, gt=0)
@@ -226,7 +228,8 @@ def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress) -
     ao = AlignmentOptions(
         mode=o.mode,
         balance=tuple(BalanceBand(m, t) for m, t in sorted(o.balance.items())),
-        soft_balance=o.soft_balance, max_moves=o.max_moves, max_distance=o.max_distance,
+        soft_balance=o.soft_balance, dedicate_oversized=o.dedicate_oversized,
+        max_moves=o.max_moves, max_distance=o.max_distance,
         max_workload_hours=o.max_workload_hours, disruption=o.disruption,
         candidates=o.candidates, strategy=o.strategy, solver=o.solver,
         time_limit=o.time_limit, gap=o.gap)

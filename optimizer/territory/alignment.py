@@ -34,6 +34,7 @@ from scenarios.model import Scenario
 
 from .balance import Pools, balance_stats, metric_values, pools_of, targets
 from .candidates import candidate_pairs, ensure_reach
+from .dedicated import Dedication, dedicate_oversized
 from .diagnosis import check_input, explain_infeasible
 from .eligibility import eligibility_matrix
 from .errors import InfeasibleInputError, InfeasiblePlanError, NoSolutionError
@@ -82,6 +83,7 @@ class Prepared:
     weight: np.ndarray
     spec: ModelSpec
     notes: list[str] = field(default_factory=list)
+    dedicated: tuple[Dedication, ...] = ()
 
 
 @dataclass
@@ -119,7 +121,12 @@ def prepare(problem: AlignmentProblem, options: AlignmentOptions) -> Prepared:
     unknown = sorted(set(shares) - set(p.rep_ids))
     if unknown:
         notes.append(f"rep_shares name unknown reps, ignored: {', '.join(unknown[:5])}")
-    pools = pools_of(p, eligible, shares)
+    if options.dedicate_oversized:
+        eligible, pools, dedicated, more = dedicate_oversized(p, options, eligible, owner,
+                                                              shares)
+        notes += more + [_dedication_note(p, d) for d in dedicated]
+    else:
+        pools, dedicated = pools_of(p, eligible, shares), []
     idle = [p.rep_ids[j] for j in np.flatnonzero(~eligible.any(axis=0))]
     if idle:
         notes.append(f"{len(idle)} rep(s) have no eligible account and get an empty territory: "
@@ -127,7 +134,7 @@ def prepare(problem: AlignmentProblem, options: AlignmentOptions) -> Prepared:
     bands = []
     for b in options.balance:
         values = metric_values(p, b.metric)
-        mu = targets(values, pools)
+        mu = _band_targets(values, pools, dedicated)
         if not (mu > 0).any():
             notes.append(f"balance band on {b.metric} skipped: every account has 0 {b.metric}")
             continue
@@ -170,7 +177,22 @@ def prepare(problem: AlignmentProblem, options: AlignmentOptions) -> Prepared:
         max_moved_potential=(options.max_moved_potential if options.mode == "realign"
                              else None),
     )
-    return Prepared(eligible, owner, pools, tuple(bands), capacity, weight, spec, notes)
+    return Prepared(eligible, owner, pools, tuple(bands), capacity, weight, spec, notes,
+                    tuple(dedicated))
+
+
+def _band_targets(values: np.ndarray, pools: Pools, dedicated) -> np.ndarray:
+    """Band centres mu_j; 0 (no band) for dedicated reps."""
+    mu = targets(values, pools)
+    mu[[d.rep for d in dedicated]] = 0.0
+    return mu
+
+
+def _dedication_note(p: AlignmentProblem, d: Dedication) -> str:
+    return (f"account {p.account_ids[d.account]} ({d.ratio:.2f} x the mean {d.metric} of its "
+            f"reps, above every rep's {d.metric} band) has a dedicated territory: rep "
+            f"{p.rep_ids[d.rep]} serves it alone, outside the bands and the balance figures; "
+            "the other reps are balanced around the mean without it")
 
 
 def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None = None
@@ -215,6 +237,9 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
                 and not opts.soft_balance and pi.size <= _REACH_MAX_PAIRS:
             # add only the missing pairs (elastic LP), before widening every account's k
             pi, pj, pre = _reach(problem, prep, pi, pj, k, solver, deadline, notes)
+            if opts.strategy == "auto":
+                # the added pairs can take the model past the exact MILP's size
+                strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
             if pre is not None:
                 outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline,
                                  pre if strategy == "fix" else None)
@@ -398,7 +423,7 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
         log.info("repair: %d steps in %.1f s, %d reps violated (worst %.4f)", steps,
                  time.perf_counter() - t0, int(_violated_reps(spec, repaired).sum()),
                  _worst_violation(spec, repaired))
-        if not _violated_reps(spec, repaired).any():
+        if _holds(spec, repaired):
             notes.append(f"rounded the LP and repaired the bands with {steps} shift/swap moves")
             repaired, better = _improve(spec, pi, pj, repaired, deadline)
             if better:
@@ -443,10 +468,10 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
                  int(_violated_reps(spec, trial).sum()), _worst_violation(spec, trial))
         if r == 0 or violation <= best_violation:
             assign, best_violation = trial, violation
-        if not spec.soft and _violated_reps(spec, assign).any():
+        if not spec.soft and not _holds(spec, assign):
             assign, _ = repair_bands(spec, pi, pj, assign,
                                      deadline=min(deadline, time.perf_counter() + 10.0))
-        if spec.soft or not _violated_reps(spec, assign).any():
+        if spec.soft or _holds(spec, assign):
             obj = float(spec.cost[np.arange(n), assign].sum())
             if spec.soft:
                 obj = float(res.objective)
@@ -545,6 +570,20 @@ def _violated_reps(spec, assign: np.ndarray) -> np.ndarray:
     work = np.bincount(assign, weights=spec.workload, minlength=m)
     bad |= work > spec.capacity + 1e-6
     return bad
+
+
+def _over_cap(spec, assign: np.ndarray) -> bool:
+    """The plan moves more accounts (or potential) than the re-align caps allow."""
+    moved = spec.has_owner & (assign != spec.owner)
+    if spec.max_moves is not None and int(moved.sum()) > spec.max_moves:
+        return True
+    return spec.max_moved_potential is not None and \
+        float(spec.potential[moved].sum()) > spec.max_moved_potential * (1 + 1e-9) + 1e-6
+
+
+def _holds(spec, assign: np.ndarray) -> bool:
+    """Every hard band, capacity and move cap holds."""
+    return not _violated_reps(spec, assign).any() and not _over_cap(spec, assign)
 
 
 def _slack_cost(model) -> float:
@@ -665,13 +704,16 @@ def _result(problem, opts, prep, outcome, seconds, solver, k, scope, notes, m
         "mean_distance": np.divide(dsum, count, out=np.full(m, np.nan), where=count > 0),
         "max_distance": dmax,
         "moved_in": np.bincount(assign[moved], minlength=m),
+        "dedicated_to": [None] * m,
     }
+    for d in prep.dedicated:
+        terr["dedicated_to"][d.rep] = p.account_ids[d.account]
     balance = {}
     violation = {}
     band_by_metric = {b.metric: b for b in prep.bands}
     for metric in METRICS:
         values = metric_values(p, metric)
-        mu = targets(values, prep.pools)
+        mu = _band_targets(values, prep.pools, prep.dedicated)
         load = np.bincount(assign, weights=values, minlength=m)
         terr[f"{metric}_target"] = mu
         terr[f"{metric}_dev"] = np.divide(load, mu, out=np.full(m, np.nan), where=mu > 0) - 1

@@ -124,7 +124,9 @@ def _band_problems(p, prep, band, owner) -> list[str]:
                      f"{band.metric}) alone exceeds the upper {band.metric} band of every "
                      f"eligible rep ({pct} around the mean "
                      f"{_fmt(band.metric, best_upper[i] / (1 + tau), p.currency)}): widen the "
-                     f"{band.metric} tolerance to at least {need:.1%} or use soft balance")
+                     f"{band.metric} tolerance to at least {need:.1%}, give it a dedicated "
+                     "territory (dedicate_oversized, --dedicate-oversized) or use soft "
+                     "balance")
     out += _capped(lines, f"accounts above the {band.metric} band")
     locked_load = _locked_load(p, owner, v)
     for j in np.flatnonzero(locked_load > upper + 1e-6).tolist():

@@ -86,6 +86,11 @@ class AlignmentOptions:
       tolerance). ``soft_balance``: penalise band violations instead of forbidding them; a
       violation of 100% of the mean on one rep costs as much as serving that rep's average
       territory ``soft_penalty`` distance units farther (times the band's weight).
+    - ``dedicate_oversized``: an account above the upper band of every eligible rep gets a
+      dedicated territory (one rep serves it alone, outside the bands and the balance
+      figures) and the other reps are balanced around the mean without it; see
+      :mod:`.dedicated`. Off by default: such an account makes hard bands infeasible, and the
+      diagnosis says so.
     - ``rep_shares``: relative territory size per rep id (default 1: equal shares within a pool),
       e.g. 0.5 for a half-time rep. The band target of rep j in pool g is
       ``share_j / sum(shares of g) x total of g``.
@@ -112,6 +117,7 @@ class AlignmentOptions:
     balance: tuple[BalanceBand, ...] = (BalanceBand("workload", 0.10),)
     soft_balance: bool = False
     soft_penalty: float = 1000.0
+    dedicate_oversized: bool = False
     rep_shares: Mapping[str, float] | None = None
     max_workload_hours: float | Mapping[str, float] | None = None
     max_distance: float | None = None

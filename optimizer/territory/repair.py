@@ -19,7 +19,7 @@ into or out of j and every swap of an account of j with an account of a neighbou
 rep that is a candidate of an account of j and vice versa), the move that most reduces V at
 the reps it touches, preferring the cheaper move among equal reductions. All moves of a step
 are scored at once with numpy. Locked accounts never move; accounts only go to their
-candidates.
+candidates; under a move cap, accounts still with their owner never move.
 """
 
 from __future__ import annotations
@@ -83,6 +83,9 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     inc = sparse.csr_matrix((np.ones(pi.size, dtype=np.float32), (pi, pj)), shape=(n, m))
     adj = (inc.T @ inc).tocsr()
     movable = ~np.asarray(spec.locked, dtype=bool)
+    if spec.max_moves is not None or spec.max_moved_potential is not None:
+        # under a move cap, an account with its owner stays there: repair never adds a move
+        movable &= ~(spec.has_owner & (assign == spec.owner))
     cost = spec.cost
 
     def viol(rep, row_loads):
