@@ -207,3 +207,15 @@ def test_generic_team_table_columns(tmp_path):
     from scenarios.crm import read_history
     h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=teams)
     assert set(h.deals["region"]) == {"Central", "East", "West"}
+
+
+def test_maven_pipeline_model_error_uses_only_pre_cut_data(maven_out):
+    me = json.loads((maven_out / "calibration.json").read_text())[
+        "closing_hazards"]["pipeline_model_error"]
+    # the three most recent month starts with 3 months of closes (closes start 2017-03-01)
+    assert me["origins"] == ["2017-07-01", "2017-08-01", "2017-09-01"]
+    assert all(r["window_end"] <= "2017-10-01" for r in me["errors"])
+    assert me["log_variance"] > 2 * me["log_variance_se"] > 0 and not me["floored"]
+    # every inner cohort-window was over-forecast: reported, not corrected
+    assert me["mean_log_ratio"] < 0 and me["share_below_forecast"] == 1.0
+    assert "Model error of the pipeline forecast" in (maven_out / "report.html").read_text()

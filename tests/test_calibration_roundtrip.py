@@ -149,3 +149,31 @@ def test_parameter_draws_are_centred_on_the_estimates(calibrated):
     assert abs(conv.mean() - p) < 4 * se / np.sqrt(len(conv))
     lv = np.array([sc.lead_sources[0].leads_per_month for sc in draws])
     assert abs(lv.mean() / cal.scenario.lead_sources[0].leads_per_month - 1) < 0.05
+
+
+@pytest.mark.slow
+def test_parameter_draws_carry_the_pipeline_model_error(calibrated):
+    # each pipeline cohort's P(won | open) gets a mean-one lognormal frailty of the estimated
+    # log variance on top of its stalled-share draw; without an estimate, none
+    from simulator.calibration.backtest import perturbed_scenario
+
+    cal, _, _ = calibrated
+    hz = cal.hazards
+    saved = hz.model_error
+    assert saved.get("origins")            # estimated from inner cuts before the cut
+
+    def log_conv(s2: float | None) -> np.ndarray:
+        hz.model_error = {"log_variance": s2} if s2 is not None else {}
+        rng = np.random.default_rng(4)
+        draws = [perturbed_scenario(cal, rng) for _ in range(150)]
+        return np.log(np.array([[o.conversion for o in sc.stages[0].overrides
+                                 if o.segment.startswith("pipeline-")] for sc in draws]))
+
+    try:
+        base, extra = log_conv(None), log_conv(0.09)
+    finally:
+        hz.model_error = saved
+    live = np.isfinite(base).all(axis=0) & (base.mean(axis=0) < np.log(0.8))
+    assert live.any()
+    added = extra[:, live].var(axis=0) - base[:, live].var(axis=0)
+    assert np.median(added) == pytest.approx(0.09, rel=0.35)

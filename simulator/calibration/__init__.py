@@ -5,7 +5,9 @@
 - :func:`backtest`: calibrate before a cut, simulate after it, compare with what happened;
 - :mod:`.fits`: censored/truncated lognormal and gamma fits, the competing-outcome model,
   Aalen-Johansen cumulative incidence; :mod:`.estimators`: arrivals, deal sizes, rep
-  productivity (empirical Bayes); :mod:`.report`: JSON and HTML.
+  productivity (empirical Bayes); :mod:`.hazards`: the closing-hazard model of the open
+  pipeline; :mod:`.forecast_error`: its model error from inner cuts before the cut;
+  :mod:`.report`: JSON and HTML.
 
 Imports ``scenarios``, numpy, scipy and pandas only (and the simulator's public ``simulate`` for
 the backtest); never ``api``.
@@ -23,6 +25,7 @@ from .fits import (
     fit_outcomes,
     kaplan_meier,
 )
+from .forecast_error import pipeline_model_error
 from .hazards import ClosingHazards, fit_closing_hazards
 from .report import write_backtest, write_calibration
 
@@ -46,6 +49,7 @@ __all__ = [
     "history_at",
     "jeffreys_interval",
     "kaplan_meier",
+    "pipeline_model_error",
     "rep_productivity",
     "write_backtest",
     "write_calibration",

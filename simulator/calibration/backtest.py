@@ -29,7 +29,7 @@ from scenarios.model import Scenario
 from ..runner import simulate
 from .calibrate import Calibration, CalibrationError, calibrate
 
-__all__ = ["BacktestResult", "backtest"]
+__all__ = ["BacktestResult", "backtest", "cohort_frailty", "perturbed_scenario"]
 
 
 @dataclass
@@ -61,8 +61,10 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
     level) (estimation error plus the Pearson over-dispersion phi of monthly counts, as a
     gamma-Poisson frailty held over the horizon); the stage conversion on the logit scale with
     its standard error; each pipeline cohort's stalled share with its standard error (its
-    P(won | open) recomputed by the closing-hazard model); each product's mean deal size x
-    lognormal with its standard error."""
+    P(won | open) recomputed by the closing-hazard model), then times the model-error frailty
+    of :func:`cohort_frailty` when the calibration sized one (``hazards.model_error``; none:
+    no extra draw, the random stream is unchanged); each product's mean deal size x lognormal
+    with its standard error."""
     doc = cal.scenario.model_dump(mode="json")
     for src, fit in zip(doc["lead_sources"], cal.arrivals, strict=True):
         lvl = max(fit.level, 1e-9)
@@ -81,14 +83,16 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
     if hz is not None and st.get("overrides"):
         skip = int((pd.Timestamp(cal.scenario.horizon.start)
                     - pd.Timestamp(cal.estimates["cutoff"])).days)
+        s2 = hz.cohort_log_var
         for ov in st["overrides"]:
             c = ov["segment"].removeprefix("pipeline-")
             ci = hz.stall.get(c, {})
             se = ci.get("stall_share_se") or 0.0
-            if se <= 0:
-                continue
-            pi_d = float(min(max(hz.stall_share(c) + rng.normal(0, se), 0.0), 0.99))
-            ov["conversion"] = hz.cohort_p_won(c, stall_share=pi_d, skip_days=skip)[0]
+            if se > 0:
+                pi_d = float(min(max(hz.stall_share(c) + rng.normal(0, se), 0.0), 0.99))
+                ov["conversion"] = hz.cohort_p_won(c, stall_share=pi_d, skip_days=skip)[0]
+            if s2 > 0:
+                ov["conversion"] = cohort_frailty(ov["conversion"], s2, rng)
     sizes = cal.estimates.get("deal_sizes", {})
     for prod in doc["products"]:
         f = sizes.get(prod["id"], {}).get("all", {})
@@ -98,6 +102,13 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
             sd = (math.log(hi) - math.log(lo)) / (2 * 1.96)
             ds["mean"] = float(ds["mean"] * math.exp(rng.normal(0, sd)))
     return Scenario.model_validate(doc)
+
+
+def cohort_frailty(p: float, log_var: float, rng: np.random.Generator) -> float:
+    """A pipeline cohort's ``P(won | open)`` times a mean-one lognormal frailty
+    ``exp(u - log_var / 2)``, ``u ~ N(0, log_var)`` (the model error sized by
+    :func:`~simulator.calibration.forecast_error.pipeline_model_error`), capped at 1."""
+    return float(min(p * math.exp(rng.normal(0.0, math.sqrt(log_var)) - log_var / 2), 1.0))
 
 
 def _logit(p: float) -> float:
@@ -235,6 +246,8 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
         "bookings_p50_total": float(np.median(
             sim.groupby("replication")["bookings"].sum())),
         "parameter_draws": draws,
+        "pipeline_model_error_log_sd": (cal.hazards.model_error.get("log_sd")
+                                        if cal.hazards is not None else None),
         "won_actual": int(w["actual"].sum()),
         "pit_histogram": np.histogram(b["pit"], bins=5, range=(0, 1))[0].tolist(),
         "won_without_amount_after_cut": n_unknown_amount,

@@ -49,6 +49,7 @@ from .fits import (
     fit_duration,
     fit_outcomes,
 )
+from .forecast_error import pipeline_model_error
 from .hazards import ClosingHazards, fit_closing_hazards
 
 __all__ = ["Calibration", "CalibrationError", "calibrate", "history_at"]
@@ -200,6 +201,18 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         except ValueError as exc:
             notes.append(f"closing-hazard model not fitted ({exc}): open deals keep the "
                          "stage's conversion and duration")
+    if hazards is not None:
+        hazards.model_error = me = pipeline_model_error(
+            d["created_date"], d["close_date"], d["outcome"].to_numpy(), cut, trunc,
+            horizon_months, calendar=hazards.calendar)
+        if me.get("log_variance") is not None:
+            notes.append("open-pipeline forecast: model error from "
+                         f"{len(me['origins'])} inner cut(s) before the cut, log-sd "
+                         f"{me['log_sd']:.3f} per entry-month cohort (frailty on "
+                         "P(won | open) in the backtest's parameter draws)"
+                         + (f"; {me['note']}" if me.get("note") else ""))
+        else:
+            notes.append(f"open-pipeline forecast: model error {me['note']}")
 
     # ---- stages ----
     stage_fits: dict[str, Any] = {}

@@ -104,6 +104,15 @@ class ClosingHazards:
     new_deal: dict[str, Any] = field(default_factory=dict)  # set by the calibration
     dropped: dict[str, int] = field(default_factory=dict)   # deals left out, by reason
     calendar_note: str | None = None
+    # the pipeline forecast's model error from inner cuts (``forecast_error``), set by the
+    # calibration; empty: not estimated (the parameter draws then add nothing for it)
+    model_error: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cohort_log_var(self) -> float:
+        """Extra variance (log scale, per entry-month cohort) of ``P(won | open)`` beyond the
+        binomial noise and the stalled share's standard error; 0 when not estimated."""
+        return float(self.model_error.get("log_variance") or 0.0)
 
     def paths(self, created_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For deals created on the given day numbers: open probability at the start of each
@@ -136,16 +145,31 @@ class ClosingHazards:
         m = self.open_row[self.open_cohort == cohort]
         if not m.size:
             return 0.0, np.zeros(0)
+        won = self.open_won_by_day[m, skip_days:]
+        per_day = (self._scale(cohort, m, stall_share)[:, None] * won).mean(axis=0)
+        p = float(per_day.sum())
+        return p, (per_day / p if p > 0 else np.zeros(0))
+
+    def _scale(self, cohort: str, m: np.ndarray, stall_share: float | None) -> np.ndarray:
+        """Per open deal (rows ``m``): the factor turning its unconditional won probability on
+        a day into the probability given open at the cut with the cohort's stalled share."""
         pim = self.stall_share(cohort) if stall_share is None else stall_share
         pi = self.open_pi[m]
         closing = np.maximum(1 - pi, 1e-300)
         s0 = np.clip((self.open_surv[m] - pi) / closing, 0.0, 1.0)
         den = pim + (1 - pim) * s0
-        won = self.open_won_by_day[m, skip_days:]
-        scale = np.where(den > 0, (1 - pim) / closing / np.where(den > 0, den, 1.0), 0.0)
-        per_day = (scale[:, None] * won).mean(axis=0)
-        p = float(per_day.sum())
-        return p, (per_day / p if p > 0 else np.zeros(0))
+        return np.where(den > 0, (1 - pim) / closing / np.where(den > 0, den, 1.0), 0.0)
+
+    def cohort_window_wins(self, cohort: str, days: int, stall_share: float | None = None
+                           ) -> np.ndarray:
+        """Per deal of the cohort open at the cut: the probability (unitless) that it is won
+        within ``days`` days from the cut (day 0 = the cut), under the model and the cohort's
+        stalled share (or ``stall_share``). Summed: the forecast number of wins."""
+        m = self.open_row[self.open_cohort == cohort]
+        if not m.size:
+            return np.zeros(0)
+        won = self.open_won_by_day[m, :max(int(days), 0)].sum(axis=1)
+        return np.clip(self._scale(cohort, m, stall_share) * won, 0.0, 1.0)
 
     def new_deal_won_time(self, first: pd.Timestamp, months: int = 12
                           ) -> tuple[list[np.ndarray], list[float], float]:
@@ -206,6 +230,7 @@ class ClosingHazards:
             "new_deals": self.new_deal,
             "deals_left_out": self.dropped,
             "calendar_note": self.calendar_note,
+            "pipeline_model_error": self.model_error or None,
             "cohorts": self.stall,
         }
 

@@ -132,12 +132,27 @@ def _pipeline_parts(op: dict[str, Any], hz: dict[str, Any] | None, figs: dict[st
                  "deals_left_out": hz.get("deals_left_out")}]),
         _table([hz["new_deals"]]) if hz.get("new_deals") else "",
         _img(figs["hazards"]) if "hazards" in figs else "",
+        *_model_error_parts(hz.get("pipeline_model_error")),
         _table([dict(v, entry_month=k) for k, v in sorted(hz["cohorts"].items())],
                ["entry_month", "deals", "open_at_cut", "open_share_at_cut",
                 "expected_open_if_pooled", "closing_deals_open_at_cut", "left_truncated",
                 "raw_stall_share", "weight",
                 "stall_share", "stall_share_se", "p_won_given_open"]),
     ]
+
+
+def _model_error_parts(me: dict[str, Any] | None) -> list[str]:
+    """The open-pipeline forecast's model error (inner cuts): the estimate and its errors."""
+    if not me:
+        return []
+    keys = ("log_variance", "log_variance_se", "log_sd", "theta_raw", "floored", "origins",
+            "window_days", "cohorts_used", "forecast_total", "actual_total", "mean_log_ratio",
+            "share_below_forecast", "note", "method")
+    return ["<h3>Model error of the pipeline forecast (inner cuts before the cut)</h3>",
+            _table([{k: me.get(k) for k in keys}]),
+            _table(me.get("errors") or [], ["origin", "window_end", "days", "cohort",
+                                            "open_deals", "stall_share", "forecast", "actual",
+                                            "var_noise", "used"])]
 
 
 def write_calibration(cal: Any, out: Path) -> list[Path]:
