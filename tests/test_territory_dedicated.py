@@ -21,16 +21,22 @@ from optimizer import (
 )
 
 
-def line(potential, x_acc, x_rep, owner=None, locked=None) -> AlignmentProblem:
+def line(potential, x_acc, x_rep, owner=None, locked=None, workload=None, holes=(),
+         **extra) -> AlignmentProblem:
+    """Accounts and reps on a line; ``holes``: (account, rep) pairs made ineligible (a travel
+    table without them)."""
     potential = np.asarray(potential, float)
     n, m = potential.size, len(x_rep)
     rep_ids = [f"R-{j}" for j in range(m)]
+    dist = np.abs(np.subtract.outer(np.asarray(x_acc, float), np.asarray(x_rep, float)))
+    for i, j in holes:
+        dist[i, j] = np.nan
     return AlignmentProblem(
         account_ids=[f"A-{i}" for i in range(n)], rep_ids=rep_ids, potential=potential,
-        workload=np.full(n, 10.0),
-        distance=np.abs(np.subtract.outer(np.asarray(x_acc, float), np.asarray(x_rep, float))),
-        owner=owner or [None] * n,
-        locked=np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, bool))
+        workload=np.full(n, 10.0) if workload is None else np.asarray(workload, float),
+        distance=dist, owner=owner or [None] * n,
+        locked=np.zeros(n, dtype=bool) if locked is None else np.asarray(locked, bool),
+        **extra)
 
 
 def opts(**kw) -> AlignmentOptions:
@@ -166,3 +172,68 @@ def test_no_oversized_account_changes_nothing() -> None:
     assert a.assignment["rep"].tolist() == b.assignment["rep"].tolist()
     assert a.metrics.objective == pytest.approx(b.metrics.objective)
     assert a.territories["dedicated_to"].isna().all()
+
+
+def test_a_rep_without_the_capacity_is_passed_over() -> None:
+    # A-0 needs 100 h; its nearest rep R-0 may carry 50 h: R-2 (next nearest) serves it
+    workload = [100.0, 10.0] + [10.0] * 20
+    res = solve_alignment(line(**CASCADE, workload=workload),
+                          opts(dedicate_oversized=True, max_workload_hours={"R-0": 50.0}))
+    t = res.territories.set_index("rep")
+    assert t.loc["R-2", "dedicated_to"] == "A-0"
+    assert t.loc["R-0", "workload_hours"] <= 50.0 + 1e-9
+
+
+def test_the_most_constrained_account_goes_first() -> None:
+    # A-1 (300) may only go to R-0 or R-1, and R-1 owns a locked account: only R-0 qualifies
+    # for it. A-0 (500, nearest R-0) goes elsewhere; largest-first would give R-0 to A-0 and
+    # leave A-1 with no rep
+    pot = [500, 300] + [10] * 12
+    x_acc = [0.0, 1.0, *np.linspace(20, 60, 12)]
+    x_rep = [0.0, 10.0, 40.0, 60.0]
+    owner = [None, None, "R-1"] + [None] * 11
+    locked = [False, False, True] + [False] * 11
+    p = line(pot, x_acc, x_rep, owner=owner, locked=locked, holes=[(1, 2), (1, 3)])
+    res = solve_alignment(p, opts(dedicate_oversized=True, balance=(
+        BalanceBand("potential", 0.3),)))
+    t = res.territories.set_index("rep")
+    assert t.loc["R-0", "dedicated_to"] == "A-1"
+    assert t["dedicated_to"].dropna().tolist().count("A-0") == 1
+    assert "R-1" not in t["dedicated_to"].dropna().index
+
+
+def test_a_rep_that_could_serve_only_that_account_is_preferred() -> None:
+    # R-3 is eligible for A-0 alone; R-0 is nearer to A-0 but has other accounts to serve
+    holes = [(i, 3) for i in range(1, 22)]
+    res = solve_alignment(line(**CASCADE, holes=holes), opts(dedicate_oversized=True))
+    t = res.territories.set_index("rep")
+    assert t.loc["R-3", "dedicated_to"] == "A-0"
+    assert not any("empty territory" in n for n in res.notes)
+
+
+def test_account_count_band_dedicates_nothing() -> None:
+    from optimizer.territory.alignment import prepare
+
+    p = line([10, 10, 10], [0, 1, 2], [0.0, 1.0, 2.0, 3.0])
+    prep = prepare(p, opts(dedicate_oversized=True, balance=(BalanceBand("accounts", 0.1),)))
+    assert prep.dedicated == ()
+
+
+def test_the_remaining_pool_keeps_its_name() -> None:
+    p = line(**CASCADE, account_region=["North"] * 22, rep_region=["North"] * 4)
+    res = solve_alignment(p, opts(dedicate_oversized=True))
+    pools = set(res.territories["pool"])
+    assert pools == {"region North", "dedicated to A-0", "dedicated to A-1"}
+
+
+def test_measuring_a_plan_ignores_dedication() -> None:
+    # a plan giving R-0 the large account and small ones too is measured like any other
+    from optimizer import measure_plan
+
+    p = line(**CASCADE)
+    plan = ["R-0"] * 9 + ["R-1"] * 5 + ["R-2"] * 4 + ["R-3"] * 4
+    m = measure_plan(p, plan, opts(dedicate_oversized=True))
+    assert m.territories["dedicated_to"].isna().all()
+    assert not np.isnan(m.territories.set_index("rep").loc["R-0", "potential_dev"])
+    assert m.metrics.balance["potential"]["max_over_mean"] == pytest.approx(
+        (500 + 240 + 70) / 235)

@@ -136,8 +136,9 @@ def align(
                                "potential_dev"]]
     out.print(frame_table(show, "Territories", {
         "potential": lambda v: money(v, cur), "workload_hours": ",.0f",
-        "mean_distance": ",.0f", "max_distance": ",.0f", "workload_dev": "+.1%",
-        "potential_dev": "+.1%"}))
+        "mean_distance": ",.0f", "max_distance": ",.0f",
+        "workload_dev": lambda v: "-" if pd.isna(v) else f"{v:+.1%}",
+        "potential_dev": lambda v: "-" if pd.isna(v) else f"{v:+.1%}"}))
     for metric, st in m.balance.items():
         out.print(f"{metric}: max/mean {st['max_over_mean']:.3f}, min/mean "
                   f"{st['min_over_mean']:.3f}, CV {st['cv']:.3f}")

@@ -121,9 +121,19 @@ def prepare(problem: AlignmentProblem, options: AlignmentOptions) -> Prepared:
     unknown = sorted(set(shares) - set(p.rep_ids))
     if unknown:
         notes.append(f"rep_shares name unknown reps, ignored: {', '.join(unknown[:5])}")
+    cap = options.max_workload_hours
+    if cap is None:
+        capacity = np.full(p.n_reps, np.inf)
+    elif isinstance(cap, Mapping):
+        capacity = np.array([cap.get(r, np.inf) for r in p.rep_ids], dtype=float)
+        extra = sorted(set(cap) - set(p.rep_ids))
+        if extra:
+            notes.append(f"capacities name unknown reps, ignored: {', '.join(extra[:5])}")
+    else:
+        capacity = np.full(p.n_reps, float(cap))
     if options.dedicate_oversized:
         eligible, pools, dedicated, more = dedicate_oversized(p, options, eligible, owner,
-                                                              shares)
+                                                              shares, capacity)
         notes += more + [_dedication_note(p, d) for d in dedicated]
     else:
         pools, dedicated = pools_of(p, eligible, shares), []
@@ -139,16 +149,6 @@ def prepare(problem: AlignmentProblem, options: AlignmentOptions) -> Prepared:
             notes.append(f"balance band on {b.metric} skipped: every account has 0 {b.metric}")
             continue
         bands.append(BandSpec(b.metric, values, mu, b.tolerance, b.weight))
-    cap = options.max_workload_hours
-    if cap is None:
-        capacity = np.full(p.n_reps, np.inf)
-    elif isinstance(cap, Mapping):
-        capacity = np.array([cap.get(r, np.inf) for r in p.rep_ids], dtype=float)
-        extra = sorted(set(cap) - set(p.rep_ids))
-        if extra:
-            notes.append(f"capacities name unknown reps, ignored: {', '.join(extra[:5])}")
-    else:
-        capacity = np.full(p.n_reps, float(cap))
     if options.distance_weight == "uniform":
         raw = np.ones(p.n_accounts)
     else:
@@ -537,7 +537,7 @@ def _polish(spec, pi, pj, assign, solver, deadline, notes) -> np.ndarray:
     cost = float(spec.cost[rows, trial].sum())
     log.info("polish: %d free accounts, %.1f s, cost %.1f -> %.1f", int(free.sum()),
              res.seconds, current, cost)
-    if cost < current - 1e-9 and not _violated_reps(spec, trial).any():
+    if cost < current - 1e-9 and _holds(spec, trial):
         notes.append(f"polished {int(free.sum())} boundary accounts with a MILP: "
                      f"cost {current:,.1f} -> {cost:,.1f}")
         return trial

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["Pools", "balance_stats", "metric_values", "pools_of", "targets"]
+__all__ = ["Pools", "balance_stats", "metric_values", "pool_names", "pools_of", "targets"]
 
 
 def metric_values(problem, metric: str) -> np.ndarray:
@@ -59,12 +59,14 @@ def pools_of(problem, eligible: np.ndarray, shares: dict[str, float] | None = No
     acc_label = labels[:n]
     account_pool = np.array([order.get(lab, -1) for lab in acc_label], dtype=np.int64)
     account_pool[~eligible.any(axis=1)] = -1
-    names = _pool_names(problem, rep_pool, len(order))
+    names = pool_names(problem, rep_pool, len(order))
     share = np.array([(shares or {}).get(r, 1.0) for r in problem.rep_ids], dtype=float)
     return Pools(rep_pool, account_pool, names, share)
 
 
-def _pool_names(problem, rep_pool: np.ndarray, count: int) -> list[str]:
+def pool_names(problem, rep_pool: np.ndarray, count: int) -> list[str]:
+    """A planner's name per pool: its reps' regions, and their skills where a region has
+    several pools. Reps with ``rep_pool`` -1 are left out (their pools get an empty name)."""
     members = [np.flatnonzero(rep_pool == g) for g in range(count)]
     if problem.rep_region is None:
         return [f"pool of {', '.join(problem.rep_ids[j] for j in reps[:3])}"
@@ -77,6 +79,9 @@ def _pool_names(problem, rep_pool: np.ndarray, count: int) -> list[str]:
     names: list[str] = []
     for g, reps in enumerate(members):
         regs = regions[g]
+        if not regs:
+            names.append("")
+            continue
         label = f"region{'s' if len(regs) > 1 else ''} {', '.join(regs)}"
         if max(pools_per_region[r] for r in regs) > 1 and problem.rep_segments is not None:
             skills = sorted({s for j in reps for s in problem.rep_segments[j]})

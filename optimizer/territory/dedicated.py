@@ -9,21 +9,25 @@ serves that account alone, and the other reps are balanced among themselves.
 With ``AlignmentOptions(dedicate_oversized=True)`` :func:`dedicate_oversized` does exactly
 that before the model is built, one account at a time, largest first:
 
-1. an account is *oversized* when it exceeds the upper band of every eligible rep on some
-   band (targets recomputed after each dedication: the pool mean falls as large accounts
-   leave it, so a second account can become oversized);
-2. its rep is its owner when the account is locked, or in re-align mode when the owner is
-   eligible; otherwise the eligible rep with the least cost ``d_ij + lambda [j != o(i)]``
-   (the model's cost per unit of distance weight). A rep qualifies only if it is not already
-   dedicated, owns no other locked account, and every other account it could serve has
-   another eligible rep;
+1. an account is *oversized* when it exceeds the upper band of every eligible rep on a
+   workload or potential band (an account-count band never makes one: a single account is
+   one account); targets are recomputed after each dedication, since the pool mean falls as
+   large accounts leave it and a second account can become oversized. The most constrained
+   oversized account goes first (fewest qualifying reps), then the largest;
+2. a rep qualifies if it is not already dedicated, owns no other locked account, is not the
+   only eligible rep of another account, and has the capacity for the account's workload. The
+   rep is the owner when the account is locked, or in re-align mode when the owner qualifies;
+   otherwise a qualifying rep with no other eligible account (it would be idle), else the one
+   with the least cost ``d_ij + lambda [j != o(i)]`` (the model's cost per unit of distance
+   weight);
 3. the account becomes eligible for that rep only and the rep for that account only. The pair
    is then a pool of its own (:mod:`.balance`): the rep's band targets are 0 (no band applies
    to it), and the other reps' targets are the means of what is left.
 
 Assumption: a dedicated rep serves that one account and nothing else. Dedicated reps are left
 out of the balance statistics (max/min, CV), and the notes say so with the account's size
-against the mean of all reps. Capacity, when given, still applies to dedicated reps.
+against the mean of its reps. Capacity, when given, still applies to dedicated reps. The option
+works in soft mode too (an oversized account would otherwise pay the penalty on every plan).
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .balance import Pools, metric_values, pools_of, targets
+from .balance import Pools, metric_values, pool_names, pools_of, targets
+from .repair import COUNT_METRIC
 
 __all__ = ["Dedication", "dedicate_oversized"]
 
@@ -50,57 +55,66 @@ class Dedication:
 
 
 def dedicate_oversized(problem, options, eligible: np.ndarray, owner: np.ndarray,
-                       shares: dict[str, float]) -> tuple[np.ndarray, Pools,
-                                                          list[Dedication], list[str]]:
-    """Dedicated territories for oversized accounts (module doc). Returns the eligibility
-    (a copy when changed), the pools, the dedications and notes (accounts that are oversized
-    but for which no rep qualifies)."""
+                       shares: dict[str, float], capacity: np.ndarray
+                       ) -> tuple[np.ndarray, Pools, list[Dedication], list[str]]:
+    """Dedicated territories for oversized accounts (module doc). ``capacity`` is each rep's
+    maximum workload (hours/yr, inf: none). Returns the eligibility (a copy when changed), the
+    pools, the dedications and notes (accounts that are oversized but for which no rep
+    qualifies)."""
     p = problem
     pools = pools_of(p, eligible, shares)
-    bands = [(b.metric, metric_values(p, b.metric), b.tolerance) for b in options.balance]
+    bands = [(b.metric, metric_values(p, b.metric), b.tolerance) for b in options.balance
+             if b.metric != COUNT_METRIC]
     if not bands:
         return eligible, pools, [], []
     dist = np.where(np.isfinite(p.distance), p.distance, np.inf)
-    lam = options.disruption_weight
-    locked = np.asarray(p.locked, dtype=bool)
-    locked_owner = np.where(locked, owner, -1)
+    ctx = _Context(eligible, owner, np.asarray(p.locked, dtype=bool), dist,
+                   options.disruption_weight, options.mode == "realign",
+                   np.asarray(p.workload, dtype=float), capacity)
     out: list[Dedication] = []
     stuck: dict[int, str] = {}
     changed = False
     while True:
-        found = _largest_oversized(bands, eligible, pools, set(stuck))
-        if found is None:
+        over = _oversized(bands, ctx.eligible, pools, set(stuck))
+        if not over:
             break
-        i, metric, ratio = found
-        j = _pick_rep(i, eligible, owner, locked, locked_owner, dist, lam,
-                      options.mode == "realign", {d.rep for d in out})
-        if j is None:
-            stuck[i] = metric
+        taken = {d.rep for d in out}
+        options_of = {i: ctx.reps_for(i, taken) for i, *_ in over}
+        for i, metric, *_ in over:
+            if not options_of[i]:
+                stuck[i] = metric
+        live = [o for o in over if options_of[o[0]]]
+        if not live:
             continue
+        # the most constrained account first (fewest qualifying reps), then the largest
+        i, metric, ratio, _ = min(live, key=lambda o: (len(options_of[o[0]]), -o[3]))
+        j = options_of[i][0]
         if not changed:
-            eligible = eligible.copy()
+            ctx.eligible = ctx.eligible.copy()
             changed = True
-        eligible[i, :] = False
-        eligible[:, j] = False
-        eligible[i, j] = True
+        ctx.eligible[i, :] = False
+        ctx.eligible[:, j] = False
+        ctx.eligible[i, j] = True
         out.append(Dedication(i, j, metric, ratio))
-        pools = pools_of(p, eligible, shares)
-    names = list(pools.names)
+        pools = pools_of(p, ctx.eligible, shares)
+    dedicated_pools = {int(pools.rep_pool[d.rep]) for d in out}
+    names = pool_names(p, np.where(np.isin(pools.rep_pool, list(dedicated_pools)), -1,
+                                   pools.rep_pool), len(pools.names))
     for d in out:
         names[pools.rep_pool[d.rep]] = f"dedicated to {p.account_ids[d.account]}"
     pools = Pools(pools.rep_pool, pools.account_pool, names, pools.rep_share)
     notes = [f"account {p.account_ids[i]} exceeds the upper {metric} band of every eligible "
              "rep, but no rep can be dedicated to it (each is dedicated already, owns another "
-             "locked account, or is the only rep of another account)"
+             "locked account, is the only rep of another account, or has too little capacity)"
              for i, metric in stuck.items()]
-    return eligible, pools, out, notes
+    return ctx.eligible, pools, out, notes
 
 
-def _largest_oversized(bands, eligible: np.ndarray, pools: Pools, skip: set[int]
-                       ) -> tuple[int, str, float] | None:
-    """The account with the largest excess over the upper band of its best eligible rep,
-    with the band's metric and the account's value / that rep's band centre."""
-    best: tuple[float, int, str, float] | None = None
+def _oversized(bands, eligible: np.ndarray, pools: Pools, skip: set[int]
+               ) -> list[tuple[int, str, float, float]]:
+    """Accounts above the upper band of every eligible rep, each once (its largest excess):
+    (account, metric, value / its best rep's band centre, value / that rep's upper limit)."""
+    found: dict[int, tuple[int, str, float, float]] = {}
     ok = pools.account_pool >= 0
     for metric, values, tau in bands:
         mu = targets(values, pools)
@@ -109,33 +123,47 @@ def _largest_oversized(bands, eligible: np.ndarray, pools: Pools, skip: set[int]
         centre = np.where(eligible, mu[None, :], -np.inf).max(axis=1)
         excess = np.where(ok & np.isfinite(reach) & (reach > 0),
                           values / np.where(reach > 0, reach, 1.0), 0.0)
-        excess[list(skip)] = 0.0
-        i = int(np.argmax(excess))
-        if excess[i] > 1 + 1e-9 and (best is None or excess[i] > best[0]):
-            best = (float(excess[i]), i, metric, float(values[i] / centre[i]))
-    return None if best is None else best[1:]
+        for i in np.flatnonzero(excess > 1 + 1e-9).tolist():
+            if i in skip:
+                continue
+            if i not in found or excess[i] > found[i][3]:
+                found[i] = (i, metric, float(values[i] / centre[i]), float(excess[i]))
+    return list(found.values())
 
 
-def _pick_rep(i: int, eligible: np.ndarray, owner: np.ndarray, locked: np.ndarray,
-              locked_owner: np.ndarray, dist: np.ndarray, lam: float, realign: bool,
-              taken: set[int]) -> int | None:
-    """The rep to serve account i alone (module doc, step 2), or None."""
-    reps = np.flatnonzero(eligible[i])
-    if locked[i]:
-        reps = reps[reps == owner[i]]
-    sole = eligible.sum(axis=1) == 1
+@dataclass
+class _Context:
+    """What the choice of a dedicated rep looks at (module doc, step 2)."""
 
-    def qualifies(j: int) -> bool:
-        if j in taken:
-            return False
-        others = np.flatnonzero(eligible[:, j])
-        others = others[others != i]
-        return not (locked_owner[others] == j).any() and not sole[others].any()
+    eligible: np.ndarray
+    owner: np.ndarray
+    locked: np.ndarray
+    dist: np.ndarray
+    lam: float
+    realign: bool
+    workload: np.ndarray
+    capacity: np.ndarray
 
-    if realign and owner[i] >= 0 and owner[i] in reps and qualifies(int(owner[i])):
-        return int(owner[i])
-    cost = dist[i, reps] + lam * (reps != owner[i])
-    for j in reps[np.argsort(cost, kind="stable")].tolist():
-        if qualifies(j):
-            return j
-    return None
+    def reps_for(self, i: int, taken: set[int]) -> list[int]:
+        """Reps that can serve account i alone, best first: the owner when the account is
+        locked (only it) or in re-align mode; then reps with no other eligible account (else
+        idle); then by cost ``d_ij + lambda [j != o(i)]``."""
+        e = self.eligible
+        reps = np.flatnonzero(e[i])
+        if self.locked[i]:
+            reps = reps[reps == self.owner[i]]
+        sole = e.sum(axis=1) == 1
+        locked_owner = np.where(self.locked, self.owner, -1)
+
+        def qualifies(j: int) -> bool:
+            if j in taken or self.workload[i] > self.capacity[j] + 1e-9:
+                return False
+            others = np.flatnonzero(e[:, j])
+            others = others[others != i]
+            return not (locked_owner[others] == j).any() and not sole[others].any()
+
+        ok = [j for j in reps.tolist() if qualifies(j)]
+        exclusive = {j for j in ok if e[:, j].sum() == 1}
+        cost = {j: self.dist[i, j] + self.lam * (j != self.owner[i]) for j in ok}
+        first = self.owner[i] if self.realign and self.owner[i] in cost else -1
+        return sorted(ok, key=lambda j: (j != first, j not in exclusive, cost[j], j))

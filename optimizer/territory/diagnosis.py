@@ -93,8 +93,10 @@ def check_input(problem, options, prep) -> list[str]:
             (owner < 0) | ~eligible[np.arange(p.n_accounts), np.maximum(owner, 0)])
         n_forced = int(forced.sum())
         if options.max_moves is not None and n_forced > options.max_moves:
-            out.append(f"{n_forced} accounts must move (their owner is not an eligible rep), "
-                       f"more than the move cap of {options.max_moves}")
+            why = "their owner is not an eligible rep" + (
+                ", or serves a dedicated territory" if prep.dedicated else "")
+            out.append(f"{n_forced} accounts must move ({why}), more than the move cap of "
+                       f"{options.max_moves}")
         if options.max_moved_potential is not None:
             forced_pot = float(p.potential[forced].sum())
             if forced_pot > options.max_moved_potential + 1e-6:

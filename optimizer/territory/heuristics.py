@@ -16,6 +16,7 @@ them side by side. Neither has a lower bound: ``bound`` and ``gap`` are None.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -61,8 +62,10 @@ def measure_plan(problem: AlignmentProblem, assign: np.ndarray | list[str],
                  options: AlignmentOptions | None = None, name: str = "given plan"
                  ) -> AlignmentResult:
     """Measure a given plan (rep column or rep id per account; every account assigned) exactly
-    as :func:`solve_alignment` measures its own: balance, weighted distance, moves."""
-    opts = options or AlignmentOptions(mode="carve")
+    as :func:`solve_alignment` measures its own: balance, weighted distance, moves. A given
+    plan is measured against the plain pools, every rep included: ``dedicate_oversized`` is
+    a planning decision, ignored here (the plan may not give those reps one account each)."""
+    opts = replace(options or AlignmentOptions(mode="carve"), dedicate_oversized=False)
     start = time.perf_counter()
     prep = prepare(problem, opts)
     col = np.asarray(assign)

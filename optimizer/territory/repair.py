@@ -19,7 +19,8 @@ into or out of j and every swap of an account of j with an account of a neighbou
 rep that is a candidate of an account of j and vice versa), the move that most reduces V at
 the reps it touches, preferring the cheaper move among equal reductions. All moves of a step
 are scored at once with numpy. Locked accounts never move; accounts only go to their
-candidates; under a move cap, accounts still with their owner never move.
+candidates; under a move cap, a move is taken only if the moves (and moved potential) stay
+within the caps.
 """
 
 from __future__ import annotations
@@ -83,10 +84,8 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     inc = sparse.csr_matrix((np.ones(pi.size, dtype=np.float32), (pi, pj)), shape=(n, m))
     adj = (inc.T @ inc).tocsr()
     movable = ~np.asarray(spec.locked, dtype=bool)
-    if spec.max_moves is not None or spec.max_moved_potential is not None:
-        # under a move cap, an account with its owner stays there: repair never adds a move
-        movable &= ~(spec.has_owner & (assign == spec.owner))
     cost = spec.cost
+    budget = _MoveBudget(spec, assign)
 
     def viol(rep, row_loads):
         """V at ``rep`` from (row, load) pairs: each load is checked against its own row's
@@ -119,6 +118,7 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
             dv = viol(src, [(a, loads[a][src] - vals[a][src_i]) for a in rows]) \
                 + viol(dst, [(a, loads[a][dst] + vals[a][src_i]) for a in rows]) \
                 - v[src] - v[dst]
+            dv = np.where(budget.allows([(src_i, src, dst)]), dv, np.inf)
             k = _pick(dv, cost[src_i, dst] - cost[src_i, src])
             if k is not None:
                 best = (float(dv[k]), float(cost[src_i[k], dst[k]] - cost[src_i[k], src[k]]),
@@ -137,7 +137,9 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
                        + viol(t, [(a, loads[a][t]) for a in sr])[None, :])
                 dc = (cost[np.ix_(mine, t)] + cost[theirs, j][None, :]
                       - cost[mine, j][:, None] - cost[theirs, t][None, :])
-                dv = np.where(ok, dv, np.inf)
+                dv = np.where(ok & budget.allows([(mine[:, None], j, t[None, :]),
+                                                   (theirs[None, :], t[None, :], j)]),
+                              dv, np.inf)
                 k = _pick(dv.ravel(), dc.ravel())
                 if k is not None:
                     x, y = divmod(k, theirs.size)
@@ -149,6 +151,7 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
             continue
         _, _, kind, a, b = best
         moves = [(a, b)] if kind == "shift" else [(a, int(assign[b])), (b, int(assign[a]))]
+        budget.apply(moves, assign)
         for i, to in moves:
             frm = int(assign[i])
             for r in rows:
@@ -161,6 +164,46 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
             assign[i] = to
         steps += 1
     return assign, steps
+
+
+class _MoveBudget:
+    """The re-align caps during repair: moves (accounts with a rep other than their owner)
+    and moved potential may grow, but never above ``max_moves`` / ``max_moved_potential``."""
+
+    def __init__(self, spec, assign: np.ndarray) -> None:
+        self.has_owner = np.asarray(spec.has_owner, dtype=bool)
+        self.owner = spec.owner
+        self.potential = np.asarray(spec.potential, dtype=float)
+        self.max_moves = np.inf if spec.max_moves is None else float(spec.max_moves)
+        self.max_potential = (np.inf if spec.max_moved_potential is None
+                              else float(spec.max_moved_potential) * (1 + 1e-9) + 1e-6)
+        self.capped = np.isfinite(self.max_moves) or np.isfinite(self.max_potential)
+        moved = self._moved(np.arange(assign.size), assign)
+        self.moves = float(moved.sum())
+        self.moved_potential = float(self.potential[moved].sum())
+
+    def _moved(self, i, rep):
+        return self.has_owner[i] & (rep != self.owner[i])
+
+    def allows(self, legs) -> np.ndarray | bool:
+        """Whether a move made of ``legs`` (account, from, to; broadcastable arrays) keeps
+        both caps."""
+        if not self.capped:
+            return True
+        d_moves = 0
+        d_pot = 0.0
+        for i, frm, to in legs:
+            change = self._moved(i, to).astype(int) - self._moved(i, frm)
+            d_moves = d_moves + change
+            d_pot = d_pot + change * self.potential[i]
+        return (self.moves + d_moves <= self.max_moves) \
+            & (self.moved_potential + d_pot <= self.max_potential)
+
+    def apply(self, moves: list[tuple[int, int]], assign: np.ndarray) -> None:
+        for i, to in moves:
+            change = int(self._moved(i, to)) - int(self._moved(i, assign[i]))
+            self.moves += change
+            self.moved_potential += change * self.potential[i]
 
 
 def _pick(dv: np.ndarray, dc: np.ndarray) -> int | None:
