@@ -268,10 +268,18 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
         raise InfeasiblePlanError(explain_infeasible(
             problem, opts, prep, _trial(problem, prep, solver, opts)))
     if outcome.state == "none" or outcome.assign is None:
+        advice = ["raise the time limit, loosen the gap or the bands, or use soft balance"]
+        if k is not None and outcome.bound is None:
+            advice.append(f"the LP relaxation did not finish: fewer candidate reps per account "
+                          f"than {k} make it smaller")
+        elif k is not None and prep.bands and not opts.soft_balance:
+            advice.append(f"the LP relaxation holds the bands but no whole-account plan was "
+                          f"found over the {k} nearest candidate reps: tight bands can need "
+                          "reps farther away; raise the candidate count (candidates=None, "
+                          "--candidates 0: every eligible rep)")
         raise NoSolutionError([
             f"the solver stopped after {time.perf_counter() - start:.0f} s without a plan",
-            "raise the time limit, loosen the gap, lower the candidate count, or use soft "
-            "balance"])
+            *advice])
     seconds = time.perf_counter() - start
     scope = "all eligible pairs" if k is None else f"{k} nearest candidates (+ rep reach)"
     return _result(problem, opts, prep, outcome, seconds, solver, k, scope, notes, m)
