@@ -256,3 +256,27 @@ def test_no_plan_with_tight_bands_advises_more_candidates() -> None:
     res = solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=None,
                                               time_limit=20))
     assert (res.territories["potential_dev"].abs() <= 0.0001 + 1e-9).all()
+
+
+def test_improving_shifts_spend_the_move_cap_and_no_more() -> None:
+    # six accounts, each owned by the far rep; no disruption penalty, so every account would
+    # rather go to the near rep. With a cap of 2 moves, exactly the 2 most improving shifts
+    # are taken (the old rule froze every owner-held account: 0 shifts)
+    import time
+
+    from optimizer.territory.candidates import candidate_pairs
+    from optimizer.territory.repair import improve_shifts
+
+    x_acc = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    p = AlignmentProblem(
+        account_ids=[f"A-{i}" for i in range(6)], rep_ids=["R-near", "R-far"],
+        potential=np.full(6, 10.0), workload=np.full(6, 1.0),
+        distance=np.stack([x_acc, 100.0 - 10 * x_acc], axis=1),
+        owner=["R-far"] * 6, locked=np.zeros(6, dtype=bool))
+    opts = AlignmentOptions(mode="realign", disruption=0.0, max_moves=2, balance=())
+    prep = prepare(p, opts)
+    pi, pj = candidate_pairs(p.distance, prep.eligible, prep.owner, p.locked, None)
+    start = np.ones(6, dtype=np.int64)
+    plan, shifts = improve_shifts(prep.spec, pi, pj, start, time.perf_counter() + 10)
+    assert shifts == 2
+    assert sorted(np.flatnonzero(plan == 0).tolist()) == [0, 1]  # the largest savings first

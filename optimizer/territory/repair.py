@@ -221,8 +221,8 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
                    deadline: float, max_passes: int = 20) -> tuple[np.ndarray, int]:
     """Cost-improving shifts that keep every hard band and capacity held: each pass takes the
     candidate moves that lower the cost, cheapest first, and applies those still feasible
-    given the loads so far. Accounts never move away from their owner when a move cap is set
-    (so the move count never grows), and locked accounts never move. Returns (plan, moves)."""
+    given the loads so far. Under a move cap, a shift is applied only while the moves (and
+    moved potential) stay within the caps; locked accounts never move. Returns (plan, moves)."""
     m = len(spec.rep_ids)
     assign = assign.copy()
     bands = [b for b in spec.bands if (b.mu > 0).any()]
@@ -231,7 +231,7 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     hi = [np.where(b.mu > 0, (1 + b.tolerance) * b.mu, np.inf) for b in bands]
     loads = [np.bincount(assign, weights=v, minlength=m) for v in vals]
     work = np.bincount(assign, weights=spec.workload, minlength=m)
-    capped = spec.max_moves is not None or spec.max_moved_potential is not None
+    budget = _MoveBudget(spec, assign)
     total = 0
     for _ in range(max_passes):
         if time.perf_counter() > deadline:
@@ -239,9 +239,6 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
         cur = assign[pi]
         delta = spec.cost[pi, pj] - spec.cost[pi, cur]
         ok = (delta < -1e-9) & (pj != cur) & ~spec.locked[pi]
-        if capped:
-            ok &= ~(spec.has_owner[pi] & (cur == spec.owner[pi]))
-            ok &= ~spec.has_owner[pi] | (pj == spec.owner[pi]) | (cur != spec.owner[pi])
         idx = np.flatnonzero(ok)
         if idx.size == 0:
             break
@@ -259,8 +256,9 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
                 if loads[a][src] - v < lo[a][src] - 1e-9 or loads[a][dst] + v > hi[a][dst] + 1e-9:
                     feasible = False
                     break
-            if not feasible:
+            if not feasible or not budget.allows([(i, src, dst)]):
                 continue
+            budget.apply([(i, dst)], assign)
             for a in range(len(bands)):
                 loads[a][src] -= vals[a][i]
                 loads[a][dst] += vals[a][i]
