@@ -61,6 +61,12 @@ _REP_REACH = (3.0, 6.0, 12.0)
 _REACH_MAX_PAIRS = 150_000
 """Above this many candidate pairs, an infeasible restriction doubles k at once (the elastic LP
 that adds only the missing pairs is slow at that size)."""
+_WIDEN_AFTER = 0.5
+"""Share of the time left that fix-and-resolve may spend before the candidates are widened
+(when they can be)."""
+_WIDEN_ALL_PAIRS = 200_000
+"""A widening after a failed whole-account plan goes straight to every eligible rep when that
+is at most this many pairs (else k doubles)."""
 _POLISH_PER_REP = 15
 _POLISH_ABOVE_GAP = 0.01
 """Polish only plans more than this relative gap above the LP bound."""
@@ -95,6 +101,7 @@ class _Outcome:
     solver_optimal: bool = False
     strategy: str = ""
     notes: list[str] = field(default_factory=list)
+    integer_failed: bool = False  # the LP held, no whole-account plan within the share of time
 
 
 def align(scenario: Scenario, options: AlignmentOptions | None = None,
@@ -232,7 +239,8 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
         strategy = opts.strategy
         if strategy == "auto":
             strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
-        outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline)
+        widenable = k is not None and bool(prep.bands) and not opts.soft_balance
+        outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline, widenable=widenable)
         if outcome.state == "infeasible" and k is not None and prep.bands \
                 and not opts.soft_balance and pi.size <= _REACH_MAX_PAIRS:
             # add only the missing pairs (elastic LP), before widening every account's k
@@ -242,7 +250,7 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
                 strategy = "exact" if pi.size <= opts.exact_max_pairs else "fix"
             if pre is not None:
                 outcome = _solve(prep.spec, pi, pj, solver, strategy, deadline,
-                                 pre if strategy == "fix" else None)
+                                 pre if strategy == "fix" else None, widenable=widenable)
         if outcome.state == "infeasible" and k is not None and _expired(deadline):
             notes.append("the time limit ended the widening of the candidates")
             outcome = _Outcome("none")
@@ -260,6 +268,18 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
                          f"widened to {new_k if new_k else 'every eligible rep'}")
             k = new_k
             continue
+        if outcome.integer_failed and k is not None and not _expired(deadline):
+            # tight bands can need far pairs that only the whole-account plan shows: the LP
+            # held the bands, rounding and repair did not (measured: the counties at ±0.003%
+            # need every rep as a candidate)
+            every = int(prep.eligible.sum())
+            new_k = None if k * 2 >= max_eligible or every <= _WIDEN_ALL_PAIRS \
+                else k * 2
+            notes.append(f"with {k} candidate reps per account the LP held the bands but no "
+                         "whole-account plan did in half the time left; widened to "
+                         f"{new_k if new_k else 'every eligible rep'}")
+            k = new_k
+            continue
         break
     notes += outcome.notes
     if rep_side_note:
@@ -272,6 +292,11 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
         if k is not None and outcome.bound is None:
             advice.append(f"the LP relaxation did not finish: fewer candidate reps per account "
                           f"than {k} make it smaller")
+        elif k is not None and outcome.strategy == "exact":
+            advice.append(f"the whole-model MILP over the {k} nearest candidate reps found no "
+                          "plan in the time: try strategy fix (LP, rounding and repair), or "
+                          "raise the candidate count (candidates=None, --candidates 0: every "
+                          "eligible rep)")
         elif k is not None and prep.bands and not opts.soft_balance:
             advice.append(f"the LP relaxation holds the bands but no whole-account plan was "
                           f"found over the {k} nearest candidate reps: tight bands can need "
@@ -348,7 +373,10 @@ def _reach(problem, prep, pi, pj, k, solver, deadline, notes, rounds: int = 4):
 
 
 def _solve(spec: ModelSpec, pi: np.ndarray, pj: np.ndarray, solver: SolverSpec,
-           strategy: str, deadline: float, pre=None) -> _Outcome:
+           strategy: str, deadline: float, pre=None, widenable: bool = False) -> _Outcome:
+    """The LP relaxation, then the exact MILP or fix-and-resolve. ``widenable``: the
+    candidates can still be widened, so fix-and-resolve gives up after half the time left
+    (``integer_failed``) instead of solving the whole model."""
     if pre is not None:
         model, lp = pre
     else:
@@ -374,7 +402,7 @@ def _solve(spec: ModelSpec, pi: np.ndarray, pj: np.ndarray, solver: SolverSpec,
         assign = _assignment(model.values(), model.pair_i, model.pair_j, n)
         return _Outcome(mip.state, assign, mip.objective, min(bound, mip.objective),
                         mip.state == "optimal", "exact")
-    return _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound)
+    return _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound, widenable)
 
 
 def _assignment(values: np.ndarray, pi: np.ndarray, pj: np.ndarray, n: int,
@@ -389,7 +417,8 @@ def _assignment(values: np.ndarray, pi: np.ndarray, pj: np.ndarray, n: int,
     return assign
 
 
-def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
+def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound, widenable=False
+                     ) -> _Outcome:
     n = len(spec.account_ids)
     values = model.values()
     notes: list[str] = []
@@ -443,10 +472,12 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
                 obj = float(spec.cost[np.arange(n), assign].sum())
             return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
     free = ~integral
-    total = max(1.0, deadline - time.perf_counter())
+    now = time.perf_counter()
+    stop = now + _WIDEN_AFTER * (deadline - now) if widenable and not spec.soft else deadline
+    total = max(1.0, stop - now)
     best_violation = np.inf
     for r, per_rep in enumerate(_REPAIR_ROUNDS):
-        if _expired(deadline):
+        if _expired(stop):
             break
         if r > 0:
             worst = _violated_reps(spec, assign)
@@ -462,11 +493,11 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
         warm = r > 0
         if warm:
             sub.set_start(assign)
-        limit = min(_left(deadline), max(3.0, total / (2 * len(_REPAIR_ROUNDS))))
+        limit = min(_left(stop), max(3.0, total / (2 * len(_REPAIR_ROUNDS))))
         res = solver.solve(sub.prob, mip=True, time_limit=limit, warm_start=warm)
         if not res.has_solution:
             log.info("fix round %d: %d free accounts, %s", r + 1, int(free.sum()), res.state)
-            if _expired(deadline):
+            if _expired(stop):
                 break
             continue
         trial = _assignment(sub.values(), sub.pair_i, sub.pair_j, n, base=fixed)
@@ -491,8 +522,11 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound) -> _Outcome:
             notes.append(f"fix-and-resolve: plan found in round {r + 1} "
                          f"({int(free.sum())} free accounts)")
             return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
-        if _expired(deadline):
+        if _expired(stop):
             break
+    if stop < deadline and not _expired(deadline):
+        notes.append("fix-and-resolve did not hold the bands in half the time left")
+        return _Outcome("none", bound=bound, strategy="fix", notes=notes, integer_failed=True)
     if _expired(deadline):
         # a whole-model MILP now would overrun the limit by its build and transfer time alone
         notes.append("the time limit ended fix-and-resolve before the bands held")
