@@ -11,7 +11,9 @@ Scale strategy:
 2. Solve the LP relaxation: its objective is the lower bound reported with every plan. If the
    relaxation is infeasible with k candidates, k is doubled (up to every eligible rep) before
    giving up, so the candidate restriction never turns a feasible instance into an infeasible
-   one; the widening is reported in the notes.
+   one; the widening is reported in the notes. With ``fix``, when the LP holds but no
+   whole-account plan is found in half the time left, k is widened too (tight bands can need
+   far pairs that only the integer plan shows).
 3. ``exact``: solve the MILP over the candidates (time limit, relative gap).
    ``fix``: keep the LP's integral assignments (the LP has at most as many fractional accounts
    as binding balance rows), solve the fractional accounts as a small MILP with the fixed loads
