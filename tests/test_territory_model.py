@@ -313,3 +313,38 @@ def test_improving_shifts_spend_the_move_cap_and_no_more() -> None:
     plan, shifts = improve_shifts(prep.spec, pi, pj, start, time.perf_counter() + 10)
     assert shifts == 2
     assert sorted(np.flatnonzero(plan == 0).tolist()) == [0, 1]  # the largest savings first
+
+
+def test_fix_rounds_go_on_from_the_repaired_plan(monkeypatch) -> None:
+    # when the band repair leaves reps out of band, fix-and-resolve re-solves from the
+    # repaired plan (it used to go back to the plain rounding, much farther from the bands:
+    # 2 reps out after repair on 50k x 400, 333 after its first round)
+    from benchmarks.territory_instances import synthetic_instance
+    from optimizer.territory import alignment
+
+    seen = {}
+    real_build = alignment.build_model
+
+    def fake_repair(spec, pi, pj, assign, deadline, max_steps=20_000):
+        plan = assign.copy()
+        plan[plan == 0] = 1  # rep 0 loses everything: out of band, repair "failed"
+        seen.setdefault("repaired", plan)  # the repair right after the rounding
+        return plan, 0
+
+    def spy_build(spec, pi, pj, fixed=None, name="territory_alignment", elastic=False):
+        if name == "territory_fix_round_1":
+            seen["fixed"] = fixed.copy()
+        return real_build(spec, pi, pj, fixed=fixed, name=name, elastic=elastic)
+
+    monkeypatch.setattr(alignment, "repair_bands", fake_repair)
+    monkeypatch.setattr(alignment, "build_model", spy_build)
+    p = synthetic_instance(600, 12, seed=1)
+    bands = (BalanceBand("potential", 0.02), BalanceBand("workload", 0.05))
+    try:
+        solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, strategy="fix",
+                                            candidates=None, time_limit=10))
+    except alignment.AlignmentError:
+        pass
+    kept = seen["fixed"] >= 0
+    assert kept.sum() > 500
+    assert (seen["fixed"][kept] == seen["repaired"][kept]).all()

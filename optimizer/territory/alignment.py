@@ -455,6 +455,7 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound, widenable=Fal
         return _Outcome("optimal", assign, obj, bound, True, "fix",
                         ["the LP relaxation was integral: the plan is optimal"])
     notes.append(f"LP relaxation: {fractional.size} of {n} accounts fractional")
+    best_violation = np.inf
     if not spec.soft:
         t0 = time.perf_counter()
         repaired, steps = repair_bands(spec, pi, pj, assign,
@@ -473,11 +474,15 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound, widenable=Fal
                 assign = _polish(spec, pi, pj, repaired, solver, deadline, notes)
                 obj = float(spec.cost[np.arange(n), assign].sum())
             return _Outcome("feasible", assign, obj, min(bound, obj), False, "fix", notes)
+        # go on from the repaired plan, not the rounding: it is much closer (50k x 400 at
+        # ±0.025%: 2 reps out of band after repair, 333 after the first round from the rounding)
+        assign = repaired
+        best_violation = _worst_violation(spec, assign) + 10.0 * _violated_reps(spec,
+                                                                                 assign).sum()
     free = ~integral
     now = time.perf_counter()
     stop = now + _WIDEN_AFTER * (deadline - now) if widenable and not spec.soft else deadline
     total = max(1.0, stop - now)
-    best_violation = np.inf
     for r, per_rep in enumerate(_REPAIR_ROUNDS):
         if _expired(stop):
             break
@@ -507,7 +512,7 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound, widenable=Fal
         log.info("fix round %d: %d free accounts, %s in %.1f s, %d reps violated (worst %.4f)",
                  r + 1, int(free.sum()), res.state, res.seconds,
                  int(_violated_reps(spec, trial).sum()), _worst_violation(spec, trial))
-        if r == 0 or violation <= best_violation:
+        if violation <= best_violation:
             assign, best_violation = trial, violation
         if not spec.soft and not _holds(spec, assign):
             assign, _ = repair_bands(spec, pi, pj, assign,
