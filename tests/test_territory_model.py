@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import numpy as np
@@ -340,11 +341,9 @@ def test_fix_rounds_go_on_from_the_repaired_plan(monkeypatch) -> None:
     monkeypatch.setattr(alignment, "build_model", spy_build)
     p = synthetic_instance(600, 12, seed=1)
     bands = (BalanceBand("potential", 0.02), BalanceBand("workload", 0.05))
-    try:
+    with contextlib.suppress(alignment.AlignmentError):  # whether a plan comes is not the point
         solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, strategy="fix",
                                             candidates=None, time_limit=10))
-    except alignment.AlignmentError:
-        pass
     kept = seen["fixed"] >= 0
     assert kept.sum() > 500
     assert (seen["fixed"][kept] == seen["repaired"][kept]).all()
