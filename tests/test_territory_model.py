@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from optimizer import (
+    AlignmentError,
     AlignmentOptions,
     AlignmentProblem,
     BalanceBand,
@@ -341,7 +342,7 @@ def test_fix_rounds_go_on_from_the_repaired_plan(monkeypatch) -> None:
     monkeypatch.setattr(alignment, "build_model", spy_build)
     p = synthetic_instance(600, 12, seed=1)
     bands = (BalanceBand("potential", 0.02), BalanceBand("workload", 0.05))
-    with contextlib.suppress(alignment.AlignmentError):  # whether a plan comes is not the point
+    with contextlib.suppress(AlignmentError):  # whether a plan comes is not the point
         solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, strategy="fix",
                                             candidates=None, time_limit=10))
     kept = seen["fixed"] >= 0
