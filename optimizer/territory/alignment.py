@@ -43,7 +43,7 @@ from .errors import InfeasibleInputError, InfeasiblePlanError, NoSolutionError
 from .formulation import BandSpec, ModelSpec, build_model
 from .options import METRICS, AlignmentOptions
 from .problem import AlignmentProblem
-from .repair import improve_shifts, improve_swaps, repair_bands
+from .repair import MoveBudget, improve_shifts, improve_swaps, repair_bands
 from .result import AlignmentMetrics, AlignmentResult, status_text
 from .solver import SolverSpec
 
@@ -477,8 +477,7 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound, widenable=Fal
         # go on from the repaired plan, not the rounding: it is much closer (50k x 400 at
         # ±0.025%: 2 reps out of band after repair, 333 after the first round from the rounding)
         assign = repaired
-        best_violation = _worst_violation(spec, assign) + 10.0 * _violated_reps(spec,
-                                                                                 assign).sum()
+        best_violation = _violation_score(spec, assign)
     free = ~integral
     now = time.perf_counter()
     stop = now + _WIDEN_AFTER * (deadline - now) if widenable and not spec.soft else deadline
@@ -508,7 +507,7 @@ def _fix_and_resolve(spec, model, pi, pj, solver, deadline, bound, widenable=Fal
                 break
             continue
         trial = _assignment(sub.values(), sub.pair_i, sub.pair_j, n, base=fixed)
-        violation = _worst_violation(spec, trial) + 10.0 * _violated_reps(spec, trial).sum()
+        violation = _violation_score(spec, trial)
         log.info("fix round %d: %d free accounts, %s in %.1f s, %d reps violated (worst %.4f)",
                  r + 1, int(free.sum()), res.state, res.seconds,
                  int(_violated_reps(spec, trial).sum()), _worst_violation(spec, trial))
@@ -621,18 +620,15 @@ def _violated_reps(spec, assign: np.ndarray) -> np.ndarray:
     return bad
 
 
-def _over_cap(spec, assign: np.ndarray) -> bool:
-    """The plan moves more accounts (or potential) than the re-align caps allow."""
-    moved = spec.has_owner & (assign != spec.owner)
-    if spec.max_moves is not None and int(moved.sum()) > spec.max_moves:
-        return True
-    return spec.max_moved_potential is not None and \
-        float(spec.potential[moved].sum()) > spec.max_moved_potential * (1 + 1e-9) + 1e-6
+def _violation_score(spec, assign: np.ndarray) -> float:
+    """How far a plan is from holding its bands, for comparing fix-and-resolve rounds: 10 per
+    rep out of band or capacity, plus the largest band violation (fraction of the target)."""
+    return _worst_violation(spec, assign) + 10.0 * float(_violated_reps(spec, assign).sum())
 
 
 def _holds(spec, assign: np.ndarray) -> bool:
     """Every hard band, capacity and move cap holds."""
-    return not _violated_reps(spec, assign).any() and not _over_cap(spec, assign)
+    return not _violated_reps(spec, assign).any() and MoveBudget(spec, assign).within()
 
 
 def _slack_cost(model) -> float:

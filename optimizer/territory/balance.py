@@ -19,7 +19,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["Pools", "balance_stats", "metric_values", "pool_names", "pools_of", "targets"]
+__all__ = ["Pools", "balance_stats", "best_upper_band", "metric_values", "pool_names",
+           "pools_of", "targets"]
 
 
 def metric_values(problem, metric: str) -> np.ndarray:
@@ -104,6 +105,14 @@ def targets(values: np.ndarray, pools: Pools) -> np.ndarray:
         g = pools.rep_pool[j]
         mu[j] = totals[g] * pools.rep_share[j] / share_sum[g]
     return mu
+
+
+def best_upper_band(eligible: np.ndarray, mu: np.ndarray, tolerance: float) -> np.ndarray:
+    """Per account, the highest upper band limit ``(1 + tau) mu_j`` among its eligible reps
+    (inf when one of them has no target, -inf with no eligible rep): an account above it
+    breaks the band of whichever rep gets it."""
+    upper = np.where(mu > 0, (1 + tolerance) * mu, np.inf)
+    return np.where(eligible, upper[None, :], -np.inf).max(axis=1)
 
 
 def balance_stats(loads: np.ndarray, mu: np.ndarray) -> dict[str, float]:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .balance import Pools, metric_values, pool_names, pools_of, targets
+from .balance import Pools, best_upper_band, metric_values, pool_names, pools_of, targets
 from .repair import COUNT_METRIC
 
 __all__ = ["Dedication", "dedicate_oversized"]
@@ -79,7 +79,8 @@ def dedicate_oversized(problem, options, eligible: np.ndarray, owner: np.ndarray
         if not over:
             break
         taken = {d.rep for d in out}
-        options_of = {i: ctx.reps_for(i, taken) for i, *_ in over}
+        sole = ctx.eligible.sum(axis=1) == 1  # accounts with one eligible rep left
+        options_of = {i: ctx.reps_for(i, taken, sole) for i, *_ in over}
         for i, metric, *_ in over:
             if not options_of[i]:
                 stuck[i] = metric
@@ -118,8 +119,7 @@ def _oversized(bands, eligible: np.ndarray, pools: Pools, skip: set[int]
     ok = pools.account_pool >= 0
     for metric, values, tau in bands:
         mu = targets(values, pools)
-        upper = np.where(mu > 0, (1 + tau) * mu, np.inf)
-        reach = np.where(eligible, upper[None, :], -np.inf).max(axis=1)
+        reach = best_upper_band(eligible, mu, tau)
         centre = np.where(eligible, mu[None, :], -np.inf).max(axis=1)
         excess = np.where(ok & np.isfinite(reach) & (reach > 0),
                           values / np.where(reach > 0, reach, 1.0), 0.0)
@@ -144,15 +144,15 @@ class _Context:
     workload: np.ndarray
     capacity: np.ndarray
 
-    def reps_for(self, i: int, taken: set[int]) -> list[int]:
+    def reps_for(self, i: int, taken: set[int], sole: np.ndarray) -> list[int]:
         """Reps that can serve account i alone, best first: the owner when the account is
         locked (only it) or in re-align mode; then reps with no other eligible account (else
-        idle); then by cost ``d_ij + lambda [j != o(i)]``."""
+        idle); then by cost ``d_ij + lambda [j != o(i)]``. ``sole``: accounts with a single
+        eligible rep."""
         e = self.eligible
         reps = np.flatnonzero(e[i])
         if self.locked[i]:
             reps = reps[reps == self.owner[i]]
-        sole = e.sum(axis=1) == 1
         locked_owner = np.where(self.locked, self.owner, -1)
 
         def qualifies(j: int) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .balance import best_upper_band
 from .eligibility import why_no_rep, why_not
 
 __all__ = ["check_input", "explain_infeasible"]
@@ -116,7 +117,7 @@ def _band_problems(p, prep, band, owner) -> list[str]:
     tau, mu, v = band.tolerance, band.mu, band.values
     pct = f"±{tau:.0%}" if tau * 100 == round(tau * 100) else f"±{tau:.1%}"
     upper = np.where(mu > 0, (1 + tau) * mu, np.inf)
-    best_upper = np.where(prep.eligible, upper[None, :], -np.inf).max(axis=1)
+    best_upper = best_upper_band(prep.eligible, mu, tau)
     ok_acc = prep.pools.account_pool >= 0
     big = np.flatnonzero(ok_acc & (v > best_upper + 1e-9) & ~p.locked)
     lines = []

@@ -30,7 +30,7 @@ import time
 import numpy as np
 from scipy import sparse
 
-__all__ = ["band_limits", "repair_bands"]
+__all__ = ["MoveBudget", "band_limits", "repair_bands"]
 
 _EPS = 1e-12
 COUNT_METRIC = "accounts"
@@ -85,7 +85,7 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     adj = (inc.T @ inc).tocsr()
     movable = ~np.asarray(spec.locked, dtype=bool)
     cost = spec.cost
-    budget = _MoveBudget(spec, assign)
+    budget = MoveBudget(spec, assign)
 
     def viol(rep, row_loads):
         """V at ``rep`` from (row, load) pairs: each load is checked against its own row's
@@ -166,7 +166,7 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     return assign, steps
 
 
-class _MoveBudget:
+class MoveBudget:
     """The re-align caps during repair: moves (accounts with a rep other than their owner)
     and moved potential may grow, but never above ``max_moves`` / ``max_moved_potential``."""
 
@@ -184,6 +184,10 @@ class _MoveBudget:
 
     def _moved(self, i, rep):
         return self.has_owner[i] & (rep != self.owner[i])
+
+    def within(self) -> bool:
+        """Whether the plan so far keeps both caps."""
+        return self.moves <= self.max_moves and self.moved_potential <= self.max_potential
 
     def allows(self, legs) -> np.ndarray | bool:
         """Whether a move made of ``legs`` (account, from, to; broadcastable arrays) keeps
@@ -231,7 +235,7 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     hi = [np.where(b.mu > 0, (1 + b.tolerance) * b.mu, np.inf) for b in bands]
     loads = [np.bincount(assign, weights=v, minlength=m) for v in vals]
     work = np.bincount(assign, weights=spec.workload, minlength=m)
-    budget = _MoveBudget(spec, assign)
+    budget = MoveBudget(spec, assign)
     total = 0
     for _ in range(max_passes):
         if time.perf_counter() > deadline:
