@@ -25,7 +25,7 @@ default ``fix`` path within 60 s (nor 120 s); ``--strategy exact --candidates 16
 
     .venv/bin/python -m benchmarks.territory_match_peer [--potential 0.0005] [--workload 0.035]
         [--accounts 0.01|none] [--sizes 1k,10k[,50k]] [--time-limit 120]
-        [--strategy auto|exact|fix] [--candidates 8] [--dedicate-oversized]
+        [--strategy auto|exact|fix] [--candidates 8] [--dedicate-oversized] [--whole-model]
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="candidate reps per account (AlignmentOptions.candidates)")
     ap.add_argument("--dedicate-oversized", action="store_true",
                     help="an account above every rep's band gets a rep of its own")
+    ap.add_argument("--whole-model", action="store_true",
+                    help="one model over every pool (AlignmentOptions.split_pools=False)")
     args = ap.parse_args(argv)
     bands = [BalanceBand("workload", args.workload), BalanceBand("potential", args.potential)]
     if args.accounts is not None:
@@ -102,10 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bands: potential ±{args.potential:.3%}, workload ±{args.workload:.2%}, accounts "
           f"{acc}; strategy {args.strategy}, "
           f"{args.candidates} candidates, time limit {args.time_limit:g} s"
-          f"{', dedicated territories' if args.dedicate_oversized else ''}; peer: {PEER}")
+          f"{', dedicated territories' if args.dedicate_oversized else ''}"
+          f"{', one model over every pool' if args.whole_model else ''}; peer: {PEER}")
     opts = AlignmentOptions(mode="carve", time_limit=args.time_limit, balance=tuple(bands),
                             strategy=args.strategy, candidates=args.candidates,
-                            dedicate_oversized=args.dedicate_oversized)
+                            dedicate_oversized=args.dedicate_oversized,
+                            split_pools=not args.whole_model)
     measure = AlignmentOptions(mode="carve", balance=tuple(bands))
     rows = []
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:

@@ -214,7 +214,8 @@ def test_auto_strategy_is_chosen_again_after_pairs_are_added() -> None:
     p = synthetic_instance(1000, 20, seed=3)
     bands = (BalanceBand("potential", 0.01), BalanceBand("workload", 0.02))
     res = solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=1,
-                                              time_limit=20, exact_max_pairs=3400))
+                                              time_limit=20, exact_max_pairs=3400,
+                                              split_pools=False))
     assert any("597 candidate pairs were added" in n for n in res.notes)
     assert res.metrics.strategy == "fix"
 
@@ -283,7 +284,8 @@ def test_failed_whole_account_plan_widens_the_candidates(monkeypatch) -> None:
     p = synthetic_instance(600, 12, seed=1)
     bands = (BalanceBand("potential", 0.02), BalanceBand("workload", 0.05))
     res = solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=2,
-                                              strategy="fix", time_limit=20))
+                                              strategy="fix", time_limit=20,
+                                              split_pools=False))
     prep = prepare(p, AlignmentOptions(mode="carve", balance=bands))
     assert calls[0][1] is True and calls[1] == (int(prep.eligible.sum()), False)
     assert any("no whole-account plan did in half the time left; widened to every eligible "
@@ -344,7 +346,96 @@ def test_fix_rounds_go_on_from_the_repaired_plan(monkeypatch) -> None:
     bands = (BalanceBand("potential", 0.02), BalanceBand("workload", 0.05))
     with contextlib.suppress(AlignmentError):  # whether a plan comes is not the point
         solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, strategy="fix",
-                                            candidates=None, time_limit=10))
+                                            candidates=None, time_limit=10,
+                                            split_pools=False))
     kept = seen["fixed"] >= 0
     assert kept.sum() > 500
     assert (seen["fixed"][kept] == seen["repaired"][kept]).all()
+
+
+def test_an_lp_stopped_early_is_no_bound_and_no_plan(monkeypatch) -> None:
+    # HiGHS can stop an LP at the time limit with a "feasible" point (measured on a 50k pool:
+    # every value 0, objective 0); that is no lower bound and nothing to round
+    from optimizer import NoSolutionError
+    from optimizer.territory.solver import SolveOutcome, SolverSpec
+
+    real = SolverSpec.solve
+
+    def stopped(self, prob, mip=True, time_limit=None, warm_start=False):
+        if not mip:
+            return SolveOutcome("feasible", 0.0, None, 0.1)
+        return real(self, prob, mip, time_limit, warm_start)
+
+    monkeypatch.setattr(SolverSpec, "solve", stopped)
+    p = tiny(3, n=8, m=3)
+    with pytest.raises(NoSolutionError, match="the LP relaxation did not finish"):
+        solve_alignment(p, AlignmentOptions(mode="carve", candidates=2, strategy="fix",
+                                            balance=(BalanceBand("workload", 0.3),)))
+
+
+def test_no_widening_without_the_time_to_solve_the_wider_model(monkeypatch) -> None:
+    # as test_failed_whole_account_plan_widens_the_candidates, but with too little time left
+    # for a wider LP (here: the factor made huge): the search stops and advises more candidates
+    from benchmarks.territory_instances import synthetic_instance
+    from optimizer import NoSolutionError
+    from optimizer.territory import alignment
+
+    calls = []
+
+    def failing(spec, model, pi, pj, solver, deadline, bound, widenable=False):
+        calls.append(pi.size)
+        return alignment._Outcome("none", bound=bound, strategy="fix", integer_failed=True)
+
+    monkeypatch.setattr(alignment, "_fix_and_resolve", failing)
+    monkeypatch.setattr(alignment, "_WIDEN_TIME", 1e9)
+    p = synthetic_instance(600, 12, seed=1)
+    bands = (BalanceBand("potential", 0.02), BalanceBand("workload", 0.05))
+    with pytest.raises(NoSolutionError, match="raise the candidate count"):
+        solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=2,
+                                            strategy="fix", time_limit=20,
+                                            split_pools=False))
+    assert len(calls) == 1
+
+
+def test_an_lp_that_highs_leaves_without_a_status_is_solved_again_by_interior_point(
+        monkeypatch) -> None:
+    # HiGHS's dual simplex can stop an LP with status "not set" (measured on a 50k pool); the
+    # LP is then solved once more by the interior-point method; a MIP, or an LP that used half
+    # its time, is not
+    from optimizer.territory.solver import SolveOutcome, SolverSpec
+
+    calls = []
+
+    def once(self, prob, mip, time_limit, warm_start, interior):
+        calls.append((mip, interior))
+        if not interior:
+            return SolveOutcome("none", None, None, 4.0 if time_limit == 5 else 0.5)
+        return SolveOutcome("infeasible", None, None, 0.25)
+
+    monkeypatch.setattr(SolverSpec, "_solve_once", once)
+    spec = SolverSpec(time_limit=60)
+    out = spec.solve(None, mip=False)
+    assert calls == [(False, False), (False, True)]
+    assert out.state == "infeasible" and out.seconds == pytest.approx(0.75)
+    calls.clear()
+    assert spec.solve(None, mip=True).state == "none" and calls == [(True, False)]
+    calls.clear()
+    assert spec.solve(None, mip=False, time_limit=5).state == "none"
+    assert calls == [(False, False)]
+
+
+def test_interior_point_solves_a_real_lp() -> None:
+    # the retry's solver object solves a model to the same optimum as the dual simplex
+    from optimizer.territory.solver import SolverSpec
+
+    p = tiny(2, n=8, m=3)
+    opts = AlignmentOptions(mode="carve", balance=(BalanceBand("workload", 0.3),))
+    prep = prepare(p, opts)
+    pi, pj = candidate_pairs(p.distance, prep.eligible, prep.owner, p.locked, None)
+    spec = SolverSpec()
+    a = build_model(prep.spec, pi, pj)
+    b = build_model(prep.spec, pi, pj)
+    ra = spec._solve_once(a.prob, False, 30, False, interior=False)
+    rb = spec._solve_once(b.prob, False, 30, False, interior=True)
+    assert ra.state == rb.state == "optimal"
+    assert rb.objective == pytest.approx(ra.objective, rel=1e-6)

@@ -71,6 +71,7 @@ def instances(draw):
         strategy=draw(st.sampled_from(["exact", "fix"])),
         max_distance=draw(st.sampled_from([None, 900.0, 1500.0])),
         max_workload_hours=draw(st.sampled_from([None, 150.0, 400.0])),
+        split_pools=draw(st.booleans()),
     )
     if options["mode"] == "realign":
         options["max_moves"] = draw(st.sampled_from([None, 0, 2, 5]))

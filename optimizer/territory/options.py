@@ -109,6 +109,9 @@ class AlignmentOptions:
     - ``strategy``: ``"exact"`` (one MILP), ``"fix"`` (LP relaxation, fix integral assignments,
       solve the fractional remainder as a MILP, repair by freeing neighbours) or ``"auto"``
       (``exact`` up to ``exact_max_pairs`` candidate pairs, else ``fix``).
+    - ``split_pools``: solve each balance pool (a region, or a skill group within one) as a
+      model of its own when no move cap ties them (:mod:`.decompose`): the same optimum and
+      bound, from smaller models. False solves one model over every pool.
     - ``solver``: a :class:`SolverSpec` or ``"highs"`` / ``"cbc"``; ``time_limit`` (s) and
       ``gap`` (relative) are passed to it.
     """
@@ -129,6 +132,7 @@ class AlignmentOptions:
     weight_floor: float = 0.01
     strategy: Literal["auto", "exact", "fix"] = "auto"
     exact_max_pairs: int = 30_000
+    split_pools: bool = True
     solver: SolverSpec | str = "highs"
     time_limit: float = 120.0
     gap: float = 0.005

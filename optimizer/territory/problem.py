@@ -83,6 +83,31 @@ class AlignmentProblem:
         return np.array([index.get(o, -1) if o is not None else -1 for o in self.owner],
                         dtype=np.int64)
 
+    def subset(self, accounts: np.ndarray, reps: np.ndarray) -> AlignmentProblem:
+        """The problem restricted to the rows ``accounts`` and columns ``reps`` (index arrays).
+        Owners keep their ids: an owner outside ``reps`` is no rep of the subset."""
+        a, r = np.asarray(accounts, dtype=np.int64), np.asarray(reps, dtype=np.int64)
+
+        def rows(x):
+            return None if x is None else [x[i] for i in a]
+
+        def cols(x):
+            return None if x is None else [x[j] for j in r]
+
+        def arr(x, idx):
+            return None if x is None else np.asarray(x)[idx]
+
+        return AlignmentProblem(
+            account_ids=rows(self.account_ids), rep_ids=cols(self.rep_ids),
+            potential=arr(self.potential, a), workload=arr(self.workload, a),
+            distance=self.distance[np.ix_(a, r)], owner=rows(self.owner),
+            locked=arr(self.locked, a), account_region=rows(self.account_region),
+            account_segment=rows(self.account_segment), rep_region=cols(self.rep_region),
+            rep_segments=cols(self.rep_segments), account_lat=arr(self.account_lat, a),
+            account_lon=arr(self.account_lon, a), rep_lat=arr(self.rep_lat, r),
+            rep_lon=arr(self.rep_lon, r), distance_unit=self.distance_unit,
+            currency=self.currency)
+
     @classmethod
     def from_scenario(cls, scenario: Scenario, travel: pd.DataFrame | None = None
                       ) -> AlignmentProblem:
