@@ -252,8 +252,9 @@ def test_no_plan_from_the_exact_milp_advises_fix_or_more_candidates() -> None:
     p = synthetic_instance(2000, 20, seed=7)
     bands = (BalanceBand("potential", 0.0001), BalanceBand("accounts", 0.01))
     with pytest.raises(NoSolutionError) as err:
+        # one model over the 4 regions: each region alone is small enough to solve in time
         solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=2,
-                                            time_limit=8))
+                                            time_limit=8, split_pools=False))
     text = str(err.value)
     assert "over the 2 nearest candidate reps" in text
     assert "strategy fix" in text and "--candidates 0" in text
