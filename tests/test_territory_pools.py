@@ -141,17 +141,19 @@ def test_a_move_cap_keeps_the_model_whole() -> None:
 
 
 def test_a_pool_without_a_plan_is_named() -> None:
-    # North: 3 accounts of equal potential over 2 reps cannot meet a ±1% potential band; the
-    # South is fine. Nothing before solving sees it; the solver proves it in North's model
+    # South: 3 accounts of equal potential over 2 reps cannot meet a ±1% potential band;
+    # North (1000, 1000, 2000) can. Nothing before solving sees it; the solver proves it in
+    # South's model, the second one solved
     p = two_regions(5, per_region=3)
     potential = p.potential.copy()
-    potential[:3] = 1000.0
+    potential[:3] = [1000.0, 1000.0, 2000.0]
+    potential[3:] = 1000.0
     p = AlignmentProblem(**{**p.__dict__, "potential": potential})
     opts = AlignmentOptions(mode="carve", candidates=None,
                             balance=(BalanceBand("potential", 0.01),))
     with pytest.raises(InfeasiblePlanError) as err:
         solve_alignment(p, opts)
-    assert err.value.reasons[0].startswith("in region North (3 accounts, 2 reps")
+    assert err.value.reasons[0].startswith("in region South (3 accounts, 2 reps")
 
 
 def test_auto_picks_the_strategy_of_the_whole_model() -> None:

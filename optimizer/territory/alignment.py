@@ -270,9 +270,20 @@ def _search_pools(problem, prep, opts, solver, deadline, start, parts):
         log.info("pool %s: %d accounts, %d reps, %.0f s", part.name, part.accounts.size,
                  part.reps.size, (deadline - now) * share)
         try:
-            out, k, sub_notes = _search(sub_problem, sub_prep, opts, solver,
-                                        now + max(deadline - now, 0.0) * share, start,
-                                        others=int(total - size[g]))
+            try:
+                out, k, sub_notes = _search(sub_problem, sub_prep, opts, solver,
+                                            now + max(deadline - now, 0.0) * share, start,
+                                            others=int(total - size[g]))
+            except NoSolutionError:
+                # its share ran out: try again with the time left, less 1 s per pool to come
+                # (a small pool's share can be too short for any solve)
+                reserve = float(np.count_nonzero(np.asarray(size)[order] > 0)
+                                - list(order).index(g) - 1)
+                if deadline - reserve - time.perf_counter() < 2.0:
+                    raise
+                out, k, sub_notes = _search(sub_problem, sub_prep, opts, solver,
+                                            deadline - reserve, start,
+                                            others=int(total - size[g]))
         except AlignmentError as err:
             where = (f"in {part.name} ({part.accounts.size} accounts, {part.reps.size} "
                      "reps; each pool is solved on its own):")

@@ -37,6 +37,8 @@ __all__ = ["exchange_counts"]
 
 _MAX_PAIRS = 20_000
 """At most this many account pairs of a giver are tried per taker (the cheapest to move)."""
+_MAX_TAKEN = 200
+"""At most this many accounts of a taker are tried per giver (the cheapest to move)."""
 
 
 def exchange_counts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
@@ -155,6 +157,9 @@ def _best_exchange(spec, giver: int, taker: int, assign, cand, movable, rows, lo
     if xs.size * (xs.size - 1) // 2 > _MAX_PAIRS:
         keep = np.argsort(gain_x, kind="stable")[:int(np.sqrt(2 * _MAX_PAIRS)) + 1]
         xs, gain_x = xs[keep], gain_x[keep]
+    if us.size > _MAX_TAKEN:  # bounds the (pairs x taken) arrays (about 20,000 x 200)
+        keep = np.argsort(cost[us, giver] - cost[us, taker], kind="stable")[:_MAX_TAKEN]
+        us = us[keep]
     a, b = np.triu_indices(xs.size, k=1)
     ok = np.ones((a.size, us.size), dtype=bool)
     for r, (vals, lo, hi) in enumerate(rows):
