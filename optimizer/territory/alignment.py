@@ -261,7 +261,7 @@ def _search_pools(problem, prep, opts, solver, deadline, start, parts):
     total = left
     objective, bound, optimal = 0.0, 0.0, True
     strategies, ks, notes = [], [], []
-    for g in order:
+    for pos, g in enumerate(order):
         part = parts[g]
         now = time.perf_counter()
         share = size[g] / left if left > 0 else 1.0
@@ -269,21 +269,20 @@ def _search_pools(problem, prep, opts, solver, deadline, start, parts):
         sub_problem, sub_prep = restrict(problem, prep, part)
         log.info("pool %s: %d accounts, %d reps, %.0f s", part.name, part.accounts.size,
                  part.reps.size, (deadline - now) * share)
+        def attempt(until: float, sub_problem=sub_problem, sub_prep=sub_prep, g=g):
+            return _search(sub_problem, sub_prep, opts, solver, until, start,
+                           others=int(total - size[g]))
+
+        # its share ran out: try again with the time left, less 1 s per pool to come (a small
+        # pool's share can be too short for any solve)
+        reserve = float(len(order) - pos - 1)
         try:
             try:
-                out, k, sub_notes = _search(sub_problem, sub_prep, opts, solver,
-                                            now + max(deadline - now, 0.0) * share, start,
-                                            others=int(total - size[g]))
+                out, k, sub_notes = attempt(now + max(deadline - now, 0.0) * share)
             except NoSolutionError:
-                # its share ran out: try again with the time left, less 1 s per pool to come
-                # (a small pool's share can be too short for any solve)
-                reserve = float(np.count_nonzero(np.asarray(size)[order] > 0)
-                                - list(order).index(g) - 1)
                 if deadline - reserve - time.perf_counter() < 2.0:
                     raise
-                out, k, sub_notes = _search(sub_problem, sub_prep, opts, solver,
-                                            deadline - reserve, start,
-                                            others=int(total - size[g]))
+                out, k, sub_notes = attempt(deadline - reserve)
         except AlignmentError as err:
             where = (f"in {part.name} ({part.accounts.size} accounts, {part.reps.size} "
                      "reps; each pool is solved on its own):")

@@ -31,7 +31,7 @@ import time
 import numpy as np
 from scipy import sparse
 
-from .repair import COUNT_METRIC, MoveBudget, band_limits
+from .repair import COUNT_METRIC, MoveBudget, band_limits, limit_rows
 
 __all__ = ["exchange_counts"]
 
@@ -59,11 +59,7 @@ def exchange_counts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     n, m = len(spec.account_ids), len(spec.rep_ids)
     assign = assign.copy()
     c_lo, c_hi, _ = band_limits(count_band)
-    rows = [(np.asarray(b.values, dtype=float), *band_limits(b)[:2]) for b in spec.bands
-            if b.metric != COUNT_METRIC and (b.mu > 0).any()]
-    if np.isfinite(spec.capacity).any():
-        rows.append((np.asarray(spec.workload, dtype=float), np.full(m, -np.inf),
-                     np.asarray(spec.capacity, dtype=float)))
+    rows = [(v, lo, hi) for v, lo, hi, _ in limit_rows(spec, skip=COUNT_METRIC)]
     loads = [np.bincount(assign, weights=v, minlength=m) for v, _, _ in rows]
     count = np.bincount(assign, minlength=m)
     cand = sparse.csr_matrix((np.ones(pi.size, dtype=bool), (pi, pj)), shape=(n, m))

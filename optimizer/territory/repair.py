@@ -53,26 +53,28 @@ def band_limits(band) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.where(fits, lo_int, lo), np.where(fits, hi_int, hi), np.ones(len(band.mu))
 
 
+def limit_rows(spec, skip: str | None = None) -> list[tuple[np.ndarray, ...]]:
+    """Per band with a target (except the metric ``skip``), then capacity if any rep has one:
+    (values per account, lo, hi, scale per rep). Capacity is one more row: W_j <= cap_j,
+    scaled by cap_j."""
+    m = len(spec.rep_ids)
+    rows = [(np.asarray(b.values, dtype=float), *band_limits(b)) for b in spec.bands
+            if (b.mu > 0).any() and b.metric != skip]
+    cap = spec.capacity
+    if np.isfinite(cap).any():
+        rows.append((np.asarray(spec.workload, dtype=float), np.full(m, -np.inf), cap,
+                     np.where(np.isfinite(cap) & (cap > 0), cap, 1.0)))
+    return rows
+
+
 def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
                  deadline: float, max_steps: int = 20_000) -> tuple[np.ndarray, int]:
     """Return (repaired assignment, steps taken). The result may still violate bands when no
     improving move exists or time runs out; the caller checks."""
     n, m = len(spec.account_ids), len(spec.rep_ids)
     assign = assign.copy()
-    bands = [b for b in spec.bands if (b.mu > 0).any()]
-    vals, lo, hi, scale = [], [], [], []
-    for b in bands:
-        lo_b, hi_b, s_b = band_limits(b)
-        vals.append(np.asarray(b.values, dtype=float))
-        lo.append(lo_b)
-        hi.append(hi_b)
-        scale.append(s_b)
-    cap = spec.capacity
-    if np.isfinite(cap).any():  # capacity as one more row: W_j <= cap_j, scaled by cap_j
-        vals.append(np.asarray(spec.workload, dtype=float))
-        lo.append(np.full(m, -np.inf))
-        hi.append(cap)
-        scale.append(np.where(np.isfinite(cap) & (cap > 0), cap, 1.0))
+    limits = limit_rows(spec)
+    vals, lo, hi, scale = ([r[c] for r in limits] for c in range(4))
     rows = range(len(vals))
     # rows a swap can change (a swap keeps counts: an all-equal metric never moves)
     swap_rows = [a for a in rows if np.ptp(vals[a]) > 0] if n else []
