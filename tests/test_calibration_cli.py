@@ -5,6 +5,7 @@ backtest writes its table and summary."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +220,101 @@ def test_maven_pipeline_model_error_uses_only_pre_cut_data(maven_out):
     # every inner cohort-window was over-forecast: reported, not corrected
     assert me["mean_log_ratio"] < 0 and me["share_below_forecast"] == 1.0
     assert "Model error of the pipeline forecast" in (maven_out / "report.html").read_text()
+    # the error is shared by the cohorts of an origin (all of them over-forecast together):
+    # more in the cross-moments than in the marginal, so all of it is common, sized by the
+    # origins' totals
+    used = pd.DataFrame(me["errors"]).query("used")
+    tot = used.groupby("origin")[["forecast", "actual", "var_noise"]].sum()
+    theta = float((((tot["actual"] - tot["forecast"]) ** 2 - tot["var_noise"]).sum())
+                  / (tot["forecast"] ** 2).sum())
+    assert me["split"] == "all common" and me["cohort_log_variance"] == 0.0
+    assert me["common_theta_raw"] > math.expm1(me["log_variance"])
+    assert me["common_log_variance"] == pytest.approx(math.log1p(theta))
+
+
+def test_maven_pipeline_bias_scales_the_open_pipeline(maven_out):
+    from scenarios.crm import read_history
+    from simulator.calibration import calibrate as run_calibrate
+    from simulator.calibration.backtest import perturbed_scenario
+
+    hz = json.loads((maven_out / "calibration.json").read_text())["closing_hazards"]
+    me = hz["pipeline_model_error"]
+    # realised over forecast wins at the inner cuts (before the cut): below 1
+    used = pd.DataFrame(me["errors"]).query("used")
+    assert me["bias_ratio"] == pytest.approx(used["actual"].sum() / used["forecast"].sum())
+    assert me["bias_ratio"] < 0.9 and me["bias_correction"] == me["bias_ratio"]
+    assert me["bias_window_days"] == 92 and me["forecast_largest_origin"] >= 100
+    scaled = {f"pipeline-{c}": v["p_won_given_open"] for c, v in hz["cohorts"].items()
+              if "p_won_given_open" in v}
+    assert len(scaled) > 5
+    # the ratio scales the wins of the first 92 days after the cut, which hold all but a
+    # sliver (< 0.1%) of each cohort's won probability
+    for v in hz["cohorts"].values():
+        if "p_won_given_open" in v:
+            raw_p = v["p_won_given_open_uncorrected"]
+            assert me["bias_ratio"] * raw_p - 1e-12 <= v["p_won_given_open"] <= raw_p
+            assert v["p_won_given_open"] == pytest.approx(me["bias_ratio"] * raw_p, rel=1e-3)
+    sc = load_scenario(maven_out / "scenario.yaml")
+    for ov in sc.stages[0].overrides:
+        if ov.segment in scaled:
+            assert ov.conversion == pytest.approx(scaled[ov.segment], abs=1e-6)
+    # without the correction: the model's forecast; the ratio is still reported. The parameter
+    # draws differ by the factor alone (same random stream)
+    h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=MAVEN / "sales_teams.csv")
+    on = run_calibrate(h, cutoff="2017-10-01", horizon_months=3)
+    off = run_calibrate(h, cutoff="2017-10-01", horizon_months=3, pipeline_bias=False)
+    assert off.hazards.pipeline_bias == 1.0
+    assert off.hazards.model_error["bias_ratio"] == pytest.approx(me["bias_ratio"])
+    raw = {f"pipeline-{c}": v["p_won_given_open_uncorrected"] for c, v in hz["cohorts"].items()
+           if "p_won_given_open" in v}
+    for ov in off.scenario.stages[0].overrides:
+        if ov.segment in raw:
+            assert ov.conversion == pytest.approx(raw[ov.segment], abs=1e-6)
+
+    def pipeline(cal):
+        sc = perturbed_scenario(cal, np.random.default_rng(3))
+        return np.array([o.conversion for o in sc.stages[0].overrides if o.segment in raw])
+
+    # (almost) every pipeline win falls in the 92-day window: the draws differ by the factor
+    assert np.allclose(pipeline(on), pipeline(off) * me["bias_ratio"], rtol=1e-3)
+
+
+def test_bias_correction_covers_the_measured_days_and_caps_at_one():
+    from scenarios.crm import read_history
+    from simulator.calibration import calibrate as run_calibrate
+
+    h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=MAVEN / "sales_teams.csv")
+    hz = run_calibrate(h, cutoff="2017-10-01", horizon_months=3).hazards
+    c = "2017-08"
+    p, per_day = hz.cohort_p_won(c)
+    won = p * per_day
+    for ratio, window, skip in ((0.8, 92, 0), (0.8, 30, 0), (0.8, 30, 10), (1.3, 0, 0)):
+        hz.model_error.update(bias_correction=ratio, bias_window_days=window)
+        q, dist = hz.corrected_p_won(c, skip_days=skip)
+        p_s, per_s = hz.cohort_p_won(c, skip_days=skip)
+        w = p_s * per_s
+        cut_at = max(window - skip, 0)
+        assert q == pytest.approx(ratio * w[:cut_at].sum() + w[cut_at:].sum())
+        assert dist.sum() == pytest.approx(1.0)
+    assert won[:30].sum() < p                     # the 30-day window leaves later wins alone
+    hz.model_error.update(bias_correction=50.0, bias_window_days=92)
+    q, dist = hz.corrected_p_won(c)
+    assert q == 1.0 and np.allclose(dist, per_day)  # capped; the won days keep their shape
+
+
+def test_bias_correction_is_not_applied_on_a_small_history():
+    from scenarios.crm import read_history
+    from simulator.calibration import calibrate as run_calibrate
+
+    h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=MAVEN / "sales_teams.csv")
+    owner = h.deals["owner"].value_counts().index[0]
+    h.deals = h.deals[h.deals["owner"].eq(owner)].reset_index(drop=True)
+    cal = run_calibrate(h, cutoff="2017-10-01", horizon_months=3)
+    me = cal.hazards.model_error
+    assert me["bias_ratio"] is not None and me["forecast_largest_origin"] < 100
+    assert me["bias_correction"] == 1.0
+    assert any("not applied: the largest inner cut forecast" in n
+               for n in cal.estimates["notes"])
+    for m, v in cal.hazards.stall.items():
+        if "p_won_given_open" in v:
+            assert v["p_won_given_open"] == v["p_won_given_open_uncorrected"], m

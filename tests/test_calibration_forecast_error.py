@@ -2,7 +2,9 @@
 (``simulator.calibration.forecast_error``): the moment estimator recovers a known frailty
 variance within its standard error and gives ~0 without one; on generated CRM histories, the
 inner-cut estimate is ~0 when every entry month closes alike and recovers a known per-cohort
-frailty on the won share; the parameter draws apply it with the right spread.
+frailty on the won share; the part common to the cohorts of one origin is told from their own
+(close-month shocks are common, entry-month factors are not); the bias ratio is recovered; the
+parameter draws apply it with the right spread.
 
 Seeded statistical tests (2.576 standard errors, or the stated tolerance)."""
 
@@ -16,6 +18,10 @@ import pytest
 
 from simulator.calibration.backtest import cohort_frailty
 from simulator.calibration.forecast_error import (
+    MIN_BIAS_FORECAST,
+    bias_correction,
+    bias_ratio,
+    common_log_variance,
     frailty_log_variance,
     inner_origins,
     pipeline_model_error,
@@ -62,10 +68,103 @@ def test_negative_estimate_is_floored_and_flagged():
     assert est["theta_raw"] < 0 and est["floored"] and est["log_variance"] == 0.0
 
 
-def _generate(rng, won_factor, per_month=1500, months=10):
+def _origin_pairs(rng, n_origins, per_origin, s2_common, s2_own, bias=1.0):
+    """Poisson wins around ``bias`` x forecasts with a frailty shared by the cohorts of an
+    origin (log variance ``s2_common``) times one of their own (``s2_own``)."""
+    f = rng.uniform(20, 400, (n_origins, per_origin))
+    c = rng.normal(0, math.sqrt(s2_common), (n_origins, 1))
+    w = rng.normal(0, math.sqrt(s2_own), (n_origins, per_origin))
+    a = rng.poisson(bias * f * np.exp(c + w - (s2_common + s2_own) / 2))
+    origin = np.repeat(np.arange(n_origins), per_origin)
+    return f.ravel(), a.ravel().astype(float), f.ravel(), origin
+
+
+@pytest.mark.parametrize(("s2c", "s2w"), [(0.04, 0.0), (0.0, 0.04), (0.03, 0.03)])
+def test_common_part_is_told_from_the_cohorts_own(s2c, s2w):
+    # cross-moments between the cohorts of one origin see only the shared frailty; the
+    # marginal sees both
+    rng = np.random.default_rng(int(1000 * s2c + 100 * s2w))
+    f, a, v, o = _origin_pairs(rng, 150, 6, s2c, s2w)
+    total = frailty_log_variance(f, a, v, o)
+    assert abs(total["log_variance"] - (s2c + s2w)) <= Z * total["log_variance_se"] + 1e-3
+    est = common_log_variance(f, a, v, o, total["log_variance"])
+    assert est["origins"] == 150
+    if est["split"] == "none common":           # negative cross-moments: nothing in common
+        assert s2c == 0 and est["common_log_variance"] == 0.0
+    else:
+        assert abs(est["common_log_variance"] - s2c) <= Z * est["common_log_variance_se"] + 1e-3
+    if est["split"] == "cross-moments":         # the own part: what the marginal leaves
+        se_own = math.hypot(total["log_variance_se"], est["common_log_variance_se"])
+        assert abs(est["cohort_log_variance"] - s2w) <= Z * se_own + 1e-3
+    if s2c == 0:
+        assert est["common_log_variance"] < 0.005
+    if s2w == 0:
+        assert est["cohort_log_variance"] < 0.005
+
+
+def test_common_part_branches():
+    f = np.array([100.0, 200.0, 100.0, 200.0])
+    o = np.array([0, 0, 1, 1])
+    # errors of opposite sign within each origin: negative cross-moments, nothing in common
+    est = common_log_variance(f, f + np.array([20, -20, -20, 20]), f, o, 0.01)
+    assert est["split"] == "none common" and est["common_log_variance"] == 0.0
+    assert est["cohort_log_variance"] == 0.01 and est["common_theta_raw"] < 0
+    # same sign, and more in common than the marginal: all common, sized by the origin totals
+    a = f * np.array([0.7, 0.7, 1.3, 1.3])
+    est = common_log_variance(f, a, f, o, 0.01)
+    theta = ((-90.0) ** 2 - 300 + 90.0 ** 2 - 300) / (300.0 ** 2 * 2)
+    assert est["split"] == "all common" and est["cohort_log_variance"] == 0.0
+    assert est["common_log_variance"] == pytest.approx(math.log1p(theta))
+    # one origin: errors -30 and -60, cross-moment 2 x 1800 over 2 x 20000 (both orders)
+    one = common_log_variance(f[:2], a[:2], f[:2], o[:2], 0.2)
+    assert one["split"] == "cross-moments" and one["common_log_variance_se"] is None
+    assert one["common_log_variance"] == pytest.approx(math.log1p(0.09))
+    assert one["cohort_log_variance"] == pytest.approx(0.2 - math.log1p(0.09))
+    # an origin with a single cohort has no pair: it is not counted
+    lone = common_log_variance(np.append(f, 50.0), np.append(a, 80.0), np.append(f, 50.0),
+                               np.append(o, 2), 0.01)
+    assert lone["origins"] == 2 and lone["common_theta_raw"] == est["common_theta_raw"]
+
+
+def test_bias_ratio_is_recovered_with_a_calibrated_standard_error():
+    # 100 seeded data sets: the estimate is centred on the true ratio and its standard error
+    # (clustered by origin) standardises the errors to unit spread
+    z, est = [], {}
+    for seed in range(100):
+        f, a, _, o = _origin_pairs(np.random.default_rng(seed), 60, 5, 0.01, 0.01, bias=0.8)
+        est = bias_ratio(f, a, o)
+        z.append((est["bias_ratio"] - 0.8) / est["bias_ratio_se"])
+    assert abs(np.mean(z)) < Z / math.sqrt(100)
+    assert 0.8 < np.std(z) < 1.25
+    assert est["bias_ratio_se"] < 0.02
+    assert bias_ratio(f[:5], a[:5], o[:5])["bias_ratio_se"] is None   # one origin
+    assert bias_ratio(np.zeros(2), np.ones(2), np.zeros(2))["bias_ratio"] is None
+
+
+def test_bias_correction_needs_enough_forecast_wins_at_one_origin():
+    me = {"bias_ratio": 0.8, "bias_ratio_se": 0.05, "forecast_total": 400.0,
+          "forecast_largest_origin": 150.0, "bias_window_days": 92}
+    factor, note = bias_correction(me)
+    assert factor == 0.8
+    assert note == ("at the inner cuts the realised wins were 0.800 times the forecast (SE "
+                    "0.050, a lower bound: the windows overlap); every pipeline cohort's won "
+                    "probability in the first 92 days after the cut (the longest inner window) "
+                    "is scaled by it")
+    factor, note = bias_correction(me, enabled=False)
+    assert factor == 1.0 and note.endswith("not applied (the pipeline bias correction is off)")
+    # overlapping windows add up to 400, but no one origin forecast 100 distinct wins
+    few = {**me, "forecast_largest_origin": MIN_BIAS_FORECAST - 1, "bias_ratio_se": None}
+    factor, note = bias_correction(few)
+    assert factor == 1.0 and "one inner cut" in note and "fewer than the 100" in note
+    assert bias_correction({"bias_ratio": None}) == (1.0, None)
+    assert "(SE 0.000" in bias_correction({**me, "bias_ratio_se": 0.0})[1]
+
+
+def _generate(rng, won_factor, per_month=1500, months=10, close_factor=None):
     """Deals created uniformly over ``months`` from START; each stalls with STALL, else closes
-    day by day with H_CLOSE, won with probability 0.5 x its entry month's ``won_factor``.
-    Vectorised over deals; followed until the end of the data (CUT + 150 days)."""
+    day by day with H_CLOSE, won with probability 0.5 x its entry month's ``won_factor`` (x its
+    close month's ``close_factor``, months counted from START, if given). Vectorised over
+    deals; followed until the end of the data (CUT + 150 days)."""
     created, cohort = [], []
     for m in range(months):
         first = START + pd.DateOffset(months=m)
@@ -84,7 +183,11 @@ def _generate(rng, won_factor, per_month=1500, months=10):
         hit = np.flatnonzero(live)[rng.random(h.size) < h]
         close[hit] = day
         open_[hit] = False
-    won = rng.random(c.size) < 0.5 * np.asarray(won_factor)[k]
+    p_won = 0.5 * np.asarray(won_factor)[k]
+    if close_factor is not None:
+        when = START + pd.to_timedelta(np.maximum(close, 0), unit="D")
+        p_won = p_won * np.asarray(close_factor)[(when.year - START.year) * 12 + when.month - 1]
+    won = rng.random(c.size) < p_won
     outcome = np.where(close < 0, "open", np.where(won, "won", "lost"))
     return pd.DataFrame({"created_date": START + pd.to_timedelta(c, unit="D"),
                          "close_date": pd.to_datetime(np.where(
@@ -142,6 +245,21 @@ def test_recovers_an_injected_cohort_frailty():
     assert truth > 0.05
     assert me["log_variance"] > 2 * me["log_variance_se"]
     assert abs(me["log_variance"] - truth) <= Z * me["log_variance_se"]
+
+
+def test_close_month_shocks_are_common_and_entry_month_factors_are_not():
+    # a won share that moves with the month deals close in hits every cohort open at an
+    # origin alike: the error is read as common. A won share per entry month is each cohort's
+    # own: nothing common.
+    shocks = np.exp(np.random.default_rng(11).normal(0, 0.3, 20)).clip(0.5, 1.9)
+    by_close = _estimate(_generate(np.random.default_rng(5), np.ones(10), close_factor=shocks),
+                         calendar=False)
+    assert by_close["log_variance"] > 0.02
+    assert by_close["common_log_variance"] > 0.9 * by_close["log_variance"]
+    assert by_close["cohort_log_variance"] < 0.1 * by_close["log_variance"]
+    by_entry = _estimate(_generate(np.random.default_rng(5), FACTOR), calendar=False)
+    assert by_entry["split"] == "none common" and by_entry["common_log_variance"] == 0.0
+    assert by_entry["cohort_log_variance"] == by_entry["log_variance"] > 0.02
 
 
 def test_calendar_model_partly_absorbs_cohort_effects():

@@ -177,3 +177,41 @@ def test_parameter_draws_carry_the_pipeline_model_error(calibrated):
     assert live.any()
     added = extra[:, live].var(axis=0) - base[:, live].var(axis=0)
     assert np.median(added) == pytest.approx(0.09, rel=0.35)
+
+
+@pytest.mark.slow
+def test_parameter_draws_share_the_common_error(calibrated):
+    # the common part of the model error moves every pipeline cohort together (covariance of
+    # two cohorts' log P(won | open) over draws = its log variance); the cohorts' own part does
+    # not
+    from simulator.calibration.backtest import perturbed_scenario
+
+    cal, _, _ = calibrated
+    hz = cal.hazards
+    saved = hz.model_error
+
+    def log_conv(me: dict) -> np.ndarray:
+        hz.model_error = me
+        rng = np.random.default_rng(7)
+        draws = [perturbed_scenario(cal, rng) for _ in range(300)]
+        return np.log(np.array([[o.conversion for o in sc.stages[0].overrides
+                                 if o.segment.startswith("pipeline-")] for sc in draws]))
+
+    try:
+        base = log_conv({})
+        common = log_conv({"log_variance": 0.09, "common_log_variance": 0.09,
+                           "cohort_log_variance": 0.0})
+        own = log_conv({"log_variance": 0.09, "cohort_log_variance": 0.09})
+    finally:
+        hz.model_error = saved
+    live = np.isfinite(base).all(axis=0) & (base.max(axis=0) < np.log(0.8))
+    assert live.sum() >= 2
+    i, j = np.flatnonzero(live)[:2]
+
+    def added_cov(x: np.ndarray) -> float:
+        return float(np.cov(x[:, i], x[:, j])[0, 1] - np.cov(base[:, i], base[:, j])[0, 1])
+
+    assert added_cov(common) == pytest.approx(0.09, abs=0.03)
+    assert abs(added_cov(own)) < 0.03
+    assert (common[:, live].var(axis=0) - base[:, live].var(axis=0)) == pytest.approx(
+        0.09, abs=0.035)

@@ -27,6 +27,10 @@ Products = Annotated[Path | None, typer.Option(help="Product list CSV whose firs
                                                "beside the export, if any)")]
 Strict = Annotated[bool, typer.Option(help="Turn every data problem into an error")]
 Out = Annotated[Path, typer.Option("--out", help="Output directory")]
+PipelineBias = Annotated[bool, typer.Option(
+    help="Scale the open pipeline's win probabilities by the bias the inner cuts before the "
+         "cut measured (realised / forecast wins); --no-pipeline-bias keeps the hazard "
+         "model's forecast")]
 
 
 def _load(history: Path, mapping: str, teams: Path | None, history_file: Path | None,
@@ -48,11 +52,11 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
                                                          "date)")] = None,
               months: Annotated[int, typer.Option(help="Horizon months")] = 12,
               history_file: HistoryFile = None, products: Products = None,
-              strict: Strict = False) -> None:
+              strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
     """Estimate a scenario from CRM history: writes DIR/scenario.yaml, DIR/calibration.json and
     DIR/report.html."""
     h = _load(history, mapping, teams, history_file, products, strict)
-    cal = run_calibrate(h, cutoff=cutoff, horizon_months=months)
+    cal = run_calibrate(h, cutoff=cutoff, horizon_months=months, pipeline_bias=pipeline_bias)
     files = write_calibration(cal, out_dir)
     s = h.summary()
     o = cal.estimates["outcomes"]
@@ -75,14 +79,14 @@ def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut dat
              workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
              draws: Annotated[int, typer.Option(help="Parameter draws the replications are "
                                                 "split over (estimation uncertainty); 0 or 1: "
-                                                "point estimates only")] = 20,
+                                                "point estimates only")] = 100,
              history_file: HistoryFile = None, products: Products = None,
-             strict: Strict = False) -> None:
+             strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
     """Calibrate before CUTOFF, simulate after it, compare: writes DIR/backtest.csv,
     DIR/quarters.csv, DIR/summary.json and DIR/report.html."""
     h = _load(history, mapping, teams, history_file, products, strict)
     bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers,
-                      draws=draws)
+                      draws=draws, pipeline_bias=pipeline_bias)
     files = write_backtest(bt, out_dir)
     s = bt.summary
     out.print(f"coverage 50%: {s['coverage_50']:.0%}, 80%: {s['coverage_80']:.0%} "

@@ -61,10 +61,12 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
     level) (estimation error plus the Pearson over-dispersion phi of monthly counts, as a
     gamma-Poisson frailty held over the horizon); the stage conversion on the logit scale with
     its standard error; each pipeline cohort's stalled share with its standard error (its
-    P(won | open) recomputed by the closing-hazard model), then times the model-error frailty
-    of :func:`cohort_frailty` when the calibration sized one (``hazards.model_error``; none:
-    no extra draw, the random stream is unchanged); each product's mean deal size x lognormal
-    with its standard error."""
+    P(won | open) recomputed by the closing-hazard model, with the calibration's bias
+    correction), then times the model-error frailty of :func:`cohort_frailty` when the
+    calibration sized one (``hazards.model_error``; none: no extra draw, the random stream is
+    unchanged), and times one frailty common to every cohort when the model error has a
+    common part (drawn once per call, before the cohorts); each product's mean deal size x
+    lognormal with its standard error."""
     doc = cal.scenario.model_dump(mode="json")
     for src, fit in zip(doc["lead_sources"], cal.arrivals, strict=True):
         lvl = max(fit.level, 1e-9)
@@ -83,16 +85,19 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
     if hz is not None and st.get("overrides"):
         skip = int((pd.Timestamp(cal.scenario.horizon.start)
                     - pd.Timestamp(cal.estimates["cutoff"])).days)
-        s2 = hz.cohort_log_var
+        s2, s2c = hz.cohort_log_var, hz.common_log_var
+        common = math.exp(rng.normal(0.0, math.sqrt(s2c)) - s2c / 2) if s2c > 0 else 1.0
         for ov in st["overrides"]:
             c = ov["segment"].removeprefix("pipeline-")
             ci = hz.stall.get(c, {})
             se = ci.get("stall_share_se") or 0.0
             if se > 0:
                 pi_d = float(min(max(hz.stall_share(c) + rng.normal(0, se), 0.0), 0.99))
-                ov["conversion"] = hz.cohort_p_won(c, stall_share=pi_d, skip_days=skip)[0]
+                ov["conversion"] = hz.corrected_p_won(c, stall_share=pi_d, skip_days=skip)[0]
             if s2 > 0:
                 ov["conversion"] = cohort_frailty(ov["conversion"], s2, rng)
+            if s2c > 0:
+                ov["conversion"] = float(min(ov["conversion"] * common, 1.0))
     sizes = cal.estimates.get("deal_sizes", {})
     for prod in doc["products"]:
         f = sizes.get(prod["id"], {}).get("all", {})
@@ -157,11 +162,11 @@ def _simulate(cal: Calibration, replications: int, seed: int, workers: int, draw
 
 def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replications: int = 200,
              seed: int = 0, months: int | None = None, workers: int = 1,
-             draws: int = 20) -> BacktestResult:
+             draws: int = 100, pipeline_bias: bool = True) -> BacktestResult:
     """Run the backtest of ``history`` at ``cutoff`` (a first of month). ``draws`` > 1 splits
     the replications over that many parameter draws (:func:`perturbed_scenario`), so the
     prediction intervals carry the estimation uncertainty; ``draws`` <= 1 simulates the point
-    estimates only."""
+    estimates only. ``pipeline_bias``: as in :func:`~.calibrate.calibrate`."""
     cut = pd.Timestamp(cutoff)
     if cut.day != 1:
         raise CalibrationError(f"the backtest cut must be a first of month, got {cut.date()}")
@@ -175,7 +180,8 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
     months = min(months, n_after)
     if months < 1:
         raise CalibrationError(f"no full month of data after the cut {cut.date()}")
-    cal = calibrate(history, cutoff=cut, horizon_months=months, name="backtest")
+    cal = calibrate(history, cutoff=cut, horizon_months=months, name="backtest",
+                    pipeline_bias=pipeline_bias)
     res, kept = _simulate(cal, replications, seed, workers, draws)
     sim = res
     # actual
@@ -248,6 +254,12 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
         "parameter_draws": draws,
         "pipeline_model_error_log_sd": (cal.hazards.model_error.get("log_sd")
                                         if cal.hazards is not None else None),
+        "pipeline_model_error_common_log_sd": (math.sqrt(cal.hazards.common_log_var)
+                                               if cal.hazards is not None else None),
+        "pipeline_model_error_cohort_log_sd": (math.sqrt(cal.hazards.cohort_log_var)
+                                               if cal.hazards is not None else None),
+        "pipeline_bias_correction": (cal.hazards.pipeline_bias
+                                     if cal.hazards is not None else None),
         "won_actual": int(w["actual"].sum()),
         "pit_histogram": np.histogram(b["pit"], bins=5, range=(0, 1))[0].tolist(),
         "won_without_amount_after_cut": n_unknown_amount,

@@ -49,7 +49,7 @@ from .fits import (
     fit_duration,
     fit_outcomes,
 )
-from .forecast_error import pipeline_model_error
+from .forecast_error import bias_correction, pipeline_model_error
 from .hazards import ClosingHazards, fit_closing_hazards
 
 __all__ = ["Calibration", "CalibrationError", "calibrate", "history_at"]
@@ -115,10 +115,13 @@ def _round(x: float, nd: int = 6) -> float:
 
 def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = None,
               horizon_months: int = 12, name: str | None = None,
-              currency: str = "USD") -> Calibration:
+              currency: str = "USD", pipeline_bias: bool = True) -> Calibration:
     """Estimate a scenario from ``history`` as known at ``cutoff`` (default: the day after the
     export's last date). The horizon starts at the cut (rounded up to a first of month) and runs
-    ``horizon_months``."""
+    ``horizon_months``. ``pipeline_bias`` (flat exports with the closing-hazard model): scale
+    every open-pipeline cohort's ``P(won | open)`` by the bias ratio the inner cuts measured
+    (realised over forecast wins, :mod:`.forecast_error`); False keeps the model's forecast (the
+    ratio is still reported)."""
     if cutoff is None:
         if history.as_of is None:
             raise CalibrationError("the history has no dates")
@@ -205,11 +208,17 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
         hazards.model_error = me = pipeline_model_error(
             d["created_date"], d["close_date"], d["outcome"].to_numpy(), cut, trunc,
             horizon_months, calendar=hazards.calendar)
+        me["bias_correction"], bias_note = bias_correction(me, pipeline_bias)
+        if bias_note:
+            notes.append(f"open-pipeline forecast: {bias_note}")
         if me.get("log_variance") is not None:
             notes.append("open-pipeline forecast: model error from "
                          f"{len(me['origins'])} inner cut(s) before the cut, log-sd "
-                         f"{me['log_sd']:.3f} per entry-month cohort (frailty on "
-                         "P(won | open) in the backtest's parameter draws)"
+                         f"{me['log_sd']:.3f} per entry-month cohort; drawn in the backtest's "
+                         "parameter draws as frailties on P(won | open) of log-sd "
+                         f"{math.sqrt(hazards.common_log_var):.3f} common to all cohorts and "
+                         f"{math.sqrt(hazards.cohort_log_var):.3f} each cohort's own "
+                         f"({me['split']})"
                          + (f"; {me['note']}" if me.get("note") else ""))
         else:
             notes.append(f"open-pipeline forecast: model error {me['note']}")
@@ -444,14 +453,16 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
         op["cohort"] = op["created_date"].dt.strftime("%Y-%m")
         for c, g in op.groupby("cohort", sort=True):
             seg = f"pipeline-{c}"
-            p, per_day = hazards.cohort_p_won(c, skip_days=skip)
+            raw = hazards.cohort_p_won(c, skip_days=skip)[0]
+            p, per_day = hazards.corrected_p_won(c, skip_days=skip)
             # pipeline deals start at day 0.0: the middle of the won day
             dur = _won_days(per_day, offset=0.5)
             cohorts.append(seg)
             overrides.append({"segment": seg, "conversion": _round(min(max(p, 0.0), 1.0)),
                               "duration": dur})
             op.loc[g.index, "cohort"] = seg
-            hazards.stall.setdefault(c, {})["p_won_given_open"] = p
+            hazards.stall.setdefault(c, {}).update(p_won_given_open=p,
+                                                   p_won_given_open_uncorrected=raw)
         notes.append("open pipeline grouped into entry-month cohorts (segments pipeline-YYYY-MM) "
                      "with P(won | open at the cut) and the won day after the horizon start from "
                      "the closing-hazard model (age x month of quarter"

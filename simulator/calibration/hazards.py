@@ -110,9 +110,47 @@ class ClosingHazards:
 
     @property
     def cohort_log_var(self) -> float:
-        """Extra variance (log scale, per entry-month cohort) of ``P(won | open)`` beyond the
-        binomial noise and the stalled share's standard error; 0 when not estimated."""
-        return float(self.model_error.get("log_variance") or 0.0)
+        """Extra variance (log scale) of each entry-month cohort's ``P(won | open)`` beyond the
+        binomial noise and the stalled share's standard error, independent between cohorts;
+        0 when not estimated. Without a split (an estimate from before the common part was
+        sized) the whole per-cohort estimate."""
+        me = self.model_error
+        v = me.get("cohort_log_variance", me.get("log_variance"))
+        return float(v or 0.0)
+
+    @property
+    def pipeline_bias(self) -> float:
+        """The factor on a pipeline cohort's won probability, within the bias window, that
+        corrects the bias the inner cuts measured (``model_error["bias_correction"]``, set by
+        the calibration); 1: none."""
+        v = self.model_error.get("bias_correction")
+        return 1.0 if v is None else float(v)
+
+    def corrected_p_won(self, cohort: str, stall_share: float | None = None,
+                        skip_days: int = 0) -> tuple[float, np.ndarray]:
+        """:meth:`cohort_p_won` with the bias correction: the won probability of each day
+        less than ``model_error["bias_window_days"]`` days after the cut (the longest inner
+        window that measured the bias) times :attr:`pipeline_bias`; later days, which no
+        window measured, as the model says. The total is capped at 1 (the won-day distribution
+        keeps its shape). Returns ``P(won | open)`` and the normalised won-day distribution
+        (day 0 = the cut + ``skip_days``)."""
+        p, per_day = self.cohort_p_won(cohort, stall_share, skip_days)
+        r = self.pipeline_bias
+        if r == 1.0 or p <= 0:
+            return p, per_day
+        window = int(self.model_error.get("bias_window_days") or 0)
+        won = p * per_day
+        won[:max(window - skip_days, 0)] *= r
+        q = float(won.sum())
+        if q <= 0:
+            return 0.0, np.zeros(0)
+        return min(q, 1.0), won / q
+
+    @property
+    def common_log_var(self) -> float:
+        """Extra variance (log scale) of ``P(won | open)`` shared by every pipeline cohort (one
+        draw for all of them); 0 when not estimated."""
+        return float(self.model_error.get("common_log_variance") or 0.0)
 
     def paths(self, created_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For deals created on the given day numbers: open probability at the start of each

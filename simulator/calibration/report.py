@@ -145,8 +145,10 @@ def _model_error_parts(me: dict[str, Any] | None) -> list[str]:
     """The open-pipeline forecast's model error (inner cuts): the estimate and its errors."""
     if not me:
         return []
-    keys = ("log_variance", "log_variance_se", "log_sd", "theta_raw", "floored", "origins",
-            "window_days", "cohorts_used", "forecast_total", "actual_total", "mean_log_ratio",
+    keys = ("log_variance", "log_variance_se", "log_sd", "theta_raw", "floored",
+            "common_log_variance", "common_log_variance_se", "cohort_log_variance", "split",
+            "bias_ratio", "bias_ratio_se", "bias_correction", "origins", "window_days",
+            "cohorts_used", "forecast_total", "actual_total", "mean_log_ratio",
             "share_below_forecast", "note", "method")
     return ["<h3>Model error of the pipeline forecast (inner cuts before the cut)</h3>",
             _table([{k: me.get(k) for k in keys}]),
