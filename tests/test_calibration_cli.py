@@ -217,7 +217,7 @@ def test_maven_pipeline_model_error_uses_only_pre_cut_data(maven_out):
     assert me["origins"] == ["2017-07-01", "2017-08-01", "2017-09-01"]
     assert all(r["window_end"] <= "2017-10-01" for r in me["errors"])
     assert me["log_variance"] > 2 * me["log_variance_se"] > 0 and not me["floored"]
-    # every inner cohort-window was over-forecast: reported, not corrected
+    # every inner cohort-window was over-forecast (corrected by the bias ratio, below)
     assert me["mean_log_ratio"] < 0 and me["share_below_forecast"] == 1.0
     assert "Model error of the pipeline forecast" in (maven_out / "report.html").read_text()
     # the error is shared by the cohorts of an origin (all of them over-forecast together):
