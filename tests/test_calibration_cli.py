@@ -188,6 +188,12 @@ def test_backtest_cli(tmp_path):
     assert len(t) == 3 * 3 * 2  # region x month x (bookings, won_deals)
     assert set(t.columns) >= {"actual", "p10", "p25", "p50", "p75", "p90", "pit"}
     assert (t["p10"] <= t["p90"]).all()
+    assert t["in_80_share"].between(0, 1).all() and t["in_50_share"].between(0, 1).all()
+    mc = s["monte_carlo"]
+    assert mc["unit"] == "parameter draw" and mc["resamples"] == 200
+    for k in ("coverage_80_range", "coverage_50_range", "coverage_80_won_range"):
+        lo, hi = mc[k]
+        assert 0 <= lo <= hi <= 1
     assert "data:image/png;base64," in (out / "report.html").read_text()
 
 

@@ -10,7 +10,12 @@ deals and bookings against the simulated distribution (replications). Metrics:
 - ``mape_region_quarter``: mean over region x quarter of |median simulated bookings - actual|
   / actual;
 - PIT values (the simulated CDF at the actual value, mid-rank for ties): a well calibrated
-  forecast gives a flat PIT histogram.
+  forecast gives a flat PIT histogram;
+- ``monte_carlo``: how far the coverage moves with the Monte Carlo error of the simulated
+  quantiles (:func:`coverage_monte_carlo`: the parameter draws resampled), as a 5-95% range
+  per coverage and, per cell, the share of resamples that put the actual inside
+  (``in_80_share``, ``in_50_share`` in the table). A cell near 0.5 sits at an interval edge:
+  with few cells, one such cell moves the coverage by a whole step.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from scenarios.model import Scenario
 from ..runner import simulate
 from .calibrate import Calibration, CalibrationError, calibrate
 
-__all__ = ["BacktestResult", "backtest", "cohort_frailty", "perturbed_scenario"]
+__all__ = ["BacktestResult", "backtest", "cohort_frailty", "coverage_monte_carlo",
+           "perturbed_scenario"]
 
 
 @dataclass
@@ -109,6 +115,38 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
     return Scenario.model_validate(doc)
 
 
+MC_RESAMPLES = 200
+
+
+def coverage_monte_carlo(sims: np.ndarray, actual: np.ndarray, unit: np.ndarray,
+                         rng: np.random.Generator, resamples: int = MC_RESAMPLES
+                         ) -> dict[str, Any]:
+    """How much the interval coverage owes to the Monte Carlo error of the simulated
+    quantiles. ``sims``: replications x cells; ``actual``: per cell; ``unit``: per replication,
+    the resampling unit (its parameter draw: replications of one draw share its parameters,
+    so they are resampled together). The units are resampled with replacement ``resamples``
+    times; each time the P10/P25/P75/P90 of every cell are recomputed. Returns, over the
+    resamples, the 5th and 95th percentiles of the 80% and 50% coverage (``coverage_80_range``,
+    ``coverage_50_range``) and per cell the share of resamples in which the actual is inside
+    the 80% and the 50% interval (``in_80_share``, ``in_50_share``): a cell near 0.5 sits at
+    an interval edge, and more replications, not the model, decide on which side."""
+    sims = np.asarray(sims, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    units, inverse = np.unique(np.asarray(unit), return_inverse=True)
+    rows = [np.flatnonzero(inverse == i) for i in range(units.size)]
+    in80 = np.zeros((resamples, actual.size), dtype=bool)
+    in50 = np.zeros_like(in80)
+    for b in range(resamples):
+        pick = rng.integers(0, units.size, units.size)
+        x = sims[np.concatenate([rows[i] for i in pick])]
+        q10, q25, q75, q90 = np.percentile(x, [10, 25, 75, 90], axis=0)
+        in80[b] = (q10 <= actual) & (actual <= q90)
+        in50[b] = (q25 <= actual) & (actual <= q75)
+    return {"coverage_80_range": np.percentile(in80.mean(axis=1), [5, 95]).tolist(),
+            "coverage_50_range": np.percentile(in50.mean(axis=1), [5, 95]).tolist(),
+            "in_80_share": in80.mean(axis=0), "in_50_share": in50.mean(axis=0)}
+
+
 def cohort_frailty(p: float, log_var: float, rng: np.random.Generator) -> float:
     """A pipeline cohort's ``P(won | open)`` times a mean-one lognormal frailty
     ``exp(u - log_var / 2)``, ``u ~ N(0, log_var)`` (the model error sized by
@@ -142,11 +180,12 @@ def _simulate(cal: Calibration, replications: int, seed: int, workers: int, draw
             rng = np.random.default_rng(ch)
             plan.append((perturbed_scenario(cal, rng), n, int(ch.generate_state(1)[0])))
     offset = 0
-    for sc, n, s in plan:
+    for k, (sc, n, s) in enumerate(plan):
         res = simulate(sc, replications=n, seed=s, workers=workers,
                        keep_deals=min(n, max(1, 20 // max(len(plan), 1))))
         b = res.bookings_by("region")
         b["replication"] += offset
+        b["draw"] = k
         offset += n
         frames.append(b)
         dd = res.deals
@@ -160,7 +199,7 @@ def _simulate(cal: Calibration, replications: int, seed: int, workers: int, draw
     return pd.concat(frames, ignore_index=True), kept
 
 
-def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replications: int = 200,
+def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replications: int = 1000,
              seed: int = 0, months: int | None = None, workers: int = 1,
              draws: int = 100, pipeline_bias: bool = True) -> BacktestResult:
     """Run the backtest of ``history`` at ``cutoff`` (a first of month). ``draws`` > 1 splits
@@ -209,6 +248,24 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
                              "in_50": bool(q[1] <= a <= q[3]), "in_80": bool(q[0] <= a <= q[4]),
                              "pit": _pit(x, a)})
     table = pd.DataFrame(rows)
+    # the Monte Carlo error of the coverage: the parameter draws resampled (a stream of its
+    # own, spawn key 2**31 of the seed, apart from the simulation's)
+    mc_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
+    mc: dict[str, Any] = {"resamples": MC_RESAMPLES,
+                          "unit": "parameter draw" if draws > 1 else "replication"}
+    for meas, suffix in (("bookings", ""), ("won_deals", "_won")):
+        wide = sim.pivot_table(index=["replication", "draw"], columns=["region", "month"],
+                               values=meas)
+        cells = table[table["measure"] == meas]
+        wide = wide[list(zip(cells["region"], cells["month"], strict=True))]
+        unit = (wide.index.get_level_values("draw") if draws > 1
+                else wide.index.get_level_values("replication"))
+        r = coverage_monte_carlo(wide.to_numpy(), cells["actual"].to_numpy(), unit.to_numpy(),
+                                 mc_rng)
+        mc[f"coverage_80{suffix}_range"] = r["coverage_80_range"]
+        mc[f"coverage_50{suffix}_range"] = r["coverage_50_range"]
+        table.loc[cells.index, "in_80_share"] = r["in_80_share"]
+        table.loc[cells.index, "in_50_share"] = r["in_50_share"]
     # quarters
     sim = sim.copy()
     sim["quarter"] = pd.PeriodIndex(sim["month"], freq="M").asfreq("Q").astype(str)
@@ -244,6 +301,7 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
         "coverage_50_won": float(w["in_50"].mean()),
         "coverage_80_won": float(w["in_80"].mean()),
         "region_months": len(b),
+        "monte_carlo": mc,
         "mape_region_quarter": float(np.nanmean(quarters["ape"])) if len(quarters) else None,
         "mape_region_quarter_naive": float(np.nanmean(quarters["naive_ape"]))
         if len(quarters) else None,
