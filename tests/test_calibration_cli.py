@@ -194,7 +194,8 @@ def test_backtest_cli(tmp_path):
     for k in ("coverage_80_range", "coverage_50_range", "coverage_80_won_range"):
         lo, hi = mc[k]
         assert 0 <= lo <= hi <= 1
-    assert "data:image/png;base64," in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "Monte Carlo error of the coverage" in html
 
 
 def test_unusable_export_is_a_user_error(capsys):
