@@ -178,7 +178,7 @@ def test_backtest_cli(tmp_path):
     out = tmp_path / "bt"
     assert main(["backtest", str(MAVEN / "sales_pipeline.csv.gz"), "--cutoff", "2017-10-01",
                  "--teams", str(MAVEN / "sales_teams.csv"), "--replications", "20", "--seed",
-                 "1", "--out", str(out)]) == 0
+                 "1", "--draws", "4", "--out", str(out)]) == 0
     s = json.loads((out / "summary.json").read_text())
     for k in ("coverage_50", "coverage_80", "mape_region_quarter", "cutoff"):
         assert k in s
@@ -190,10 +190,11 @@ def test_backtest_cli(tmp_path):
     assert (t["p10"] <= t["p90"]).all()
     assert t["in_80_share"].between(0, 1).all() and t["in_50_share"].between(0, 1).all()
     mc = s["monte_carlo"]
-    assert mc["unit"] == "parameter draw" and mc["resamples"] == 200
-    for k in ("coverage_80_range", "coverage_50_range", "coverage_80_won_range"):
-        lo, hi = mc[k]
-        assert 0 <= lo <= hi <= 1
+    assert mc["unit"] == "parameter draw" and mc["units"] == 4 and mc["resamples"] == 200
+    for m in ("", "_won", "_pooled"):
+        for level in ("80", "50"):
+            lo, hi = mc[f"coverage_{level}{m}_range"]
+            assert 0 <= lo <= hi <= 1
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html and "Monte Carlo error of the coverage" in html
 

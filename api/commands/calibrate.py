@@ -90,9 +90,11 @@ def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut dat
                       draws=draws, pipeline_bias=pipeline_bias)
     files = write_backtest(bt, out_dir)
     s = bt.summary
-    lo, hi = s["monte_carlo"]["coverage_80_range"]
+    rng80 = s["monte_carlo"]["coverage_80_range"]
+    mc = (f"Monte Carlo 5-95%: {rng80[0]:.0%}-{rng80[1]:.0%}" if rng80 is not None
+          else f"no Monte Carlo range: a single {s['monte_carlo']['unit']}")
     out.print(f"coverage 50%: {s['coverage_50']:.0%}, 80%: {s['coverage_80']:.0%} "
-              f"(Monte Carlo 5-95%: {lo:.0%}-{hi:.0%}; {s['region_months']} region-months); "
+              f"({mc}; {s['region_months']} region-months); "
               f"MAPE region-quarter: {s['mape_region_quarter']:.1%}")
     out.print("wrote " + ", ".join(str(f) for f in files))
 

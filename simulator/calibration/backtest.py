@@ -13,9 +13,9 @@ deals and bookings against the simulated distribution (replications). Metrics:
   forecast gives a flat PIT histogram;
 - ``monte_carlo``: how far the coverage moves with the Monte Carlo error of the simulated
   quantiles (:func:`coverage_monte_carlo`: the parameter draws resampled), as a 5-95% range
-  per coverage and, per cell, the share of resamples that put the actual inside
-  (``in_80_share``, ``in_50_share`` in the table). A cell near 0.5 sits at an interval edge:
-  with few cells, one such cell moves the coverage by a whole step.
+  per coverage (bookings, won deals, and both pooled) and, per cell, the share of resamples
+  that put the actual inside (``in_80_share``, ``in_50_share`` in the table). A cell near 0.5
+  sits at an interval edge: with few cells, one such cell moves the coverage by a whole step.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ __all__ = ["BacktestResult", "backtest", "cohort_frailty", "coverage_monte_carlo
 @dataclass
 class BacktestResult:
     """``table``: one row per region x month x measure (bookings, won_deals) with actual, mean,
-    p10, p25, p50, p75, p90, in_50, in_80, pit. ``quarters``: region x quarter bookings with
-    actual, p10, p50, p90, ape, and the naive baseline (the region's bookings in the same number
-    of months just before the cut) with its ape. ``summary``: the metrics, the cut,
-    replications and seed."""
+    p10, p25, p50, p75, p90, in_50, in_80, pit, in_80_share, in_50_share. ``quarters``: region
+    x quarter bookings with actual, p10, p50, p90, ape, and the naive baseline (the region's
+    bookings in the same number of months just before the cut) with its ape. ``summary``: the
+    metrics, the cut, replications and seed."""
 
     table: pd.DataFrame
     quarters: pd.DataFrame
@@ -119,20 +119,34 @@ MC_RESAMPLES = 200
 
 
 def coverage_monte_carlo(sims: np.ndarray, actual: np.ndarray, unit: np.ndarray,
-                         rng: np.random.Generator, resamples: int = MC_RESAMPLES
-                         ) -> dict[str, Any]:
+                         rng: np.random.Generator, resamples: int = MC_RESAMPLES,
+                         groups: np.ndarray | None = None) -> dict[str, Any]:
     """How much the interval coverage owes to the Monte Carlo error of the simulated
     quantiles. ``sims``: replications x cells; ``actual``: per cell; ``unit``: per replication,
     the resampling unit (its parameter draw: replications of one draw share its parameters,
-    so they are resampled together). The units are resampled with replacement ``resamples``
-    times; each time the P10/P25/P75/P90 of every cell are recomputed. Returns, over the
-    resamples, the 5th and 95th percentiles of the 80% and 50% coverage (``coverage_80_range``,
-    ``coverage_50_range``) and per cell the share of resamples in which the actual is inside
-    the 80% and the 50% interval (``in_80_share``, ``in_50_share``): a cell near 0.5 sits at
-    an interval edge, and more replications, not the model, decide on which side."""
+    so they are resampled together); ``groups``: per cell, the measure it belongs to (default:
+    one group, ``"all"``). The units are resampled with replacement ``resamples`` times, the
+    same picks for every cell; each time the P10/P25/P75/P90 of every cell are recomputed.
+
+    Returns ``ranges[group]["coverage_80"]`` and ``["coverage_50"]``: the 5th and 95th
+    percentiles over the resamples of the share of the group's cells inside the interval
+    (lower and higher order statistics, so each end is a coverage that occurred), plus
+    ``"pooled"`` over every cell when there are several groups; per cell ``in_80_share`` and
+    ``in_50_share``, the share of resamples that put the actual inside (near 0.5: the cell sits
+    at an interval edge, and at this many replications the Monte Carlo error, not a real miss,
+    may decide its side); ``units``. With fewer than 2 units there is nothing to resample: the
+    ranges are None and the shares NaN."""
     sims = np.asarray(sims, dtype=float)
     actual = np.asarray(actual, dtype=float)
+    groups = np.full(actual.size, "all", dtype=object) if groups is None else np.asarray(groups)
+    names = list(dict.fromkeys(groups.tolist()))
+    if len(names) > 1:
+        names.append("pooled")
     units, inverse = np.unique(np.asarray(unit), return_inverse=True)
+    if units.size < 2:
+        nan = np.full(actual.size, np.nan)
+        return {"ranges": {g: {"coverage_80": None, "coverage_50": None} for g in names},
+                "in_80_share": nan, "in_50_share": nan.copy(), "units": int(units.size)}
     rows = [np.flatnonzero(inverse == i) for i in range(units.size)]
     in80 = np.zeros((resamples, actual.size), dtype=bool)
     in50 = np.zeros_like(in80)
@@ -142,9 +156,18 @@ def coverage_monte_carlo(sims: np.ndarray, actual: np.ndarray, unit: np.ndarray,
         q10, q25, q75, q90 = np.percentile(x, [10, 25, 75, 90], axis=0)
         in80[b] = (q10 <= actual) & (actual <= q90)
         in50[b] = (q25 <= actual) & (actual <= q75)
-    return {"coverage_80_range": np.percentile(in80.mean(axis=1), [5, 95]).tolist(),
-            "coverage_50_range": np.percentile(in50.mean(axis=1), [5, 95]).tolist(),
-            "in_80_share": in80.mean(axis=0), "in_50_share": in50.mean(axis=0)}
+
+    def spread(inside: np.ndarray, cols: np.ndarray) -> list[float]:
+        cov = inside[:, cols].mean(axis=1)
+        return [float(np.percentile(cov, 5, method="lower")),
+                float(np.percentile(cov, 95, method="higher"))]
+
+    ranges = {}
+    for g in names:
+        cols = np.ones(actual.size, dtype=bool) if g == "pooled" else groups == g
+        ranges[g] = {"coverage_80": spread(in80, cols), "coverage_50": spread(in50, cols)}
+    return {"ranges": ranges, "in_80_share": in80.mean(axis=0),
+            "in_50_share": in50.mean(axis=0), "units": int(units.size)}
 
 
 def cohort_frailty(p: float, log_var: float, rng: np.random.Generator) -> float:
@@ -234,12 +257,15 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
     n_unknown_amount = int(won["amount"].isna().sum())
     regions = cal.scenario.region_ids
     month_labels = list(cal_months(cal))
-    rows = []
+    # one matrix (replication x cell) per measure: the table's quantiles and the Monte Carlo
+    # resampling read the same columns
+    wide = {meas: sim.pivot_table(index=["replication", "draw"], columns=["region", "month"],
+                                  values=meas) for meas in ("bookings", "won_deals")}
+    rows, sims = [], []
     for reg in regions:
         for mon in month_labels:
-            s = sim[(sim["region"] == reg) & (sim["month"] == mon)]
             for meas in ("bookings", "won_deals"):
-                x = s[meas].to_numpy(dtype=float)
+                x = wide[meas][(reg, mon)].to_numpy(dtype=float)
                 a = float(act[meas].get((reg, mon), 0.0))
                 q = np.percentile(x, [10, 25, 50, 75, 90])
                 rows.append({"region": reg, "month": mon, "measure": meas, "actual": a,
@@ -247,25 +273,24 @@ def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, replication
                              "p75": q[3], "p90": q[4],
                              "in_50": bool(q[1] <= a <= q[3]), "in_80": bool(q[0] <= a <= q[4]),
                              "pit": _pit(x, a)})
+                sims.append(x)
     table = pd.DataFrame(rows)
-    # the Monte Carlo error of the coverage: the parameter draws resampled (a stream of its
-    # own, spawn key 2**31 of the seed, apart from the simulation's)
-    mc_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**31,)))
+    # the Monte Carlo error of the coverage: the parameter draws resampled, the same picks for
+    # both measures (a stream of its own, spawn key 2**31 of the seed, apart from the
+    # simulation's)
+    unit = wide["bookings"].index.get_level_values(
+        "draw" if draws > 1 else "replication").to_numpy()
+    r = coverage_monte_carlo(np.column_stack(sims), table["actual"].to_numpy(), unit,
+                             np.random.default_rng(np.random.SeedSequence(
+                                 seed, spawn_key=(2**31,))),
+                             groups=table["measure"].to_numpy())
+    table["in_80_share"], table["in_50_share"] = r["in_80_share"], r["in_50_share"]
     mc: dict[str, Any] = {"resamples": MC_RESAMPLES,
-                          "unit": "parameter draw" if draws > 1 else "replication"}
-    for meas, suffix in (("bookings", ""), ("won_deals", "_won")):
-        wide = sim.pivot_table(index=["replication", "draw"], columns=["region", "month"],
-                               values=meas)
-        cells = table[table["measure"] == meas]
-        wide = wide[list(zip(cells["region"], cells["month"], strict=True))]
-        unit = (wide.index.get_level_values("draw") if draws > 1
-                else wide.index.get_level_values("replication"))
-        r = coverage_monte_carlo(wide.to_numpy(), cells["actual"].to_numpy(), unit.to_numpy(),
-                                 mc_rng)
-        mc[f"coverage_80{suffix}_range"] = r["coverage_80_range"]
-        mc[f"coverage_50{suffix}_range"] = r["coverage_50_range"]
-        table.loc[cells.index, "in_80_share"] = r["in_80_share"]
-        table.loc[cells.index, "in_50_share"] = r["in_50_share"]
+                          "unit": "parameter draw" if draws > 1 else "replication",
+                          "units": r["units"]}
+    for g, suffix in (("bookings", ""), ("won_deals", "_won"), ("pooled", "_pooled")):
+        for level in ("80", "50"):
+            mc[f"coverage_{level}{suffix}_range"] = r["ranges"][g][f"coverage_{level}"]
     # quarters
     sim = sim.copy()
     sim["quarter"] = pd.PeriodIndex(sim["month"], freq="M").asfreq("Q").astype(str)

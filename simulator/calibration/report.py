@@ -242,7 +242,7 @@ def write_backtest(bt: Any, out: Path) -> list[Path]:
     f2 = _png(fig)
     s = bt.summary
     parts = [_table([{k: v for k, v in s.items() if not isinstance(v, list | dict)}]),
-             "<h2>Monte Carlo error of the coverage (parameter draws resampled)</h2>",
+             "<h2>Monte Carlo error of the coverage (resampled)</h2>",
              _table([s["monte_carlo"]] if s.get("monte_carlo") else []),
              _img(f1), _img(f2), "<h2>Where the won deals come from</h2>",
              _table([s["decomposition"]] if s.get("decomposition") else []),
