@@ -29,6 +29,7 @@ import pandas as pd
 
 from scenarios.crm import read_history
 from simulator.calibration import calibrate
+from simulator.calibration.forecast_error import origin_total_error
 
 MAVEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "maven_crm"
 CUTS = ("2017-07-01", "2017-08-01", "2017-09-01", "2017-10-01", "2017-11-01")
@@ -56,11 +57,10 @@ def cut_row(history, cut: pd.Timestamp) -> dict:
     if ratio is None:
         return row
     errors = pd.DataFrame(me["errors"]).query("used")
-    g = errors.groupby("origin")[["forecast", "actual", "var_noise"]].sum()
 
     def log_sd(centre: float) -> float:
-        theta = float(((g["actual"] - centre * g["forecast"]) ** 2 - g["var_noise"]).sum()
-                      / ((centre * g["forecast"]) ** 2).sum())
+        theta = origin_total_error(errors["forecast"], errors["actual"], errors["var_noise"],
+                                   errors["origin"], centre)[0]
         return math.sqrt(math.log1p(max(theta, 0.0)))
 
     window = min(int(me["bias_window_days"]), days)

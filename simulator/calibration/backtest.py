@@ -92,7 +92,7 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
         skip = int((pd.Timestamp(cal.scenario.horizon.start)
                     - pd.Timestamp(cal.estimates["cutoff"])).days)
         s2, s2c = hz.cohort_log_var, hz.common_log_var
-        common = math.exp(rng.normal(0.0, math.sqrt(s2c)) - s2c / 2) if s2c > 0 else 1.0
+        common = _mean_one_lognormal(s2c, rng) if s2c > 0 else 1.0
         for ov in st["overrides"]:
             c = ov["segment"].removeprefix("pipeline-")
             ci = hz.stall.get(c, {})
@@ -174,7 +174,12 @@ def cohort_frailty(p: float, log_var: float, rng: np.random.Generator) -> float:
     """A pipeline cohort's ``P(won | open)`` times a mean-one lognormal frailty
     ``exp(u - log_var / 2)``, ``u ~ N(0, log_var)`` (the model error sized by
     :func:`~simulator.calibration.forecast_error.pipeline_model_error`), capped at 1."""
-    return float(min(p * math.exp(rng.normal(0.0, math.sqrt(log_var)) - log_var / 2), 1.0))
+    return float(min(p * _mean_one_lognormal(log_var, rng), 1.0))
+
+
+def _mean_one_lognormal(log_var: float, rng: np.random.Generator) -> float:
+    """``exp(u - log_var / 2)``, ``u ~ N(0, log_var)``: a lognormal of mean one."""
+    return math.exp(rng.normal(0.0, math.sqrt(log_var)) - log_var / 2)
 
 
 def _logit(p: float) -> float:

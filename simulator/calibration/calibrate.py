@@ -453,8 +453,8 @@ def _pipeline(d: pd.DataFrame, cut: pd.Timestamp, start: pd.Timestamp,
         op["cohort"] = op["created_date"].dt.strftime("%Y-%m")
         for c, g in op.groupby("cohort", sort=True):
             seg = f"pipeline-{c}"
-            raw = hazards.cohort_p_won(c, skip_days=skip)[0]
-            p, per_day = hazards.corrected_p_won(c, skip_days=skip)
+            raw, raw_per_day = hazards.cohort_p_won(c, skip_days=skip)
+            p, per_day = hazards.bias_corrected(raw, raw_per_day, skip_days=skip)
             # pipeline deals start at day 0.0: the middle of the won day
             dur = _won_days(per_day, offset=0.5)
             cohorts.append(seg)

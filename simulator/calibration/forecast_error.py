@@ -83,7 +83,7 @@ from .hazards import ClosingHazards, fit_closing_hazards
 
 __all__ = ["MIN_BIAS_FORECAST", "MIN_CLOSE_MONTHS", "MIN_FORECAST", "bias_correction",
            "bias_ratio", "common_log_variance", "frailty_log_variance", "inner_forecast_errors",
-           "inner_origins", "pipeline_model_error"]
+           "inner_origins", "origin_total_error", "pipeline_model_error"]
 
 MIN_CLOSE_MONTHS = 3    # full months of closes an inner origin needs before it
 MIN_FORECAST = 5.0      # forecast wins (in the window) a cohort needs to enter the estimate
@@ -249,6 +249,19 @@ def bias_correction(model_error: dict[str, Any], enabled: bool = True
                       f"{days} days after the cut (the longest inner window) is scaled by it")
 
 
+def origin_total_error(forecast: np.ndarray, actual: np.ndarray, var_noise: np.ndarray,
+                       origin: np.ndarray, centre: float = 1.0) -> tuple[float, float | None]:
+    """The relative error of the origins' totals about ``centre`` x the forecast:
+    ``theta = sum_o ((sum_c A - centre sum_c F)^2 - sum_c V) / sum_o (centre sum_c F)^2``
+    (unitless; ``log(1 + theta)`` is a log variance when positive) and its standard error
+    clustered by origin (None with one origin). With ``centre = 1``, the "all common" estimate
+    of :func:`common_log_variance`."""
+    t = pd.DataFrame({"F": centre * np.asarray(forecast, dtype=float),
+                      "A": np.asarray(actual, dtype=float),
+                      "V": np.asarray(var_noise, dtype=float)}).groupby(np.asarray(origin)).sum()
+    return _ratio_se(((t["A"] - t["F"]) ** 2 - t["V"]).to_numpy(), (t["F"] ** 2).to_numpy())
+
+
 def common_log_variance(forecast: np.ndarray, actual: np.ndarray, var_noise: np.ndarray,
                         origin: np.ndarray, log_variance: float) -> dict[str, Any]:
     """Split a per-cohort frailty's log variance ``log_variance`` (:func:`frailty_log_variance`,
@@ -260,7 +273,7 @@ def common_log_variance(forecast: np.ndarray, actual: np.ndarray, var_noise: np.
     marginal, and the origins' totals give the estimate) and ``origins``."""
     df = pd.DataFrame({"F": np.asarray(forecast, dtype=float),
                        "e": np.asarray(actual, dtype=float) - np.asarray(forecast, dtype=float),
-                       "V": np.asarray(var_noise, dtype=float), "o": np.asarray(origin)})
+                       "o": np.asarray(origin)})
     df["F2"], df["e2"] = df["F"] ** 2, df["e"] ** 2
     g = df.groupby("o").sum()
     cross_num = (g["e"] ** 2 - g["e2"]).to_numpy()
@@ -281,9 +294,7 @@ def common_log_variance(forecast: np.ndarray, actual: np.ndarray, var_noise: np.
                    split="cross-moments",
                    common_log_variance_se=None if se is None else se / (1 + theta))
         return out
-    num = (g["e"] ** 2 - g["V"]).to_numpy()
-    den = (g["F"] ** 2).to_numpy()
-    theta_t, se_t = _ratio_se(num, den)
+    theta_t, se_t = origin_total_error(forecast, actual, var_noise, origin)
     if theta_t <= 0:
         return out
     out.update(common_log_variance=math.log1p(theta_t), cohort_log_variance=0.0,

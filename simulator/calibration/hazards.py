@@ -134,7 +134,14 @@ class ClosingHazards:
         window measured, as the model says. The total is capped at 1 (the won-day distribution
         keeps its shape). Returns ``P(won | open)`` and the normalised won-day distribution
         (day 0 = the cut + ``skip_days``)."""
-        p, per_day = self.cohort_p_won(cohort, stall_share, skip_days)
+        return self.bias_corrected(*self.cohort_p_won(cohort, stall_share, skip_days),
+                                   skip_days=skip_days)
+
+    def bias_corrected(self, p: float, per_day: np.ndarray, skip_days: int = 0
+                       ) -> tuple[float, np.ndarray]:
+        """A won probability ``p`` and its normalised won-day distribution (day 0 = the cut +
+        ``skip_days``), as :meth:`cohort_p_won` gives them, with the bias correction of
+        :meth:`corrected_p_won` applied."""
         r = self.pipeline_bias
         if r == 1.0 or p <= 0:
             return p, per_day
