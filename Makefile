@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[plots]"
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
@@ -36,7 +36,7 @@ lint: $(STAMP_DEV)
 
 ## bench: the performance benchmarks (not part of the test run)
 bench: $(STAMP_DEV)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m salesplan.benchmarks
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .ruff_cache

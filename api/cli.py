@@ -3,7 +3,7 @@
 Exit codes: 0 success; 2 a user error (bad scenario, bad option, infeasible plan), with the
 reason on stderr and no traceback; 1 a bug (with its traceback, so it can be reported).
 
-Each command group lives in :mod:`api.commands` and registers itself on the app below.
+Each command group lives in :mod:`salesplan.api.commands` and registers itself on the app below.
 """
 
 from __future__ import annotations
@@ -12,10 +12,20 @@ import sys
 
 import typer
 
-from api.commands import align, bench, calibrate, demo, quotas, scenario, serve, simulate, whatif
-from api.console import err
-from optimizer import silence_highs_banner
-from scenarios.errors import SalesplanError
+from salesplan.api.commands import (
+    align,
+    bench,
+    calibrate,
+    demo,
+    quotas,
+    scenario,
+    serve,
+    simulate,
+    whatif,
+)
+from salesplan.api.console import err
+from salesplan.optimizer import silence_highs_banner
+from salesplan.scenarios.errors import SalesplanError
 
 try:  # recent typer vendors click as typer._click; older typer uses click itself
     from typer._click import exceptions as click_exceptions

@@ -37,9 +37,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from scenarios import Scenario
-from scenarios.errors import SalesplanError
-from scenarios.levers import Hire
+from salesplan.scenarios import Scenario
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.scenarios.levers import Hire
 
 from .levers import apply_levers
 from .outcome import Outcome

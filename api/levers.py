@@ -24,9 +24,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from statistics import median
 
-from scenarios import Scenario
-from scenarios.errors import SalesplanError
-from scenarios.levers import (
+from salesplan.scenarios import Scenario
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.scenarios.levers import (
     Attrition,
     Capacity,
     Conversion,
@@ -42,7 +42,7 @@ from scenarios.levers import (
     Target,
     Variant,
 )
-from scenarios.model import Account, Rep, Stage
+from salesplan.scenarios.model import Account, Rep, Stage
 
 __all__ = ["AppliedVariant", "LeverError", "apply_levers", "apply_variant"]
 

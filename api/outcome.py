@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scenarios import Scenario
+from salesplan.scenarios import Scenario
 
 from .stats import estimate, paired_difference, proportion, unpaired_difference
 

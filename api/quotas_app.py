@@ -1,9 +1,9 @@
 """Quotas in the application layer: simulate, then allocate.
 
-The quota engine (:mod:`optimizer.quotas`) never imports the simulator; this module composes the
-two. Every quota run simulates the scenario first (``replications`` x ``seed``), so that each
-plan reports every rep's expected attainment and P(attainment >= 100%), and the ``fair`` method
-can set quotas of equal probability of attainment from the same draws.
+The quota engine (:mod:`salesplan.optimizer.quotas`) never imports the simulator; this module
+composes the two. Every quota run simulates the scenario first (``replications`` x ``seed``), so
+that each plan reports every rep's expected attainment and P(attainment >= 100%), and the ``fair``
+method can set quotas of equal probability of attainment from the same draws.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from optimizer.quotas import QuotaPlan, allocate_quotas, compare_methods
-from scenarios import Scenario
-from simulator import SimulationResult, simulate
+from salesplan.optimizer.quotas import QuotaPlan, allocate_quotas, compare_methods
+from salesplan.scenarios import Scenario
+from salesplan.simulator import SimulationResult, simulate
 
 __all__ = ["QuotaRun", "horizon_quotas", "rep_quotas", "run_quota_comparison", "run_quotas"]
 
@@ -23,8 +23,9 @@ __all__ = ["QuotaRun", "horizon_quotas", "rep_quotas", "run_quota_comparison", "
 def horizon_quotas(sc: Scenario, method: str, samples: object = None,
                    over_assign: float = 1.0) -> tuple[dict[str, float], list[str]]:
     """Horizon quota per rep (currency) from ``method``, and the quota engine's notes.
-    ``samples`` are simulated bookings per rep (anything :func:`optimizer.quotas.as_samples`
-    takes); ``fair`` needs them, the other methods ignore them for the numbers."""
+    ``samples`` are simulated bookings per rep (anything
+    :func:`salesplan.optimizer.quotas.as_samples` takes); ``fair`` needs them, the other methods
+    ignore them for the numbers."""
     plan = allocate_quotas(sc, method, samples=samples, over_assign=over_assign, by=(),
                            rounding=1000)
     per_rep = plan.quotas.groupby("rep")["quota"].sum()

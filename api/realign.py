@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from optimizer import AlignmentOptions, BalanceBand, align
-from scenarios import Scenario
-from scenarios.levers import Realign
+from salesplan.optimizer import AlignmentOptions, BalanceBand, align
+from salesplan.scenarios import Scenario
+from salesplan.scenarios.levers import Realign
 
 __all__ = ["realign_scenario", "with_owners"]
 

@@ -20,9 +20,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
 
-from scenarios import Scenario
-from scenarios.calendar import month_labels
-from simulator import SimulationResult, simulate
+from salesplan.scenarios import Scenario
+from salesplan.scenarios.calendar import month_labels
+from salesplan.simulator import SimulationResult, simulate
 
 from .headcount import HeadcountPlan, plan_headcount
 from .levers import AppliedVariant, apply_levers, apply_variant
@@ -119,7 +119,8 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                        regions: Sequence[str] | None = None, start_month: int = 1,
                        max_hires: int = 20, ramp_months: float | None = None,
                        progress: Callable[[str], None] | None = None) -> HeadcountPlan:
-    """The fewest hires per region so that P(hit target) >= p (see :mod:`api.headcount`)."""
+    """The fewest hires per region so that P(hit target) >= p (see
+    :mod:`salesplan.api.headcount`)."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
     try:

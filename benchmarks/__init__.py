@@ -1,1 +1,2 @@
-"""Runnable performance benchmarks (``python -m benchmarks.<name>``); not part of the tests."""
+"""Runnable performance benchmarks (``python -m salesplan.benchmarks.<name>``); not part of the
+tests."""

@@ -1,4 +1,5 @@
-"""Run every performance benchmark in turn: ``python -m benchmarks`` (what ``make bench`` runs)."""
+"""Run every performance benchmark in turn: ``python -m salesplan.benchmarks`` (what ``make bench``
+runs)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ def main() -> int:
     names = sorted(m.name for m in pkgutil.iter_modules([str(here)])
                    if not m.name.startswith("_") and m.name != "baseline")
     for name in names:
-        module = importlib.import_module(f"benchmarks.{name}")
+        module = importlib.import_module(f"salesplan.benchmarks.{name}")
         if hasattr(module, "main"):
-            print(f"\n=== benchmarks.{name} ===", flush=True)
+            print(f"\n=== salesplan.benchmarks.{name} ===", flush=True)
             module.main()
     return 0
 

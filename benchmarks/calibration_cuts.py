@@ -15,7 +15,7 @@ log error, both estimated before the cut from the inner origins' totals:
 The realised log error of the corrected forecast is ``log(won / corrected)``; ``z`` divides it
 by the raw log-sd. No simulation: this is the model's expectation, so it runs in seconds.
 
-    .venv/bin/python -m benchmarks.calibration_cuts [--cuts 2017-07-01,...]
+    .venv/bin/python -m salesplan.benchmarks.calibration_cuts [--cuts 2017-07-01,...]
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.crm import read_history
-from simulator.calibration import calibrate
-from simulator.calibration.forecast_error import origin_total_error
+from salesplan.scenarios.crm import read_history
+from salesplan.simulator.calibration import calibrate
+from salesplan.simulator.calibration.forecast_error import origin_total_error
 
 MAVEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "maven_crm"
 CUTS = ("2017-07-01", "2017-08-01", "2017-09-01", "2017-10-01", "2017-11-01")

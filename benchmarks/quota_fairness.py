@@ -1,6 +1,6 @@
 """P(attainment) spread per quota method on ``midmarket.yaml``, and what the fair method costs.
 
-Run: ``.venv/bin/python -m benchmarks.quota_fairness [--replications 200] [--workers 2]``
+Run: ``.venv/bin/python -m salesplan.benchmarks.quota_fairness [--replications 200] [--workers 2]``
 
 Two independent Monte Carlo runs of the simulator (seeds 1 and 2): quotas are set on the first
 (the fair method reads its draws; every method gets the same draws and the same options:
@@ -22,14 +22,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.quotas import allocate_quotas, attainment, method_names
-from scenarios import load_scenario
+from salesplan.optimizer.quotas import allocate_quotas, attainment, method_names
+from salesplan.scenarios import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "midmarket.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
-    from simulator import simulate
+    from salesplan.simulator import simulate
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replications", type=int, default=200)

@@ -1,6 +1,7 @@
 """Quota allocation speed: 2,000 reps x 5 products x 12 months, beside the naive baseline.
 
-Run: ``.venv/bin/python -m benchmarks.quota_speed`` (goal: allocation under 10 s on 2 cores).
+Run: ``.venv/bin/python -m salesplan.benchmarks.quota_speed`` (goal: allocation under 10 s on 2
+cores).
 
 The scenario is synthetic and seeded: 20 regions x 100 reps, 3 segments, 5 products, 10 accounts
 per rep with lognormal potential, 60 lead sources, a 12-month seasonality, last quotas for the
@@ -24,8 +25,8 @@ import time
 
 import numpy as np
 
-from optimizer.quotas import Bounds, Pin, allocate_quotas
-from scenarios.model import Scenario
+from salesplan.optimizer.quotas import Bounds, Pin, allocate_quotas
+from salesplan.scenarios.model import Scenario
 
 N_REGIONS, REPS_PER_REGION, ACCOUNTS_PER_REP = 20, 100, 10
 PRODUCTS = ["p1", "p2", "p3", "p4", "p5"]

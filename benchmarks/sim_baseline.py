@@ -23,10 +23,10 @@ from itertools import accumulate
 import numpy as np
 import simpy
 
-from scenarios.calendar import DAYS_PER_YEAR, source_rate_per_day
-from scenarios.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
-from scenarios.model import Scenario
-from simulator.plan import DAYS_PER_MONTH, RAMP_START, compile_plan
+from salesplan.scenarios.calendar import DAYS_PER_YEAR, source_rate_per_day
+from salesplan.scenarios.distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
+from salesplan.scenarios.model import Scenario
+from salesplan.simulator.plan import DAYS_PER_MONTH, RAMP_START, compile_plan
 
 __all__ = ["run_baseline"]
 

@@ -1,6 +1,6 @@
 """Simulator speed: the obvious SimPy model (baseline) vs :mod:`simulator`, on midmarket.yaml.
 
-Run: ``.venv/bin/python -m benchmarks.sim_speed`` (options: ``--baseline-reps``,
+Run: ``.venv/bin/python -m salesplan.benchmarks.sim_speed`` (options: ``--baseline-reps``,
 ``--ours-reps``, ``--big-reps``, ``--workers``, ``--seed``). Prints, in one run: replications
 per second of each engine on one core, the ratio, our rate with ``--workers`` processes on
 ``--big-reps`` replications (wall time and rate per core), and the mean won deals of each engine
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.sim_baseline import run_baseline
-from scenarios import load_scenario
-from simulator.runner import simulate
+from salesplan.benchmarks.sim_baseline import run_baseline
+from salesplan.scenarios import load_scenario
+from salesplan.simulator.runner import simulate
 
 MIDMARKET = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "midmarket.yaml"
 

@@ -1,7 +1,7 @@
 """Territory alignment benchmark: our optimiser beside the greedy peer and beside CBC.
 
-Run: ``.venv/bin/python -m benchmarks.territory_bench`` (all sizes) or
-``.venv/bin/python -m benchmarks.territory_bench --sizes 1k,10k --no-cbc``.
+Run: ``.venv/bin/python -m salesplan.benchmarks.territory_bench`` (all sizes) or
+``.venv/bin/python -m salesplan.benchmarks.territory_bench --sizes 1k,10k --no-cbc``.
 
 Instances (``benchmarks/territory_instances.py``): the 3,109 lower-48 US counties as accounts
 (potential proportional to population) with 40 reps at the 40 largest counties, and synthetic
@@ -21,17 +21,17 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from benchmarks.territory_instances import counties_instance, synthetic_instance
-from benchmarks.territory_peer import PEER, greedy_peer
-from optimizer import (
+from salesplan.benchmarks.territory_instances import counties_instance, synthetic_instance
+from salesplan.benchmarks.territory_peer import PEER, greedy_peer
+from salesplan.optimizer import (
     AlignmentError,
     AlignmentOptions,
     BalanceBand,
     available_solvers,
     solve_alignment,
 )
-from optimizer.territory.alignment import prepare
-from optimizer.territory.balance import balance_stats, metric_values, targets
+from salesplan.optimizer.territory.alignment import prepare
+from salesplan.optimizer.territory.balance import balance_stats, metric_values, targets
 
 SIZES = {"1k": (1_000, 10), "10k": (10_000, 100), "50k": (50_000, 400)}
 

@@ -7,7 +7,7 @@
   4 regions by longitude, lognormal potential, workload growing with potential, current owners
   = the nearest rep of the region (for re-alignment).
 
-Both return an :class:`optimizer.AlignmentProblem`; seeds are explicit.
+Both return an :class:`salesplan.optimizer.AlignmentProblem`; seeds are explicit.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer import AlignmentProblem
-from optimizer.territory.distance import haversine_km
+from salesplan.optimizer import AlignmentProblem
+from salesplan.optimizer.territory.distance import haversine_km
 
 COUNTIES = Path(__file__).resolve().parents[1] / "scenarios" / "data" / "us_counties.csv"
 LOWER48_EXCLUDED = ("AK", "HI", "PR")

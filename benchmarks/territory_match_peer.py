@@ -6,8 +6,8 @@ benchmark asks whether we can match or beat its balance on every metric it is ju
 (potential, workload, accounts; by max/min and by CV) and still travel much less. Carve mode,
 HiGHS, on the synthetic 1k x 10 and 10k x 100 (and, on request, 50k x 400 and the lower-48
 counties with 40 reps) instances of ``territory_bench``. Both plans are measured by
-:func:`optimizer.measure_plan` with the same options and no dedicated territories, so every
-rep counts in the balance figures.
+:func:`salesplan.optimizer.measure_plan` with the same options and no dedicated territories, so
+every rep counts in the balance figures.
 
 Counties: Los Angeles County alone is 1.28x the mean potential of 40 reps, above any tight
 band, and the peer gives it a territory of its own. ``--dedicate-oversized`` does the same for
@@ -23,7 +23,8 @@ it (one measured ±2% plan on 10k had CV 0.011). ``--accounts none`` leaves the 
 default ``fix`` path within 60 s (nor 120 s); ``--strategy exact --candidates 16`` found one
 (a first incumbent, about 60% above the LP bound).
 
-    .venv/bin/python -m benchmarks.territory_match_peer [--potential 0.0005] [--workload 0.035]
+    .venv/bin/python -m salesplan.benchmarks.territory_match_peer [--potential 0.0005] [--workload
+    0.035]
         [--accounts 0.01|none] [--sizes 1k,10k[,50k]] [--time-limit 120]
         [--strategy auto|exact|fix] [--candidates 8] [--dedicate-oversized] [--whole-model]
 """
@@ -36,10 +37,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from benchmarks.territory_instances import counties_instance, synthetic_instance
-from benchmarks.territory_peer import PEER, greedy_peer
-from optimizer import AlignmentOptions, BalanceBand, measure_plan, solve_alignment
-from optimizer.territory.errors import AlignmentError
+from salesplan.benchmarks.territory_instances import counties_instance, synthetic_instance
+from salesplan.benchmarks.territory_peer import PEER, greedy_peer
+from salesplan.optimizer import AlignmentOptions, BalanceBand, measure_plan, solve_alignment
+from salesplan.optimizer.territory.errors import AlignmentError
 
 SIZES = {"1k": (1_000, 10), "10k": (10_000, 100), "50k": (50_000, 400), "counties": (None, 40)}
 METRIC_ORDER = ("potential", "workload", "accounts")

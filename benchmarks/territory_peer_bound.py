@@ -16,7 +16,7 @@ every metric is feasible here, so the LP optimum is a lower bound on its weighte
 CV figures only shrink that set further). If the bound is above 70% of the peer's weighted
 distance, no plan both matches the peer's balance and travels 30% less.
 
-    .venv/bin/python -m benchmarks.territory_peer_bound [--sizes 1k,10k]
+    .venv/bin/python -m salesplan.benchmarks.territory_peer_bound [--sizes 1k,10k]
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import time
 import numpy as np
 import pulp
 
-from benchmarks.territory_instances import counties_instance, synthetic_instance
-from benchmarks.territory_peer import PEER, greedy_peer
-from optimizer import AlignmentOptions, measure_plan
-from optimizer.territory.alignment import prepare
-from optimizer.territory.balance import metric_values, targets
-from optimizer.territory.solver import SolverSpec
+from salesplan.benchmarks.territory_instances import counties_instance, synthetic_instance
+from salesplan.benchmarks.territory_peer import PEER, greedy_peer
+from salesplan.optimizer import AlignmentOptions, measure_plan
+from salesplan.optimizer.territory.alignment import prepare
+from salesplan.optimizer.territory.balance import metric_values, targets
+from salesplan.optimizer.territory.solver import SolverSpec
 
 SIZES = {"1k": (1_000, 10), "10k": (10_000, 100), "counties": (None, 40)}
 METRICS = ("potential", "workload", "accounts")

@@ -10,7 +10,8 @@ Bands: ``default`` is ``territory_bench``'s (±5% workload, ±5% potential); ``p
 ``territory_match_peer``'s tight setting that matches the greedy peer's balance (±3.5%
 workload, ±0.025% potential, ±1% accounts).
 
-    .venv/bin/python -m benchmarks.territory_pools [--sizes 10k,50k] [--bands default|peer]
+    .venv/bin/python -m salesplan.benchmarks.territory_pools [--sizes 10k,50k] [--bands
+    default|peer]
         [--time-limit 280] [--candidates 8] [--only split|whole]
 """
 
@@ -21,8 +22,8 @@ import time
 
 import pandas as pd
 
-from benchmarks.territory_instances import synthetic_instance
-from optimizer import AlignmentError, AlignmentOptions, BalanceBand, solve_alignment
+from salesplan.benchmarks.territory_instances import synthetic_instance
+from salesplan.optimizer import AlignmentError, AlignmentOptions, BalanceBand, solve_alignment
 
 SIZES = {"1k": (1_000, 10), "10k": (10_000, 100), "50k": (50_000, 400)}
 BANDS = {

@@ -1,6 +1,6 @@
-"""salesplan optimisers: territory alignment (:mod:`optimizer.territory`) and quota allocation
-(:mod:`optimizer.quotas`); their public APIs are re-exported here. Engines import only
-:mod:`scenarios` (never ``simulator`` or ``api``)."""
+"""salesplan optimisers: territory alignment (:mod:`salesplan.optimizer.territory`) and quota
+allocation (:mod:`salesplan.optimizer.quotas`); their public APIs are re-exported here. Engines
+import only :mod:`scenarios` (never ``simulator`` or ``api``)."""
 
 from .highs_banner import silence_highs_banner
 from .quotas import (

@@ -1,8 +1,8 @@
 """Domain errors for scenarios, with messages a planner can act on.
 
-:class:`ScenarioError` carries every :class:`~scenarios.references.Problem` found, each naming the
-path, the value and what was expected (``stages[2].conversion: must be in [0, 1], got 1.3``). The
-CLI prints them and exits with code 2; the HTTP service answers 422 with the same text.
+:class:`ScenarioError` carries every :class:`~salesplan.scenarios.references.Problem` found, each
+naming the path, the value and what was expected (``stages[2].conversion: must be in [0, 1], got
+1.3``). The CLI prints them and exits with code 2; the HTTP service answers 422 with the same text.
 """
 
 from __future__ import annotations

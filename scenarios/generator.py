@@ -1,6 +1,6 @@
 """Seeded generator of county-based pipeline scenarios, for benchmark instance sets.
 
-    from scenarios.generator import GeneratorSpec, generate_scenario
+    from salesplan.scenarios.generator import GeneratorSpec, generate_scenario
     sc = generate_scenario(GeneratorSpec(name="small", reps=12, accounts=300,
                                          regions=("East", "Central"), leads_per_year=4000,
                                          stages=4), seed=11)

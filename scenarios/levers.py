@@ -2,8 +2,8 @@
 
 A variant is a name, a description and a list of levers; each lever is tagged by its ``lever``
 field. This module only describes and validates levers (the data); applying them to a scenario is
-the application layer's job (``api.levers``), and cross-references (regions, stages, sources that
-exist) are checked with the rest of the scenario in ``scenarios.references``.
+the application layer's job (``salesplan.api.levers``), and cross-references (regions, stages,
+sources that exist) are checked with the rest of the scenario in ``salesplan.scenarios.references``.
 
 Factors are multipliers (1.0 = unchanged, 0.8 = -20%); months are 1-based months of the horizon.
 """

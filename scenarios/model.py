@@ -12,8 +12,8 @@ Units and conventions (every engine relies on them):
   rescaled to mean 1 when used, so ``leads_per_month`` stays the average.
 
 Structural checks (types, ranges) live on the models; cross-references between sections (an owner
-that exists, a region that is defined) are in :mod:`scenarios.references` so that a loader can
-report every problem at once.
+that exists, a region that is defined) are in :mod:`salesplan.scenarios.references` so that a loader
+can report every problem at once.
 """
 
 from __future__ import annotations
@@ -394,7 +394,7 @@ class Policies(_Frozen):
 
 
 class Scenario(_Frozen):
-    """One planning problem. Build it with :func:`scenarios.load_scenario` (files) or
+    """One planning problem. Build it with :func:`salesplan.scenarios.load_scenario` (files) or
     ``Scenario.model_validate(dict)``; both check cross-references and report every problem."""
 
     name: Id

@@ -1,8 +1,9 @@
 """Cross-reference checks between scenario sections.
 
-These run on a validated :class:`~scenarios.model.Scenario` *or* on the raw mapping a file gave,
-so that a loader can report structural errors and broken references in one pass. Sections that are
-missing or malformed in raw input are skipped here (their structural error is reported elsewhere).
+These run on a validated :class:`~salesplan.scenarios.model.Scenario` *or* on the raw mapping a file
+gave, so that a loader can report structural errors and broken references in one pass. Sections that
+are missing or malformed in raw input are skipped here (their structural error is reported
+elsewhere).
 
 Paths name list items by id where they have one (``reps[R17].region``), by index otherwise
 (``stages[2].name``).

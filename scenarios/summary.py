@@ -2,7 +2,7 @@
 
 All figures are computed from the scenario alone (no simulation): counts, sums, the funnel's
 cumulative conversion (the product of stage rates, before grade, rep and queueing effects) and the
-expected leads per month from the arrival-rate formula in :mod:`scenarios.calendar`.
+expected leads per month from the arrival-rate formula in :mod:`salesplan.scenarios.calendar`.
 """
 
 from __future__ import annotations

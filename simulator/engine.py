@@ -12,11 +12,11 @@ SimPy is the clock for the events that change the system's structure:
 - **month-end snapshots** of the seated headcount.
 
 Deal progress needs no events: when a deal gets a rep slot its exit stage and service time are
-known (:mod:`simulator.stages`), and the rep's queue is the Lindley recursion of
-:mod:`simulator.reps`. A departure at time T undoes what it must: the rep's deals still open at T
-are reassigned (policy ``reassign``: to the least-loaded eligible rep of the region, keeping
-their stage path and remaining time, queued FCFS behind that rep's work; lost at T if nobody is
-eligible) or lost at T at the stage they are in (policy ``lose``); leads still waiting in its
+known (:mod:`salesplan.simulator.stages`), and the rep's queue is the Lindley recursion of
+:mod:`salesplan.simulator.reps`. A departure at time T undoes what it must: the rep's deals still
+open at T are reassigned (policy ``reassign``: to the least-loaded eligible rep of the region,
+keeping their stage path and remaining time, queued FCFS behind that rep's work; lost at T if nobody
+is eligible) or lost at T at the stage they are in (policy ``lose``); leads still waiting in its
 queue are routed again at T, with their wait (and decay) counted from their arrival.
 """
 

@@ -3,12 +3,12 @@
 pre-sampled per replication with vectorised numpy draws from the named streams.
 
 Arrivals: a non-homogeneous Poisson process per lead source with the rate of
-:mod:`scenarios.calendar` (leads per day = ``leads_per_month * 12 / 365.25 * season[month] *
-(1 + growth) ** (t / 365.25)``). It is sampled exactly, month by month: the count in a month is
+:mod:`salesplan.scenarios.calendar` (leads per day = ``leads_per_month * 12 / 365.25 * season[month]
+* (1 + growth) ** (t / 365.25)``). It is sampled exactly, month by month: the count in a month is
 Poisson with mean equal to the integral of the rate over that month (the same integral as
-:func:`scenarios.calendar.expected_leads_by_month`), and the times inside the month are drawn by
-inverting the cumulative rate (uniform when there is no growth). The warm-up months, if any,
-come first, at negative times.
+:func:`salesplan.scenarios.calendar.expected_leads_by_month`), and the times inside the month are
+drawn by inverting the cumulative rate (uniform when there is no growth). The warm-up months, if
+any, come first, at negative times.
 
 Per lead (in source order, then sorted by arrival time): grade (by share), product (by the
 source's ``product_mix``, else uniform), account (among the accounts of the source's region and
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.calendar import DAYS_PER_YEAR
+from salesplan.scenarios.calendar import DAYS_PER_YEAR
 
 from .plan import Plan
 from .streams import Streams
@@ -56,7 +56,7 @@ class LeadBatch:
 
 def expected_counts(plan: Plan, source_index: int) -> np.ndarray:
     """Expected leads of one source in every simulated month (warm-up months first); computed
-    once per plan by :func:`simulator.plan.source_expected_counts`."""
+    once per plan by :func:`salesplan.simulator.plan.source_expected_counts`."""
     return plan.expected_leads[source_index]
 
 

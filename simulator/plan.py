@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scenarios.calendar import (
+from salesplan.scenarios.calendar import (
     DAYS_PER_YEAR,
     month_edges,
     month_labels,
     quarter_month,
     source_rate_per_day,
 )
-from scenarios.model import LeadSource, Scenario
+from salesplan.scenarios.model import LeadSource, Scenario
 
 __all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "compile_plan", "source_expected_counts"]
 
@@ -185,8 +185,8 @@ def compile_plan(sc: Scenario) -> Plan:
 
 def source_expected_counts(plan: Plan, src: LeadSource) -> np.ndarray:
     """Expected leads of a source in every simulated month (warm-up months first): the integral
-    of the rate of :mod:`scenarios.calendar` over each month, as in
-    :func:`scenarios.calendar.expected_leads_by_month`, extended to the warm-up."""
+    of the rate of :mod:`salesplan.scenarios.calendar` over each month, as in
+    :func:`salesplan.scenarios.calendar.expected_leads_by_month`, extended to the warm-up."""
     base = source_rate_per_day(src, plan.scenario.horizon, before=plan.warmup_months)
     g = math.log1p(src.annual_growth) / DAYS_PER_YEAR
     e = plan.edges

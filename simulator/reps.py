@@ -4,14 +4,14 @@ A rep works at most ``capacity`` deals at once; further leads wait for first con
 queue. The queue is run by the Lindley recursion for multi-server FCFS queues: per rep a heap of
 ``capacity`` "slot free at" times; a lead routed at time t starts at
 ``max(t, earliest free slot)`` and holds that slot until its deal closes (won or lost), which is
-known when it starts (see :mod:`simulator.stages`). So no completion events are needed, and the
-rep's load at time t (deals open or queued) is the number of its deals ending after t, kept in a
-second heap. That heap is filled lazily, when the rep's load is asked for (least-loaded routing,
-reassignment): a deal that has ended by then never enters it, which saves a push and a pop for
-most deals (territory-owner routing asks only when the owner cannot take the lead).
+known when it starts (see :mod:`salesplan.simulator.stages`). So no completion events are needed,
+and the rep's load at time t (deals open or queued) is the number of its deals ending after t, kept
+in a second heap. That heap is filled lazily, when the rep's load is asked for (least-loaded
+routing, reassignment): a deal that has ended by then never enters it, which saves a push and a pop
+for most deals (territory-owner routing asks only when the owner cannot take the lead).
 
 A seat's occupant has a productivity (an odds multiplier at every stage) and ramps linearly from
-:data:`~simulator.plan.RAMP_START` of it to full over the ramp (days after the hire date).
+:data:`~salesplan.simulator.plan.RAMP_START` of it to full over the ramp (days after the hire date).
 """
 
 from __future__ import annotations

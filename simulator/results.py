@@ -120,7 +120,7 @@ class SimulationResult:
     @cached_property
     def deals(self) -> pd.DataFrame:
         """One row per deal of the first ``keep_deals`` replications (see
-        :func:`simulator.replication.deals_frame` for the columns)."""
+        :func:`salesplan.simulator.replication.deals_frame` for the columns)."""
         frames = [o.deals for o in self.outputs if o.deals is not None]
         if not frames:
             return pd.DataFrame()

@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from scenarios.errors import SalesplanError
-from scenarios.model import Rep
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.scenarios.model import Rep
 
 __all__ = [
     "ROUTING_STRATEGIES",
@@ -65,7 +65,7 @@ class Lead:
 class RoutingState:
     """The simulation state a strategy may read. ``load(rep)`` is the number of deals the rep
     has open or queued at ``time`` (days); ``rep_load(rep, time)`` is the engine's count
-    (:meth:`simulator.reps.Desk.load`)."""
+    (:meth:`salesplan.simulator.reps.Desk.load`)."""
 
     def __init__(self, reps: list[Rep], rep_load: Callable[[int, float], int],
                  rng: np.random.Generator):

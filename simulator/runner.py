@@ -13,8 +13,8 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
-from scenarios.errors import SalesplanError
-from scenarios.model import Scenario
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.scenarios.model import Scenario
 
 from .plan import compile_plan
 from .replication import ReplicationOutput, run_replication

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scenarios import Scenario
+from salesplan.scenarios import Scenario
 
 _BASE: dict[str, Any] = {
     "name": "sim-test",

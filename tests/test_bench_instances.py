@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.bench.instances import (
+from salesplan.api.bench.instances import (
     INSTANCE_SET_VERSION,
     INSTANCES,
     SUITES,
@@ -16,8 +16,8 @@ from api.bench.instances import (
     fingerprint,
     locked_manifest,
 )
-from api.cli import main
-from optimizer import (
+from salesplan.api.cli import main
+from salesplan.optimizer import (
     AlignmentOptions,
     AlignmentProblem,
     BalanceBand,
@@ -26,7 +26,7 @@ from optimizer import (
     nearest_rep,
     solve_alignment,
 )
-from scenarios.generator import GeneratorSpec, generate_scenario
+from salesplan.scenarios.generator import GeneratorSpec, generate_scenario
 
 
 def test_manifest_is_current_for_the_ci_instances():
@@ -154,7 +154,7 @@ def test_measure_plan_agrees_with_the_solver_on_its_own_plan():
 
 
 def test_measure_plan_refuses_incomplete_plans():
-    from optimizer import InfeasibleInputError
+    from salesplan.optimizer import InfeasibleInputError
 
     p = _problem(10, 3, 4)
     with pytest.raises(InfeasibleInputError, match="one rep to every account"):
@@ -164,7 +164,7 @@ def test_measure_plan_refuses_incomplete_plans():
 
 
 def test_heuristics_say_why_an_account_has_no_rep():
-    from optimizer import InfeasibleInputError
+    from salesplan.optimizer import InfeasibleInputError
 
     p = _problem(10, 4, 5, one_pool=False)
     p = AlignmentProblem(**{**p.__dict__, "account_region": ["R3", *p.account_region[1:]]})

@@ -9,7 +9,7 @@ import importlib
 
 import pytest
 
-from api.commands.bench import PERF
+from salesplan.api.commands.bench import PERF
 
 
 class _ParsedError(Exception):

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from api.bench.instances import build_instance
-from api.bench.strategies import PLANNING_SEED_OFFSET, design_territory
-from api.bench.sweep import TIMING_COLUMNS, SweepError, SweepSpec, process_pool, run_sweep
-from api.cli import main
-from optimizer.quotas import allocate_quotas
-from simulator import Lead, RoutingState, register_routing_function, simulate
+from salesplan.api.bench.instances import build_instance
+from salesplan.api.bench.strategies import PLANNING_SEED_OFFSET, design_territory
+from salesplan.api.bench.sweep import TIMING_COLUMNS, SweepError, SweepSpec, process_pool, run_sweep
+from salesplan.api.cli import main
+from salesplan.optimizer.quotas import allocate_quotas
+from salesplan.simulator import Lead, RoutingState, register_routing_function, simulate
 
 SPEC = SweepSpec(instances=("tiny",), seeds=(0, 1), replications=4)
 
@@ -163,7 +163,7 @@ def test_unpicklable_routing_is_refused_before_the_sweep():
 
 
 PLUGIN = """
-from simulator import register_routing_function
+from salesplan.simulator import register_routing_function
 
 
 def last_candidate(lead, candidates, state):

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from api.bench.summary import (
+from salesplan.api.bench.summary import (
     _holm,
     _paired_p,
     best_counts,

@@ -1,13 +1,13 @@
-"""The backtest's Monte Carlo error of coverage (``simulator.calibration.backtest``): resampling
-the parameter draws finds the region-months at an interval edge, whose side more replications,
-not the model, decide; replications of one draw are resampled together."""
+"""The backtest's Monte Carlo error of coverage (``salesplan.simulator.calibration.backtest``):
+resampling the parameter draws finds the region-months at an interval edge, whose side more
+replications, not the model, decide; replications of one draw are resampled together."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from simulator.calibration.backtest import coverage_monte_carlo
+from salesplan.simulator.calibration.backtest import coverage_monte_carlo
 
 
 def test_coverage_monte_carlo_finds_the_cells_at_an_interval_edge():

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from api.cli import main
-from scenarios.io import load_scenario
-from simulator import simulate
+from salesplan.api.cli import main
+from salesplan.scenarios.io import load_scenario
+from salesplan.simulator import simulate
 
 DATA = Path(__file__).parent / "data"
 MAVEN = DATA / "maven_crm"
@@ -213,7 +213,7 @@ def test_generic_team_table_columns(tmp_path):
     src = pd.read_csv(MAVEN / "sales_teams.csv")
     pd.DataFrame({"rep": src["sales_agent"], "region": src["regional_office"]}).to_csv(
         teams, index=False)
-    from scenarios.crm import read_history
+    from salesplan.scenarios.crm import read_history
     h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=teams)
     assert set(h.deals["region"]) == {"Central", "East", "West"}
 
@@ -241,9 +241,9 @@ def test_maven_pipeline_model_error_uses_only_pre_cut_data(maven_out):
 
 
 def test_maven_pipeline_bias_scales_the_open_pipeline(maven_out):
-    from scenarios.crm import read_history
-    from simulator.calibration import calibrate as run_calibrate
-    from simulator.calibration.backtest import perturbed_scenario
+    from salesplan.scenarios.crm import read_history
+    from salesplan.simulator.calibration import calibrate as run_calibrate
+    from salesplan.simulator.calibration.backtest import perturbed_scenario
 
     hz = json.loads((maven_out / "calibration.json").read_text())["closing_hazards"]
     me = hz["pipeline_model_error"]
@@ -288,8 +288,8 @@ def test_maven_pipeline_bias_scales_the_open_pipeline(maven_out):
 
 
 def test_bias_correction_covers_the_measured_days_and_caps_at_one():
-    from scenarios.crm import read_history
-    from simulator.calibration import calibrate as run_calibrate
+    from salesplan.scenarios.crm import read_history
+    from salesplan.simulator.calibration import calibrate as run_calibrate
 
     h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=MAVEN / "sales_teams.csv")
     hz = run_calibrate(h, cutoff="2017-10-01", horizon_months=3).hazards
@@ -311,8 +311,8 @@ def test_bias_correction_covers_the_measured_days_and_caps_at_one():
 
 
 def test_bias_correction_is_not_applied_on_a_small_history():
-    from scenarios.crm import read_history
-    from simulator.calibration import calibrate as run_calibrate
+    from salesplan.scenarios.crm import read_history
+    from salesplan.simulator.calibration import calibrate as run_calibrate
 
     h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven", teams=MAVEN / "sales_teams.csv")
     owner = h.deals["owner"].value_counts().index[0]

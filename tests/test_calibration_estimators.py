@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.calibration import (
+from salesplan.simulator.calibration import (
     aalen_johansen,
     fit_arrivals,
     fit_deal_size,

@@ -1,5 +1,5 @@
 """The open-pipeline forecast's model error, sized before the cut by inner cuts
-(``simulator.calibration.forecast_error``): the moment estimator recovers a known frailty
+(``salesplan.simulator.calibration.forecast_error``): the moment estimator recovers a known frailty
 variance within its standard error and gives ~0 without one; on generated CRM histories, the
 inner-cut estimate is ~0 when every entry month closes alike and recovers a known per-cohort
 frailty on the won share; the part common to the cohorts of one origin is told from their own
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.calibration.backtest import cohort_frailty
-from simulator.calibration.forecast_error import (
+from salesplan.simulator.calibration.backtest import cohort_frailty
+from salesplan.simulator.calibration.forecast_error import (
     MIN_BIAS_FORECAST,
     bias_correction,
     bias_ratio,
@@ -26,7 +26,7 @@ from simulator.calibration.forecast_error import (
     inner_origins,
     pipeline_model_error,
 )
-from simulator.calibration.hazards import fit_closing_hazards
+from salesplan.simulator.calibration.hazards import fit_closing_hazards
 
 BIN = 14
 # 99%: several estimates are checked at once, and the sandwich SE runs ~15% small at s2 = 0.25

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.calibration import ClosingHazards, fit_closing_hazards
+from salesplan.simulator.calibration import ClosingHazards, fit_closing_hazards
 
 BIN = 14
 # per-day won / lost hazards by age bin (rows: 0-13, 14-27, ... days) and month of quarter:

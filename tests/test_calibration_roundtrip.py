@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios.crm import read_history
-from scenarios.model import Scenario
-from simulator import simulate
-from simulator.calibration import calibrate
+from salesplan.scenarios.crm import read_history
+from salesplan.scenarios.model import Scenario
+from salesplan.simulator import simulate
+from salesplan.simulator.calibration import calibrate
 
 Z = 2.576
 P_WON, MEAN, CV, LEADS = 0.45, 30.0, 0.6, 60.0
@@ -138,7 +138,7 @@ def test_calibrated_scenario_runs(calibrated):
 
 @pytest.mark.slow
 def test_parameter_draws_are_centred_on_the_estimates(calibrated):
-    from simulator.calibration.backtest import perturbed_scenario
+    from salesplan.simulator.calibration.backtest import perturbed_scenario
 
     cal, _, _ = calibrated
     rng = np.random.default_rng(0)
@@ -155,7 +155,7 @@ def test_parameter_draws_are_centred_on_the_estimates(calibrated):
 def test_parameter_draws_carry_the_pipeline_model_error(calibrated):
     # each pipeline cohort's P(won | open) gets a mean-one lognormal frailty of the estimated
     # log variance on top of its stalled-share draw; without an estimate, none
-    from simulator.calibration.backtest import perturbed_scenario
+    from salesplan.simulator.calibration.backtest import perturbed_scenario
 
     cal, _, _ = calibrated
     hz = cal.hazards
@@ -184,7 +184,7 @@ def test_parameter_draws_share_the_common_error(calibrated):
     # the common part of the model error moves every pipeline cohort together (covariance of
     # two cohorts' log P(won | open) over draws = its log variance); the cohorts' own part does
     # not
-    from simulator.calibration.backtest import perturbed_scenario
+    from salesplan.simulator.calibration.backtest import perturbed_scenario
 
     cal, _, _ = calibrated
     hz = cal.hazards

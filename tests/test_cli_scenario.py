@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from _docs import base_doc
 
-from api.cli import main
+from salesplan.api.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 
@@ -54,7 +54,7 @@ def test_describe_shows_regions_funnel_leads_target(capsys):
 
 def test_console_script_exit_code_and_no_traceback(tmp_path):
     """The installed entry point exits 2 with the message only."""
-    proc = subprocess.run([sys.executable, "-m", "api.cli", "validate", str(tmp_path / "x.yaml")],
+    proc = subprocess.run([sys.executable, "-m", "salesplan", "validate", str(tmp_path / "x.yaml")],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "not found" in proc.stderr and "Traceback" not in proc.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scenarios.crm import (
+from salesplan.scenarios.crm import (
     PROBLEM_KINDS,
     CrmDataError,
     MappingError,
@@ -215,6 +215,6 @@ def test_bad_mappings_are_user_errors(tmp_path):
         get_mapping(bad)
     f = tmp_path / "x.csv"
     f.write_text("a,b\n1,2\n")
-    from scenarios.errors import SalesplanError
+    from salesplan.scenarios.errors import SalesplanError
     with pytest.raises(SalesplanError, match="choose another --mapping"):
         read_history(f, "maven")

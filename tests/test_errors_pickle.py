@@ -7,12 +7,12 @@ import pickle
 
 import pytest
 
-from api.bench.sweep import SweepError
-from optimizer import InfeasibleInputError, InfeasiblePlanError, NoSolutionError
-from optimizer.quotas import InfeasibleQuotaError, PinsError, ReconcileError
-from optimizer.quotas.errors import Conflict
-from scenarios.errors import ScenarioError
-from simulator import RoutingError, SimulationError
+from salesplan.api.bench.sweep import SweepError
+from salesplan.optimizer import InfeasibleInputError, InfeasiblePlanError, NoSolutionError
+from salesplan.optimizer.quotas import InfeasibleQuotaError, PinsError, ReconcileError
+from salesplan.optimizer.quotas.errors import Conflict
+from salesplan.scenarios.errors import ScenarioError
+from salesplan.simulator import RoutingError, SimulationError
 
 ERRORS = [
     InfeasibleInputError(["account A-1 alone exceeds the band", "widen it"]),

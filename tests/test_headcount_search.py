@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from _docs import base_doc
 
-from api.headcount import HeadcountError, plan_headcount
-from api.outcome import Outcome
-from scenarios import parse_scenario
+from salesplan.api.headcount import HeadcountError, plan_headcount
+from salesplan.api.outcome import Outcome
+from salesplan.scenarios import parse_scenario
 
 N = 400
 GAIN = {"East": 9_000.0, "West": 6_000.0, "Central": 3_000.0, "South": 1_000.0}

@@ -11,7 +11,7 @@ SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "small.
 
 
 def test_align_output_has_no_highs_banner(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "api.cli", "align", str(SMALL), "--out",
+    run = subprocess.run([sys.executable, "-m", "salesplan", "align", str(SMALL), "--out",
                           str(tmp_path / "a")], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "Running HiGHS" not in run.stdout + run.stderr

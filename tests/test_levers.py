@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from _docs import base_doc
 
-from api.levers import LeverError, apply_levers, apply_variant
-from scenarios import load_scenario, parse_scenario
-from scenarios.levers import Variant
+from salesplan.api.levers import LeverError, apply_levers, apply_variant
+from salesplan.scenarios import load_scenario, parse_scenario
+from salesplan.scenarios.levers import Variant
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from api.cli import main
+from salesplan.api.cli import main
 
 SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "small.yaml"
 

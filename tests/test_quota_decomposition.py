@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_quota_support import scenario
 
-from optimizer.quotas import (
+from salesplan.optimizer.quotas import (
     QUOTA_COLUMNS,
     Bounds,
     Pin,
@@ -156,7 +156,7 @@ def test_reconcile_passes_and_catches_every_broken_level() -> None:
 def test_the_attainment_chart_is_written(tmp_path: Path) -> None:
     from test_quota_support import lognormal_samples
 
-    from optimizer.quotas import QuotaError, plot_attainment
+    from salesplan.optimizer.quotas import QuotaError, plot_attainment
 
     sc = scenario()
     draws = lognormal_samples(np.full(5, 300_000.0), np.full(5, 0.3), 500, seed=1)

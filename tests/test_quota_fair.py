@@ -15,7 +15,7 @@ import pytest
 from scipy import optimize, stats
 from test_quota_support import lognormal_samples, scenario
 
-from optimizer.quotas import (
+from salesplan.optimizer.quotas import (
     QuotaError,
     allocate_quotas,
     attainment,
@@ -157,7 +157,7 @@ def test_a_rep_without_quota_has_no_probability_of_attainment():
     import numpy as np
     import pandas as pd
 
-    from optimizer.quotas.fairness import attainment
+    from salesplan.optimizer.quotas.fairness import attainment
 
     quotas = pd.Series({"R1": 100.0, "R2": 0.0})
     samples = pd.DataFrame({"R1": [50.0, 150.0, 120.0, 90.0], "R2": [0.0, 0.0, 10.0, 0.0]})

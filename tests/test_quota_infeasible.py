@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_quota_support import scenario
 
-from optimizer.quotas import (
+from salesplan.optimizer.quotas import (
     Bounds,
     InfeasibleQuotaError,
     Pin,
@@ -17,7 +17,7 @@ from optimizer.quotas import (
     allocate_quotas,
     read_pins,
 )
-from scenarios import SalesplanError
+from salesplan.scenarios import SalesplanError
 
 NO_RELIEF = Bounds(ramp_relief=False)
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_quota_support import scenario
 
-from optimizer.quotas import (
+from salesplan.optimizer.quotas import (
     Bounds,
     Pin,
     ProportionalMethod,
@@ -212,7 +212,7 @@ def test_an_alignment_replaces_account_owners_and_is_checked() -> None:
 def test_compare_methods_runs_every_method_on_the_same_draws() -> None:
     from test_quota_support import lognormal_samples
 
-    from optimizer.quotas import compare_methods
+    from salesplan.optimizer.quotas import compare_methods
 
     draws = pd.DataFrame(lognormal_samples(np.array([300e3, 250e3, 150e3, 400e3, 90e3]),
                                            np.full(5, 0.3), 2000, seed=3),

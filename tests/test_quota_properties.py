@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from test_quota_support import lognormal_samples, scenario_docs
 
-from optimizer.quotas import (
+from salesplan.optimizer.quotas import (
     Bounds,
     InfeasibleQuotaError,
     Pin,
     allocate_quotas,
     method_names,
 )
-from scenarios import Scenario
-from scenarios.calendar import month_labels
+from salesplan.scenarios import Scenario
+from salesplan.scenarios.calendar import month_labels
 
 BYS = [("product", "segment", "month"), ("category", "quarter"), ("segment", "week"), (),
        ("product",)]
@@ -245,7 +245,7 @@ def test_unconstrained_plans_are_the_ideal_rounded(doc: dict, method: str, unit:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(0, 1e7, allow_nan=False), min_size=1, max_size=30))
 def test_apportion_is_exact_and_within_one_unit(values: list[float]) -> None:
-    from optimizer.quotas.rounding import apportion
+    from salesplan.optimizer.quotas.rounding import apportion
 
     v = np.asarray(values)
     total = round(v.sum())
@@ -258,7 +258,7 @@ def test_apportion_is_exact_and_within_one_unit(values: list[float]) -> None:
 @given(st.integers(2, 300), st.integers(1, 8), st.floats(0.0, 1.0), st.integers(0, 2**16))
 def test_equal_chance_quotas_hit_the_total_at_one_quantile_level(n: int, k: int, frac: float,
                                                                  seed: int) -> None:
-    from optimizer.quotas import equal_chance_quotas
+    from salesplan.optimizer.quotas import equal_chance_quotas
 
     rng = np.random.default_rng(seed)
     x = rng.gamma(rng.uniform(0.5, 5, k), rng.uniform(1e3, 1e5, k), size=(n, k))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from scenarios import Scenario
+from salesplan.scenarios import Scenario
 
 BASE: dict[str, Any] = {
     "name": "quota-test",

@@ -9,7 +9,13 @@ import pytest
 import yaml
 from _docs import base_doc
 
-from scenarios import ScenarioError, dump_scenario, load_scenario, loads_scenario, parse_scenario
+from salesplan.scenarios import (
+    ScenarioError,
+    dump_scenario,
+    load_scenario,
+    loads_scenario,
+    parse_scenario,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 
@@ -42,7 +48,7 @@ def test_midmarket_has_the_promised_shape():
     sc = load_scenario(EXAMPLES / "midmarket.yaml")
     assert len(sc.regions) == 4 and len(sc.products) == 3 and len(sc.segments) == 3
     assert len(sc.stages) == 6 and 35 <= len(sc.reps) <= 45 and len(sc.accounts) == 2000
-    from scenarios.summary import summarise
+    from salesplan.scenarios.summary import summarise
 
     leads = summarise(sc).headline["expected_leads"]
     assert 23_000 <= leads <= 27_000
@@ -56,7 +62,7 @@ def test_small_has_the_promised_shape():
 
 
 def test_examples_are_rebuilt_bit_for_bit(tmp_path):
-    from scenarios.examples.build import main
+    from salesplan.scenarios.examples.build import main
 
     for written in main(tmp_path):
         assert written.read_bytes() == (EXAMPLES / written.name).read_bytes(), written.name
@@ -154,7 +160,7 @@ def test_dump_writes_csv_tables_and_loads_back(tmp_path):
 
 
 def test_json_schema_is_produced():
-    from scenarios import Scenario
+    from salesplan.scenarios import Scenario
 
     schema = Scenario.model_json_schema()
     assert {"horizon", "stages", "reps", "accounts"} <= set(schema["properties"])

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scenarios import Scenario, dump_scenario, load_scenario
+from salesplan.scenarios import Scenario, dump_scenario, load_scenario
 
 ids = st.text("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz0123456789-_", min_size=1,
               max_size=8)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from _docs import base_doc
 
-from scenarios import ScenarioError, parse_scenario
+from salesplan.scenarios import ScenarioError, parse_scenario
 
 
 def _set(path: str, value) -> Callable[[dict], None]:
@@ -246,7 +246,7 @@ def test_error_message_lists_problems_under_the_source():
 def test_python_construction_checks_references_too():
     from pydantic import ValidationError
 
-    from scenarios import Scenario
+    from salesplan.scenarios import Scenario
 
     doc = base_doc()
     doc["reps"][1]["region"] = "Northwest"

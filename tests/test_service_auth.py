@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from test_service_support import create_small, make_app, new_key
 
-from api.service.db import ApiKey
-from api.service.keys import revoke_key, verify_key
+from salesplan.api.service.db import ApiKey
+from salesplan.api.service.keys import revoke_key, verify_key
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from test_service_support import make_app
 
-from api.cli import main
+from salesplan.api.cli import main
 
 
 def test_apikey_commands(tmp_path, monkeypatch, capsys):

@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from test_service_support import create_small, make_app, new_key
 
-from api.service.db import Run
+from salesplan.api.service.db import Run
 
 N = 50
 DEADLINE = 150.0

@@ -22,7 +22,7 @@ def pg_url():
     """A wiped database: every table of the service dropped before the test."""
     import sqlalchemy as sa
 
-    from api.service.db import Base
+    from salesplan.api.service.db import Base
 
     engine = sa.create_engine(URL)
     Base.metadata.drop_all(engine)

@@ -13,7 +13,7 @@ from test_service_support import (
     wait_status,
 )
 
-from api.service.db import Run
+from salesplan.api.service.db import Run
 
 
 def _submit(client, h, sid, seconds):
@@ -80,7 +80,7 @@ def test_unknown_kind_after_restart_fails_with_reason(tmp_path):
     sid = create_small(client, h)
     rid = _submit(client, h, sid, 0.1)
 
-    from api.service import Settings, create_app
+    from salesplan.api.service import Settings, create_app
 
     plain = create_app(Settings(data_dir=tmp_path, poll_interval=0.05))  # production kinds only
     with TestClient(plain) as c2:

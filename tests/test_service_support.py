@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.service.kinds import KINDS, Kind, RunOutput
-from scenarios.errors import SalesplanError
+from salesplan.api.service.kinds import KINDS, Kind, RunOutput
+from salesplan.scenarios.errors import SalesplanError
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 FINAL = ("succeeded", "failed", "cancelled")
@@ -90,8 +90,8 @@ def all_kinds() -> dict[str, Kind]:
 
 
 def make_app(data_dir: Path, run_pool: bool = True, **settings: Any):
-    from api.service import Settings, create_app
-    from api.service.deps import get_kinds
+    from salesplan.api.service import Settings, create_app
+    from salesplan.api.service.deps import get_kinds
 
     defaults = {"poll_interval": 0.05, "run_workers": 2}
     app = create_app(Settings(data_dir=data_dir, **{**defaults, **settings}), run_pool=run_pool)
@@ -100,7 +100,7 @@ def make_app(data_dir: Path, run_pool: bool = True, **settings: Any):
 
 
 def new_key(app, name: str = "tester") -> str:
-    from api.service.keys import create_key
+    from salesplan.api.service.keys import create_key
 
     with app.state.db.session() as s:
         return create_key(s, name).key

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios import load_scenario
-from simulator import simulate
+from salesplan.scenarios import load_scenario
+from salesplan.simulator import simulate
 
 SMALL = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "small.yaml"
 

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scenarios import Scenario
-from simulator import ROUTING_STRATEGIES, simulate
+from salesplan.scenarios import Scenario
+from salesplan.simulator import ROUTING_STRATEGIES, simulate
 
 DIST = st.one_of(
     st.builds(lambda v: {"dist": "fixed", "value": v}, st.sampled_from([0.0, 0.5, 3.0, 20.0])),

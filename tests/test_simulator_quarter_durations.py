@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from api.levers import apply_levers
-from scenarios.levers import CycleTime
-from simulator import simulate
+from salesplan.api.levers import apply_levers
+from salesplan.scenarios.levers import CycleTime
+from salesplan.simulator import simulate
 
 Q_DAYS = (2.0, 15.0, 40.0)  # months 1, 2, 3 of a quarter
 
@@ -104,7 +104,7 @@ def test_initial_pipeline_enters_its_stage_at_the_horizon_start(make_scenario, s
 
 def test_baseline_engine_refuses_quarter_durations(make_scenario):
     """The benchmark's plain-SimPy baseline has no durations by quarter month: it says so."""
-    from benchmarks.sim_baseline import run_baseline
+    from salesplan.benchmarks.sim_baseline import run_baseline
 
     plain = make_scenario()
     assert run_baseline(plain, 1, 0)["won"] > 0
@@ -115,7 +115,7 @@ def test_baseline_engine_refuses_quarter_durations(make_scenario):
 
 
 def test_describe_shows_the_mean_over_quarter_months(make_scenario):
-    from scenarios.summary import summarise
+    from salesplan.scenarios.summary import summarise
 
     sc = make_scenario(stages=[{"name": "s1", "conversion": 1.0,
                                 "duration": {"dist": "fixed", "value": 99.0},

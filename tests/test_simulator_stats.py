@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scenarios.calendar import DAYS_PER_YEAR, expected_leads_by_month
-from simulator import RAMP_START, simulate
-from simulator.plan import DAYS_PER_MONTH
+from salesplan.scenarios.calendar import DAYS_PER_YEAR, expected_leads_by_month
+from salesplan.simulator import RAMP_START, simulate
+from salesplan.simulator.plan import DAYS_PER_MONTH
 
 ZERO = {"dist": "fixed", "value": 0.0}
 

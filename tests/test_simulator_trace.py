@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenarios.calendar import expected_leads_by_month
-from scenarios.errors import SalesplanError
-from simulator import (
+from salesplan.scenarios.calendar import expected_leads_by_month
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.simulator import (
     ROUTING_STRATEGIES,
     Lead,
     LeastLoaded,
@@ -16,8 +16,8 @@ from simulator import (
     SkillMatch,
     simulate,
 )
-from simulator.leads import expected_counts
-from simulator.plan import compile_plan
+from salesplan.simulator.leads import expected_counts
+from salesplan.simulator.plan import compile_plan
 
 FIXED2 = {"dist": "fixed", "value": 2.0}
 

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from api.cli import main
+from salesplan.api.cli import main
 
 SMALL = "scenarios/examples/small.yaml"
 

@@ -11,12 +11,12 @@ import time
 import numpy as np
 import pytest
 
-from benchmarks.territory_instances import synthetic_instance
-from optimizer import AlignmentOptions, BalanceBand, solve_alignment
-from optimizer.territory.alignment import _violated_reps, prepare
-from optimizer.territory.candidates import candidate_pairs
-from optimizer.territory.formulation import BandSpec
-from optimizer.territory.repair import band_limits, repair_bands
+from salesplan.benchmarks.territory_instances import synthetic_instance
+from salesplan.optimizer import AlignmentOptions, BalanceBand, solve_alignment
+from salesplan.optimizer.territory.alignment import _violated_reps, prepare
+from salesplan.optimizer.territory.candidates import candidate_pairs
+from salesplan.optimizer.territory.formulation import BandSpec
+from salesplan.optimizer.territory.repair import band_limits, repair_bands
 
 
 def _bands(accounts: float, potential: float = 0.001, workload: float = 0.035):

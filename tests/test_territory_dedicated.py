@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
-from optimizer import (
+from salesplan.optimizer import (
     AlignmentOptions,
     AlignmentProblem,
     BalanceBand,
@@ -158,7 +158,7 @@ def test_no_rep_can_be_dedicated_is_reported() -> None:
     with pytest.raises(InfeasibleInputError) as err:
         solve_alignment(p, opts(dedicate_oversized=True))
     assert "account A-0" in str(err.value)
-    from optimizer.territory.alignment import prepare
+    from salesplan.optimizer.territory.alignment import prepare
 
     prep = prepare(p, opts(dedicate_oversized=True))
     assert prep.dedicated == ()
@@ -212,7 +212,7 @@ def test_a_rep_that_could_serve_only_that_account_is_preferred() -> None:
 
 
 def test_account_count_band_dedicates_nothing() -> None:
-    from optimizer.territory.alignment import prepare
+    from salesplan.optimizer.territory.alignment import prepare
 
     p = line([10, 10, 10], [0, 1, 2], [0.0, 1.0, 2.0, 3.0])
     prep = prepare(p, opts(dedicate_oversized=True, balance=(BalanceBand("accounts", 0.1),)))
@@ -228,7 +228,7 @@ def test_the_remaining_pool_keeps_its_name() -> None:
 
 def test_measuring_a_plan_ignores_dedication() -> None:
     # a plan giving R-0 the large account and small ones too is measured like any other
-    from optimizer import measure_plan
+    from salesplan.optimizer import measure_plan
 
     p = line(**CASCADE)
     plan = ["R-0"] * 9 + ["R-1"] * 5 + ["R-2"] * 4 + ["R-3"] * 4

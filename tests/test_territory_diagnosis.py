@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer import (
+from salesplan.optimizer import (
     AlignmentOptions,
     AlignmentProblem,
     BalanceBand,

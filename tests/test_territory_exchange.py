@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 
-from optimizer import AlignmentOptions, AlignmentProblem, BalanceBand
-from optimizer.territory.alignment import _holds, prepare
-from optimizer.territory.candidates import candidate_pairs
-from optimizer.territory.exchange import exchange_counts
+from salesplan.optimizer import AlignmentOptions, AlignmentProblem, BalanceBand
+from salesplan.optimizer.territory.alignment import _holds, prepare
+from salesplan.optimizer.territory.candidates import candidate_pairs
+from salesplan.optimizer.territory.exchange import exchange_counts
 
 BANDS = (BalanceBand("potential", 0.01), BalanceBand("accounts", 0.1))
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer import (
+from salesplan.optimizer import (
     AlignmentError,
     AlignmentOptions,
     AlignmentProblem,
@@ -19,10 +19,10 @@ from optimizer import (
     solve_alignment,
     travel_table,
 )
-from optimizer.territory.alignment import prepare
-from optimizer.territory.candidates import candidate_pairs
-from optimizer.territory.formulation import build_model
-from optimizer.territory.result import status_text
+from salesplan.optimizer.territory.alignment import prepare
+from salesplan.optimizer.territory.candidates import candidate_pairs
+from salesplan.optimizer.territory.formulation import build_model
+from salesplan.optimizer.territory.result import status_text
 
 SOLVERS = available_solvers()
 
@@ -186,8 +186,8 @@ def test_status_text_is_honest() -> None:
 
 
 def test_scenario_entry_point_and_frames() -> None:
-    from optimizer import align
-    from scenarios import load_scenario
+    from salesplan.optimizer import align
+    from salesplan.scenarios import load_scenario
 
     sc = load_scenario("scenarios/examples/small.yaml")
     res = align(sc, AlignmentOptions(balance=(BalanceBand("workload", 0.1),)))
@@ -209,7 +209,7 @@ def test_auto_strategy_is_chosen_again_after_pairs_are_added() -> None:
     # LP adds 597 pairs. With the exact MILP allowed up to 3,400 pairs, the enlarged model
     # (3,693) must go to the fix path: it went to the whole-model MILP when the strategy was
     # chosen only before the pairs were added (the counties then found no plan in 120 s)
-    from benchmarks.territory_instances import synthetic_instance
+    from salesplan.benchmarks.territory_instances import synthetic_instance
 
     p = synthetic_instance(1000, 20, seed=3)
     bands = (BalanceBand("potential", 0.01), BalanceBand("workload", 0.02))
@@ -225,7 +225,7 @@ def test_fix_path_keeps_the_move_cap(seed: int) -> None:
     # the band repair after rounding used to move accounts away from their owners without
     # counting them: 83, 84 and 85 moves against a cap of 80 on these instances; it now keeps
     # a move budget
-    from benchmarks.territory_instances import synthetic_instance
+    from salesplan.benchmarks.territory_instances import synthetic_instance
 
     p = synthetic_instance(600, 12, seed=seed)
     opts = AlignmentOptions(mode="realign", max_moves=80, strategy="fix", time_limit=20,
@@ -246,8 +246,8 @@ def test_no_plan_from_the_exact_milp_advises_fix_or_more_candidates() -> None:
     # ±0.01% potential and ±1% accounts over the 2 nearest reps: the whole-model MILP (auto
     # picks it at this size) finds no plan (measured: none in 30 s either); the message says
     # to try the fix path or more candidates, and both find a plan holding the bands
-    from benchmarks.territory_instances import synthetic_instance
-    from optimizer import NoSolutionError
+    from salesplan.benchmarks.territory_instances import synthetic_instance
+    from salesplan.optimizer import NoSolutionError
 
     p = synthetic_instance(2000, 20, seed=7)
     bands = (BalanceBand("potential", 0.0001), BalanceBand("accounts", 0.01))
@@ -268,8 +268,8 @@ def test_failed_whole_account_plan_widens_the_candidates(monkeypatch) -> None:
     # when fix-and-resolve gives up with candidates that can still be widened, the solve goes
     # on over every eligible rep (this instance has fewer pairs than _WIDEN_ALL_PAIRS) and says
     # so; the first attempt is made to fail, the second is the real one
-    from benchmarks.territory_instances import synthetic_instance
-    from optimizer.territory import alignment
+    from salesplan.benchmarks.territory_instances import synthetic_instance
+    from salesplan.optimizer.territory import alignment
 
     real = alignment._fix_and_resolve
     calls = []
@@ -302,8 +302,8 @@ def test_improving_shifts_spend_the_move_cap_and_no_more() -> None:
     # are taken (the old rule froze every owner-held account: 0 shifts)
     import time
 
-    from optimizer.territory.candidates import candidate_pairs
-    from optimizer.territory.repair import improve_shifts
+    from salesplan.optimizer.territory.candidates import candidate_pairs
+    from salesplan.optimizer.territory.repair import improve_shifts
 
     x_acc = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
     p = AlignmentProblem(
@@ -324,8 +324,8 @@ def test_fix_rounds_go_on_from_the_repaired_plan(monkeypatch) -> None:
     # when the band repair leaves reps out of band, fix-and-resolve re-solves from the
     # repaired plan (it used to go back to the plain rounding, much farther from the bands:
     # 2 reps out after repair on 50k x 400, 333 after its first round)
-    from benchmarks.territory_instances import synthetic_instance
-    from optimizer.territory import alignment
+    from salesplan.benchmarks.territory_instances import synthetic_instance
+    from salesplan.optimizer.territory import alignment
 
     seen = {}
     real_build = alignment.build_model
@@ -357,8 +357,8 @@ def test_fix_rounds_go_on_from_the_repaired_plan(monkeypatch) -> None:
 def test_an_lp_stopped_early_is_no_bound_and_no_plan(monkeypatch) -> None:
     # HiGHS can stop an LP at the time limit with a "feasible" point (measured on a 50k pool:
     # every value 0, objective 0); that is no lower bound and nothing to round
-    from optimizer import NoSolutionError
-    from optimizer.territory.solver import SolveOutcome, SolverSpec
+    from salesplan.optimizer import NoSolutionError
+    from salesplan.optimizer.territory.solver import SolveOutcome, SolverSpec
 
     real = SolverSpec.solve
 
@@ -377,9 +377,9 @@ def test_an_lp_stopped_early_is_no_bound_and_no_plan(monkeypatch) -> None:
 def test_no_widening_without_the_time_to_solve_the_wider_model(monkeypatch) -> None:
     # as test_failed_whole_account_plan_widens_the_candidates, but with too little time left
     # for a wider LP (here: the factor made huge): the search stops and advises more candidates
-    from benchmarks.territory_instances import synthetic_instance
-    from optimizer import NoSolutionError
-    from optimizer.territory import alignment
+    from salesplan.benchmarks.territory_instances import synthetic_instance
+    from salesplan.optimizer import NoSolutionError
+    from salesplan.optimizer.territory import alignment
 
     calls = []
 
@@ -403,7 +403,7 @@ def test_an_lp_that_highs_leaves_without_a_status_is_solved_again_by_interior_po
     # HiGHS's dual simplex can stop an LP with status "not set" (measured on a 50k pool); the
     # LP is then solved once more by the interior-point method; a MIP, or an LP that used half
     # its time, is not
-    from optimizer.territory.solver import SolveOutcome, SolverSpec
+    from salesplan.optimizer.territory.solver import SolveOutcome, SolverSpec
 
     calls = []
 
@@ -427,7 +427,7 @@ def test_an_lp_that_highs_leaves_without_a_status_is_solved_again_by_interior_po
 
 def test_interior_point_solves_a_real_lp() -> None:
     # the retry's solver object solves a model to the same optimum as the dual simplex
-    from optimizer.territory.solver import SolverSpec
+    from salesplan.optimizer.territory.solver import SolverSpec
 
     p = tiny(2, n=8, m=3)
     opts = AlignmentOptions(mode="carve", balance=(BalanceBand("workload", 0.3),))

@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from optimizer import (
+from salesplan.optimizer import (
     AlignmentOptions,
     AlignmentProblem,
     BalanceBand,
@@ -17,7 +17,7 @@ from optimizer import (
     available_solvers,
     solve_alignment,
 )
-from optimizer.territory.distance import haversine_km
+from salesplan.optimizer.territory.distance import haversine_km
 
 SOLVERS = available_solvers()
 POOL_NOTE = "pools share no account, rep or constraint, so each was solved on its own"
@@ -113,7 +113,7 @@ def test_pools_solved_apart_reach_the_whole_optimum(solver: str, case: int, seed
 def test_the_bound_is_the_sum_of_the_pools_lp_bounds() -> None:
     # fix strategy reports the LP relaxation's optimum as the bound; the LP is block-diagonal
     # by pool, so the four regions' LP optima add up to the whole LP's
-    from benchmarks.territory_instances import synthetic_instance
+    from salesplan.benchmarks.territory_instances import synthetic_instance
 
     p = synthetic_instance(800, 16, seed=2)
     kw = dict(mode="carve", balance=(BalanceBand("potential", 0.02),
@@ -160,7 +160,7 @@ def test_auto_picks_the_strategy_of_the_whole_model() -> None:
     # 1,200 x 40 in 4 pools with 8 candidates: about 9,600 pairs in all, 2,400 a pool. With
     # exact allowed up to 5,000 pairs, each pool alone would go to the exact MILP; the whole
     # model is past it, so every pool takes the fix path
-    from benchmarks.territory_instances import synthetic_instance
+    from salesplan.benchmarks.territory_instances import synthetic_instance
 
     p = synthetic_instance(1200, 40, seed=4)
     opts = AlignmentOptions(mode="carve", balance=(BalanceBand("potential", 0.05),),

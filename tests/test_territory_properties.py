@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer import (
+from salesplan.optimizer import (
     AlignmentError,
     AlignmentOptions,
     AlignmentProblem,
@@ -178,7 +178,7 @@ def test_invariants_with_dedicated_territories(solver: str, data) -> None:
         solvable = False
     except AlignmentError:
         return
-    from optimizer.territory.alignment import prepare
+    from salesplan.optimizer.territory.alignment import prepare
 
     prep = prepare(problem, AlignmentOptions(**options, solver=solver))
     if solvable:

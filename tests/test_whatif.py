@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from api.cli import main
-from api.levers import apply_levers
-from api.whatif import compare, run_plan_headcount
-from scenarios import load_scenario
-from scenarios.levers import Variant
+from salesplan.api.cli import main
+from salesplan.api.levers import apply_levers
+from salesplan.api.whatif import compare, run_plan_headcount
+from salesplan.scenarios import load_scenario
+from salesplan.scenarios.levers import Variant
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 N = 60

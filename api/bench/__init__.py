@@ -2,7 +2,7 @@
 territory design, quota method), sweeps through one executor (local processes or a Dask cluster),
 and ranked summaries with confidence intervals. See ``docs/bench.md``.
 
-    from api.bench import SweepSpec, run_sweep, summarise
+    from salesplan.api.bench import SweepSpec, run_sweep, summarise
     results = run_sweep(SweepSpec(instances=("tiny",), seeds=(0, 1, 2), replications=8))
     summary = summarise(results)
 """

@@ -2,11 +2,12 @@
 
 Every instance is one of:
 
-- ``generated``: :func:`scenarios.generator.generate_scenario` from a :class:`GeneratorSpec`
-  and a seed (county accounts, census regions; see that module for the recipe);
+- ``generated``: :func:`salesplan.scenarios.generator.generate_scenario` from a
+  :class:`GeneratorSpec` and a seed (county accounts, census regions; see that module for the
+  recipe);
 - ``example``: a scenario shipped in ``scenarios/examples`` (``midmarket.yaml``);
-- ``stress``: a base instance with levers applied (:func:`api.levers.apply_levers`) and/or a
-  region losing a share of its reps at the horizon start (every third rep of the region in id
+- ``stress``: a base instance with levers applied (:func:`salesplan.api.levers.apply_levers`) and/or
+  a region losing a share of its reps at the horizon start (every third rep of the region in id
   order is removed; their accounts are left without an owner, so owner routing falls back to the
   least-loaded rep and the territory designs re-carve them). Stress instances keep the base
   instance's target: the question is how the same number fares under stress.
@@ -36,11 +37,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import TypeAdapter
 
-from scenarios import Scenario, load_scenario
-from scenarios.generator import GeneratorSpec, generate_scenario
-from scenarios.levers import Lever
-from scenarios.model import Targets
-from simulator import simulate
+from salesplan.scenarios import Scenario, load_scenario
+from salesplan.scenarios.generator import GeneratorSpec, generate_scenario
+from salesplan.scenarios.levers import Lever
+from salesplan.scenarios.model import Targets
+from salesplan.simulator import simulate
 
 from ..levers import apply_levers
 
@@ -84,7 +85,7 @@ class InstanceSpec:
         """A JSON-ready record of the recipe (generator, seed, base, levers, calibration)."""
         out: dict = {"kind": self.kind, "description": self.description}
         if self.generator is not None:
-            out["generator"] = "scenarios.generator.generate_scenario"
+            out["generator"] = "salesplan.scenarios.generator.generate_scenario"
             out["spec"] = self.generator.as_dict()
             out["seed"] = self.seed
             out["target"] = {"factor": self.target_factor,

@@ -15,18 +15,18 @@ quota      even, history, potential, capacity, pipeline, fair    territory as-is
 Territory designs (all respect region and segment-skill eligibility and locks):
 
 - ``as_is``: the instance's current owners (no optimisation; the reference).
-- ``milp_carve`` / ``milp_realign``: :func:`optimizer.align` with a ±10% potential band (carve
-  from scratch / re-align with the disruption penalty), HiGHS, 60 s limit, 0.5% gap. When the
+- ``milp_carve`` / ``milp_realign``: :func:`salesplan.optimizer.align` with a ±10% potential band
+  (carve from scratch / re-align with the disruption penalty), HiGHS, 60 s limit, 0.5% gap. When the
   hard band cannot hold (ruled out before solving, proven infeasible, or no plan within the time
-  limit), the soft band is used and the row says so. The time-limit case depends on the
-  machine's speed; ``design_status`` shows it.
+  limit), the soft band is used and the row says so. The time-limit case depends on the machine's
+  speed; ``design_status`` shows it.
 - ``greedy_lpt``: the ``b2b-territory-optimization`` peer's greedy longest-processing-time rule
-  on potential (:func:`optimizer.greedy_lpt`).
-- ``nearest``: every account to its nearest eligible rep (:func:`optimizer.nearest_rep`).
+  on potential (:func:`salesplan.optimizer.greedy_lpt`).
+- ``nearest``: every account to its nearest eligible rep (:func:`salesplan.optimizer.nearest_rep`).
 
-Quota methods are those of :mod:`optimizer.quotas`; ``fair`` sets quotas of equal probability
-of attainment from a separate *planning* simulation (seed + ``PLANNING_SEED_OFFSET``), never
-from the draws it is judged on.
+Quota methods are those of :mod:`salesplan.optimizer.quotas`; ``fair`` sets quotas of equal
+probability of attainment from a separate *planning* simulation (seed + ``PLANNING_SEED_OFFSET``),
+never from the draws it is judged on.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from optimizer import (
+from salesplan.optimizer import (
     AlignmentOptions,
     AlignmentProblem,
     BalanceBand,
@@ -46,8 +46,8 @@ from optimizer import (
     nearest_rep,
     solve_alignment,
 )
-from optimizer.territory.result import AlignmentResult
-from scenarios import Scenario
+from salesplan.optimizer.territory.result import AlignmentResult
+from salesplan.scenarios import Scenario
 
 __all__ = [
     "DEFAULT_QUOTA",

@@ -31,7 +31,7 @@ won_deals            mean deals won
 attainment_spread    population standard deviation across reps of P(attainment >= 100%) (the
                      fairness measure of the quota issue; 0 = every rep equally likely)
 share_at_quota       mean over replications of the share of quota-carrying reps at quota (both
-                     by :mod:`optimizer.quotas.fairness`, as the quota plans report them)
+                     by :mod:`salesplan.optimizer.quotas.fairness`, as the quota plans report them)
 lead_wait_days       mean days from a lead's arrival to first contact, over the leads contacted
                      within the horizon (pooled); read it with ``uncontacted_share``
 uncontacted_share    share of the horizon's routed leads still waiting for first contact at
@@ -65,11 +65,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from optimizer import silence_highs_banner
-from optimizer.quotas.fairness import attainment, share_attaining
-from scenarios import Scenario
-from scenarios.errors import SalesplanError
-from simulator import RoutingStrategy, get_routing, simulate
+from salesplan.optimizer import silence_highs_banner
+from salesplan.optimizer.quotas.fairness import attainment, share_attaining
+from salesplan.scenarios import Scenario
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.simulator import RoutingStrategy, get_routing, simulate
 
 from ..quotas_app import horizon_quotas
 from ..realign import with_owners
@@ -106,8 +106,8 @@ class SweepError(SalesplanError):
 @dataclass(frozen=True)
 class SweepSpec:
     """What to sweep. ``seeds`` are the evaluation seeds (0..n-1 when given as a count);
-    ``routings`` may name strategies registered with :func:`simulator.register_routing`, or be
-    :class:`RoutingStrategy` instances (picklable, to reach worker processes)."""
+    ``routings`` may name strategies registered with :func:`salesplan.simulator.register_routing`,
+    or be :class:`RoutingStrategy` instances (picklable, to reach worker processes)."""
 
     instances: tuple[str, ...]
     seeds: tuple[int, ...]

@@ -15,8 +15,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from api.console import err, frame_table, money, out
-from optimizer import (
+from salesplan.api.console import err, frame_table, money, out
+from salesplan.optimizer import (
     AlignmentError,
     AlignmentOptions,
     AlignmentProblem,
@@ -25,8 +25,8 @@ from optimizer import (
     solve_alignment,
     tradeoff,
 )
-from optimizer.territory.plot import territory_map, tradeoff_figure
-from scenarios import load_scenario
+from salesplan.optimizer.territory.plot import territory_map, tradeoff_figure
+from salesplan.scenarios import load_scenario
 
 
 class Mode(StrEnum):

@@ -27,7 +27,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.bench.instances import (
+from salesplan.api.bench.instances import (
     INSTANCE_SET_VERSION,
     INSTANCES,
     SUITES,
@@ -35,14 +35,14 @@ from api.bench.instances import (
     locked_manifest,
     manifest,
 )
-from api.bench.instances import write_lock as write_lock_file
-from api.bench.plots import plot_families
-from api.bench.strategies import FAMILIES, ROUTINGS
-from api.bench.summary import pairwise, summarise, summary_markdown
-from api.bench.sweep import SweepSpec, open_executor, run_sweep
-from api.console import err, out
-from scenarios.errors import SalesplanError
-from simulator import ROUTING_STRATEGIES
+from salesplan.api.bench.instances import write_lock as write_lock_file
+from salesplan.api.bench.plots import plot_families
+from salesplan.api.bench.strategies import FAMILIES, ROUTINGS
+from salesplan.api.bench.summary import pairwise, summarise, summary_markdown
+from salesplan.api.bench.sweep import SweepSpec, open_executor, run_sweep
+from salesplan.api.console import err, out
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.simulator import ROUTING_STRATEGIES
 
 bench = typer.Typer(help="Strategy benchmarks (bench strategies) and performance benchmarks "
                          "(bench perf).", no_args_is_help=True)
@@ -202,13 +202,13 @@ def instances_cmd(
 
 
 PERF = (
-    ("simulator speed", "benchmarks.sim_speed",
+    ("simulator speed", "salesplan.benchmarks.sim_speed",
      [], ["--baseline-reps", "5", "--ours-reps", "20", "--big-reps", "100"]),
-    ("territory alignment", "benchmarks.territory_bench",
+    ("territory alignment", "salesplan.benchmarks.territory_bench",
      [], ["--sizes", "1k", "--no-counties", "--no-cbc"]),
-    ("quota allocation speed", "benchmarks.quota_speed",
+    ("quota allocation speed", "salesplan.benchmarks.quota_speed",
      [], ["--repeat", "1", "--replications", "200"]),
-    ("quota fairness", "benchmarks.quota_fairness", [], ["--replications", "100"]),
+    ("quota fairness", "salesplan.benchmarks.quota_fairness", [], ["--replications", "100"]),
 )
 
 

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from api.console import out
-from scenarios.crm import read_history
-from scenarios.crm.mapping import get_mapping
-from simulator.calibration import backtest as run_backtest
-from simulator.calibration import calibrate as run_calibrate
-from simulator.calibration import write_backtest, write_calibration
+from salesplan.api.console import out
+from salesplan.scenarios.crm import read_history
+from salesplan.scenarios.crm.mapping import get_mapping
+from salesplan.simulator.calibration import backtest as run_backtest
+from salesplan.simulator.calibration import calibrate as run_calibrate
+from salesplan.simulator.calibration import write_backtest, write_calibration
 
 History = Annotated[Path, typer.Argument(help="Opportunity export (CSV, may be .gz)")]
 Mapping = Annotated[str, typer.Option(help="maven, salesforce, or a YAML mapping file")]

@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from api.commands.whatif import whatif
-from api.console import out
-from scenarios import load_scenario
+from salesplan.api.commands.whatif import whatif
+from salesplan.api.console import out
+from salesplan.scenarios import load_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "examples"
 

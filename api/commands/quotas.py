@@ -14,10 +14,10 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.console import err, frame_table, money, out
-from api.quotas_app import run_quota_comparison, run_quotas
-from optimizer.quotas import method_names, read_pins
-from scenarios import load_scenario
+from salesplan.api.console import err, frame_table, money, out
+from salesplan.api.quotas_app import run_quota_comparison, run_quotas
+from salesplan.optimizer.quotas import method_names, read_pins
+from salesplan.scenarios import load_scenario
 
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
 

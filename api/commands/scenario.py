@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from api.console import frame_table, money, out
-from scenarios import Scenario, load_scenario
-from scenarios.summary import summarise
+from salesplan.api.console import frame_table, money, out
+from salesplan.scenarios import Scenario, load_scenario
+from salesplan.scenarios.summary import summarise
 
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
 

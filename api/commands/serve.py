@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from api.console import err, out
+from salesplan.api.console import err, out
 
 DatabaseOpt = Annotated[str | None, typer.Option(
     "--database", help="SQLAlchemy database URL (default: SALESPLAN_DATABASE_URL, else SQLite "
@@ -18,7 +18,7 @@ DatabaseOpt = Annotated[str | None, typer.Option(
 
 
 def _settings(database: str | None, **overrides):
-    from api.service.settings import Settings
+    from salesplan.api.service.settings import Settings
 
     return Settings.from_env(database_url=database, **overrides)
 
@@ -34,7 +34,7 @@ def serve(
     """Serve the HTTP API (scenarios, runs, results) until interrupted."""
     import uvicorn
 
-    from api.service import create_app
+    from salesplan.api.service import create_app
 
     settings = _settings(database, run_workers=workers)
     app = create_app(settings)
@@ -51,8 +51,8 @@ apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_he
 def apikey_create(name: Annotated[str, typer.Argument(help="A name for the key's holder")],
                   database: DatabaseOpt = None) -> None:
     """Create a key and print it once (only its hash is stored)."""
-    from api.service.db import Database
-    from api.service.keys import create_key
+    from salesplan.api.service.db import Database
+    from salesplan.api.service.keys import create_key
 
     db = Database.from_settings(_settings(database))
     with db.session() as s:
@@ -65,8 +65,8 @@ def apikey_create(name: Annotated[str, typer.Argument(help="A name for the key's
 @apikey_app.command("list")
 def apikey_list(database: DatabaseOpt = None) -> None:
     """List keys: id, name, created, revoked (never the key)."""
-    from api.service.db import Database
-    from api.service.keys import list_keys
+    from salesplan.api.service.db import Database
+    from salesplan.api.service.keys import list_keys
 
     db = Database.from_settings(_settings(database))
     with db.session() as s:
@@ -83,8 +83,8 @@ def apikey_list(database: DatabaseOpt = None) -> None:
 def apikey_revoke(key: Annotated[str, typer.Argument(help="The key's name or id")],
                   database: DatabaseOpt = None) -> None:
     """Revoke a key: it answers 401 from now on."""
-    from api.service.db import Database
-    from api.service.keys import revoke_key
+    from salesplan.api.service.db import Database
+    from salesplan.api.service.keys import revoke_key
 
     db = Database.from_settings(_settings(database))
     with db.session() as s:

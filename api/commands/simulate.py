@@ -21,11 +21,11 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.console import err, frame_table, money, out
-from scenarios import load_scenario
-from scenarios.errors import SalesplanError
-from simulator.results import SimulationResult
-from simulator.runner import simulate as run_simulation
+from salesplan.api.console import err, frame_table, money, out
+from salesplan.scenarios import load_scenario
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.simulator.results import SimulationResult
+from salesplan.simulator.runner import simulate as run_simulation
 
 
 class QuotaFileError(SalesplanError):

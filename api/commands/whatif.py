@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.console import err, frame_table, money_short, out
-from api.report import write_report
-from api.whatif import run_plan_headcount, run_whatif
-from scenarios import load_scenario
+from salesplan.api.console import err, frame_table, money_short, out
+from salesplan.api.report import write_report
+from salesplan.api.whatif import run_plan_headcount, run_whatif
+from salesplan.scenarios import load_scenario
 
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output directory")]

@@ -1,9 +1,9 @@
 """The HTTP service: scenarios, runs and results over FastAPI, persisted with SQLAlchemy.
 
-``create_app(settings)`` builds the app (:mod:`api.service.app`); runs execute in the run pool
-(:mod:`api.service.worker`) through the kind registry (:mod:`api.service.kinds`). See
-``docs/service.md``. Imports are lazy so that a run process (which imports
-:mod:`api.service.runproc`) does not load the web stack.
+``create_app(settings)`` builds the app (:mod:`salesplan.api.service.app`); runs execute in the run
+pool (:mod:`salesplan.api.service.worker`) through the kind registry
+(:mod:`salesplan.api.service.kinds`). See ``docs/service.md``. Imports are lazy so that a run
+process (which imports :mod:`salesplan.api.service.runproc`) does not load the web stack.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from scenarios.errors import SalesplanError
+from salesplan.scenarios.errors import SalesplanError
 
 from .settings import Settings
 

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scenarios.errors import SalesplanError, ScenarioError
+from salesplan.scenarios.errors import SalesplanError, ScenarioError
 
 from .schemas import ErrorPublic
 from .store import ConflictError, NotFoundError
@@ -61,7 +61,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        from scenarios.references import Problem
+        from salesplan.scenarios.references import Problem
 
         problems = [Problem(".".join(str(p) for p in e.get("loc", ())), str(e.get("msg", "")))
                     for e in exc.errors()]

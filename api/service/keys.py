@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scenarios.errors import SalesplanError
+from salesplan.scenarios.errors import SalesplanError
 
 from .db import ApiKey, utcnow
 

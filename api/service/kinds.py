@@ -19,7 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from scenarios import Scenario
+from salesplan.scenarios import Scenario
 
 __all__ = [
     "KINDS",
@@ -78,13 +78,13 @@ def _check_in_registry(value: str | None, loader: Callable[[], Any], what: str) 
 
 
 def _routing_names() -> Any:
-    from simulator import ROUTING_STRATEGIES
+    from salesplan.simulator import ROUTING_STRATEGIES
 
     return ROUTING_STRATEGIES
 
 
 def _quota_names() -> Any:
-    from optimizer.quotas.methods import method_names
+    from salesplan.optimizer.quotas.methods import method_names
 
     return method_names()
 
@@ -207,7 +207,7 @@ def _frames(obj: Any, names: list[str]) -> dict[str, pd.DataFrame]:
 # ---- kinds --------------------------------------------------------------------------------------
 
 def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress) -> RunOutput:
-    from simulator import simulate
+    from salesplan.simulator import simulate
 
     o = SimulateOptions.model_validate(options)
 
@@ -221,7 +221,7 @@ def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress
 
 
 def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress) -> RunOutput:
-    from optimizer import AlignmentOptions, BalanceBand, align
+    from salesplan.optimizer import AlignmentOptions, BalanceBand, align
 
     o = AlignOptions.model_validate(options)
     progress(0.0, "building the alignment model")
@@ -241,8 +241,8 @@ def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress) -
 
 def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                     ) -> RunOutput:
-    from api import report
-    from api.whatif import run_whatif
+    from salesplan.api import report
+    from salesplan.api.whatif import run_whatif
 
     o = WhatifOptions.model_validate(options)
     comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
@@ -261,7 +261,7 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
 
 def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                             ) -> RunOutput:
-    from api.whatif import run_plan_headcount
+    from salesplan.api.whatif import run_plan_headcount
 
     o = PlanHeadcountOptions.model_validate(options)
     plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
@@ -283,7 +283,7 @@ def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progres
 
 def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                     ) -> RunOutput:
-    from api.quotas_app import run_quotas
+    from salesplan.api.quotas_app import run_quotas
 
     o = QuotasOptions.model_validate(options)
 

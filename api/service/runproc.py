@@ -15,7 +15,7 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
-from scenarios.errors import SalesplanError
+from salesplan.scenarios.errors import SalesplanError
 
 from .kinds import KindFunction, jsonable
 
@@ -25,7 +25,7 @@ __all__ = ["execute", "worker_main"]
 def execute(run: KindFunction, document: dict, tables: dict[str, str], options: dict,
             send: Any) -> None:
     """Load the scenario, run the kind and send its output (or the error) with ``send``."""
-    from scenarios.io import loads_scenario
+    from salesplan.scenarios.io import loads_scenario
 
     last = [0.0]
 

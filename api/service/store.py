@@ -1,8 +1,8 @@
 """What the routes call: validate and store scenarios and versions, submit and cancel runs.
 
 Each function takes a session and plain values and returns rows or raises a domain error
-(:class:`NotFoundError`, :class:`ConflictError`, :class:`~scenarios.errors.ScenarioError`, a
-:class:`LimitError`), which the app turns into 404 / 409 / 422 answers.
+(:class:`NotFoundError`, :class:`ConflictError`, :class:`~salesplan.scenarios.errors.ScenarioError`,
+a :class:`LimitError`), which the app turns into 404 / 409 / 422 answers.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from scenarios import Scenario
-from scenarios.errors import SalesplanError, ScenarioError
-from scenarios.io import TABLE_SECTIONS, loads_scenario, scenario_to_document
-from scenarios.references import Problem
+from salesplan.scenarios import Scenario
+from salesplan.scenarios.errors import SalesplanError, ScenarioError
+from salesplan.scenarios.io import TABLE_SECTIONS, loads_scenario, scenario_to_document
+from salesplan.scenarios.references import Problem
 
 from .db import Result, ResultFile, Run, ScenarioRow, ScenarioVersion, utcnow
 from .kinds import Kind

@@ -2,7 +2,7 @@
 periods, by a named method, under pins and bounds, with fairness measured by simulated
 probability of attainment. See ``docs/quotas.md``.
 
-    from optimizer.quotas import allocate_quotas, Bounds
+    from salesplan.optimizer.quotas import allocate_quotas, Bounds
     plan = allocate_quotas(scenario, "fair", samples=bookings, over_assign=1.1,
                            bounds=Bounds(max_change=0.25), rounding=1000)
     plan.quotas, plan.reps, plan.summary   # reconciled on the way out

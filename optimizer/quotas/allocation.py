@@ -111,7 +111,7 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
     """Solve the model above; ``bounds`` has ``lo``, ``lo_kind``, ``hi``, ``hi_kind`` per item,
     ``fixed`` the pinned values (NaN: free). Returns the (unrounded) values and the solve info.
 
-    Call :func:`optimizer.quotas.diagnosis.diagnose` first: it names the pin or bound that
+    Call :func:`salesplan.optimizer.quotas.diagnosis.diagnose` first: it names the pin or bound that
     cannot hold; an infeasible model here is reported as a whole.
     """
     items = list(ideal.index)

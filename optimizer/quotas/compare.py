@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from scenarios.model import Scenario
+from salesplan.scenarios.model import Scenario
 
 from .errors import QuotaError
 from .methods import method_names

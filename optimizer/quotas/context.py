@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from scenarios.model import Scenario
+from salesplan.scenarios.model import Scenario
 
 __all__ = ["QuotaContext"]
 
@@ -60,7 +60,7 @@ class QuotaContext:
     """A scenario plus the inputs a method may read; measures are computed on first use.
 
     ``samples`` is a (replications x reps) frame of simulated horizon bookings (currency),
-    columns named by rep id (see :func:`optimizer.quotas.fair.as_samples`), or None.
+    columns named by rep id (see :func:`salesplan.optimizer.quotas.fair.as_samples`), or None.
     ``alignment`` maps account id -> rep id (a territory alignment); None uses account owners.
     """
 

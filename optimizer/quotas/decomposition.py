@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from scenarios.calendar import month_labels
+from salesplan.scenarios.calendar import month_labels
 
 from .context import QuotaContext
 from .errors import Conflict, QuotaError

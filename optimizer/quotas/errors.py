@@ -1,7 +1,7 @@
 """Domain errors for quota allocation, in a planner's words.
 
-Every error derives from :class:`scenarios.SalesplanError`, so the CLI prints the message and exits
-with code 2, and the HTTP service answers 422 with the same text.
+Every error derives from :class:`salesplan.scenarios.SalesplanError`, so the CLI prints the message
+and exits with code 2, and the HTTP service answers 422 with the same text.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scenarios.errors import SalesplanError
+from salesplan.scenarios.errors import SalesplanError
 
 __all__ = [
     "Conflict",

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.model import Scenario
+from salesplan.scenarios.model import Scenario
 
 from .allocation import SolveInfo, make_solver, solve_allocation
 from .bounds import Bounds, rep_bounds

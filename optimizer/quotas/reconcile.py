@@ -1,6 +1,6 @@
 """``reconcile(plan)``: prove that a quota plan conserves its totals at every level.
 
-Run on every plan :func:`~optimizer.quotas.plan.allocate_quotas` returns (it raises
+Run on every plan :func:`~salesplan.optimizer.quotas.plan.allocate_quotas` returns (it raises
 :class:`ReconcileError` on any failure), and callable on a plan someone has edited. The report is
 a frame with one row per check: ``level``, ``id``, ``expected``, ``actual``, ``difference``,
 ``ok``. Levels:

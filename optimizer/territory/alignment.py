@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from scenarios.model import Scenario
+from salesplan.scenarios.model import Scenario
 
 from .balance import Pools, balance_stats, metric_values, pools_of, targets
 from .candidates import candidate_pairs, ensure_reach

@@ -1,14 +1,14 @@
 """Errors of the territory optimiser: planner-worded, each carrying the list of reasons.
 
-All derive from :class:`scenarios.errors.SalesplanError`, so the CLI prints them and exits with
-code 2 (no traceback) and the HTTP service answers 422 with the same text.
+All derive from :class:`salesplan.scenarios.errors.SalesplanError`, so the CLI prints them and exits
+with code 2 (no traceback) and the HTTP service answers 422 with the same text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scenarios.errors import SalesplanError
+from salesplan.scenarios.errors import SalesplanError
 
 __all__ = ["AlignmentError", "InfeasibleInputError", "InfeasiblePlanError", "NoSolutionError"]
 

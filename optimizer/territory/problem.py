@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scenarios.model import Scenario
+from salesplan.scenarios.model import Scenario
 
 from .distance import haversine_km, travel_table
 from .errors import InfeasibleInputError

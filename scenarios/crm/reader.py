@@ -10,11 +10,11 @@
 - ``transitions``: for history exports, one row per stage entry: ``id``, ``date``, ``stage``
   (scenario stage name, or ``won``/``lost``), in time order per deal; None for flat exports;
 - ``teams``: rep -> region (and manager) from the team table, if one was given or found;
-- ``report``: the :class:`~scenarios.crm.cleaning.CleaningReport`;
+- ``report``: the :class:`~salesplan.scenarios.crm.cleaning.CleaningReport`;
 - ``as_of``: the export date (the latest date in the export), when open deals are censored.
 
 No row disappears without a record in the report; ``strict=True`` raises
-:class:`~scenarios.crm.cleaning.CrmDataError` instead of repairing anything.
+:class:`~salesplan.scenarios.crm.cleaning.CrmDataError` instead of repairing anything.
 """
 
 from __future__ import annotations

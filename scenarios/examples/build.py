@@ -1,6 +1,7 @@
 """Rebuild the shipped example scenarios from the project's own data, bit for bit.
 
-    python -m scenarios.examples.build     # rewrites midmarket*.{yaml,csv}, small*.{yaml,csv}
+    python -m salesplan.scenarios.examples.build    # rewrites midmarket*.{yaml,csv},
+    small*.{yaml,csv}
 
 ``midmarket``: a mid-market B2B company with 4 regions (US census regions), about 40 reps and
 2,000 accounts placed on the centroids of the 2,000 most populous counties of the lower 48 states
@@ -23,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scenarios.io import dump_scenario
-from scenarios.model import Scenario
+from salesplan.scenarios.io import dump_scenario
+from salesplan.scenarios.model import Scenario
 
 HERE = Path(__file__).resolve().parent
 COUNTIES = HERE.parent / "data" / "us_counties.csv"
@@ -82,7 +83,7 @@ def haversine_km(lat1, lon1, lat2, lon2):
 
 def catalogue_docs() -> dict:
     """The segments, products (with deal-size distributions) and lead grades shared by the
-    examples and :mod:`scenarios.generator`, as scenario-document sections."""
+    examples and :mod:`salesplan.scenarios.generator`, as scenario-document sections."""
     return {
         "segments": [{"id": "SMB", "name": "Small business"},
                      {"id": "MidMarket", "name": "Mid-market"},

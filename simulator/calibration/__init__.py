@@ -1,6 +1,6 @@
 """Calibration from CRM history and backtesting (beside the simulator).
 
-- :func:`calibrate`: a :class:`~scenarios.crm.reader.History` -> :class:`Calibration`
+- :func:`calibrate`: a :class:`~salesplan.scenarios.crm.reader.History` -> :class:`Calibration`
   (a validated scenario and every estimate with its uncertainty);
 - :func:`backtest`: calibrate before a cut, simulate after it, compare with what happened;
 - :mod:`.fits`: censored/truncated lognormal and gamma fits, the competing-outcome model,

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.crm.reader import History
-from scenarios.model import Scenario
+from salesplan.scenarios.crm.reader import History
+from salesplan.scenarios.model import Scenario
 
 from ..runner import simulate
 from .calibrate import Calibration, CalibrationError, calibrate
@@ -173,7 +173,7 @@ def coverage_monte_carlo(sims: np.ndarray, actual: np.ndarray, unit: np.ndarray,
 def cohort_frailty(p: float, log_var: float, rng: np.random.Generator) -> float:
     """A pipeline cohort's ``P(won | open)`` times a mean-one lognormal frailty
     ``exp(u - log_var / 2)``, ``u ~ N(0, log_var)`` (the model error sized by
-    :func:`~simulator.calibration.forecast_error.pipeline_model_error`), capped at 1."""
+    :func:`~salesplan.simulator.calibration.forecast_error.pipeline_model_error`), capped at 1."""
     return float(min(p * _mean_one_lognormal(log_var, rng), 1.0))
 
 

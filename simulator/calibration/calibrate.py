@@ -5,10 +5,10 @@ Funnel identified from the data:
 
 - **flat exports** (current stage only, e.g. Maven): one stage from the created/engaged date to
   the close. Its conversion is ``p_won`` of the competing-outcome model
-  (:func:`~simulator.calibration.fits.fit_outcomes`: won, lost, and, if the data call for it,
-  a never-closing "stalled" share; open deals enter as censored, never as lost). Won and lost
-  durations are fitted separately; the scenario stage uses the *won* duration, because the
-  simulator draws one duration per stage for both outcomes and only won deals book money.
+  (:func:`~salesplan.simulator.calibration.fits.fit_outcomes`: won, lost, and, if the data call for
+  it, a never-closing "stalled" share; open deals enter as censored, never as lost). Won and lost
+  durations are fitted separately; the scenario stage uses the *won* duration, because the simulator
+  draws one duration per stage for both outcomes and only won deals book money.
 - **history exports** (stage changes with dates, e.g. Salesforce): one stage per open stage
   seen; conversion = advanced / (advanced + lost) among deals that left the stage (deals still
   in it are censored, not lost), with a Jeffreys interval; time in stage fitted with censoring.
@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.crm.reader import History
-from scenarios.errors import SalesplanError
-from scenarios.model import Scenario
+from salesplan.scenarios.crm.reader import History
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.scenarios.model import Scenario
 
 from .estimators import (
     fit_arrivals,

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.calendar import quarter_month
+from salesplan.scenarios.calendar import quarter_month
 
 __all__ = ["ClosingHazards", "fit_closing_hazards"]
 

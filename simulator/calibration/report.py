@@ -159,7 +159,7 @@ def _model_error_parts(me: dict[str, Any] | None) -> list[str]:
 
 def write_calibration(cal: Any, out: Path) -> list[Path]:
     """Write ``scenario.yaml`` (+ CSV tables), ``calibration.json`` and ``report.html``."""
-    from scenarios.io import dump_scenario
+    from salesplan.scenarios.io import dump_scenario
 
     out.mkdir(parents=True, exist_ok=True)
     files = dump_scenario(cal.scenario, out / "scenario.yaml")

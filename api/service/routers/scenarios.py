@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from scenarios.errors import ScenarioError
-from scenarios.references import Problem
+from salesplan.scenarios.errors import ScenarioError
+from salesplan.scenarios.references import Problem
 
 from .. import store
 from ..db import ScenarioRow, ScenarioVersion

@@ -1,0 +1,6 @@
+"""``python -m salesplan``: the ``salesplan`` command line."""
+
+from salesplan.api.cli import run
+
+if __name__ == "__main__":
+    run()
