@@ -18,14 +18,14 @@ import argparse
 import os
 import platform
 import time
-from pathlib import Path
 
 import pandas as pd
 
 from salesplan.optimizer.quotas import allocate_quotas, attainment, method_names
 from salesplan.scenarios import load_scenario
+from salesplan.scenarios.examples import EXAMPLES
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "midmarket.yaml"
+EXAMPLE = EXAMPLES / "midmarket.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,9 +24,10 @@ import numpy as np
 
 from salesplan.benchmarks.sim_baseline import run_baseline
 from salesplan.scenarios import load_scenario
+from salesplan.scenarios.examples import EXAMPLES
 from salesplan.simulator.runner import simulate
 
-MIDMARKET = Path(__file__).resolve().parents[1] / "scenarios" / "examples" / "midmarket.yaml"
+MIDMARKET = EXAMPLES / "midmarket.yaml"
 
 
 def _cpu() -> float:

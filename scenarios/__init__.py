@@ -7,6 +7,7 @@ objects. Load files with :func:`load_scenario`; write them with :func:`dump_scen
 
 from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal
 from .errors import SalesplanError, ScenarioError
+from .examples import EXAMPLES
 from .io import dump_scenario, load_scenario, loads_scenario, parse_scenario
 from .levers import LEVER_KINDS, Lever, Variant
 from .model import (
@@ -29,6 +30,7 @@ from .model import (
 from .references import Problem, check_references
 
 __all__ = [
+    "EXAMPLES",
     "LEVER_KINDS",
     "Account",
     "AttritionPolicy",

@@ -12,13 +12,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from salesplan.errors import SalesplanError
+
 from .references import Problem
 
 __all__ = ["SalesplanError", "ScenarioError", "problems_from_validation"]
-
-
-class SalesplanError(Exception):
-    """Base of every user-facing error: the message is for the planner, not a traceback."""
 
 
 class ScenarioError(SalesplanError):

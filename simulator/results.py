@@ -8,20 +8,20 @@ horizon month. "Mean" columns are means over replications unless said otherwise.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from salesplan.stats import describe, wilson_interval
 
 from .plan import Plan
 from .replication import ReplicationOutput
 from .routing import RoutingStrategy
 
-__all__ = ["SimulationResult", "describe"]
+__all__ = ["SimulationResult"]
 
 
 def _nanmean(a: np.ndarray) -> np.ndarray:
@@ -31,23 +31,6 @@ def _nanmean(a: np.ndarray) -> np.ndarray:
     n = ok.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ok, a, 0.0).sum(axis=0) / np.where(n > 0, n, np.nan)
-
-
-def describe(x: np.ndarray) -> dict[str, Any]:
-    """Mean, t-based 95% confidence interval of the mean, SD and P10/P50/P90 of a sample
-    (one value per replication). With one replication the interval is None."""
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    mean = float(x.mean())
-    sd = float(x.std(ddof=1)) if n > 1 else float("nan")
-    if n > 1:
-        half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-        ci: list[float] | None = [mean - half, mean + half]
-    else:
-        ci = None
-    p10, p50, p90 = (float(v) for v in np.percentile(x, [10, 50, 90]))
-    return {"mean": mean, "ci95": ci, "sd": sd, "se": sd / math.sqrt(n) if n > 1 else None,
-            "p10": p10, "p50": p50, "p90": p90}
 
 
 @dataclass
@@ -307,8 +290,8 @@ class SimulationResult:
     def summary(self) -> dict[str, Any]:
         """replications, seed, scenario, routing, currency; bookings and won_deals (each mean,
         ci95 [lo, hi], sd, se, p10, p50, p90); target and p_hit_target (share of replications
-        with company bookings >= target) with its standard error; leads, unrouted_leads
-        (means); quotas: rep -> {quota, expected_attainment, p_attain_100}."""
+        with company bookings >= target) with its Wilson 95% interval p_hit_target_ci95; leads,
+        unrouted_leads (means); quotas: rep -> {quota, expected_attainment, p_attain_100}."""
         tb = self.total_bookings()
         out: dict[str, Any] = {
             "scenario": self.plan.scenario.name,
@@ -326,7 +309,7 @@ class SimulationResult:
             p = float((tb >= self.target).mean())
             out["target"] = self.target
             out["p_hit_target"] = p
-            out["p_hit_target_se"] = math.sqrt(p * (1 - p) / self.replications)
+            out["p_hit_target_ci95"] = list(wilson_interval(p, self.replications))
         if self.quotas:
             reps = self.reps.set_index("rep")
             out["quotas"] = {r: {"quota": float(reps.at[r, "quota"]),

@@ -9,7 +9,7 @@ import importlib
 
 import pytest
 
-from salesplan.api.commands.bench import PERF
+from salesplan.api.cli.commands.bench import PERF
 
 
 class _ParsedError(Exception):

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from _docs import base_doc
 
-from salesplan.api.headcount import HeadcountError, plan_headcount
-from salesplan.api.outcome import Outcome
+from salesplan.api.planning.headcount import HeadcountError, plan_headcount
+from salesplan.api.planning.outcome import Outcome
 from salesplan.scenarios import parse_scenario
 
 N = 400

@@ -222,8 +222,8 @@ def test_engine_kinds_end_to_end(svc):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _importable("salesplan.api.whatif"),
-                    reason="salesplan.api.whatif is not importable yet")
+@pytest.mark.skipif(not _importable("salesplan.api.planning.whatif"),
+                    reason="salesplan.api.planning.whatif is not importable yet")
 def test_whatif_end_to_end(svc):
     """The issue's scenario: create a scenario, run a what-if, poll, fetch results and CSV."""
     client, h = svc

@@ -11,7 +11,7 @@ import pytest
 
 from salesplan.api.cli import main
 from salesplan.api.levers import apply_levers
-from salesplan.api.whatif import compare, run_plan_headcount
+from salesplan.api.planning.whatif import compare, run_plan_headcount
 from salesplan.scenarios import load_scenario
 from salesplan.scenarios.levers import Variant
 

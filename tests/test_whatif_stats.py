@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from salesplan.api.stats import estimate, paired_difference, proportion, unpaired_difference
+from salesplan.stats import estimate, paired_difference, proportion, unpaired_difference
 
 
 def test_mean_ci_matches_scipy_t_interval():

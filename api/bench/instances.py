@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import TypeAdapter
 
-from salesplan.scenarios import Scenario, load_scenario
+from salesplan.scenarios import EXAMPLES, Scenario, load_scenario
 from salesplan.scenarios.generator import GeneratorSpec, generate_scenario
 from salesplan.scenarios.levers import Lever
 from salesplan.scenarios.model import Targets
@@ -58,7 +58,6 @@ __all__ = [
 ]
 
 INSTANCE_SET_VERSION = "2026.11.2"
-EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "examples"
 LOCK_FILE = Path(__file__).resolve().parent / "instances.lock.json"
 _LEVERS = TypeAdapter(list[Lever])
 

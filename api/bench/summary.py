@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..stats import estimate
+from salesplan.stats import estimate
 
 __all__ = ["METRICS", "Metric", "best_counts", "pairwise", "summarise", "summary_markdown"]
 

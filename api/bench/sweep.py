@@ -71,8 +71,8 @@ from salesplan.scenarios import Scenario
 from salesplan.scenarios.errors import SalesplanError
 from salesplan.simulator import RoutingStrategy, get_routing, simulate
 
-from ..quotas_app import horizon_quotas
-from ..realign import with_owners
+from ..planning.quotas import horizon_quotas
+from ..planning.realign import with_owners
 from .instances import build_instance
 from .strategies import (
     DEFAULT_ROUTING,
@@ -196,6 +196,9 @@ def open_executor(scheduler: str | None = None, workers: int | None = None
     ``scheduler`` (``tcp://host:8786``) is given, else local processes (``workers``, default
     one per CPU; 1 runs in this process)."""
     if scheduler:
+        from salesplan.api.extras import require
+
+        require("dask", "--scheduler (a Dask cluster)")
         from distributed import Client
 
         try:

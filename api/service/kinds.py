@@ -12,7 +12,7 @@ Routing strategies and quota methods are names looked up in their registries, ne
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +20,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from salesplan.scenarios import Scenario
+
+from ..formatting import jsonable
 
 __all__ = [
     "KINDS",
@@ -166,24 +168,6 @@ class QuotasOptions(_Options):
 
 # ---- JSON helpers -------------------------------------------------------------------------------
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON: NaN and infinities become null, numpy scalars and arrays plain numbers."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, bool | int | str) or value is None:
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
-        return [jsonable(v) for v in items]
-    if hasattr(value, "tolist"):  # numpy scalar or array
-        return jsonable(value.tolist())
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 def _value(obj: Any, name: str) -> Any:
     """An attribute or the result of a method of that name (engines use both)."""
     value = getattr(obj, name, None)
@@ -241,19 +225,14 @@ def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress) -
 
 def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                     ) -> RunOutput:
-    from salesplan.api import report
-    from salesplan.api.whatif import run_whatif
+    from salesplan.api.planning.report import report_charts
+    from salesplan.api.planning.whatif import run_whatif
 
     o = WhatifOptions.model_validate(options)
     comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
                             seed=o.seed, workers=1, progress=progress,
                             quota_method=o.quota_method)
-    charts: dict[str, bytes] = {}
-    for name, draw in (("fan", report.fan_chart), ("distribution", report.bookings_distribution),
-                       ("regions", report.region_hits), ("attainment", report.attainment_chart)):
-        png = draw(comparison)
-        if png:
-            charts[name] = png
+    charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
               "reps": comparison.rep_table()}
     return RunOutput(result=jsonable(comparison.summary()), tables=tables, charts=charts)
@@ -261,7 +240,7 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
 
 def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                             ) -> RunOutput:
-    from salesplan.api.whatif import run_plan_headcount
+    from salesplan.api.planning.whatif import run_plan_headcount
 
     o = PlanHeadcountOptions.model_validate(options)
     plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
@@ -283,7 +262,7 @@ def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progres
 
 def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                     ) -> RunOutput:
-    from salesplan.api.quotas_app import run_quotas
+    from salesplan.api.planning.quotas import run_quotas
 
     o = QuotasOptions.model_validate(options)
 

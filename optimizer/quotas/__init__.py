@@ -8,9 +8,9 @@ probability of attainment. See ``docs/quotas.md``.
     plan.quotas, plan.reps, plan.summary   # reconciled on the way out
 """
 
+from ..plots import plot_attainment
 from .allocation import SolveInfo, make_solver, solve_allocation
 from .bounds import Bounds
-from .charts import plot_attainment
 from .compare import compare_methods
 from .context import QuotaContext
 from .decomposition import DIMENSIONS, parse_by

@@ -3,87 +3,19 @@ figures (matplotlib Agg, embedded as base64)."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from .. import plots
+from ..plots import backtest_figures, calibration_figures
 
-from .fits import dist_cdf, kaplan_meier
+__all__ = ["write_backtest", "write_calibration"]
 
-__all__ = ["calibration_figures", "write_backtest", "write_calibration"]
-
-
-def _png(fig: Any) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def calibration_figures(cal: Any) -> dict[str, str]:
-    """Base64 PNGs: cycle-time fits (Kaplan-Meier of closed deals vs fitted CDF), arrivals,
-    rep productivity (raw vs shrunk)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figs: dict[str, str] = {}
-    d = cal.deals
-    o = cal.outcomes
-    if o is not None:
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-        for ax, kind, fit in ((axes[0], "won", o.won), (axes[1], "lost", o.lost)):
-            sel = d[d["outcome"].eq(kind)]
-            t = (sel["close_date"] - sel["created_date"]).dt.days.dropna().to_numpy(float)
-            if t.size:
-                times, km = kaplan_meier(np.maximum(t, 0.5), np.ones(t.size, bool))
-                ax.step(times, 1 - km, where="post", label="empirical (closed deals)")
-                grid = np.linspace(0.5, max(times.max(), 1) * 1.2, 200)
-                ax.plot(grid, dist_cdf(fit.family, grid, fit.mean, fit.cv),
-                        label=f"{fit.family} mean {fit.mean:.0f} d, cv {fit.cv:.2f}")
-            ax.set_title(f"{kind}: days to close (KS {fit.ks_events:.3f})")
-            ax.set_xlabel("days")
-            ax.legend(fontsize=7)
-        figs["durations"] = _png(fig)
-    hz = getattr(cal, "hazards", None)
-    if hz is not None:
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
-        mid = (np.arange(hz.n_bins) + 0.5) * hz.bin_days
-        for ax, kind, h in ((axes[0], "won", hz.h_won), (axes[1], "lost", hz.h_lost)):
-            for q in range(h.shape[1]):
-                ax.step(mid, h[:, q] * 1000, where="mid",
-                        label=f"month {q + 1} of quarter" if hz.calendar else "any month")
-            ax.set_title(f"{kind}: closes per 1,000 open active deals per day")
-            ax.set_xlabel("deal age (days)")
-            ax.legend(fontsize=7)
-        figs["hazards"] = _png(fig)
-    if cal.arrivals:
-        fig, ax = plt.subplots(figsize=(9, 3.4))
-        for a in cal.arrivals:
-            label = "/".join(v for v in a.group.values() if v != "all") or "all"
-            ax.plot(a.months, a.counts, marker="o", label=f"{label} (level {a.level:.0f})")
-        ax.set_title("Leads (funnel entries) per month")
-        ax.tick_params(axis="x", rotation=60, labelsize=7)
-        ax.legend(fontsize=7)
-        figs["arrivals"] = _png(fig)
-    if len(cal.reps):
-        fig, ax = plt.subplots(figsize=(6, 4))
-        r = cal.reps
-        ax.scatter(r["closed"], r["raw_win_rate"], s=12, label="raw win rate")
-        ax.scatter(r["closed"], r["win_rate"], s=12, label="shrunk (empirical Bayes)")
-        ax.set_xlabel("closed deals")
-        ax.set_ylabel("win rate")
-        ax.legend(fontsize=7)
-        figs["reps"] = _png(fig)
-    return figs
+_NO_CHARTS = ("<p><em>Charts not drawn: matplotlib is not installed (pip install "
+              "'salesplan[plots]').</em></p>")
 
 
 def _table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> str:
@@ -166,11 +98,13 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
     (out / "calibration.json").write_text(json.dumps(cal.estimates, indent=2) + "\n",
                                           encoding="utf-8")
     e = cal.estimates
-    figs = calibration_figures(cal)
+    drawn = plots.available()
+    figs = calibration_figures(cal) if drawn else {}
     o = e["outcomes"] or {}
     parts = [
         f"<p>Cut {e['cutoff']}; horizon from {e['horizon_start']}; mapping {e['mapping']}; "
         f"{e['deals_used']} deals used.</p>",
+        *([] if drawn else [_NO_CHARTS]),
         "<h2>Import: cleaning report</h2>",
         _table([{"rows_read": e["cleaning"]["rows_read"], "rows_kept": e["cleaning"]["rows_kept"],
                  "rows_fixed": e["cleaning"]["rows_fixed"],
@@ -212,39 +146,19 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
 
 def write_backtest(bt: Any, out: Path) -> list[Path]:
     """Write ``backtest.csv``, ``quarters.csv``, ``summary.json`` and ``report.html``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     out.mkdir(parents=True, exist_ok=True)
     bt.table.to_csv(out / "backtest.csv", index=False)
     bt.quarters.to_csv(out / "quarters.csv", index=False)
     (out / "summary.json").write_text(json.dumps(bt.summary, indent=2) + "\n",
                                       encoding="utf-8")
-    b = bt.table[bt.table["measure"] == "bookings"]
-    regions = list(dict.fromkeys(b["region"]))
-    fig, axes = plt.subplots(1, len(regions), figsize=(3.2 * len(regions), 3.2), squeeze=False)
-    for ax, reg in zip(axes[0], regions, strict=True):
-        g = b[b["region"] == reg]
-        x = np.arange(len(g))
-        ax.fill_between(x, g["p10"], g["p90"], alpha=0.2, label="80%")
-        ax.fill_between(x, g["p25"], g["p75"], alpha=0.35, label="50%")
-        ax.plot(x, g["p50"], label="median")
-        ax.plot(x, g["actual"], "ko", label="actual")
-        ax.set_xticks(x, g["month"], rotation=60, fontsize=7)
-        ax.set_title(reg)
-    axes[0][0].legend(fontsize=7)
-    f1 = _png(fig)
-    fig, ax = plt.subplots(figsize=(4, 3))
-    ax.hist(b["pit"], bins=5, range=(0, 1))
-    ax.set_title("PIT histogram (bookings, region-month)")
-    f2 = _png(fig)
+    drawn = plots.available()
+    figs = backtest_figures(bt) if drawn else {}
     s = bt.summary
     parts = [_table([{k: v for k, v in s.items() if not isinstance(v, list | dict)}]),
              "<h2>Monte Carlo error of the coverage (resampled)</h2>",
              _table([s["monte_carlo"]] if s.get("monte_carlo") else []),
-             _img(f1), _img(f2), "<h2>Where the won deals come from</h2>",
+             *(_img(figs[k]) for k in ("bands", "pit") if k in figs),
+             *([] if drawn else [_NO_CHARTS]), "<h2>Where the won deals come from</h2>",
              _table([s["decomposition"]] if s.get("decomposition") else []),
              "<h2>Region x quarter</h2>",
              _table(bt.quarters.to_dict(orient="records")),

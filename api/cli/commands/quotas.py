@@ -4,61 +4,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import pandas as pd
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from salesplan.api.console import err, frame_table, money, out
-from salesplan.api.quotas_app import run_quota_comparison, run_quotas
-from salesplan.optimizer.quotas import method_names, read_pins
-from salesplan.scenarios import load_scenario
+from ..console import err, frame_table, money, out
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
+BUILT_IN_METHODS = "even|history|potential|capacity|pipeline|blended|fair"
+"""The built-in quota methods, for the help text (which must not import the optimiser);
+``tests/test_quota_cli.py`` checks the list against the registry."""
 
 
 def _bar() -> Progress:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed}/"
                     "{task.total} replications"), TimeElapsedColumn(), console=err,
                     transient=True)
-
-
-def _p_attain_chart(reps: pd.DataFrame, path: Path, title: str) -> None:
-    df = reps.reset_index().sort_values("p_attain")
-    fig, ax = plt.subplots(figsize=(9, max(3, 0.18 * len(df) + 1)))
-    ax.barh(df["rep"].astype(str), df["p_attain"], xerr=1.96 * df["p_attain_se"], capsize=2)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("P(attainment >= 100%) (bars: 95% interval)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, axis="x")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-
-
-def _methods_chart(plans: dict, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 4))
-    names = sorted(plans)
-    data = [plans[m].reps["p_attain"].dropna().to_numpy() for m in names]
-    ax.boxplot(data, tick_labels=names, whis=(0, 100))
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("P(attainment >= 100%) across reps")
-    ax.set_title("Spread of P(attainment) per quota method (same simulated draws)")
-    ax.grid(alpha=0.3, axis="y")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 def quotas(
     file: FileArg,
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory")] = Path(
         "quotas-output"),
-    method: Annotated[str, typer.Option(help="Quota method: " + "|".join(method_names()))] = (
-        "potential"),
+    method: Annotated[str, typer.Option(help=f"Quota method: {BUILT_IN_METHODS}, or one "
+                                             "registered in Python")] = "potential",
     over_assign: Annotated[float, typer.Option(min=0.5, max=3.0, help=(
         "Rep quotas sum to this times the target (1.1 = 110%)"))] = 1.0,
     pins: Annotated[Path | None, typer.Option(help="Pins CSV (level, id(s), value)")] = None,
@@ -73,8 +47,11 @@ def quotas(
 ) -> None:
     """Allocate the target to regions, reps, products, segments and periods, and report how
     fair the quotas are (each rep's simulated probability of reaching quota)."""
+    from salesplan.api.planning.quotas import run_quota_comparison, run_quotas
+    from salesplan.optimizer.quotas import read_pins
+    from salesplan.scenarios import load_scenario
+
     sc = load_scenario(file)
-    cur = sc.horizon.currency
     out_dir.mkdir(parents=True, exist_ok=True)
     with _bar() as bar:
         task = bar.add_task("sim", total=replications)
@@ -91,25 +68,47 @@ def quotas(
                              tuple(x.strip() for x in by.split(",") if x.strip()), rounding,
                              progress=progress)
     if compare_methods:
-        rows.reset_index().to_csv(out_dir / "methods.csv", index=False)
-        for name, plan in plans.items():
-            plan.reps.reset_index().to_csv(out_dir / f"reps_{name}.csv", index=False)
-        _methods_chart(plans, out_dir / "p_attain_by_method.png")
-        view = rows.reset_index()[["method", "p_attain_spread", "p_attain_std",
-                                   "expected_share_attaining", "quota_potential_gini"]]
-        out.print(frame_table(view, f"Quota methods on the same {replications} replications "
-                                    f"(seed {seed})", {"p_attain_spread": ".2f",
-                                                       "p_attain_std": ".3f",
-                                                       "expected_share_attaining": ".1%",
-                                                       "quota_potential_gini": ".3f"}))
-        out.print(f"Written: {out_dir / 'methods.csv'}, reps_<method>.csv, "
-                  f"{out_dir / 'p_attain_by_method.png'}")
-        return
+        _write_comparison(rows, plans, out_dir, f"Quota methods on the same {replications} "
+                                                 f"replications (seed {seed})")
+    else:
+        _write_plan(run, out_dir, sc.horizon.currency, method,
+                    f"P(attainment) per rep, method {method} ({replications} replications)")
+
+
+def _write_comparison(rows, plans: dict, out_dir: Path, title: str) -> None:
+    """``methods.csv``, ``reps_<method>.csv`` and the spread chart of every method."""
+    from salesplan.api.extras import charts_skipped, have
+
+    rows.reset_index().to_csv(out_dir / "methods.csv", index=False)
+    for name, plan in plans.items():
+        plan.reps.reset_index().to_csv(out_dir / f"reps_{name}.csv", index=False)
+    chart = out_dir / "p_attain_by_method.png"
+    if have("plots"):
+        from salesplan.api.plots import methods_chart
+
+        methods_chart(plans, chart)
+    view = rows.reset_index()[["method", "p_attain_spread", "p_attain_std",
+                               "expected_share_attaining", "quota_potential_gini"]]
+    out.print(frame_table(view, title, {"p_attain_spread": ".2f", "p_attain_std": ".3f",
+                                        "expected_share_attaining": ".1%",
+                                        "quota_potential_gini": ".3f"}))
+    if not have("plots"):
+        err.print(charts_skipped([chart.name]), markup=False)
+    out.print(f"Written: {out_dir / 'methods.csv'}, reps_<method>.csv"
+              + (f", {chart}" if have("plots") else ""))
+
+
+def _write_plan(run, out_dir: Path, cur: str, method: str, chart_title: str) -> None:
+    """``quotas.csv``, ``reps.csv``, ``summary.json``, the P(attainment) chart, and the table."""
+    from salesplan.api.extras import charts_skipped, have
+
     run.plan.write(out_dir)
     (out_dir / "summary.json").write_text(json.dumps(
         run.summary, indent=2, default=lambda o: None if o != o else float(o)) + "\n")
-    _p_attain_chart(run.reps, out_dir / "p_attain.png",
-                    f"P(attainment) per rep, method {method} ({replications} replications)")
+    if have("plots"):
+        from salesplan.api.plots import p_attain_chart
+
+        p_attain_chart(run.reps, out_dir / "p_attain.png", chart_title)
     s = run.summary
     reps = run.reps.reset_index()
     view = reps[["rep", "region", "quota", "potential_share", "expected_attainment",
@@ -123,7 +122,10 @@ def quotas(
               f"quota/potential Gini {s['quota_potential_gini']:.3f}")
     for note in run.plan.notes:
         err.print(f"note: {note}", markup=False)
-    out.print(f"Written: {out_dir}/quotas.csv, reps.csv, summary.json, p_attain.png")
+    if not have("plots"):
+        err.print(charts_skipped(["p_attain.png"]), markup=False)
+    out.print(f"Written: {out_dir}/quotas.csv, reps.csv, summary.json"
+              + (", p_attain.png" if have("plots") else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -25,24 +25,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from salesplan.api.bench.instances import (
-    INSTANCE_SET_VERSION,
-    INSTANCES,
-    SUITES,
-    build_instance,
-    locked_manifest,
-    manifest,
-)
-from salesplan.api.bench.instances import write_lock as write_lock_file
-from salesplan.api.bench.plots import plot_families
-from salesplan.api.bench.strategies import FAMILIES, ROUTINGS
-from salesplan.api.bench.summary import pairwise, summarise, summary_markdown
-from salesplan.api.bench.sweep import SweepSpec, open_executor, run_sweep
-from salesplan.api.console import err, out
-from salesplan.scenarios.errors import SalesplanError
-from salesplan.simulator import ROUTING_STRATEGIES
+from salesplan.errors import SalesplanError
+
+from ..console import err, out
 
 bench = typer.Typer(help="Strategy benchmarks (bench strategies) and performance benchmarks "
                          "(bench perf).", no_args_is_help=True)
@@ -109,6 +95,11 @@ def strategies_cmd(
         help="Import this module first (it registers routing strategies); repeatable")] = None,
 ) -> None:
     """Compare routing, territory and quota strategies on a suite of instances."""
+    from salesplan.api.bench.instances import INSTANCES, SUITES
+    from salesplan.api.bench.strategies import FAMILIES, ROUTINGS
+    from salesplan.api.bench.sweep import SweepSpec
+    from salesplan.simulator import ROUTING_STRATEGIES
+
     load_plugins(plugin)
     if suite not in SUITES:
         raise BenchError(f"--suite: unknown {suite!r} (known: {', '.join(SUITES)})")
@@ -127,6 +118,20 @@ def strategies_cmd(
                      routings=_split(routings, sorted(ROUTING_STRATEGIES), "routings")
                      if routings else ROUTINGS)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _sweep_and_write(spec, suite, scheduler, workers, out_dir)
+
+
+def _sweep_and_write(spec, suite: str, scheduler: str | None, workers: int | None,
+                     out_dir: Path) -> None:
+    """Run the sweep with a progress bar and write its tables, manifest, run record and plots."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from salesplan.api.bench.instances import INSTANCE_SET_VERSION, manifest
+    from salesplan.api.bench.summary import pairwise, summarise, summary_markdown
+    from salesplan.api.bench.sweep import open_executor, run_sweep
+    from salesplan.api.extras import charts_skipped, have
+
+    names, n_seeds, reps = spec.instances, len(spec.seeds), spec.replications
     start = time.perf_counter()
     with open_executor(scheduler, workers) as (executor, where):
         err.print(f"bench strategies: {len(names)} instances, {n_seeds} seeds x {reps} "
@@ -160,7 +165,13 @@ def strategies_cmd(
         "routings": list(spec.routing_names()), "executor": where,
         "instance_set": INSTANCE_SET_VERSION, "seconds": round(seconds, 1),
         "machine": machine()}, indent=2))
-    plots = plot_families(summary, out_dir / "plots")
+    plots = []
+    if have("plots"):
+        from salesplan.api.plots import plot_families
+
+        plots = plot_families(summary, out_dir / "plots")
+    else:
+        err.print(charts_skipped(["plots/<family>.png"]), markup=False)
     out.print(f"{len(results)} rows in {seconds:.0f} s; wrote results.csv, summary.csv, "
               f"pairs.csv, summary.md, instances.json, run.json and {len(plots)} plots to "
               f"{out_dir}")
@@ -175,6 +186,14 @@ def instances_cmd(
              "bump INSTANCE_SET_VERSION)")] = False,
 ) -> None:
     """List the benchmark instance set (recipes, sizes, fingerprints)."""
+    from salesplan.api.bench.instances import (
+        INSTANCE_SET_VERSION,
+        INSTANCES,
+        SUITES,
+        build_instance,
+        locked_manifest,
+    )
+    from salesplan.api.bench.instances import write_lock as write_lock_file
     if write_lock:
         out.print(f"wrote {write_lock_file()}")
         return
@@ -202,6 +221,7 @@ def instances_cmd(
 
 
 PERF = (
+    ("CLI start-up", "salesplan.benchmarks.cli_startup", [], ["--runs", "5"]),
     ("simulator speed", "salesplan.benchmarks.sim_speed",
      [], ["--baseline-reps", "5", "--ours-reps", "20", "--big-reps", "100"]),
     ("territory alignment", "salesplan.benchmarks.territory_bench",

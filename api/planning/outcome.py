@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from salesplan.scenarios import Scenario
-
-from .stats import estimate, paired_difference, proportion, unpaired_difference
+from salesplan.stats import estimate, paired_difference, proportion, unpaired_difference
 
 __all__ = ["Comparison", "Outcome", "region_targets"]
 
@@ -207,3 +206,20 @@ class Comparison:
                         for k, v in r.items()},
             }
         return out
+
+
+def target_path(comparison: Comparison) -> np.ndarray | None:
+    """Cumulative target at each month end (currency), from the target's seasonality."""
+    sc = comparison.base.scenario
+    if sc.targets is None:
+        return None
+    m = sc.horizon.months
+    season = sc.targets.seasonality
+    if season is None:
+        weights = np.ones(m)
+    elif len(season) == 12:
+        start = sc.horizon.start.month - 1
+        weights = np.array([season[(start + k) % 12] for k in range(m)], dtype=float)
+    else:  # quarterly weights, spread evenly over each quarter's months
+        weights = np.array([season[(k // 3) % 4] / 3 for k in range(m)], dtype=float)
+    return sc.targets.company * np.cumsum(weights) / weights.sum()

@@ -8,15 +8,15 @@ from typing import Annotated
 
 import typer
 
-from salesplan.api.console import frame_table, money, out
-from salesplan.scenarios import Scenario, load_scenario
-from salesplan.scenarios.summary import summarise
+from ..console import frame_table, money, out
 
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
 
 
 def validate(file: FileArg) -> None:
     """Validate a scenario: a one-line summary and exit 0, or every problem and exit 2."""
+    from salesplan.scenarios import load_scenario
+
     sc = load_scenario(file)
     out.print(
         f"{file}: valid scenario '{sc.name}': {len(sc.regions)} regions, {len(sc.reps)} reps, "
@@ -27,12 +27,17 @@ def validate(file: FileArg) -> None:
 
 def schema() -> None:
     """Print the JSON Schema of the scenario format."""
+    from salesplan.scenarios import Scenario
+
     print(json.dumps(Scenario.model_json_schema(), indent=2))
 
 
 def describe(file: FileArg) -> None:
     """A readable summary: regions, reps, accounts, potential and workload per region, stages
     with cumulative conversion, expected leads per month, and the target."""
+    from salesplan.scenarios import load_scenario
+    from salesplan.scenarios.summary import summarise
+
     sc = load_scenario(file)
     s = summarise(sc)
     cur = sc.horizon.currency

@@ -3,7 +3,10 @@
 Exit codes: 0 success; 2 a user error (bad scenario, bad option, infeasible plan), with the
 reason on stderr and no traceback; 1 a bug (with its traceback, so it can be reported).
 
-Each command group lives in :mod:`salesplan.api.commands` and registers itself on the app below.
+Each command group lives in :mod:`salesplan.api.cli.commands` and registers itself on the app
+below. Command modules import their engines when they run, not at start-up, so ``salesplan
+--help`` and ``salesplan validate`` start in about the time Python takes to import pandas
+(measured by ``salesplan bench perf``).
 """
 
 from __future__ import annotations
@@ -12,20 +15,10 @@ import sys
 
 import typer
 
-from salesplan.api.commands import (
-    align,
-    bench,
-    calibrate,
-    demo,
-    quotas,
-    scenario,
-    serve,
-    simulate,
-    whatif,
-)
-from salesplan.api.console import err
-from salesplan.optimizer import silence_highs_banner
-from salesplan.scenarios.errors import SalesplanError
+from salesplan.errors import SalesplanError
+
+from .commands import align, bench, calibrate, demo, quotas, scenario, serve, simulate, whatif
+from .console import err
 
 try:  # recent typer vendors click as typer._click; older typer uses click itself
     from typer._click import exceptions as click_exceptions
@@ -42,29 +35,37 @@ app = typer.Typer(
 for module in (scenario, demo, simulate, serve, whatif, quotas, calibrate, align, bench):
     module.register(app)
 
+SOLVING = frozenset({"align", "quotas", "whatif", "plan-headcount", "demo", "bench", "serve"})
+"""Commands that may build a HiGHS solver (directly or in worker processes)."""
+
+
+@app.callback()
+def _before_command(ctx: typer.Context) -> None:
+    """Before a command that may solve: swallow HiGHS's once-per-process banner, which would
+    otherwise land in the middle of tables and progress bars."""
+    if ctx.invoked_subcommand in SOLVING:
+        from salesplan.optimizer.highs_banner import silence_highs_banner
+
+        silence_highs_banner()
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns (and, as a console script, exits with) the exit code."""
-    silence_highs_banner()
     try:
         result = app(args=argv, prog_name="salesplan", standalone_mode=False)
     except click_exceptions.UsageError as exc:
         exc.show()
-        return _exit(2)
+        return 2
     except click_exceptions.ClickException as exc:
         exc.show()
-        return _exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")
-        return _exit(130)
+        return 130
     except SalesplanError as exc:
         err.print(f"error: {exc}", markup=False)
-        return _exit(2)
-    return _exit(result if isinstance(result, int) else 0)
-
-
-def _exit(code: int) -> int:
-    return code
+        return 2
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:

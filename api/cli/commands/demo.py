@@ -13,21 +13,22 @@ from typing import Annotated
 
 import typer
 
-from salesplan.api.commands.whatif import whatif
-from salesplan.api.console import out
-from salesplan.scenarios import load_scenario
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "examples"
+from ..console import out
+from .whatif import whatif
 
 
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write outputs")] = Path(
         "demo-output"),
-    scenario: Annotated[Path, typer.Option(help="Scenario file")] = EXAMPLES / "midmarket.yaml",
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario file (default: the shipped example midmarket.yaml)")] = None,
     replications: Annotated[int, typer.Option(min=2, help="Replications per variant")] = 100,
     seed: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Run the main job on the shipped example: a what-if comparison of its variants."""
+    from salesplan.scenarios import EXAMPLES, load_scenario
+
+    scenario = scenario or EXAMPLES / "midmarket.yaml"
     sc = load_scenario(scenario)
     out.print(f"[bold]salesplan demo[/bold]: {scenario.name} is valid ({len(sc.reps)} reps, "
               f"{len(sc.accounts)} accounts, {len(sc.variants)} variants)")

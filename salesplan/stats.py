@@ -1,4 +1,8 @@
-"""Monte Carlo summaries with honest uncertainty, shared by the what-if runner and its reports.
+"""Monte Carlo summaries with honest uncertainty: the one statistics module of salesplan.
+
+Every summary of replicated output goes through here (the simulator's result summary, the what-if
+runner, its reports, the strategy benchmarks), so a mean always carries a t-based interval and a
+probability always the Wilson score interval, whoever reports it.
 
 All intervals are two-sided 95% unless stated. Replications are independent; a *paired* interval
 uses replications that share their random numbers (common random numbers) across two scenarios,
@@ -13,8 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["Estimate", "Proportion", "estimate", "paired_difference", "proportion",
-           "unpaired_difference"]
+__all__ = ["Estimate", "Proportion", "describe", "estimate", "paired_difference", "proportion",
+           "unpaired_difference", "wilson_interval"]
+
+Z95 = 1.959963984540054
+"""Two-sided 95% normal quantile."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,11 @@ class Estimate:
     @property
     def half_width(self) -> float:
         return (self.ci95[1] - self.ci95[0]) / 2
+
+    @property
+    def se(self) -> float:
+        """Standard error of the mean (NaN with fewer than 2 replications)."""
+        return self.sd / math.sqrt(self.n) if self.n > 1 else math.nan
 
     def as_dict(self) -> dict:
         return {"mean": self.mean, "ci95": list(self.ci95), "sd": self.sd, "n": self.n,
@@ -68,6 +80,15 @@ class Proportion:
         return {"p": self.p, "ci95": list(self.ci95), "n": self.n}
 
 
+def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``p`` observed in ``n`` trials: unlike the Wald
+    interval it stays inside [0, 1] and does not collapse to a point at p = 0 or 1."""
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
 def proportion(hits: np.ndarray) -> Proportion:
     """P(event) from one boolean per replication, with the Wilson score interval."""
     h = np.asarray(hits, dtype=bool)
@@ -75,11 +96,16 @@ def proportion(hits: np.ndarray) -> Proportion:
     if n == 0:
         return Proportion(math.nan, (math.nan, math.nan), 0)
     p = float(h.mean())
-    z = 1.959963984540054
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Proportion(p, (max(0.0, centre - half), min(1.0, centre + half)), n)
+    return Proportion(p, wilson_interval(p, n), n)
+
+
+def describe(values: np.ndarray) -> dict:
+    """:func:`estimate` as a JSON-ready dict: mean, ci95 ([lo, hi], None with fewer than 2
+    replications), sd, se (None likewise), p10, p50, p90."""
+    e = estimate(values)
+    ok = e.n > 1
+    return {"mean": e.mean, "ci95": list(e.ci95) if ok else None, "sd": e.sd,
+            "se": e.se if ok else None, "p10": e.p10, "p50": e.p50, "p90": e.p90}
 
 
 def paired_difference(variant: np.ndarray, base: np.ndarray) -> Estimate:

@@ -10,23 +10,16 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
-from salesplan.api.console import err, frame_table, money, out
-from salesplan.optimizer import (
-    AlignmentError,
-    AlignmentOptions,
-    AlignmentProblem,
-    InfeasibleInputError,
-    parse_balance,
-    solve_alignment,
-    tradeoff,
-)
-from salesplan.optimizer.territory.plot import territory_map, tradeoff_figure
-from salesplan.scenarios import load_scenario
+from ..console import err, frame_table, money, out
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from salesplan.optimizer import AlignmentOptions, AlignmentProblem, AlignmentResult
 
 
 class Mode(StrEnum):
@@ -46,6 +39,10 @@ class Strategy(StrEnum):
 
 
 def _read_travel(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    from salesplan.optimizer import InfeasibleInputError
+
     try:
         return pd.read_csv(path, dtype={"account": str, "rep": str})
     except (OSError, ValueError) as exc:
@@ -91,6 +88,9 @@ def align(
         False,
 ) -> None:
     """Align accounts to reps: balanced, compact, with few moves."""
+    from salesplan.optimizer import AlignmentOptions, AlignmentProblem, parse_balance
+    from salesplan.scenarios import load_scenario
+
     sc = load_scenario(file)
     opts = AlignmentOptions(
         mode=mode.value, balance=parse_balance(balance), soft_balance=soft,
@@ -104,16 +104,44 @@ def align(
         sc, _read_travel(travel) if travel is not None else None)
     out_dir.mkdir(parents=True, exist_ok=True)
     if do_tradeoff:
-        points = tradeoff(problem, opts)
-        points.to_csv(out_dir / "tradeoff.csv", index=False)
+        _tradeoff(problem, opts, out_dir)
+    else:
+        _align(problem, opts, out_dir, sc.name)
+
+
+def _missing(v: object) -> bool:
+    """None or NaN (what ``pandas.isna`` says of a scalar, without importing pandas)."""
+    return v is None or v != v
+
+
+def _tradeoff(problem: AlignmentProblem, opts: AlignmentOptions, out_dir: Path) -> None:
+    """Sweep the disruption weight: ``tradeoff.csv``, ``tradeoff.png`` and the table."""
+    from salesplan.api.extras import charts_skipped, have
+    from salesplan.optimizer import tradeoff
+
+    points = tradeoff(problem, opts)
+    points.to_csv(out_dir / "tradeoff.csv", index=False)
+    if have("plots"):
+        from salesplan.optimizer.plots import tradeoff_figure
+
         tradeoff_figure(points, problem.distance_unit).savefig(out_dir / "tradeoff.png")
-        out.print(frame_table(points, "Disruption versus balance (pareto = worth considering)", {
-            "weighted_distance": ",.0f", "worst_deviation": ".1%", "moved_potential":
-            lambda v: money(v, problem.currency), "gap": lambda v: "-" if pd.isna(v) else
-            f"{v:.2%}", "solve_seconds": ".1f", "moves": lambda v: "-" if pd.isna(v) else
-            f"{int(v)}"}))
-        out.print(f"wrote {out_dir / 'tradeoff.csv'} and {out_dir / 'tradeoff.png'}")
-        return
+    out.print(frame_table(points, "Disruption versus balance (pareto = worth considering)", {
+        "weighted_distance": ",.0f", "worst_deviation": ".1%", "moved_potential":
+        lambda v: money(v, problem.currency), "gap": lambda v: "-" if _missing(v) else
+        f"{v:.2%}", "solve_seconds": ".1f", "moves": lambda v: "-" if _missing(v) else
+        f"{int(v)}"}))
+    if not have("plots"):
+        err.print(charts_skipped(["tradeoff.png"]), markup=False)
+    out.print(f"wrote {out_dir / 'tradeoff.csv'}"
+              + (f" and {out_dir / 'tradeoff.png'}" if have("plots") else ""))
+
+
+def _align(problem: AlignmentProblem, opts: AlignmentOptions, out_dir: Path, name: str) -> None:
+    """Solve, write ``assignment.csv``, ``territories.csv``, ``summary.json`` and ``map.png``
+    (or, without a plan, ``summary.json`` with the reasons, then raise)."""
+    from salesplan.api.extras import charts_skipped, have
+    from salesplan.optimizer import AlignmentError, solve_alignment
+
     try:
         result = solve_alignment(problem, opts)
     except AlignmentError as exc:
@@ -124,10 +152,21 @@ def align(
     result.assignment.to_csv(out_dir / "assignment.csv", index=False)
     result.territories.to_csv(out_dir / "territories.csv", index=False)
     (out_dir / "summary.json").write_text(json.dumps(result.summary(), indent=2))
-    territory_map(problem, result, f"{sc.name}: {result.status}").savefig(out_dir / "map.png")
+    if have("plots"):
+        from salesplan.optimizer.plots import territory_map
+
+        territory_map(problem, result, f"{name}: {result.status}").savefig(out_dir / "map.png")
+    _print_plan(result, name, problem.currency)
+    if not have("plots"):
+        err.print(charts_skipped(["map.png"]), markup=False)
+    out.print(f"wrote {out_dir}/assignment.csv, territories.csv, summary.json"
+              + (", map.png" if have("plots") else ""))
+
+
+def _print_plan(result: AlignmentResult, name: str, cur: str) -> None:
+    """The headline, the territories table, the balance figures and the notes."""
     m = result.metrics
-    cur = sc.horizon.currency
-    out.print(f"[bold]{sc.name}[/bold]: {m.status}; objective {m.objective:,.1f}, LP bound "
+    out.print(f"[bold]{name}[/bold]: {m.status}; objective {m.objective:,.1f}, LP bound "
               f"{m.bound:,.1f} ({m.bound_scope}); {m.moves} moves "
               f"({money(m.moved_potential, cur)} potential); {m.solve_seconds:.1f} s "
               f"({m.strategy}, {m.solver})")
@@ -137,14 +176,13 @@ def align(
     out.print(frame_table(show, "Territories", {
         "potential": lambda v: money(v, cur), "workload_hours": ",.0f",
         "mean_distance": ",.0f", "max_distance": ",.0f",
-        "workload_dev": lambda v: "-" if pd.isna(v) else f"{v:+.1%}",
-        "potential_dev": lambda v: "-" if pd.isna(v) else f"{v:+.1%}"}))
+        "workload_dev": lambda v: "-" if _missing(v) else f"{v:+.1%}",
+        "potential_dev": lambda v: "-" if _missing(v) else f"{v:+.1%}"}))
     for metric, st in m.balance.items():
         out.print(f"{metric}: max/mean {st['max_over_mean']:.3f}, min/mean "
                   f"{st['min_over_mean']:.3f}, CV {st['cv']:.3f}")
     for note in result.notes:
         err.print(f"note: {note}", markup=False)
-    out.print(f"wrote {out_dir}/assignment.csv, territories.csv, summary.json, map.png")
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from salesplan.api.console import err, out
+from ..console import err, out
 
 DatabaseOpt = Annotated[str | None, typer.Option(
     "--database", help="SQLAlchemy database URL (default: SALESPLAN_DATABASE_URL, else SQLite "
@@ -18,6 +18,9 @@ DatabaseOpt = Annotated[str | None, typer.Option(
 
 
 def _settings(database: str | None, **overrides):
+    from salesplan.api.extras import require
+
+    require("service", "the HTTP service and its API keys")
     from salesplan.api.service.settings import Settings
 
     return Settings.from_env(database_url=database, **overrides)
@@ -32,11 +35,11 @@ def serve(
              "The HTTP server itself is one process.", min=1, max=64)] = None,
 ) -> None:
     """Serve the HTTP API (scenarios, runs, results) until interrupted."""
+    settings = _settings(database, run_workers=workers)
     import uvicorn
 
     from salesplan.api.service import create_app
 
-    settings = _settings(database, run_workers=workers)
     app = create_app(settings)
     out.print(f"salesplan service on http://{host}:{port} (docs at /docs); database "
               f"{app.state.db.engine.url.render_as_string(hide_password=True)}; "

@@ -8,12 +8,7 @@ from typing import Annotated
 
 import typer
 
-from salesplan.api.console import out
-from salesplan.scenarios.crm import read_history
-from salesplan.scenarios.crm.mapping import get_mapping
-from salesplan.simulator.calibration import backtest as run_backtest
-from salesplan.simulator.calibration import calibrate as run_calibrate
-from salesplan.simulator.calibration import write_backtest, write_calibration
+from ..console import err, out
 
 History = Annotated[Path, typer.Argument(help="Opportunity export (CSV, may be .gz)")]
 Mapping = Annotated[str, typer.Option(help="maven, salesforce, or a YAML mapping file")]
@@ -37,6 +32,9 @@ def _load(history: Path, mapping: str, teams: Path | None, history_file: Path | 
           products: Path | None, strict: bool):
     import pandas as pd
 
+    from salesplan.scenarios.crm import read_history
+    from salesplan.scenarios.crm.mapping import get_mapping
+
     m = get_mapping(mapping)
     catalogs = {}
     pfile = products or (history.parent / "products.csv")
@@ -55,6 +53,9 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
               strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
     """Estimate a scenario from CRM history: writes DIR/scenario.yaml, DIR/calibration.json and
     DIR/report.html."""
+    from salesplan.simulator.calibration import calibrate as run_calibrate
+    from salesplan.simulator.calibration import write_calibration
+
     h = _load(history, mapping, teams, history_file, products, strict)
     cal = run_calibrate(h, cutoff=cutoff, horizon_months=months, pipeline_bias=pipeline_bias)
     files = write_calibration(cal, out_dir)
@@ -68,7 +69,15 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
     out.print(f"{len(cal.scenario.reps)} reps, "
               f"{len(cal.scenario.lead_sources)} lead sources, "
               f"{len(cal.scenario.initial_pipeline)} open deals")
+    _charts_note()
     out.print("wrote " + ", ".join(str(f) for f in files))
+
+
+def _charts_note() -> None:
+    from salesplan.api.extras import charts_skipped, have
+
+    if not have("plots"):
+        err.print(charts_skipped(["the figures of report.html"]), markup=False)
 
 
 def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut date (a first of "
@@ -85,6 +94,9 @@ def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut dat
              strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
     """Calibrate before CUTOFF, simulate after it, compare: writes DIR/backtest.csv,
     DIR/quarters.csv, DIR/summary.json and DIR/report.html."""
+    from salesplan.simulator.calibration import backtest as run_backtest
+    from salesplan.simulator.calibration import write_backtest
+
     h = _load(history, mapping, teams, history_file, products, strict)
     bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers,
                       draws=draws, pipeline_bias=pipeline_bias)
@@ -96,6 +108,7 @@ def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut dat
     out.print(f"coverage 50%: {s['coverage_50']:.0%}, 80%: {s['coverage_80']:.0%} "
               f"({mc}; {s['region_months']} region-months); "
               f"MAPE region-quarter: {s['mape_region_quarter']:.1%}")
+    _charts_note()
     out.print("wrote " + ", ".join(str(f) for f in files))
 
 

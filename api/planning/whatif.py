@@ -24,10 +24,10 @@ from salesplan.scenarios import Scenario
 from salesplan.scenarios.calendar import month_labels
 from salesplan.simulator import SimulationResult, simulate
 
+from ..levers import AppliedVariant, apply_levers, apply_variant
 from .headcount import HeadcountPlan, plan_headcount
-from .levers import AppliedVariant, apply_levers, apply_variant
 from .outcome import Comparison, Outcome
-from .quotas_app import rep_quotas
+from .quotas import rep_quotas
 from .realign import realign_scenario
 
 __all__ = ["compare", "outcome_from_result", "run_plan_headcount", "run_whatif"]
@@ -120,7 +120,7 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                        max_hires: int = 20, ramp_months: float | None = None,
                        progress: Callable[[str], None] | None = None) -> HeadcountPlan:
     """The fewest hires per region so that P(hit target) >= p (see
-    :mod:`salesplan.api.headcount`)."""
+    :mod:`salesplan.api.planning.headcount`)."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
     try:

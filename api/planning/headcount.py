@@ -40,10 +40,10 @@ from itertools import pairwise
 from salesplan.scenarios import Scenario
 from salesplan.scenarios.errors import SalesplanError
 from salesplan.scenarios.levers import Hire
+from salesplan.stats import proportion
 
-from .levers import apply_levers
+from ..levers import apply_levers
 from .outcome import Outcome
-from .stats import proportion
 
 __all__ = ["HeadcountError", "HeadcountPlan", "plan_headcount"]
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from salesplan.api.console import err, frame_table, money_short, out
-from salesplan.api.report import write_report
-from salesplan.api.whatif import run_plan_headcount, run_whatif
-from salesplan.scenarios import load_scenario
+from ..console import err, frame_table, money_short, out
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output directory")]
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), console=err,
                     transient=True)
@@ -65,6 +66,11 @@ def whatif(
         "potential"),
 ) -> None:
     """Compare the base scenario with its what-if variants, side by side, and write a report."""
+    from salesplan.api.extras import charts_skipped, have
+    from salesplan.api.planning.report import write_report
+    from salesplan.api.planning.whatif import run_whatif
+    from salesplan.scenarios import load_scenario
+
     sc = load_scenario(file)
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
     with _progress() as bar:
@@ -79,6 +85,8 @@ def whatif(
     for o in comparison.all:
         for note in o.notes:
             err.print(f"note: {note}", markup=False)
+    if not have("plots"):
+        err.print(charts_skipped(["the charts of report.html"]), markup=False)
     out.print(f"Report: {paths['report.html']}  (tables: comparison.csv, regions.csv, reps.csv;"
               f" summary.json)")
 
@@ -97,6 +105,9 @@ def plan_headcount(
     max_hires: Annotated[int, typer.Option(min=0)] = 20,
 ) -> None:
     """The fewest hires per region (and their start month) so that P(hit target) >= p."""
+    from salesplan.api.planning.whatif import run_plan_headcount
+    from salesplan.scenarios import load_scenario
+
     sc = load_scenario(file)
     region_list = [r.strip() for r in regions.split(",") if r.strip()] if regions else None
     with _progress() as bar:

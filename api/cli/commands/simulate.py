@@ -1,0 +1,80 @@
+"""``salesplan simulate``: Monte Carlo runs of the pipeline simulator, written to a folder (the
+files are listed in :mod:`salesplan.api.planning.simulation`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..console import err, frame_table, money, out
+
+if TYPE_CHECKING:
+    from salesplan.simulator.results import SimulationResult
+
+
+def simulate(
+    file: Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs")],
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1,
+                                              help="Monte Carlo replications")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (results depend only on it)")
+                    ] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: CPUs)")
+                       ] = None,
+    quotas: Annotated[Path | None, typer.Option(help="CSV with columns rep, quota")] = None,
+    routing: Annotated[str | None, typer.Option(
+        help="Routing strategy (default: the scenario's policy)")] = None,
+    keep_deals: Annotated[int, typer.Option(min=0, help="Replications whose deals are "
+                                                        "written to deals.csv")] = 10,
+) -> None:
+    """Simulate a scenario's pipeline: bookings, funnel, reps and their uncertainty."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from salesplan.api.extras import charts_skipped
+    from salesplan.api.planning.simulation import read_quotas, write_outputs
+    from salesplan.scenarios import load_scenario
+    from salesplan.simulator.runner import simulate as run_simulation
+
+    sc = load_scenario(file)
+    quota_map = read_quotas(quotas) if quotas is not None else None
+    progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, transient=True)
+    with progress:
+        task = progress.add_task("sim", total=replications)
+        res = run_simulation(sc, replications, seed, workers=workers, quotas=quota_map,
+                             routing=routing, keep_deals=keep_deals,
+                             progress=lambda done, total: progress.update(task, completed=done))
+    files = write_outputs(res, out_dir)
+    _print_summary(res)
+    if files.charts_skipped:
+        err.print(charts_skipped(files.charts_skipped), markup=False)
+    out.print(f"Wrote {len(files.written)} files to {out_dir}")
+
+
+def _print_summary(res: SimulationResult) -> None:
+    import pandas as pd
+
+    s = res.summary
+    cur = res.currency
+    rows = []
+    for key, label, fmt in (("bookings", "Bookings", lambda v: money(v, cur)),
+                            ("won_deals", "Won deals", lambda v: f"{v:,.1f}")):
+        d = s[key]
+        ci = f"{fmt(d['ci95'][0])} to {fmt(d['ci95'][1])}" if d["ci95"] else "-"
+        rows.append({"measure": label, "mean": fmt(d["mean"]), "95% CI of mean": ci,
+                     "P10": fmt(d["p10"]), "P50": fmt(d["p50"]), "P90": fmt(d["p90"])})
+    out.print(frame_table(pd.DataFrame(rows), f"{s['scenario']}: {s['replications']} "
+                                              f"replications, seed {s['seed']}"))
+    if "p_hit_target" in s:
+        lo, hi = s["p_hit_target_ci95"]
+        out.print(f"Target {money(s['target'], cur)}: P(hit) = {s['p_hit_target']:.1%} "
+                  f"(95% CI {lo:.1%} to {hi:.1%})")
+    fo = res.funnel_overall
+    out.print(f"Win rate {fo['win_rate']:.1%}, cycle time {fo['cycle_time_mean_days']:.1f} "
+              f"days (mean); unrouted leads per replication: {s['unrouted_leads']:,.1f}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(simulate)

@@ -1,0 +1,136 @@
+"""The what-if report: one self-contained HTML file (charts embedded as PNG) and the same content
+as CSV and JSON.
+
+Charts (drawn by :mod:`salesplan.api.plots` when the ``plots`` extra is installed; without it
+the report says so where the charts would be):
+- fan chart of cumulative bookings by month for every variant (median, P10-P90 band) against
+  the cumulative target path (the target phased by its seasonality, evenly without one);
+- distribution of company bookings per variant, with the target;
+- P(region hits its target) per region and variant;
+- rep attainment per variant (each rep's bookings / quota, all replications pooled).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from pathlib import Path
+
+from ..extras import have
+from ..formatting import money
+from .outcome import Comparison, target_path
+
+__all__ = ["report_charts", "target_path", "write_report"]
+
+_NO_CHARTS = ("<p class=\"notes\"><em>Charts not drawn: matplotlib is not installed (pip "
+              "install 'salesplan[plots]').</em></p>")
+
+
+def report_charts(c: Comparison) -> dict[str, bytes]:
+    """The report's charts as PNG bytes, by name (``fan``, ``distribution``, ``regions`` and,
+    with quotas, ``attainment``); empty without the ``plots`` extra."""
+    if not have("plots"):
+        return {}
+    from .. import plots
+
+    charts = {"fan": plots.fan_chart(c), "distribution": plots.bookings_distribution(c),
+              "regions": plots.region_hits(c), "attainment": plots.attainment_chart(c)}
+    return {name: png for name, png in charts.items() if png is not None}
+
+
+def _img(png: bytes | None, alt: str) -> str:
+    if png is None:
+        return ""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _fmt_table(c: Comparison) -> str:
+    cur = c.currency
+    rows = []
+    head = ("<tr><th>variant</th><th>bookings (mean, 95% CI)</th><th>P10 / P50 / P90</th>"
+            "<th>won deals</th><th>P(hit target)</th><th>reps at quota</th><th>cost</th>"
+            "<th>bookings per cost</th><th>difference vs base (paired 95% CI)</th>"
+            "<th>CI width paired / unpaired</th></tr>")
+    for r in c.table().to_dict("records"):
+        def pct(v):
+            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(r['variant'])}</td>"
+            f"<td>{money(r['bookings_mean'], cur)}<br><small>{money(r['bookings_ci95_lo'], cur)}"
+            f" to {money(r['bookings_ci95_hi'], cur)}</small></td>"
+            f"<td>{money(r['bookings_p10'], cur)} / {money(r['bookings_p50'], cur)} / "
+            f"{money(r['bookings_p90'], cur)}</td>"
+            f"<td>{r['won_mean']:,.0f}</td>"
+            f"<td>{pct(r['p_hit_target'])}<br><small>{pct(r['p_hit_ci95_lo'])} to "
+            f"{pct(r['p_hit_ci95_hi'])}</small></td>"
+            f"<td>{pct(r['share_reps_at_quota'])}</td>"
+            f"<td>{money(r['cost_mean'], cur)}</td>"
+            f"<td>{r['bookings_per_cost']:.2f}</td>"
+            f"<td>{money(r['diff_vs_base_mean'], cur)}<br><small>"
+            f"{money(r['diff_vs_base_ci95_lo'], cur)} to {money(r['diff_vs_base_ci95_hi'], cur)}"
+            f"</small></td>"
+            f"<td>{money(r['paired_ci95_width'], cur)} / {money(r['unpaired_ci95_width'], cur)}"
+            f"</td></tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
+table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;
+text-align:right;vertical-align:top}td:first-child,th:first-child{text-align:left}
+th{background:#f3f3f3}small{color:#666}img{max-width:100%;margin:1em 0}
+.notes{font-size:13px;color:#444}"""
+
+
+def write_report(c: Comparison, out_dir: Path, title: str | None = None) -> dict[str, Path]:
+    """Write ``report.html``, ``comparison.csv``, ``regions.csv``, ``reps.csv`` and
+    ``summary.json`` into ``out_dir``; return the paths by name."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sc = c.base.scenario
+    paths = {
+        "comparison.csv": out_dir / "comparison.csv",
+        "regions.csv": out_dir / "regions.csv",
+        "reps.csv": out_dir / "reps.csv",
+        "summary.json": out_dir / "summary.json",
+        "report.html": out_dir / "report.html",
+    }
+    c.table().to_csv(paths["comparison.csv"], index=False)
+    c.region_table().to_csv(paths["regions.csv"], index=False)
+    c.rep_table().to_csv(paths["reps.csv"], index=False)
+    paths["summary.json"].write_text(json.dumps(c.summary(), indent=2, default=float))
+
+    notes = []
+    for o in c.all:
+        desc = f" {html.escape(o.description)}" if o.description else ""
+        quota = f" Quotas: {html.escape(o.quota_method)}." if o.quota_method else ""
+        items = "".join(f"<li>{html.escape(n)}</li>" for n in o.notes)
+        notes.append(f"<p><b>{html.escape(o.name)}</b>:{desc}{quota}</p>"
+                     + (f"<ul>{items}</ul>" if items else ""))
+    title = title or f"What-if comparison: {sc.name}"
+    charts = report_charts(c)
+    missing = "" if have("plots") else _NO_CHARTS
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{_CSS}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>{c.replications} replications per variant, seed {c.seed}; every variant reuses the base's
+random numbers (common random numbers), so differences are paired. Horizon
+{sc.horizon.start.isoformat()} + {sc.horizon.months} months; target
+{money(sc.targets.company if sc.targets else None, c.currency)}.</p>
+<h2>Side by side</h2>{_fmt_table(c)}
+<p class="notes">Bookings CI is the 95% confidence interval of the mean; P10/P50/P90 describe the
+spread of outcomes. P(hit target) carries a Wilson 95% interval. Cost is the simulated payroll
+(each rep's annual cost times the time seated, hires included). The paired interval of the
+difference uses the same replications of base and variant; the unpaired (Welch) width is shown
+for comparison.</p>
+<h2>Cumulative bookings against the target</h2>{missing}{_img(charts.get("fan"), "fan chart")}
+<h2>Company bookings per variant</h2>{_img(charts.get("distribution"), "bookings distribution")}
+<h2>Probability each region hits its target</h2>{_img(charts.get("regions"), "region P(hit)")}
+<h2>Rep attainment</h2>{_img(charts.get("attainment"), "rep attainment")}
+<h2>Variants and what was adjusted</h2><div class="notes">{"".join(notes)}</div>
+</body></html>"""
+    paths["report.html"].write_text(body, encoding="utf-8")
+    return paths

@@ -1,0 +1,88 @@
+"""What ``salesplan simulate`` writes: every table of a Monte Carlo run, its summary and its
+charts, and the quotas file it may read.
+
+Outputs in the folder: ``summary.json`` (replications, seed, bookings and won_deals with mean,
+ci95, p10, p50, p90, p_hit_target with its Wilson interval when a target exists, funnel overall
+figures), ``deals.csv`` (the deals of the first ``keep_deals`` replications), ``bookings.csv``
+(rep x month per replication), ``bookings_region.csv``, ``bookings_product.csv``,
+``bookings_segment.csv``, ``funnel.csv``, ``coverage.csv`` (pipeline coverage per month end),
+``reps.csv``, and with the ``plots`` extra the charts ``funnel.png``, ``bookings_fan.png``
+(cumulative bookings by month against the target) and ``attainment.png`` (distribution of
+attainment per rep; of bookings without quotas).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from salesplan.scenarios.errors import SalesplanError
+from salesplan.simulator import plots
+from salesplan.simulator.results import SimulationResult
+
+from ..formatting import jsonable
+
+__all__ = ["CHARTS", "QuotaFileError", "SimulationFiles", "read_quotas", "write_outputs"]
+
+CHARTS = {"funnel.png": plots.funnel_figure, "bookings_fan.png": plots.bookings_fan_figure,
+          "attainment.png": plots.attainment_figure}
+
+
+@dataclass(frozen=True)
+class SimulationFiles:
+    """The files written, and the charts not drawn because matplotlib is not installed."""
+
+    written: list[Path]
+    charts_skipped: list[str]
+
+
+class QuotaFileError(SalesplanError):
+    """A quotas CSV that cannot be used."""
+
+
+def read_quotas(path: Path) -> dict[str, float]:
+    """Quotas from a CSV with a ``rep`` (or ``rep_id``/``id``) and a ``quota`` column."""
+    try:
+        df = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise QuotaFileError(f"{path}: cannot read quotas ({exc})") from exc
+    rep_col = next((c for c in ("rep", "rep_id", "id") if c in df.columns), None)
+    if rep_col is None or "quota" not in df.columns:
+        raise QuotaFileError(f"{path}: needs columns 'rep' and 'quota', got "
+                             f"{', '.join(map(str, df.columns))}")
+    quota = pd.to_numeric(df["quota"], errors="coerce")
+    bad = df.loc[quota.isna() | (quota <= 0), rep_col].astype(str).tolist()
+    if bad:
+        raise QuotaFileError(f"{path}: quota must be a positive number (reps {', '.join(bad)})")
+    return dict(zip(df[rep_col].astype(str).str.strip(), quota.astype(float), strict=True))
+
+
+def write_outputs(res: SimulationResult, out_dir: Path) -> SimulationFiles:
+    """Write every table, the summary and (with the ``plots`` extra) the charts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = dict(res.summary)
+    summary["funnel"] = res.funnel_overall
+    files = {"summary.json": None}
+    (out_dir / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
+    tables = {
+        "deals.csv": res.deals,
+        "bookings.csv": res.bookings,
+        "bookings_region.csv": res.bookings_by("region"),
+        "bookings_product.csv": res.bookings_by("product"),
+        "bookings_segment.csv": res.bookings_by("segment"),
+        "funnel.csv": res.funnel,
+        "coverage.csv": res.coverage,
+        "reps.csv": res.reps,
+    }
+    for name, df in tables.items():
+        df.to_csv(out_dir / name, index=False)
+        files[name] = None
+    if not plots.available():
+        return SimulationFiles([out_dir / f for f in files], list(CHARTS))
+    for name, draw in CHARTS.items():
+        plots.save_png(draw(res), out_dir / name)
+        files[name] = None
+    return SimulationFiles([out_dir / f for f in files], [])
