@@ -6,9 +6,11 @@ summary with intervals). Routing strategies are looked up by name in ``ROUTING_S
 passed as instances. See ``docs/simulator.md`` for the model and its assumptions.
 """
 
+from salesplan.stats import describe
+
 from .plan import RAMP_START, Plan, compile_plan
 from .replication import ReplicationOutput
-from .results import SimulationResult, describe
+from .results import SimulationResult
 from .routing import (
     ROUTING_STRATEGIES,
     FunctionRouting,

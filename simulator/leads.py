@@ -1,4 +1,3 @@
-# ruff: noqa: N806  (single capitals follow the model notation: S stages, H horizon...)
 """Lead arrivals and everything about a lead that does not depend on the simulation's state,
 pre-sampled per replication with vectorised numpy draws from the named streams.
 
@@ -53,6 +52,12 @@ class LeadBatch:
     def __len__(self) -> int:
         return int(self.arrival.size)
 
+    def concat(self, other: LeadBatch) -> LeadBatch:
+        """This batch's leads followed by ``other``'s."""
+        return LeadBatch(*[np.concatenate([getattr(self, f), getattr(other, f)])
+                           for f in ("arrival", "source", "region", "segment", "product",
+                                     "grade", "account", "uniforms", "durations", "value")])
+
 
 def expected_counts(plan: Plan, source_index: int) -> np.ndarray:
     """Expected leads of one source in every simulated month (warm-up months first); computed
@@ -81,6 +86,76 @@ def _categorical(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
                       p.size - 1)
 
 
+def _durations(plan: Plan, rng: np.random.Generator, t: np.ndarray, gi: int,
+               bounds: list[int]) -> np.ndarray:
+    """[stages, n] days in each stage of one source's leads (grouped by product: ``bounds``),
+    drawn stage by stage and product by product; by month of quarter of the stage entry (the
+    arrival plus the earlier stages) where a stage has durations by quarter month."""
+    S, n = plan.n_stages, t.size  # noqa: N806
+    n_prod = len(plan.product_ids)
+    by_quarter = any(len(d) > 1 for stage in plan.duration for seg in stage for d in seg)
+    durations = np.empty((S, n))
+    entered = t  # stage entry times, for durations by month of quarter
+    for k in range(S):
+        for p in range(n_prod):
+            a, b = bounds[p], bounds[p + 1]
+            if b <= a:
+                continue
+            dists = plan.duration[k][gi][p]
+            if len(dists) == 1:
+                durations[k, a:b] = dists[0].sample(rng, b - a)
+                continue
+            q = plan.quarter_month(entered[a:b])
+            block = np.empty(b - a)
+            for m in range(3):
+                sel = q == m
+                if sel.any():
+                    block[sel] = dists[m].sample(rng, int(sel.sum()))
+            durations[k, a:b] = block
+        if by_quarter and k + 1 < S:
+            entered = entered + durations[k]
+    return durations
+
+
+def _source_leads(plan: Plan, streams: Streams, j: int) -> tuple[np.ndarray, ...] | None:
+    """The leads of source ``j``, grouped by product: (arrival, source, region, segment,
+    product, grade, account, uniforms [S, n], durations [S, n], value), or None if none came."""
+    src = plan.scenario.lead_sources[j]
+    n_prod = len(plan.product_ids)
+    arr_rng = streams.rng("arrivals", src.id)
+    t = _arrival_times(arr_rng, plan, plan.expected_leads[j], src.annual_growth)
+    n = t.size
+    if n == 0:
+        return None
+    grade = _categorical(arr_rng, plan.grade_share, n)
+    if src.product_mix:
+        w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
+        w = w / w.sum()
+    else:
+        w = np.full(n_prod, 1.0 / n_prod)
+    product = _categorical(arr_rng, w, n)
+    by_product = np.argsort(product, kind="stable")
+    t, grade, product = t[by_product], grade[by_product], product[by_product]
+    bounds = np.searchsorted(product, np.arange(n_prod + 1)).tolist()
+    ri, gi = plan.region_ids.index(src.region), plan.segment_ids.index(src.segment)
+    cell = plan.accounts_by_cell.get((ri, gi))
+    if cell is None:
+        account = np.full(n, -1, dtype=np.int64)
+    else:
+        idx, prob = cell
+        account = idx[_categorical(streams.rng("routing", src.id), prob, n)]
+    uniforms = streams.rng("conversion", src.id).random((plan.n_stages, n))
+    durations = _durations(plan, streams.rng("durations", src.id), t, gi, bounds)
+    value = np.empty(n)
+    val_rng = streams.rng("values", src.id)
+    for p in range(n_prod):
+        a, b = bounds[p], bounds[p + 1]
+        if b > a:
+            value[a:b] = plan.deal_size[p][gi].sample(val_rng, b - a)
+    return (t, np.full(n, j), np.full(n, ri), np.full(n, gi), product, grade, account,
+            uniforms, durations, value)
+
+
 def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
     """Draw every lead of one replication (all sources), sorted by arrival time.
 
@@ -88,67 +163,9 @@ def sample_leads(plan: Plan, streams: Streams) -> LeadBatch:
     product's durations and values are drawn as one contiguous block; the final sort by
     arrival time restores time order.
     """
-    sc = plan.scenario
-    S = plan.n_stages
-    n_prod = len(plan.product_ids)
-    seg_ix = {s: i for i, s in enumerate(plan.segment_ids)}
-    reg_ix = {r: i for i, r in enumerate(plan.region_ids)}
-    parts: list[tuple[np.ndarray, ...]] = []
-    # stage entry times are only needed where a stage has durations by month of quarter
-    by_quarter = any(len(d) > 1 for stage in plan.duration for seg in stage for d in seg)
-    for j, src in enumerate(sc.lead_sources):
-        arr_rng = streams.rng("arrivals", src.id)
-        t = _arrival_times(arr_rng, plan, plan.expected_leads[j], src.annual_growth)
-        n = t.size
-        if n == 0:
-            continue
-        grade = _categorical(arr_rng, plan.grade_share, n)
-        if src.product_mix:
-            w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
-            w = w / w.sum()
-        else:
-            w = np.full(n_prod, 1.0 / n_prod)
-        product = _categorical(arr_rng, w, n)
-        by_product = np.argsort(product, kind="stable")
-        t, grade, product = t[by_product], grade[by_product], product[by_product]
-        bounds = np.searchsorted(product, np.arange(n_prod + 1)).tolist()
-        ri, gi = reg_ix[src.region], seg_ix[src.segment]
-        cell = plan.accounts_by_cell.get((ri, gi))
-        if cell is None:
-            account = np.full(n, -1, dtype=np.int64)
-        else:
-            idx, prob = cell
-            account = idx[_categorical(streams.rng("routing", src.id), prob, n)]
-        uniforms = streams.rng("conversion", src.id).random((S, n))
-        durations = np.empty((S, n))
-        dur_rng = streams.rng("durations", src.id)
-        entered = t  # stage entry times, for durations by month of quarter
-        for k in range(S):
-            for p in range(n_prod):
-                a, b = bounds[p], bounds[p + 1]
-                if b <= a:
-                    continue
-                dists = plan.duration[k][gi][p]
-                if len(dists) == 1:
-                    durations[k, a:b] = dists[0].sample(dur_rng, b - a)
-                    continue
-                q = plan.quarter_month(entered[a:b])
-                block = np.empty(b - a)
-                for m in range(3):
-                    sel = q == m
-                    if sel.any():
-                        block[sel] = dists[m].sample(dur_rng, int(sel.sum()))
-                durations[k, a:b] = block
-            if by_quarter and k + 1 < S:
-                entered = entered + durations[k]
-        value = np.empty(n)
-        val_rng = streams.rng("values", src.id)
-        for p in range(n_prod):
-            a, b = bounds[p], bounds[p + 1]
-            if b > a:
-                value[a:b] = plan.deal_size[p][gi].sample(val_rng, b - a)
-        parts.append((t, np.full(n, j), np.full(n, ri), np.full(n, gi), product, grade,
-                      account, uniforms, durations, value))
+    S = plan.n_stages  # noqa: N806
+    parts = [p for j in range(len(plan.scenario.lead_sources))
+             if (p := _source_leads(plan, streams, j)) is not None]
     if not parts:
         z = np.zeros(0)
         zi = np.zeros(0, dtype=np.int64)

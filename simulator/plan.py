@@ -87,47 +87,50 @@ def _day(horizon_start: dt.date, d: dt.date) -> float:
     return float((d - horizon_start).days)
 
 
-def compile_plan(sc: Scenario) -> Plan:
-    """Compile a validated scenario into a :class:`Plan`."""
-    h = sc.horizon
-    warm = sc.policies.warmup_months if not sc.initial_pipeline else 0
-    edges = month_edges(h, before=warm)
-    t0 = float(edges[0])
-    region_ix = {r: i for i, r in enumerate(sc.region_ids)}
-    seg_ix = {s: i for i, s in enumerate(sc.segment_ids)}
-    rep_ix = {r.id: i for i, r in enumerate(sc.reps)}
-
-    serves = np.array([[r.serves(s) for s in sc.segment_ids] for r in sc.reps], dtype=bool)
+def _seats(sc: Scenario, t0: float) -> tuple[list[float], list[float]]:
+    """Per rep: the day its seat is first filled (t0 if active already), and the ramp of its
+    first occupant (days)."""
     starts, ramps = [], []
     for r in sc.reps:
         if r.start_date is None:
             starts.append(t0)
             ramps.append(0.0)
         else:
-            starts.append(max(t0, _day(h.start, r.start_date)))
+            starts.append(max(t0, _day(sc.horizon.start, r.start_date)))
             ramps.append(r.ramp_months * DAYS_PER_MONTH)
+    return starts, ramps
+
+
+def _conversion_logits(sc: Scenario) -> np.ndarray:
+    """logit of each stage's conversion, [stage, segment, product] (+-inf at 1 and 0)."""
     with np.errstate(divide="ignore"):
         conv = np.empty((len(sc.stages), len(sc.segment_ids), len(sc.product_ids)))
         for k, st in enumerate(sc.stages):
             for g, seg in enumerate(sc.segment_ids):
                 for p, prod in enumerate(sc.product_ids):
                     conv[k, g, p] = st.resolve(seg, prod)[0]
-        conv_logit = np.log(conv) - np.log1p(-conv)
+        return np.log(conv) - np.log1p(-conv)
 
-    if sc.grades:
-        share = np.array([g.share for g in sc.grades], dtype=float)
-        share = share / share.sum() if share.sum() > 0 else np.full(len(share), 1 / len(share))
-        glm = np.log([g.conversion_multiplier for g in sc.grades])
-        gids = [g.grade for g in sc.grades]
-    else:
-        share, glm, gids = np.ones(1), np.zeros(1), [""]
 
-    owners = np.array([rep_ix.get(a.owner, -1) if a.owner else -1 for a in sc.accounts],
-                      dtype=np.int64)
-    cells: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+def _grades(sc: Scenario) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Lead grades: shares (normalised), log conversion multipliers, ids (one blank grade when
+    the scenario has none)."""
+    if not sc.grades:
+        return np.ones(1), np.zeros(1), [""]
+    share = np.array([g.share for g in sc.grades], dtype=float)
+    share = share / share.sum() if share.sum() > 0 else np.full(len(share), 1 / len(share))
+    return share, np.log([g.conversion_multiplier for g in sc.grades]), [g.grade for g in sc.grades]
+
+
+def _account_cells(sc: Scenario) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
+    """(region, segment) -> the accounts of the cell and the probability a lead of the cell is
+    for each (proportional to potential; uniform when the cell has no potential)."""
+    region_ix = {r: i for i, r in enumerate(sc.region_ids)}
+    seg_ix = {s: i for i, s in enumerate(sc.segment_ids)}
     acc_region = np.array([region_ix[a.region] for a in sc.accounts], dtype=np.int64)
     acc_seg = np.array([seg_ix[a.segment] for a in sc.accounts], dtype=np.int64)
     pot = np.array([a.potential for a in sc.accounts], dtype=float)
+    cells: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
     for ri in range(len(sc.region_ids)):
         for gi in range(len(sc.segment_ids)):
             idx = np.flatnonzero((acc_region == ri) & (acc_seg == gi))
@@ -135,44 +138,45 @@ def compile_plan(sc: Scenario) -> Plan:
                 w = pot[idx]
                 w = w / w.sum() if w.sum() > 0 else np.full(idx.size, 1.0 / idx.size)
                 cells[(ri, gi)] = (idx, w)
+    return cells
 
-    pol = sc.policies
-    att = pol.attrition
+
+def compile_plan(sc: Scenario) -> Plan:
+    """Compile a validated scenario into a :class:`Plan`."""
+    h = sc.horizon
+    warm = sc.policies.warmup_months if not sc.initial_pipeline else 0
+    edges = month_edges(h, before=warm)
+    t0 = float(edges[0])
+    region_ix = {r: i for i, r in enumerate(sc.region_ids)}
+    rep_ix = {r.id: i for i, r in enumerate(sc.reps)}
+    starts, ramps = _seats(sc, t0)
+    share, glm, gids = _grades(sc)
+    att = sc.policies.attrition
     plan = Plan(
-        scenario=sc,
-        horizon_days=float(h.days),
-        warmup_months=warm,
-        t0=t0,
-        edges=edges,
-        months=month_labels(h),
-        n_stages=len(sc.stages),
-        stage_names=list(sc.stage_names),
+        scenario=sc, horizon_days=float(h.days), warmup_months=warm, t0=t0, edges=edges,
+        months=month_labels(h), n_stages=len(sc.stages), stage_names=list(sc.stage_names),
         rep_ids=[r.id for r in sc.reps],
         rep_region=np.array([region_ix[r.region] for r in sc.reps], dtype=np.int64),
         rep_capacity=[r.capacity for r in sc.reps],
         rep_log_productivity=[math.log(r.productivity) for r in sc.reps],
-        rep_start=starts,
-        rep_ramp_days=ramps,
+        rep_start=starts, rep_ramp_days=ramps,
         rep_hazard_per_day=[-math.log1p(-r.attrition_monthly) / DAYS_PER_MONTH
                             for r in sc.reps],
-        rep_serves=serves,
+        rep_serves=np.array([[r.serves(s) for s in sc.segment_ids] for r in sc.reps],
+                            dtype=bool),
         rep_segments_n=[len(r.segments) for r in sc.reps],
-        region_ids=list(sc.region_ids),
-        segment_ids=list(sc.segment_ids),
-        product_ids=list(sc.product_ids),
-        conv_logit=conv_logit,
-        grade_ids=gids,
-        grade_share=share,
-        grade_log_mult=glm,
-        half_life=pol.response_half_life_days,
-        open_deals_policy=att.open_deals,
-        backfill=att.backfill,
+        region_ids=list(sc.region_ids), segment_ids=list(sc.segment_ids),
+        product_ids=list(sc.product_ids), conv_logit=_conversion_logits(sc),
+        grade_ids=gids, grade_share=share, grade_log_mult=glm,
+        half_life=sc.policies.response_half_life_days,
+        open_deals_policy=att.open_deals, backfill=att.backfill,
         backfill_lag_days=float(round(att.backfill_lag_months * DAYS_PER_MONTH)),
         backfill_ramp_days=(None if att.backfill_ramp_months is None
                             else att.backfill_ramp_months * DAYS_PER_MONTH),
         account_ids=[a.id for a in sc.accounts],
-        account_owner=owners,
-        accounts_by_cell=cells,
+        account_owner=np.array([rep_ix.get(a.owner, -1) if a.owner else -1
+                                for a in sc.accounts], dtype=np.int64),
+        accounts_by_cell=_account_cells(sc),
         duration=[[[st.durations_for(g, p) for p in sc.product_ids] for g in sc.segment_ids]
                   for st in sc.stages],
         deal_size=[[sc.product_index[p].deal_size_for(g) for g in sc.segment_ids]

@@ -94,7 +94,61 @@ def _sum_along(x: np.ndarray) -> np.ndarray:
     return np.cumsum(x, axis=1)[:, -1] if x.shape[1] else np.zeros(x.shape[0])
 
 
+@dataclass(frozen=True)
+class _Funnel:
+    """Per stage, over horizon-created routed deals: entered, advanced, lost, days in stage of
+    completed passes (sum and median)."""
+
+    entered: np.ndarray
+    advanced: np.ndarray
+    lost: np.ndarray
+    days_sum: np.ndarray
+    days_median: np.ndarray
+
+
+def _funnel(plan: Plan, tb: DealTable, c: np.ndarray) -> _Funnel:
+    """The funnel of deals ``c``, stage by stage: [S, deals] arrays (rows are contiguous, so
+    every broadcast runs along the long axis)."""
+    H, S = plan.horizon_days, plan.n_stages
+    st, exc, en = tb.start[c], tb.exit[c], tb.end[c]
+    cm = np.take(tb.cum.T, c, axis=1)  # [S + 1, deals], C order (unlike tb.cum.T[:, c])
+    ks = np.arange(S)[:, None]
+    entry = st + cm[:S]
+    leave = np.minimum(st + cm[1:], en)
+    leave[S - 1] = en
+    reached = exc >= ks
+    entered = reached & (entry < H)
+    advanced = (exc > ks) & (leave < H)
+    lost_k = reached & (exc == ks) & (en < H)
+    done = advanced | lost_k
+    span = leave - entry
+    days = np.where(done, span, 0.0)  # time in stage of completed passes, else 0
+    with np.errstate(all="ignore"):
+        med = np.array([np.median(span[k][done[k]]) if done[k].any() else np.nan
+                        for k in range(S)])
+    return _Funnel(entered.sum(axis=1), advanced.sum(axis=1), lost_k.sum(axis=1),
+                   _sum_along(days), med)
+
+
+def _open_by_month(plan: Plan, tb: DealTable, routed: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Value and count of routed deals open at each horizon month end e (arrived by e, not
+    closed by e): the arrivals by e minus the closes by e."""
+    M = len(plan.months)
+    edges_h = plan.edges[plan.warmup_months + 1:]
+    v = tb.leads.value[routed]
+    came = np.searchsorted(edges_h, tb.leads.arrival[routed], side="left")  # first end >= arr
+    went = np.searchsorted(edges_h, tb.end[routed], side="left")  # first month end >= end
+    value = (np.bincount(came, weights=v, minlength=M + 1)[:M].cumsum()
+             - np.bincount(went, weights=v, minlength=M + 1)[:M].cumsum())
+    count = (np.bincount(came, minlength=M + 1)[:M].cumsum()
+             - np.bincount(went, minlength=M + 1)[:M].cumsum())
+    return value, count
+
+
 def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
+    """One replication's deals reduced to the counts and sums of :class:`ReplicationOutput`
+    (accounting rules in the module docstring)."""
     H, S, M, R = plan.horizon_days, plan.n_stages, len(plan.months), plan.n_reps
     P, G, Q = len(plan.product_ids), len(plan.segment_ids), len(plan.region_ids)
     L = tb.leads
@@ -118,47 +172,16 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
     rep0 = np.maximum(rep, 0)
     contacted = created & routed & (start < H)
     wait = start - arr
-
-    # funnel over horizon-created, routed deals, stage by stage: [S, deals] arrays (rows are
-    # contiguous, so every broadcast runs along the long axis)
     c = np.flatnonzero(created & routed)
-    st, exc, en = start[c], ex[c], end[c]
-    cm = np.take(tb.cum.T, c, axis=1)  # [S + 1, deals], C order (unlike tb.cum.T[:, c])
-    ks = np.arange(S)[:, None]
-    entry = st + cm[:S]
-    leave = np.minimum(st + cm[1:], en)
-    leave[S - 1] = en
-    reached = exc >= ks
-    entered = reached & (entry < H)
-    advanced = (exc > ks) & (leave < H)
-    lost_k = reached & (exc == ks) & (en < H)
-    done = advanced | lost_k
-    span = leave - entry
-    days = np.where(done, span, 0.0)  # time in stage of completed passes, else 0
-    with np.errstate(all="ignore"):
-        med = np.array([np.median(span[k][done[k]]) if done[k].any() else np.nan
-                        for k in range(S)])
+    f = _funnel(plan, tb, c)
     cyc = (end - arr)[won]
-
-    # open at month end e: routed, arr <= e < end  =  (arr <= e) minus (end <= e)
-    edges_h = plan.edges[plan.warmup_months + 1:]
-    v = L.value[routed]
-    came = np.searchsorted(edges_h, arr[routed], side="left")   # first month end >= arr
-    went = np.searchsorted(edges_h, end[routed], side="left")   # first month end >= end
-    open_value = (np.bincount(came, weights=v, minlength=M + 1)[:M].cumsum()
-                  - np.bincount(went, weights=v, minlength=M + 1)[:M].cumsum())
-    open_count = (np.bincount(came, minlength=M + 1)[:M].cumsum()
-                  - np.bincount(went, minlength=M + 1)[:M].cumsum())
-
+    open_value, open_count = _open_by_month(plan, tb, routed)
     d = tb.desk
     return ReplicationOutput(
         index=index,
-        bookings=grid(rep0, R, wv),
-        won=grid(rep0, R, None),
-        bookings_product=grid(L.product, P, wv),
-        bookings_segment=grid(L.segment, G, wv),
-        won_product=grid(L.product, P, None),
-        won_segment=grid(L.segment, G, None),
+        bookings=grid(rep0, R, wv), won=grid(rep0, R, None),
+        bookings_product=grid(L.product, P, wv), bookings_segment=grid(L.segment, G, wv),
+        won_product=grid(L.product, P, None), won_segment=grid(L.segment, G, None),
         created=np.bincount(rep0[c], minlength=R),
         carried_in=np.bincount(rep0[carried], minlength=R),
         lost=np.bincount(rep0[lost], minlength=R),
@@ -169,23 +192,15 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
         unrouted_initial=int((~routed[:tb.n_initial]).sum()),
         wait_sum=np.bincount(rep0[contacted], weights=wait[contacted], minlength=R),
         wait_n=np.bincount(rep0[contacted], minlength=R),
-        busy=tb.busy,
-        seated_days=np.array(d.active_days),
-        departures=np.array(d.departures),
-        stage_entered=entered.sum(axis=1),
-        stage_advanced=advanced.sum(axis=1),
-        stage_lost=lost_k.sum(axis=1),
-        stage_days_sum=_sum_along(days),
-        stage_days_median=med,
-        cycle_sum=float(cyc.sum()),
-        cycle_n=int(cyc.size),
+        busy=tb.busy, seated_days=np.array(d.active_days), departures=np.array(d.departures),
+        stage_entered=f.entered, stage_advanced=f.advanced, stage_lost=f.lost,
+        stage_days_sum=f.days_sum, stage_days_median=f.days_median,
+        cycle_sum=float(cyc.sum()), cycle_n=int(cyc.size),
         cycle_median=float(np.median(cyc)) if cyc.size else float("nan"),
         won_value_created=float(L.value[won & created].sum()),
         won_n_created=int((won & created).sum()),
         closed_n_created=int(((won | lost) & created).sum()),
-        open_value=open_value,
-        open_count=open_count,
-        headcount=tb.headcount,
+        open_value=open_value, open_count=open_count, headcount=tb.headcount,
     )
 
 

@@ -47,6 +47,7 @@ class Desk:
         self.seated_since = [math.nan] * n
         self.departures = [0] * n
         self.hires = [0] * n
+        self.busy_before = [0.0] * n   # slot-days of reassigned deals before they moved
         self.version = 0               # bumped on every roster change (candidate cache key)
 
     def hire(self, r: int, t: float, ramp_days: float) -> None:

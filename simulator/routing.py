@@ -37,6 +37,7 @@ __all__ = [
     "SkillMatch",
     "TerritoryOwner",
     "get_routing",
+    "least_loaded",
     "register_routing",
     "register_routing_function",
 ]
@@ -95,12 +96,14 @@ class RoutingStrategy(ABC):
         return f"{type(self).__name__}()"
 
 
-def _least_loaded(candidates: tuple[int, ...], state: RoutingState) -> int:
-    best, best_load = candidates[0], state.load(candidates[0])
+def least_loaded(candidates: tuple[int, ...], load: Callable[[int], int]) -> int:
+    """The candidate with the smallest ``load(rep)`` (ties: the earlier rep in scenario order).
+    The one least-loaded choice: routing strategies and the engine's reassignments use it."""
+    best, best_load = candidates[0], load(candidates[0])
     for r in candidates[1:]:
-        load = state.load(r)
-        if load < best_load:  # ties: the earlier rep in scenario order
-            best, best_load = r, load
+        n = load(r)
+        if n < best_load:
+            best, best_load = r, n
     return best
 
 
@@ -110,7 +113,7 @@ class LeastLoaded(RoutingStrategy):
     name = "least_loaded"
 
     def choose(self, lead: Lead, candidates: tuple[int, ...], state: RoutingState) -> int:
-        return _least_loaded(candidates, state)
+        return least_loaded(candidates, state.load)
 
 
 class TerritoryOwner(RoutingStrategy):
@@ -123,7 +126,7 @@ class TerritoryOwner(RoutingStrategy):
     def choose(self, lead: Lead, candidates: tuple[int, ...], state: RoutingState) -> int:
         if lead.owner is not None and lead.owner in candidates:
             return lead.owner
-        return _least_loaded(candidates, state)
+        return least_loaded(candidates, state.load)
 
 
 class RoundRobin(RoutingStrategy):
@@ -154,7 +157,7 @@ class SkillMatch(RoutingStrategy):
             return 2 if len(segs) == 1 else 1
 
         top = max(score(r) for r in candidates)
-        return _least_loaded(tuple(r for r in candidates if score(r) == top), state)
+        return least_loaded(tuple(r for r in candidates if score(r) == top), state.load)
 
 
 class FunctionRouting(RoutingStrategy):
