@@ -9,7 +9,7 @@ from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, L
 from .errors import SalesplanError, ScenarioError
 from .examples import EXAMPLES
 from .io import dump_scenario, load_scenario, loads_scenario, parse_scenario
-from .levers import LEVER_KINDS, Lever, Variant
+from .levers import LEVERS, Lever, Variant
 from .model import (
     Account,
     AttritionPolicy,
@@ -31,7 +31,7 @@ from .references import Problem, check_references
 
 __all__ = [
     "EXAMPLES",
-    "LEVER_KINDS",
+    "LEVERS",
     "Account",
     "AttritionPolicy",
     "Distribution",

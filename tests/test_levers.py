@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from _docs import base_doc
 
-from salesplan.api.levers import LeverError, apply_levers, apply_variant
 from salesplan.scenarios import load_scenario, parse_scenario
-from salesplan.scenarios.levers import Variant
+from salesplan.scenarios.levers import LeverError, Variant, apply_levers, apply_variant
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 

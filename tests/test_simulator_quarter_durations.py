@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from salesplan.api.levers import apply_levers
-from salesplan.scenarios.levers import CycleTime
+from salesplan.scenarios.levers import CycleTime, apply_levers
 from salesplan.simulator import simulate
 
 Q_DAYS = (2.0, 15.0, 40.0)  # months 1, 2, 3 of a quarter

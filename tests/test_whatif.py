@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from salesplan.api.cli import main
-from salesplan.api.levers import apply_levers
 from salesplan.api.planning.whatif import compare, run_plan_headcount
 from salesplan.scenarios import load_scenario
-from salesplan.scenarios.levers import Variant
+from salesplan.scenarios.levers import Variant, apply_levers
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "examples"
 N = 60

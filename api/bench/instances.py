@@ -6,10 +6,11 @@ Every instance is one of:
   :class:`GeneratorSpec` and a seed (county accounts, census regions; see that module for the
   recipe);
 - ``example``: a scenario shipped in ``scenarios/examples`` (``midmarket.yaml``);
-- ``stress``: a base instance with levers applied (:func:`salesplan.api.levers.apply_levers`) and/or
-  a region losing a share of its reps at the horizon start (every third rep of the region in id
-  order is removed; their accounts are left without an owner, so owner routing falls back to the
-  least-loaded rep and the territory designs re-carve them). Stress instances keep the base
+- ``stress``: a base instance with levers applied
+  (:func:`salesplan.scenarios.levers.apply_levers`) and/or a region losing a share of its reps
+  at the horizon start (every third rep of the region in id order is removed; their accounts
+  are left without an owner, so owner routing falls back to the least-loaded rep and the
+  territory designs re-carve them). Stress instances keep the base
   instance's target: the question is how the same number fares under stress.
 
 Generated instances get their company target by calibration: ``round(target_factor x mean
@@ -39,11 +40,9 @@ from pydantic import TypeAdapter
 
 from salesplan.scenarios import EXAMPLES, Scenario, load_scenario
 from salesplan.scenarios.generator import GeneratorSpec, generate_scenario
-from salesplan.scenarios.levers import Lever
+from salesplan.scenarios.levers import Lever, apply_levers
 from salesplan.scenarios.model import Targets
 from salesplan.simulator import simulate
-
-from ..levers import apply_levers
 
 __all__ = [
     "INSTANCES",

@@ -39,10 +39,9 @@ from itertools import pairwise
 
 from salesplan.scenarios import Scenario
 from salesplan.scenarios.errors import SalesplanError
-from salesplan.scenarios.levers import Hire
+from salesplan.scenarios.levers import Hire, apply_levers
 from salesplan.stats import proportion
 
-from ..levers import apply_levers
 from .outcome import Outcome
 
 __all__ = ["HeadcountError", "HeadcountPlan", "plan_headcount"]

@@ -22,9 +22,9 @@ import numpy as np
 
 from salesplan.scenarios import Scenario
 from salesplan.scenarios.calendar import month_labels
+from salesplan.scenarios.levers import AppliedVariant, apply_levers, apply_variant
 from salesplan.simulator import SimulationResult, simulate
 
-from ..levers import AppliedVariant, apply_levers, apply_variant
 from .headcount import HeadcountPlan, plan_headcount
 from .outcome import Comparison, Outcome
 from .quotas import rep_quotas

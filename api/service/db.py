@@ -47,10 +47,6 @@ __all__ = [
     "utcnow",
 ]
 
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
-"""A run is ``queued``, then ``running``, then one of the last three (final) states."""
-
-
 class DatabaseError(SalesplanError):
     """The database cannot be opened (bad URL, missing driver, unreachable server)."""
 

@@ -25,6 +25,7 @@ MAX_ID = 2**31 - 1
 """Ids and version numbers are 32-bit integers (PostgreSQL ``integer``)."""
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+"""A run is ``queued``, then ``running``, then one of the last three (final) states."""
 
 
 class ProblemPublic(BaseModel):
