@@ -8,7 +8,7 @@ probability of attainment. See ``docs/quotas.md``.
     plan.quotas, plan.reps, plan.summary   # reconciled on the way out
 """
 
-from .allocation import SolveInfo, make_solver, solve_allocation
+from .allocation import AllocationLevel, SolveInfo, make_solver, solve_allocation
 from .bounds import Bounds
 from .charts import plot_attainment
 from .compare import compare_methods
@@ -45,6 +45,7 @@ from .reconcile import reconcile
 __all__ = [
     "DIMENSIONS",
     "QUOTA_COLUMNS",
+    "AllocationLevel",
     "Blended",
     "Bounds",
     "Capacity",
