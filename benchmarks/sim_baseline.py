@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from dataclasses import dataclass
 from itertools import accumulate
 
 import numpy as np
@@ -52,6 +53,10 @@ def _pick(cum: list[float], rng: np.random.Generator) -> int:
 
 
 class _Seat:
+    """One rep seat: its SimPy resource while a rep holds it (None when vacant), the ramp of
+    the current holder (days: started at ``ramp_from``, full productivity from ``ramp_end``),
+    and its lead processes by lead id (``working``: those past the queue)."""
+
     def __init__(self, index: int):
         self.index = index
         self.res: simpy.Resource | None = None
@@ -64,134 +69,216 @@ class _Seat:
         return len(self.res.users) + len(self.res.queue) if self.res is not None else 0
 
 
-def run_baseline(sc: Scenario, seed: int, replication: int) -> dict[str, float]:
-    """One replication; returns won deals and bookings in the horizon, and leads created."""
-    if sc.initial_pipeline:
-        raise NotImplementedError("the baseline does not model an initial pipeline table")
-    if sc.policies.routing != "territory_owner":
-        raise NotImplementedError("the baseline routes by territory owner only")
-    plan = compile_plan(sc)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication,)))
-    H, t0, S = plan.horizon_days, plan.t0, plan.n_stages
-    hl = plan.half_life
-    env = simpy.Environment(initial_time=t0)
-    seats = [_Seat(r) for r in range(plan.n_reps)]
-    out = {"won": 0, "bookings": 0.0, "leads": 0}
-    reps = sc.reps
-    seg_ix = {s: i for i, s in enumerate(plan.segment_ids)}
-    reg_ix = {r: i for i, r in enumerate(plan.region_ids)}
-    grade_cum = list(accumulate(plan.grade_share.tolist()))
+@dataclass
+class _Lead:
+    """One lead on its way through the funnel. ``region``, ``segment``, ``product`` and
+    ``grade`` are indices of the compiled plan; times are simulation days. ``x`` is the rep
+    term (log productivity plus ramp), fixed at first contact (None before); ``wait`` the days
+    from arrival to first contact; ``stage`` the current stage; ``stage_end`` when it ends;
+    ``remaining`` the days left in it after a reassignment (None: draw a fresh duration)."""
 
-    def eligible(ri: int, gi: int) -> list[_Seat]:
-        return [s for s in seats if s.res is not None and plan.rep_region[s.index] == ri
+    lid: int
+    t_arr: float
+    region: int
+    segment: int
+    product: int
+    grade: int
+    x: float | None = None
+    wait: float = 0.0
+    stage: int = 0
+    stage_end: float = 0.0
+    remaining: float | None = None
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One lead source's arrival process: ``base`` the monthly rate (leads/day) per month
+    edge of the plan, ``growth`` the continuous growth rate (per day), ``lam_max`` the thinning
+    bound (leads/day); ``region``/``segment`` indices; ``product_cum`` the cumulative product
+    mix; ``cell`` the (accounts, weights) of its region and segment, ``account_cum`` their
+    cumulative weights (None without accounts)."""
+
+    base: np.ndarray
+    growth: float
+    lam_max: float
+    region: int
+    segment: int
+    product_cum: list[float]
+    cell: tuple | None
+    account_cum: list[float] | None
+
+
+class _Baseline:
+    """One replication of the model, SimPy processes as methods sharing this state."""
+
+    def __init__(self, sc: Scenario, seed: int, replication: int):
+        self.sc = sc
+        self.plan = compile_plan(sc)
+        self.rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replication,)))
+        self.env = simpy.Environment(initial_time=self.plan.t0)
+        self.seats = [_Seat(r) for r in range(self.plan.n_reps)]
+        self.out = {"won": 0, "bookings": 0.0, "leads": 0}
+        self.seg_ix = {s: i for i, s in enumerate(self.plan.segment_ids)}
+        self.reg_ix = {r: i for i, r in enumerate(self.plan.region_ids)}
+        self.grade_cum = list(accumulate(self.plan.grade_share.tolist()))
+        self.lead_ids = list(range(10_000_000, 0, -1))
+
+    def run(self) -> dict[str, float]:
+        """Start every seat and source process, run to the horizon end, return the counts."""
+        for s in self.seats:
+            self.env.process(self.seat_proc(s))
+        for j in range(len(self.sc.lead_sources)):
+            self.env.process(self.source(j))
+        self.env.run(until=self.plan.horizon_days)
+        return self.out
+
+    # ---- routing ----
+    def eligible(self, ri: int, gi: int) -> list[_Seat]:
+        plan = self.plan
+        return [s for s in self.seats if s.res is not None and plan.rep_region[s.index] == ri
                 and plan.rep_serves[s.index, gi]]
 
-    def least_loaded(ri: int, gi: int) -> _Seat | None:
-        cands = eligible(ri, gi)
+    def least_loaded(self, ri: int, gi: int) -> _Seat | None:
+        cands = self.eligible(ri, gi)
         return min(cands, key=lambda s: (s.load(), s.index)) if cands else None
 
-    def lead(lid: int, t_arr: float, ri: int, gi: int, pi: int, grade: int, owner: int):
+    # ---- leads ----
+    def _first_contact(self, ld: _Lead, seat: _Seat) -> None:
+        """Fix the rep term and the wait at first contact."""
+        now = self.env.now
+        x = self.plan.rep_log_productivity[seat.index]
+        if now < seat.ramp_end:
+            frac = (now - seat.ramp_from) / (seat.ramp_end - seat.ramp_from)
+            x += math.log(RAMP_START + (1 - RAMP_START) * frac)
+        ld.x = x
+        ld.wait = now - ld.t_arr
+
+    def _advance_probability(self, ld: _Lead) -> float:
+        """The probability that the lead advances past its current stage."""
+        plan, stage = self.plan, ld.stage
+        z = plan.conv_logit[stage, ld.segment, ld.product] + plan.grade_log_mult[ld.grade] + ld.x
+        p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+        if stage == 0 and plan.half_life is not None:
+            p *= 2.0 ** (-ld.wait / plan.half_life)
+        return p
+
+    def _work(self, ld: _Lead):
+        """The stages from the current one until lost or won (a won deal closing inside the
+        horizon is counted)."""
+        plan, env = self.plan, self.env
+        while ld.stage < plan.n_stages:
+            dists = plan.duration[ld.stage][ld.segment][ld.product]
+            if len(dists) != 1:
+                raise NotImplementedError("the baseline has no durations by month of quarter")
+            dur = ld.remaining if ld.remaining is not None else _draw(dists[0], self.rng)
+            ld.remaining = None
+            ld.stage_end = env.now + dur
+            yield env.timeout(dur)
+            if self.rng.random() >= self._advance_probability(ld):
+                break  # lost
+            ld.stage += 1
+        if ld.stage == plan.n_stages and 0 <= env.now < plan.horizon_days:
+            self.out["won"] += 1
+            self.out["bookings"] += _draw(plan.deal_size[ld.product][ld.segment], self.rng)
+
+    def lead(self, ld: _Lead, owner: int):
+        """A lead's process: queue at its seat, work its stages; re-routed when its rep
+        leaves while it queues, reassigned (or lost, per policy) while it is worked."""
+        seats = self.seats
         seat = seats[owner] if owner >= 0 and seats[owner].res is not None else \
-            least_loaded(ri, gi)
-        x = None
-        wait = 0.0
-        stage = 0
-        remaining: float | None = None
+            self.least_loaded(ld.region, ld.segment)
         while True:
             if seat is None:
                 return  # no eligible rep (unrouted), or reassignment impossible (lost)
-            seat.procs[lid] = env.active_process
+            seat.procs[ld.lid] = self.env.active_process
             req = seat.res.request()
             try:
                 yield req
             except simpy.Interrupt:
                 req.cancel()
-                seat.procs.pop(lid, None)
-                seat = least_loaded(ri, gi)  # re-route a queued lead
+                seat.procs.pop(ld.lid, None)
+                seat = self.least_loaded(ld.region, ld.segment)  # re-route a queued lead
                 continue
-            seat.working.add(lid)
-            if x is None:
-                now = env.now
-                x = plan.rep_log_productivity[seat.index]
-                if now < seat.ramp_end:
-                    frac = (now - seat.ramp_from) / (seat.ramp_end - seat.ramp_from)
-                    x += math.log(RAMP_START + (1 - RAMP_START) * frac)
-                wait = now - t_arr
+            seat.working.add(ld.lid)
+            if ld.x is None:
+                self._first_contact(ld, seat)
             try:
-                while stage < S:
-                    dists = plan.duration[stage][gi][pi]
-                    if len(dists) != 1:
-                        raise NotImplementedError(
-                            "the baseline has no durations by month of quarter")
-                    dur = remaining if remaining is not None else _draw(dists[0], rng)
-                    remaining = None
-                    stage_end = env.now + dur
-                    yield env.timeout(dur)
-                    z = plan.conv_logit[stage, gi, pi] + plan.grade_log_mult[grade] + x
-                    p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
-                    if stage == 0 and hl is not None:
-                        p *= 2.0 ** (-wait / hl)
-                    if rng.random() >= p:
-                        break  # lost
-                    stage += 1
-                if stage == S and 0 <= env.now < H:
-                    out["won"] += 1
-                    out["bookings"] += _draw(plan.deal_size[pi][gi], rng)
+                yield from self._work(ld)
                 seat.res.release(req)
-                seat.working.discard(lid)
-                seat.procs.pop(lid, None)
+                seat.working.discard(ld.lid)
+                seat.procs.pop(ld.lid, None)
                 return
             except simpy.Interrupt:
-                seat.working.discard(lid)
-                seat.procs.pop(lid, None)
-                if plan.open_deals_policy == "lose":
+                seat.working.discard(ld.lid)
+                seat.procs.pop(ld.lid, None)
+                if self.plan.open_deals_policy == "lose":
                     return
-                remaining = stage_end - env.now
-                seat = least_loaded(ri, gi)
+                ld.remaining = ld.stage_end - self.env.now
+                seat = self.least_loaded(ld.region, ld.segment)
 
-    def source(j: int):
-        src = sc.lead_sources[j]
-        base = source_rate_per_day(src, sc.horizon, before=plan.warmup_months)
+    # ---- sources ----
+    def _source(self, j: int) -> _Source | None:
+        """Lead source ``j`` compiled for thinning; None when it sends no leads."""
+        plan, src = self.plan, self.sc.lead_sources[j]
+        base = source_rate_per_day(src, self.sc.horizon, before=plan.warmup_months)
         g = math.log1p(src.annual_growth) / DAYS_PER_YEAR
-        lam_max = float(base.max()) * max(math.exp(g * t0), math.exp(g * H))
+        lam_max = float(base.max()) * max(math.exp(g * plan.t0),
+                                          math.exp(g * plan.horizon_days))
         if lam_max <= 0:
-            return
-        ri, gi = reg_ix[src.region], seg_ix[src.segment]
+            return None
+        ri, gi = self.reg_ix[src.region], self.seg_ix[src.segment]
         if src.product_mix:
             pcum = list(accumulate(src.product_mix.get(p, 0.0) for p in plan.product_ids))
         else:
             pcum = list(accumulate([1.0] * len(plan.product_ids)))
         cell = plan.accounts_by_cell.get((ri, gi))
         acum = list(accumulate(cell[1].tolist())) if cell else None
-        t = t0
+        return _Source(base, g, lam_max, ri, gi, pcum, cell, acum)
+
+    def _new_lead(self, src: _Source, t: float) -> tuple[_Lead, int]:
+        """Draw a lead's grade, product and account (its owner, when an eligible rep of the
+        source's region; else -1)."""
+        plan, rng = self.plan, self.rng
+        grade = _pick(self.grade_cum, rng)
+        pi = _pick(src.product_cum, rng)
+        owner = -1
+        if src.cell is not None:
+            acc = int(src.cell[0][_pick(src.account_cum, rng)])
+            o = int(plan.account_owner[acc])
+            if o >= 0 and plan.rep_region[o] == src.region and plan.rep_serves[o, src.segment]:
+                owner = o
+        ld = _Lead(self.lead_ids.pop(), t, src.region, src.segment, pi, grade)
+        return ld, owner
+
+    def source(self, j: int):
+        """Arrivals of lead source ``j`` by thinning (rate bound ``lam_max``)."""
+        plan, rng, env = self.plan, self.rng, self.env
+        src = self._source(j)
+        if src is None:
+            return
+        t = plan.t0
         while True:
-            t += rng.exponential(1.0 / lam_max)
-            if t >= H:
+            t += rng.exponential(1.0 / src.lam_max)
+            if t >= plan.horizon_days:
                 return
             m = int(np.searchsorted(plan.edges, t, side="right")) - 1
-            if rng.random() * lam_max >= base[m] * math.exp(g * t):
+            if rng.random() * src.lam_max >= src.base[m] * math.exp(src.growth * t):
                 continue
             yield env.timeout(t - env.now)
-            grade = _pick(grade_cum, rng)
-            pi = _pick(pcum, rng)
-            owner = -1
-            if cell is not None:
-                acc = int(cell[0][_pick(acum, rng)])
-                o = int(plan.account_owner[acc])
-                if o >= 0 and plan.rep_region[o] == ri and plan.rep_serves[o, gi]:
-                    owner = o
+            ld, owner = self._new_lead(src, t)
             if t >= 0:
-                out["leads"] += 1
-            env.process(lead(lead_ids.pop(), t, ri, gi, pi, grade, owner))
+                self.out["leads"] += 1
+            env.process(self.lead(ld, owner))
 
-    lead_ids = list(range(10_000_000, 0, -1))
-
-    def hire(seat: _Seat, ramp_days: float) -> None:
-        seat.res = simpy.Resource(env, capacity=plan.rep_capacity[seat.index])
+    # ---- seats ----
+    def hire(self, seat: _Seat, ramp_days: float) -> None:
+        env = self.env
+        seat.res = simpy.Resource(env, capacity=self.plan.rep_capacity[seat.index])
         seat.ramp_from = env.now
         seat.ramp_end = env.now + ramp_days if ramp_days > 0 else -math.inf
 
-    def depart(seat: _Seat) -> None:
+    def depart(self, seat: _Seat) -> None:
+        """Vacate the seat: interrupt its worked leads, then its queued ones (by lead id)."""
         procs = seat.procs
         working = sorted(i for i in procs if i in seat.working)
         queued = sorted(i for i in procs if i not in seat.working)
@@ -201,34 +288,40 @@ def run_baseline(sc: Scenario, seed: int, replication: int) -> dict[str, float]:
         seat.procs = {}
         seat.working = set()
 
-    def seat_proc(seat: _Seat):
-        r = seat.index
+    def seat_proc(self, seat: _Seat):
+        """A seat: hired at the rep's start; departures at the rep's hazard (whole days), then
+        a backfill after the lag, ramping, when the policy backfills."""
+        plan, env, r = self.plan, self.env, seat.index
+        H = plan.horizon_days
         start = plan.rep_start[r]
         if start >= H:
             return
         if start > env.now:
             yield env.timeout(start - env.now)
-        hire(seat, plan.rep_ramp_days[r])
+        self.hire(seat, plan.rep_ramp_days[r])
         rate = plan.rep_hazard_per_day[r]
         if rate <= 0:
             return
         while True:
-            leave = max(env.now, 0.0) + math.ceil(rng.exponential(1.0 / rate))
+            leave = max(env.now, 0.0) + math.ceil(self.rng.exponential(1.0 / rate))
             if leave >= H:
                 return
             yield env.timeout(leave - env.now)
-            depart(seat)
+            self.depart(seat)
             if not plan.backfill:
                 return
             if plan.backfill_lag_days > 0:
                 yield env.timeout(plan.backfill_lag_days)
             ramp = (plan.backfill_ramp_days if plan.backfill_ramp_days is not None
-                    else reps[r].ramp_months * DAYS_PER_MONTH)
-            hire(seat, ramp)
+                    else self.sc.reps[r].ramp_months * DAYS_PER_MONTH)
+            self.hire(seat, ramp)
 
-    for s in seats:
-        env.process(seat_proc(s))
-    for j in range(len(sc.lead_sources)):
-        env.process(source(j))
-    env.run(until=H)
-    return out
+
+def run_baseline(sc: Scenario, seed: int, replication: int) -> dict[str, float]:
+    """One replication; returns won deals and bookings (currency) in the horizon, and leads
+    created."""
+    if sc.initial_pipeline:
+        raise NotImplementedError("the baseline does not model an initial pipeline table")
+    if sc.policies.routing != "territory_owner":
+        raise NotImplementedError("the baseline routes by territory owner only")
+    return _Baseline(sc, seed, replication).run()

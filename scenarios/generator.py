@@ -145,9 +145,25 @@ def _homes(counties: pd.DataFrame, n: int, min_km: float) -> pd.DataFrame:
         min_km /= 2
 
 
-def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
-    """A validated :class:`Scenario` from ``spec`` and ``seed`` (see the module doc)."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+@dataclass(frozen=True)
+class _Market:
+    """The accounts and how potential splits across regions.
+
+    ``counties``: one row per account (a county: ``geoid``, ``name``, ``state``, ``region``,
+    ``lat``, ``lon``, ``population``, then ``potential`` USD/year, ``segment``,
+    ``workload_hours``; ``owner`` once assigned), sorted by ``geoid``. ``regions``: the census
+    regions, in the fixed order East, Central, South, West. ``share``: region -> share of the
+    total potential.
+    """
+
+    counties: pd.DataFrame
+    regions: list[str]
+    share: pd.Series
+
+
+def _market(spec: GeneratorSpec, rng: np.random.Generator) -> _Market:
+    """The ``spec.accounts`` most populous counties of the spec's regions, with potential
+    (one lognormal draw per account, in ``geoid`` order), segment and workload."""
     counties = pd.read_csv(COUNTIES, dtype={"geoid": str})
     counties = counties[counties.state.map(STATE_REGION).isin(spec.regions)].copy()
     counties["region"] = counties.state.map(STATE_REGION)
@@ -164,21 +180,34 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
                                    np.where(ranks > 0.50, "MidMarket", "SMB"))
     base_hours = counties.segment.map({"SMB": 12.0, "MidMarket": 25.0, "Enterprise": 60.0})
     counties["workload_hours"] = np.round(base_hours + counties.potential / 50_000, 1)
-
     regions = [r for r in ("East", "Central", "South", "West") if r in spec.regions]
     share = counties.groupby("region").potential.sum() / counties.potential.sum()
-    seats = {r: max(2, round(spec.reps * float(share[r]))) for r in regions}
+    return _Market(counties, regions, share)
+
+
+def _seats(spec: GeneratorSpec, market: _Market) -> dict[str, int]:
+    """Rep seats per region by potential share (at least 2; the largest region takes the
+    rounding difference); every seat needs a county to live in."""
+    regions, counties = market.regions, market.counties
+    seats = {r: max(2, round(spec.reps * float(market.share[r]))) for r in regions}
     biggest = max(regions, key=lambda r: seats[r])
     seats[biggest] += spec.reps - sum(seats.values())
-
     for region in regions:
         have = int((counties.region == region).sum())
         if have < seats[region]:
             raise ValueError(f"region {region}: {seats[region]} rep seats but only {have} "
                              "county accounts to place their homes on; give more accounts or "
                              "fewer reps")
-    reps = []
-    for region in regions:
+    return seats
+
+
+def _rep_docs(spec: GeneratorSpec, market: _Market, seats: dict[str, int],
+              rng: np.random.Generator) -> list[dict]:
+    """The reps, region by region (one productivity draw each, in id order): Enterprise AEs
+    first, generalists last, AEs between (see the module docstring)."""
+    counties = market.counties
+    reps: list[dict] = []
+    for region in market.regions:
         homes = _homes(counties[counties.region == region], seats[region], spec.min_home_km)
         n_ent = max(1, round(seats[region] / 4))
         n_gen = spec.generalists_per_region if seats[region] >= 4 else 0
@@ -202,18 +231,25 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
                 "cost_annual": 180_000.0 if enterprise else 140_000.0,
                 "lat": float(home.lat), "lon": float(home.lon),
             })
-    rep_df = pd.DataFrame(reps)
+    return reps
 
-    # owners: nearest rep of the region with the segment skill (vectorised)
+
+def _assign_owners(counties: pd.DataFrame, reps: list[dict]) -> None:
+    """Set ``counties["owner"]``: the nearest rep of the account's region with the segment
+    skill (vectorised)."""
+    rep_df = pd.DataFrame(reps)
     dist = haversine_km(counties.lat.to_numpy()[:, None], counties.lon.to_numpy()[:, None],
-                      rep_df.lat.to_numpy()[None, :], rep_df.lon.to_numpy()[None, :])
+                        rep_df.lat.to_numpy()[None, :], rep_df.lon.to_numpy()[None, :])
     serves = np.array([[not segs or acc_seg in segs for segs in rep_df.segments]
                        for acc_seg in counties.segment])
     same = counties.region.to_numpy()[:, None] == rep_df.region.to_numpy()[None, :]
     owner = np.where(same & serves, dist, np.inf).argmin(axis=1)
     counties["owner"] = rep_df.id.to_numpy()[owner]
 
-    accounts = [{
+
+def _account_docs(counties: pd.DataFrame) -> list[dict]:
+    """The accounts section: one account per county row."""
+    return [{
         "id": f"A-{row.geoid}", "name": f"{row['name']}, {row.state}",
         "region": row.region, "segment": row.segment,
         "lat": float(row.lat), "lon": float(row.lon),
@@ -221,18 +257,28 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
         "owner": row.owner, "locked": False,
     } for _, row in counties.iterrows()]
 
+
+def _source_docs(spec: GeneratorSpec, market: _Market) -> list[dict]:
+    """Lead sources: region x segment x channel, leads shared by region potential, segment
+    and channel shares."""
     sources = []
-    for region in regions:
+    for region in market.regions:
         for seg, s_share in SEGMENT_SHARE.items():
             for channel, c_share in CHANNEL_SHARE.items():
-                lpm = spec.leads_per_year / 12 * float(share[region]) * s_share * c_share
+                lpm = spec.leads_per_year / 12 * float(market.share[region]) * s_share * c_share
                 sources.append({
                     "id": f"{region.lower()}-{seg.lower()}-{channel}",
                     "region": region, "segment": seg, "channel": channel,
                     "leads_per_month": round(lpm, 2), "seasonality": SEASONALITY,
                     "annual_growth": 0.05, "product_mix": PRODUCT_MIX[seg],
                 })
+    return sources
 
+
+def _add_last_bookings(spec: GeneratorSpec, reps: list[dict], counties: pd.DataFrame,
+                       rng: np.random.Generator) -> None:
+    """Set each rep's ``last_bookings`` (USD): owned potential share x lognormal noise (one
+    draw per rep, in id order) x ``spec.last_bookings_total``."""
     owned = counties.groupby("owner").potential.sum()
     for rep in reps:
         pot = float(owned.get(rep["id"], 0.0))
@@ -240,18 +286,22 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
             spec.last_bookings_total * pot / counties.potential.sum()
             * rng.lognormal(0, 0.15), -2))
 
+
+def _document(spec: GeneratorSpec, seed: int, market: _Market, reps: list[dict]) -> dict:
+    """The scenario document around the generated reps and accounts."""
+    regions = market.regions
     doc = {
         "name": spec.name,
         "description": (f"Generated (scenarios.generator, seed {seed}): {len(reps)} reps, "
-                        f"{n_acc} county accounts in {', '.join(regions)}, "
+                        f"{spec.accounts} county accounts in {', '.join(regions)}, "
                         f"{spec.leads_per_year:,.0f} leads a year, {spec.stages} stages."),
         "horizon": {"start": spec.start, "months": spec.months, "currency": "USD"},
         "regions": [{"id": r, "name": f"{r} region"} for r in regions],
         **catalogue_docs(),
         "stages": _stage_docs(spec),
-        "lead_sources": sources,
+        "lead_sources": _source_docs(spec, market),
         "reps": reps,
-        "accounts": accounts,
+        "accounts": _account_docs(market.counties),
         "policies": {
             "routing": "territory_owner",
             "response_half_life_days": spec.response_half_life_days,
@@ -262,4 +312,16 @@ def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
     }
     if spec.target is not None:
         doc["targets"] = {"company": float(spec.target)}
-    return Scenario.model_validate(doc)
+    return doc
+
+
+def generate_scenario(spec: GeneratorSpec, seed: int) -> Scenario:
+    """A validated :class:`Scenario` from ``spec`` and ``seed`` (see the module doc). The
+    random draws, in order: account potential noise, rep productivity, last bookings."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    market = _market(spec, rng)
+    seats = _seats(spec, market)
+    reps = _rep_docs(spec, market, seats, rng)
+    _assign_owners(market.counties, reps)
+    _add_last_bookings(spec, reps, market.counties, rng)
+    return Scenario.model_validate(_document(spec, seed, market, reps))

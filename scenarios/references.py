@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Problem", "check_references"]
@@ -60,132 +60,169 @@ def _defined(values: list[str]) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > 12 else "")
 
 
-def check_references(sc: Any) -> list[Problem]:
-    """Every broken cross-reference in a scenario (model or raw mapping), in document order."""
-    problems: list[Problem] = []
-    add = problems.append
+@dataclass
+class _Checker:
+    """The ids each section defines (``defined[kind]``, in document order, stripped; kinds
+    ``region``, ``segment``, ``product``, ``stage``, ``rep``, ``lead source``) and the problems
+    found so far, in document order."""
 
-    regions = _ids(_items(sc, "regions"))
-    segments = _ids(_items(sc, "segments"))
-    products = _ids(_items(sc, "products"))
-    stages = _ids(_items(sc, "stages"), "name")
-    reps = _items(sc, "reps")
-    rep_ids = _ids(reps)
-    region_set, segment_set, product_set = set(regions), set(segments), set(products)
-    stage_set, rep_set = set(stages), set(rep_ids)
+    defined: dict[str, list[str]]
+    problems: list[Problem] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._known = {kind: set(ids) for kind, ids in self.defined.items()}
+
+    @classmethod
+    def of(cls, sc: Any) -> _Checker:
+        return cls({
+            "region": _ids(_items(sc, "regions")),
+            "segment": _ids(_items(sc, "segments")),
+            "product": _ids(_items(sc, "products")),
+            "stage": _ids(_items(sc, "stages"), "name"),
+            "rep": _ids(_items(sc, "reps")),
+            "lead source": _ids(_items(sc, "lead_sources")),
+        })
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def need(self, value: Any, kind: str, path: str, what: str | None = None) -> None:
+        """A problem at ``path`` when ``value`` (a non-empty string) is not a defined ``kind``
+        (``what``: how the message names the kind, default ``kind``)."""
+        if isinstance(value, str) and value.strip() and value.strip() not in self._known[kind]:
+            self.add(path, f"{value!r} is not a defined {what or kind} "
+                           f"(defined: {_defined(self.defined[kind])})")
+
+
+def _duplicates(ck: _Checker, sc: Any) -> None:
+    """An id (or name) used twice in a section."""
     for section, key, ids in (
-        ("regions", "id", regions),
-        ("segments", "id", segments),
-        ("products", "id", products),
-        ("stages", "name", stages),
-        ("reps", "id", rep_ids),
+        ("regions", "id", ck.defined["region"]),
+        ("segments", "id", ck.defined["segment"]),
+        ("products", "id", ck.defined["product"]),
+        ("stages", "name", ck.defined["stage"]),
+        ("reps", "id", ck.defined["rep"]),
         ("accounts", "id", _ids(_items(sc, "accounts"))),
-        ("lead_sources", "id", _ids(_items(sc, "lead_sources"))),
+        ("lead_sources", "id", ck.defined["lead source"]),
         ("grades", "grade", _ids(_items(sc, "grades"), "grade")),
         ("initial_pipeline", "id", _ids(_items(sc, "initial_pipeline"))),
         ("variants", "name", _ids(_items(sc, "variants"), "name")),
     ):
         for dup, n in sorted(Counter(ids).items()):
             if n > 1:
-                add(Problem(f"{section}[{dup}].{key}", f"{key} {dup!r} is used {n} times"))
+                ck.add(f"{section}[{dup}].{key}", f"{key} {dup!r} is used {n} times")
 
-    def need(value: Any, known: set[str], listing: list[str], what: str, path: str) -> None:
-        if isinstance(value, str) and value.strip() and value.strip() not in known:
-            add(Problem(path, f"{value!r} is not a defined {what} (defined: {_defined(listing)})"))
 
+def _catalogue(ck: _Checker, sc: Any) -> None:
+    """Products' segment deal sizes, stage overrides, and grade shares summing to 1."""
     for i, p in enumerate(_items(sc, "products")):
         for seg in sorted(_get(p, "deal_size_by_segment") or {}):
-            need(seg, segment_set, segments, "segment",
-                 f"products[{_label(p, i)}].deal_size_by_segment")
-
+            ck.need(seg, "segment", f"products[{_label(p, i)}].deal_size_by_segment")
     for i, st in enumerate(_items(sc, "stages")):
         for j, o in enumerate(_items(st, "overrides")):
-            need(_get(o, "segment"), segment_set, segments, "segment",
-                 f"stages[{i}].overrides[{j}].segment")
-            need(_get(o, "product"), product_set, products, "product",
-                 f"stages[{i}].overrides[{j}].product")
-
+            ck.need(_get(o, "segment"), "segment", f"stages[{i}].overrides[{j}].segment")
+            ck.need(_get(o, "product"), "product", f"stages[{i}].overrides[{j}].product")
     grades = _items(sc, "grades")
     if grades:
         total = sum(float(_get(g, "share") or 0) for g in grades
                     if isinstance(_get(g, "share"), int | float))
         if abs(total - 1.0) > 1e-6:
-            add(Problem("grades", f"shares must sum to 1, got {total:.6g}"))
+            ck.add("grades", f"shares must sum to 1, got {total:.6g}")
 
+
+def _sources_and_reps(ck: _Checker, sc: Any) -> None:
+    """Lead sources' region, segment and product mix; reps' region and segment skills."""
     for i, src in enumerate(_items(sc, "lead_sources")):
         label = f"lead_sources[{_label(src, i)}]"
-        need(_get(src, "region"), region_set, regions, "region", f"{label}.region")
-        need(_get(src, "segment"), segment_set, segments, "segment", f"{label}.segment")
+        ck.need(_get(src, "region"), "region", f"{label}.region")
+        ck.need(_get(src, "segment"), "segment", f"{label}.segment")
         for prod in sorted(_get(src, "product_mix") or {}):
-            need(prod, product_set, products, "product", f"{label}.product_mix")
-
-    for i, rep in enumerate(reps):
+            ck.need(prod, "product", f"{label}.product_mix")
+    for i, rep in enumerate(_items(sc, "reps")):
         label = f"reps[{_label(rep, i)}]"
-        need(_get(rep, "region"), region_set, regions, "region", f"{label}.region")
+        ck.need(_get(rep, "region"), "region", f"{label}.region")
         skills = _get(rep, "segments") or []
         if isinstance(skills, str):
             skills = [s for s in skills.split(";") if s.strip()]
         for seg in skills:
-            need(seg, segment_set, segments, "segment", f"{label}.segments")
+            ck.need(seg, "segment", f"{label}.segments")
 
-    rep_by_id = {_get(r, "id").strip(): r for r in reps if isinstance(_get(r, "id"), str)}
+
+def _is_locked(acc: Any) -> bool:
+    """An account's ``locked`` flag, from a model (bool) or a raw table cell (text)."""
+    locked = _get(acc, "locked")
+    return locked is True or (isinstance(locked, str)
+                              and locked.strip().lower() in ("true", "1", "yes"))
+
+
+def _accounts(ck: _Checker, sc: Any) -> None:
+    """Accounts' region, segment and owner; a locked account needs an owner of its region."""
+    rep_by_id = {_get(r, "id").strip(): r for r in _items(sc, "reps")
+                 if isinstance(_get(r, "id"), str)}
     for i, acc in enumerate(_items(sc, "accounts")):
         label = f"accounts[{_label(acc, i)}]"
-        need(_get(acc, "region"), region_set, regions, "region", f"{label}.region")
-        need(_get(acc, "segment"), segment_set, segments, "segment", f"{label}.segment")
+        ck.need(_get(acc, "region"), "region", f"{label}.region")
+        ck.need(_get(acc, "segment"), "segment", f"{label}.segment")
         owner = _get(acc, "owner")
-        need(owner, rep_set, rep_ids, "rep", f"{label}.owner")
-        locked = _get(acc, "locked")
-        locked = locked is True or (isinstance(locked, str)
-                                    and locked.strip().lower() in ("true", "1", "yes"))
+        ck.need(owner, "rep", f"{label}.owner")
+        locked = _is_locked(acc)
         if locked and not (isinstance(owner, str) and owner.strip()):
-            add(Problem(f"{label}.locked", "a locked account needs an owner"))
+            ck.add(f"{label}.locked", "a locked account needs an owner")
         rep = rep_by_id.get(owner.strip()) if isinstance(owner, str) else None
         region = _get(acc, "region")
         if locked and rep is not None and isinstance(region, str) and _get(rep, "region") != region:
-            add(Problem(f"{label}.owner", f"locked to {owner.strip()!r}, a rep of region "
-                                          f"{_get(rep, 'region')!r}, but the account is in "
-                                          f"{region!r}"))
+            ck.add(f"{label}.owner", f"locked to {owner.strip()!r}, a rep of region "
+                                     f"{_get(rep, 'region')!r}, but the account is in "
+                                     f"{region!r}")
 
+
+def _targets_and_pipeline(ck: _Checker, sc: Any) -> None:
+    """The target shares' keys; open deals' stage, owner, segment and product."""
     targets = _get(sc, "targets")
     if targets is not None:
-        for key, known, listing, what in (
-            ("by_region", region_set, regions, "region"),
-            ("by_product", product_set, products, "product"),
-            ("by_segment", segment_set, segments, "segment"),
-        ):
+        for key, kind in (("by_region", "region"), ("by_product", "product"),
+                          ("by_segment", "segment")):
             for k in sorted(_get(targets, key) or {}):
-                need(k, known, listing, what, f"targets.{key}")
-
+                ck.need(k, kind, f"targets.{key}")
     for i, deal in enumerate(_items(sc, "initial_pipeline")):
         label = f"initial_pipeline[{_label(deal, i)}]"
-        need(_get(deal, "stage"), stage_set, stages, "stage", f"{label}.stage")
-        need(_get(deal, "owner"), rep_set, rep_ids, "rep", f"{label}.owner")
-        need(_get(deal, "segment"), segment_set, segments, "segment", f"{label}.segment")
-        need(_get(deal, "product"), product_set, products, "product", f"{label}.product")
+        ck.need(_get(deal, "stage"), "stage", f"{label}.stage")
+        ck.need(_get(deal, "owner"), "rep", f"{label}.owner")
+        ck.need(_get(deal, "segment"), "segment", f"{label}.segment")
+        ck.need(_get(deal, "product"), "product", f"{label}.product")
 
-    source_ids = _ids(_items(sc, "lead_sources"))
+
+def _lever(ck: _Checker, sc: Any, lv: Any, path: str) -> None:
+    """What one variant lever names: a region, stage, lead source or product, and a hire's
+    start month within the horizon."""
+    kind = _get(lv, "lever")
+    if kind in ("hire", "attrition", "lead_volume", "capacity"):
+        ck.need(_get(lv, "region"), "region", f"{path}.region")
+    if kind in ("conversion", "cycle_time"):
+        st = _get(lv, "stage")
+        if st != "all":
+            ck.need(st, "stage", f"{path}.stage", "stage (or 'all')")
+    if kind == "lead_volume":
+        ck.need(_get(lv, "source"), "lead source", f"{path}.source")
+    if kind == "deal_size":
+        ck.need(_get(lv, "product"), "product", f"{path}.product")
+    if kind == "hire":
+        months = _get(_get(sc, "horizon"), "months")
+        start = _get(lv, "start_month")
+        if isinstance(months, int) and isinstance(start, int) and start > months:
+            ck.add(f"{path}.start_month", f"must be within the horizon (1..{months}), got {start}")
+
+
+def check_references(sc: Any) -> list[Problem]:
+    """Every broken cross-reference in a scenario (model or raw mapping), in document order."""
+    ck = _Checker.of(sc)
+    _duplicates(ck, sc)
+    _catalogue(ck, sc)
+    _sources_and_reps(ck, sc)
+    _accounts(ck, sc)
+    _targets_and_pipeline(ck, sc)
     for i, var in enumerate(_items(sc, "variants")):
         vlabel = f"variants[{_label(var, i, 'name')}]"
         for j, lv in enumerate(_items(var, "levers")):
-            path = f"{vlabel}.levers[{j}]"
-            kind = _get(lv, "lever")
-            if kind in ("hire", "attrition", "lead_volume", "capacity"):
-                need(_get(lv, "region"), region_set, regions, "region", f"{path}.region")
-            if kind in ("conversion", "cycle_time"):
-                st = _get(lv, "stage")
-                if st != "all":
-                    need(st, stage_set, stages, "stage (or 'all')", f"{path}.stage")
-            if kind == "lead_volume":
-                need(_get(lv, "source"), set(source_ids), source_ids, "lead source",
-                     f"{path}.source")
-            if kind == "deal_size":
-                need(_get(lv, "product"), product_set, products, "product", f"{path}.product")
-            if kind == "hire":
-                months = _get(_get(sc, "horizon"), "months")
-                start = _get(lv, "start_month")
-                if isinstance(months, int) and isinstance(start, int) and start > months:
-                    add(Problem(f"{path}.start_month",
-                                f"must be within the horizon (1..{months}), got {start}"))
-    return problems
+            _lever(ck, sc, lv, f"{vlabel}.levers[{j}]")
+    return ck.problems

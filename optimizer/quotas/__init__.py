@@ -9,7 +9,7 @@ probability of attainment. See ``docs/quotas.md``.
 """
 
 from ..plots import plot_attainment
-from .allocation import SolveInfo, make_solver, solve_allocation
+from .allocation import AllocationLevel, SolveInfo, make_solver, solve_allocation
 from .bounds import Bounds
 from .compare import compare_methods
 from .context import QuotaContext
@@ -45,6 +45,7 @@ from .reconcile import reconcile
 __all__ = [
     "DIMENSIONS",
     "QUOTA_COLUMNS",
+    "AllocationLevel",
     "Blended",
     "Bounds",
     "Capacity",

@@ -33,6 +33,11 @@ binding bounds or pins the answer is the ideal itself (t* = 0). A pin or a bound
 its group proportionally to their ideals (equal relative deviations), which is how "the rest
 absorbs" is made precise. The model is a linear programme; the solver is injected (HiGHS by
 default, CBC selectable) and its status is read from ``prob.sol_status``.
+
+One level of the cascade (the regions of the company, or the reps of every region) is an
+:class:`AllocationLevel`: the items, their groups and totals, bounds and pins, and the words
+a conflict message names them with; :func:`.diagnosis.diagnose` checks it and
+:func:`solve_allocation` solves it.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ import pulp
 
 from .errors import Conflict, InfeasibleQuotaError, QuotaError
 
-__all__ = ["SolveInfo", "make_solver", "solve_allocation"]
+__all__ = ["AllocationLevel", "SolveInfo", "make_solver", "solve_allocation"]
 
 _SOLVERS = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD"}
 
@@ -105,36 +110,72 @@ def _status(prob: pulp.LpProblem) -> int:
     return int(getattr(prob, "sol_status", prob.status))
 
 
-def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float],
-                     bounds: pd.DataFrame, fixed: pd.Series, solver: object = None,
-                     level: str = "rep") -> tuple[pd.Series, SolveInfo]:
-    """Solve the model above; ``bounds`` has ``lo``, ``lo_kind``, ``hi``, ``hi_kind`` per item,
-    ``fixed`` the pinned values (NaN: free). Returns the (unrounded) values and the solve info.
+@dataclass(frozen=True)
+class AllocationLevel:
+    """One level of the cascade, as the model above sees it: items (regions, or reps) in groups
+    (the company, or regions), each group with a total to share.
 
-    Call :func:`salesplan.optimizer.quotas.diagnosis.diagnose` first: it names the pin or bound that
-    cannot hold; an infeasible model here is reported as a whole.
+    ``level`` (``"region"`` or ``"rep"``) names the model, its constraints and the items in
+    messages. ``ideal``: item -> ideal value (currency; its index is the item order).
+    ``group``: item -> group id. ``totals``: group -> total to allocate (currency).
+    ``group_text``: group -> how a conflict message names the group's total. ``bounds``: per
+    item ``lo``, ``lo_kind``, ``lo_label``, ``hi``, ``hi_kind``, ``hi_label`` (currency; ``lo``
+    0 and ``hi`` inf when no bound applies). ``fixed``: item -> pinned value (NaN: free).
+    ``pin_where``: item -> how a message names the pin on it.
     """
-    items = list(ideal.index)
-    free = [i for i in items if pd.isna(fixed[i])]
-    lo = bounds["lo"].reindex(items).fillna(0.0)
-    hi = bounds["hi"].reindex(items).fillna(np.inf)
-    start = time.perf_counter()
-    values = ideal.astype(float).copy()
+
+    level: str
+    ideal: pd.Series
+    group: pd.Series
+    totals: dict[str, float]
+    group_text: dict[str, str]
+    bounds: pd.DataFrame
+    fixed: pd.Series
+    pin_where: dict[str, str]
+
+    @property
+    def items(self) -> list[str]:
+        """The item ids, in order."""
+        return list(self.ideal.index)
+
+
+def _ideal_if_feasible(level: AllocationLevel, free: list[str], lo: pd.Series,
+                       hi: pd.Series) -> pd.Series | None:
+    """The ideal with pins substituted when it already meets every constraint (then it is the
+    optimum, ``t* = 0``), else None."""
+    fixed, group, totals = level.fixed, level.group, level.totals
+    values = level.ideal.astype(float).copy()
     values[fixed.notna()] = fixed[fixed.notna()]
-    # the ideal itself is the optimum (t* = 0) when it meets every constraint
     sums_ok = all(abs(values[group == g].sum() - totals[g]) <= 1e-6 * max(1.0, abs(totals[g]))
                   for g in totals)
     free_ok = ((values[free] >= lo[free] - 1e-9) & (values[free] <= hi[free] + 1e-9)).all()
-    if sums_ok and free_ok:
-        return values, SolveInfo("direct", 0.0, 0.0, "none", time.perf_counter() - start)
+    return values if sums_ok and free_ok else None
 
-    tok = _tokens(items)
-    grp = group.reindex(items).to_dict()
+
+@dataclass
+class _Model:
+    """The stage-1 model and its variables, keyed by item (``q``, ``over``, ``under``) and by
+    group (``worst``); ``group_tokens`` are the groups' names in constraint names."""
+
+    prob: pulp.LpProblem
+    q: dict[str, pulp.LpVariable]
+    over: dict[str, pulp.LpVariable]
+    under: dict[str, pulp.LpVariable]
+    worst: dict[str, pulp.LpVariable]
+    group_tokens: dict[str, str]
+
+
+def _build_model(level: AllocationLevel, free: list[str], lo: pd.Series,
+                 hi: pd.Series) -> _Model:
+    """Stage 1 of the model in the module docstring: variables, rows and objective."""
+    ideal, group, bounds, totals = level.ideal, level.group, level.bounds, level.totals
+    tok = _tokens(level.items)
+    grp = group.reindex(level.items).to_dict()
     ide = ideal.astype(float).to_dict()
     lod, hid = lo.to_dict(), hi.to_dict()
     lo_kind, hi_kind = bounds["lo_kind"].to_dict(), bounds["hi_kind"].to_dict()
     mean_ideal = ideal.groupby(group).mean().to_dict()
-    prob = pulp.LpProblem(f"quota_allocation_{level}", pulp.LpMinimize)
+    prob = pulp.LpProblem(f"quota_allocation_{level.level}", pulp.LpMinimize)
     q = {i: prob.add_variable(f"quota_{tok[i]}", lowBound=0) for i in free}
     dp = {i: prob.add_variable(f"over_{tok[i]}", lowBound=0) for i in free}
     dm = {i: prob.add_variable(f"under_{tok[i]}", lowBound=0) for i in free}
@@ -151,6 +192,7 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
             prob += (q[i] >= lod[i], f"{lo_kind.get(i) or 'lower'}_{tok[i]}")
         if np.isfinite(hid[i]):
             prob += (q[i] <= hid[i], f"{hi_kind.get(i) or 'upper'}_{tok[i]}")
+    fixed = level.fixed
     pinned_sum = fixed[fixed.notna()].groupby(group).sum().to_dict()
     for g, total in totals.items():
         if not members[g]:
@@ -158,7 +200,14 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
         prob += (pulp.lpSum(q[i] for i in members[g]) == float(total) - pinned_sum.get(g, 0.0),
                  f"total_{gtok[g]}")
     prob += pulp.lpSum(t.values())
-    slv = make_solver(solver)
+    return _Model(prob, q, dp, dm, t, gtok)
+
+
+def _solve_lexicographic(model: _Model, free: list[str], slv: pulp.LpSolver,
+                         level: str) -> dict[str, float]:
+    """Stage 1, then stage 2 with each group's worst case held; returns the stage-1 worst case
+    per group. Raises when either stage is not optimal."""
+    prob, t = model.prob, model.worst
     prob.solve(slv)
     if _status(prob) != 1:
         raise InfeasibleQuotaError([Conflict(
@@ -167,16 +216,40 @@ def solve_allocation(ideal: pd.Series, group: pd.Series, totals: dict[str, float
             "(pins and bounds together admit no plan)")])
     worst = {g: float(v.varValue or 0.0) for g, v in t.items()}
     for g, v in t.items():
-        prob += (v <= worst[g] * (1 + 1e-7) + 1e-9, f"worst_case_fixed_{gtok[g]}")
-    prob.setObjective(pulp.lpSum(dp[i] + dm[i] for i in free))
+        prob += (v <= worst[g] * (1 + 1e-7) + 1e-9, f"worst_case_fixed_{model.group_tokens[g]}")
+    prob.setObjective(pulp.lpSum(model.over[i] + model.under[i] for i in free))
     prob.solve(slv)
     if _status(prob) != 1:
         raise QuotaError(f"{level} allocation: the second (total deviation) solve ended with "
                          f"status {pulp.LpStatus.get(prob.status, prob.status)}")
+    return worst
+
+
+def solve_allocation(level: AllocationLevel,
+                     solver: object = None) -> tuple[pd.Series, SolveInfo]:
+    """Solve the model above for one level; ``solver`` as :func:`make_solver` takes it.
+    Returns the (unrounded) values, pinned items at their pins, and the solve info.
+
+    Call :func:`salesplan.optimizer.quotas.diagnosis.diagnose` first: it names the pin or bound that
+    cannot hold; an infeasible model here is reported as a whole.
+    """
+    items, fixed = level.items, level.fixed
+    free = [i for i in items if pd.isna(fixed[i])]
+    lo = level.bounds["lo"].reindex(items).fillna(0.0)
+    hi = level.bounds["hi"].reindex(items).fillna(np.inf)
+    start = time.perf_counter()
+    direct = _ideal_if_feasible(level, free, lo, hi)
+    if direct is not None:
+        return direct, SolveInfo("direct", 0.0, 0.0, "none", time.perf_counter() - start)
+    values = level.ideal.astype(float).copy()
+    values[fixed.notna()] = fixed[fixed.notna()]
+    model = _build_model(level, free, lo, hi)
+    slv = make_solver(solver)
+    worst = _solve_lexicographic(model, free, slv, level.level)
     for i in free:
-        values[i] = float(q[i].varValue or 0.0)
-    total_dev = float((values[free] - ideal[free]).abs().sum())
+        values[i] = float(model.q[i].varValue or 0.0)
+    total_dev = float((values[free] - level.ideal[free]).abs().sum())
     info = SolveInfo("optimal", max(worst.values(), default=0.0), total_dev,
                      slv.name, time.perf_counter() - start,
-                     prob.numVariables(), prob.numConstraints())
+                     model.prob.numVariables(), model.prob.numConstraints())
     return values, info

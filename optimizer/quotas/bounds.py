@@ -61,13 +61,34 @@ class Bounds:
                              f"{self.max_change:+.0%}")
 
 
+_Limit = tuple[float, str, str]  # (value in currency, kind, label)
+
+
+def _change_limits(bounds: Bounds, last_quota: float) -> tuple[list[_Limit], list[_Limit]]:
+    """The lower and upper bounds from ``min_change``/``max_change`` against a rep's last
+    quota (currency; not NaN)."""
+    lows, highs = [], []
+    if bounds.min_change is not None:
+        v = last_quota * (1 + bounds.min_change)
+        lows.append((v, "min_change", f"min change {bounds.min_change:+.0%} vs last "
+                     f"quota {last_quota:,.0f} ({v:,.0f})"))
+    if bounds.max_change is not None:
+        v = last_quota * (1 + bounds.max_change)
+        highs.append((v, "max_change", f"max change {bounds.max_change:+.0%} vs "
+                      f"last quota {last_quota:,.0f} ({v:,.0f})"))
+    return lows, highs
+
+
 def rep_bounds(ctx: QuotaContext, bounds: Bounds, relieved: pd.Series,
                cell_pin_sums: Mapping[str, float],
                pinned: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Per rep: ``lo``, ``lo_kind``, ``lo_label``, ``hi``, ``hi_kind``, ``hi_label`` (the binding
-    bound of each side; ``lo`` 0 and ``hi`` inf when none applies). Ramp relief is a default, not
-    a planner's bound: a pinned rep is not held to it (floors, caps and change bounds still
-    apply to pins and are reported when a pin breaks them)."""
+    bound of each side; ``lo`` 0 and ``hi`` inf when none applies). ``relieved``: rep -> the
+    relieved ideal (currency); ``cell_pin_sums``: rep -> the sum of its pinned cells;
+    ``pinned``: the reps with a pinned quota. Ramp relief is a default, not a planner's bound: a
+    pinned rep is not held to it (floors, caps and change bounds still apply to pins and are
+    reported when a pin breaks them). On a tie the bound listed first in the module docstring
+    binds."""
     reps = ctx.rep_ids
     unknown = sorted(set(bounds.floors) - set(reps)) + sorted(set(bounds.caps) - set(reps))
     if unknown:
@@ -77,8 +98,8 @@ def rep_bounds(ctx: QuotaContext, bounds: Bounds, relieved: pd.Series,
     rows = []
     skipped = 0
     for r in reps:
-        lows: list[tuple[float, str, str]] = [(0.0, "", "")]
-        highs: list[tuple[float, str, str]] = [(np.inf, "", "")]
+        lows: list[_Limit] = [(0.0, "", "")]
+        highs: list[_Limit] = [(np.inf, "", "")]
         floor = bounds.floors.get(r, bounds.floor)
         if floor is not None:
             lows.append((float(floor), "floor", f"floor {floor:,.0f}"))
@@ -90,14 +111,9 @@ def rep_bounds(ctx: QuotaContext, bounds: Bounds, relieved: pd.Series,
             if np.isnan(lq):
                 skipped += 1
             else:
-                if bounds.min_change is not None:
-                    v = lq * (1 + bounds.min_change)
-                    lows.append((v, "min_change", f"min change {bounds.min_change:+.0%} vs last "
-                                 f"quota {lq:,.0f} ({v:,.0f})"))
-                if bounds.max_change is not None:
-                    v = lq * (1 + bounds.max_change)
-                    highs.append((v, "max_change", f"max change {bounds.max_change:+.0%} vs "
-                                  f"last quota {lq:,.0f} ({v:,.0f})"))
+                change_lows, change_highs = _change_limits(bounds, lq)
+                lows += change_lows
+                highs += change_highs
         if bounds.ramp_relief and ramp[r] < 1.0 and r not in pinned:
             v = float(relieved[r])
             highs.append((v, "ramp_relief", f"ramp relief (ramp factor {ramp[r]:.2f}, "
@@ -105,9 +121,7 @@ def rep_bounds(ctx: QuotaContext, bounds: Bounds, relieved: pd.Series,
         if cell_pin_sums.get(r, 0.0) > 0:
             v = float(cell_pin_sums[r])
             lows.append((v, "cell_pins", f"pinned cells ({v:,.0f})"))
-        lo = max(lows, key=lambda t: t[0])
-        hi = min(highs, key=lambda t: t[0])
-        rows.append((r, *lo, *hi))
+        rows.append((r, *max(lows, key=lambda t: t[0]), *min(highs, key=lambda t: t[0])))
     if skipped:
         ctx.note(f"min/max change: {skipped} rep(s) without last_quota are not bounded by it")
     return pd.DataFrame(rows, columns=["rep", "lo", "lo_kind", "lo_label",

@@ -180,6 +180,25 @@ def _period_keys(ctx: QuotaContext, period: str | None) -> tuple[list[str], np.n
     return keys, np.column_stack(cols)
 
 
+def _product_dimension(ctx: QuotaContext, prod: np.ndarray,
+                       dims: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """The product mix (regions x segments x products) summed to the plan's product
+    dimension: by category (a product without one is its own), by product, or ``all``; and
+    the dimension's labels."""
+    sc = ctx.scenario
+    prods = sc.product_ids
+    if "category" in dims:
+        cats = [sc.product_index[p].category or p for p in prods]
+        names = sorted(set(cats), key=cats.index)
+        agg = np.zeros((len(prods), len(names)))
+        for i, c in enumerate(cats):
+            agg[i, names.index(c)] = 1.0
+        return prod @ agg, names
+    if "product" in dims:
+        return prod, prods
+    return prod.sum(axis=2, keepdims=True), [ALL]
+
+
 def build_cells(ctx: QuotaContext, dims: tuple[str, ...]) -> Cells:
     """The cell grid for ``dims`` and every rep's shares over it."""
     sc = ctx.scenario
@@ -193,20 +212,7 @@ def build_cells(ctx: QuotaContext, dims: tuple[str, ...]) -> Cells:
     per[zero] = season
     per = per / per.sum(axis=1, keepdims=True)
 
-    prods = sc.product_ids
-    if "category" in dims:
-        cats = [sc.product_index[p].category or p for p in prods]
-        names = sorted(set(cats), key=cats.index)
-        agg = np.zeros((len(prods), len(names)))
-        for i, c in enumerate(cats):
-            agg[i, names.index(c)] = 1.0
-        prod = prod @ agg
-        pnames = names
-    elif "product" in dims:
-        pnames = prods
-    else:
-        prod = prod.sum(axis=2, keepdims=True)
-        pnames = [ALL]
+    prod, pnames = _product_dimension(ctx, prod, dims)
     ps = seg[:, :, None] * prod[gidx]  # n_reps x n_s x n_p
     if "segment" not in dims:
         ps = ps.sum(axis=1, keepdims=True)
@@ -246,67 +252,66 @@ def _largest_remainder_rows(x: np.ndarray, totals: np.ndarray, mask: np.ndarray)
     return base.astype(np.int64)
 
 
-def split_reps(
-    cells: Cells, quotas: pd.Series, region: pd.Series, pins: Sequence[Pin]
-) -> tuple[pd.DataFrame, list[Conflict]]:
-    """The tidy quota frame: ``rep, region, product, segment, period, quota`` (int currency)."""
-    q = quotas.reindex(cells.rep_ids).to_numpy(dtype=np.int64)
-    x = cells.shares * q[:, None]
-    keep = cells.shares > 0
-    vals = _largest_remainder_rows(x, q, keep)
+def _pins_by_rep(cells: Cells, pins: Sequence[Pin]
+                 ) -> tuple[dict[str, list[tuple[int, Pin]]], list[Conflict]]:
+    """Each rep's cell pins with the column of their cell; a pin naming no cell of the grid
+    is a conflict."""
+    index = {tuple(k): j for j, k in enumerate(cells.keys.itertuples(index=False, name=None))}
+    by_rep: dict[str, list[tuple[int, Pin]]] = {}
     conflicts: list[Conflict] = []
-    if pins:
-        index = {tuple(k): j for j, k in enumerate(cells.keys.itertuples(index=False, name=None))}
-        rpos = {r: i for i, r in enumerate(cells.rep_ids)}
-        by_rep: dict[str, list[tuple[int, Pin]]] = {}
-        for p in pins:
-            key = (p.product or ALL, p.segment or ALL, p.period or ALL)
-            if key not in index:
-                conflicts.append(
-                    Conflict(
-                        p.where(),
-                        f"names no cell of this plan (product/segment/period {'/'.join(key)})",
-                    )
+    for p in pins:
+        key = (p.product or ALL, p.segment or ALL, p.period or ALL)
+        if key not in index:
+            conflicts.append(
+                Conflict(
+                    p.where(),
+                    f"names no cell of this plan (product/segment/period {'/'.join(key)})",
                 )
-                continue
-            by_rep.setdefault(p.id, []).append((index[key], p))
-        for rep, lst in by_rep.items():
-            i = rpos[rep]
-            fixed = np.zeros(cells.shares.shape[1], dtype=bool)
-            row = np.zeros(cells.shares.shape[1], dtype=np.int64)
-            for j, p in lst:
-                fixed[j] = True
-                row[j] = int(p.value)
-            rest = int(q[i] - row.sum())
-            free_share = np.where(fixed, 0.0, cells.shares[i])
-            if rest < 0:
-                conflicts.append(
-                    Conflict(
-                        f"cell pins of rep {rep}",
-                        f"add up to {row.sum():,}, {-rest:,} more than its quota {q[i]:,}",
-                        -rest,
-                    )
-                )
-                continue
-            if free_share.sum() <= 0:
-                free_share = (~fixed).astype(float)
-            if free_share.sum() <= 0:
-                if rest:
-                    conflicts.append(
-                        Conflict(
-                            f"cell pins of rep {rep}",
-                            f"pin every cell but add up to {row.sum():,}, not its quota {q[i]:,}",
-                            rest,
-                        )
-                    )
-                continue
-            row[~fixed] = apportion(rest * free_share[~fixed] / free_share.sum(), rest)
-            vals[i] = row
-            keep[i] = keep[i] | fixed | (row > 0)
+            )
+            continue
+        by_rep.setdefault(p.id, []).append((index[key], p))
+    return by_rep, conflicts
+
+
+def _pinned_row(shares: np.ndarray, quota: int, pinned: list[tuple[int, Pin]],
+                rep: str) -> tuple[np.ndarray, np.ndarray] | Conflict | None:
+    """One rep's cells (int currency) with its pinned cells kept and the rest of its ``quota``
+    shared by ``shares`` (its row of the grid), and the mask of pinned cells. A conflict when
+    the pins exceed the quota, or pin every cell and miss it; None when every cell is pinned
+    and they add up (the row is left as rounded)."""
+    fixed = np.zeros(shares.shape[0], dtype=bool)
+    row = np.zeros(shares.shape[0], dtype=np.int64)
+    for j, p in pinned:
+        fixed[j] = True
+        row[j] = int(p.value)
+    rest = int(quota - row.sum())
+    free_share = np.where(fixed, 0.0, shares)
+    if rest < 0:
+        return Conflict(
+            f"cell pins of rep {rep}",
+            f"add up to {row.sum():,}, {-rest:,} more than its quota {quota:,}",
+            -rest,
+        )
+    if free_share.sum() <= 0:
+        free_share = (~fixed).astype(float)
+    if free_share.sum() <= 0:
+        if rest:
+            return Conflict(
+                f"cell pins of rep {rep}",
+                f"pin every cell but add up to {row.sum():,}, not its quota {quota:,}",
+                rest,
+            )
+        return None
+    row[~fixed] = apportion(rest * free_share[~fixed] / free_share.sum(), rest)
+    return row, fixed
+
+
+def _tidy(cells: Cells, vals: np.ndarray, keep: np.ndarray, region: pd.Series) -> pd.DataFrame:
+    """The kept cells of ``vals`` (reps x cells) as the tidy quota frame."""
     nrep, ncell = vals.shape
     rep_col = np.repeat(np.asarray(cells.rep_ids, dtype=object), ncell)
     flat = keep.ravel()
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "rep": rep_col[flat],
             "region": np.repeat(region.reindex(cells.rep_ids).to_numpy(dtype=object), ncell)[flat],
@@ -316,4 +321,29 @@ def split_reps(
             "quota": vals.ravel()[flat],
         }
     )
-    return frame, conflicts
+
+
+def split_reps(
+    cells: Cells, quotas: pd.Series, region: pd.Series, pins: Sequence[Pin]
+) -> tuple[pd.DataFrame, list[Conflict]]:
+    """The tidy quota frame: ``rep, region, product, segment, period, quota`` (int currency),
+    each rep's cells summing to its quota and holding its cell ``pins``; and the conflicts of
+    pins that cannot hold (the frame is then not usable)."""
+    q = quotas.reindex(cells.rep_ids).to_numpy(dtype=np.int64)
+    x = cells.shares * q[:, None]
+    keep = cells.shares > 0
+    vals = _largest_remainder_rows(x, q, keep)
+    conflicts: list[Conflict] = []
+    if pins:
+        by_rep, conflicts = _pins_by_rep(cells, pins)
+        rpos = {r: i for i, r in enumerate(cells.rep_ids)}
+        for rep, pinned in by_rep.items():
+            i = rpos[rep]
+            got = _pinned_row(cells.shares[i], q[i], pinned, rep)
+            if isinstance(got, Conflict):
+                conflicts.append(got)
+            elif got is not None:
+                row, fixed = got
+                vals[i] = row
+                keep[i] = keep[i] | fixed | (row > 0)
+    return _tidy(cells, vals, keep, region), conflicts

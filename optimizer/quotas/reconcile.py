@@ -46,12 +46,10 @@ def _rows(level: str, ids: list, expected: np.ndarray, actual: np.ndarray,
                          "actual": actual, "difference": diff, "ok": np.asarray(ok, dtype=bool)})
 
 
-def reconcile(plan: QuotaPlan, raise_on_error: bool = True) -> pd.DataFrame:
-    """Every conservation check of ``plan`` (see the module docstring)."""
+def _total_rows(plan: QuotaPlan) -> list[pd.DataFrame]:
+    """company, total_quota, over_assign, region, rep and cells: every level adds up."""
     parts = []
-    reg = plan.regions
-    reps = plan.reps
-    cells = plan.quotas
+    reg, reps, cells = plan.regions, plan.reps, plan.quotas
     parts.append(_rows("company", ["company"], [plan.target], [reg["target"].sum()]))
     over_total = round(plan.over_assign * plan.target)
     parts.append(_rows("total_quota", ["target x over-assignment", "sum of region rep totals"],
@@ -69,39 +67,62 @@ def reconcile(plan: QuotaPlan, raise_on_error: bool = True) -> pd.DataFrame:
     whole = bool(np.all(q >= 0) and np.all(np.asarray(q, dtype=float) % 1 == 0))
     parts.append(_rows("cells", ["sum of cells", "whole non-negative amounts"],
                        [plan.total_quota, 1], [q.sum(), 1 if whole else 0]))
-    unit = plan.rounding
-    if unit > 1:
-        free = reps[~reps["pinned"]]
-        off = (free["quota"] % unit != 0).groupby(free["region"]).sum()
-        off = off.reindex(reg.index, fill_value=0)
-        parts.append(_rows("rounding", [f"reps of {g}" for g in reg.index],
-                           np.ones(len(off)), off.to_numpy(), off.to_numpy() <= 1))
-        free_reg = reg[~reg["pinned"]]
-        n_off = int((free_reg["target"] % unit != 0).sum())
-        parts.append(_rows("rounding", ["region targets"], [1], [n_off], [n_off <= 1]))
+    return parts
+
+
+def _rounding_rows(plan: QuotaPlan) -> list[pd.DataFrame]:
+    """rounding: at most one free rep per region, and one region, off the unit grid."""
+    unit, reg, reps = plan.rounding, plan.regions, plan.reps
+    if unit <= 1:
+        return []
+    free = reps[~reps["pinned"]]
+    off = (free["quota"] % unit != 0).groupby(free["region"]).sum()
+    off = off.reindex(reg.index, fill_value=0)
+    free_reg = reg[~reg["pinned"]]
+    n_off = int((free_reg["target"] % unit != 0).sum())
+    return [_rows("rounding", [f"reps of {g}" for g in reg.index],
+                  np.ones(len(off)), off.to_numpy(), off.to_numpy() <= 1),
+            _rows("rounding", ["region targets"], [1], [n_off], [n_off <= 1])]
+
+
+def _pin_rows(plan: QuotaPlan) -> list[pd.DataFrame]:
+    """pin: every pin holds exactly."""
+    cells = plan.quotas
     cell_value: dict[tuple, float] = {}
     if any(p.level == "cell" for p in plan.pins):
         wanted = {p.id for p in plan.pins if p.level == "cell"}
         sub = cells[cells["rep"].isin(wanted)]
         cell_value = sub.groupby(["rep", "product", "segment", "period"])["quota"].sum().to_dict()
+    parts = []
     for p in plan.pins:
         if p.level == "region":
-            actual = reg.at[p.id, "target"]
+            actual = plan.regions.at[p.id, "target"]
         elif p.level == "rep":
-            actual = reps.at[p.id, "quota"]
+            actual = plan.reps.at[p.id, "quota"]
         else:
             key = (p.id, p.product or "all", p.segment or "all", p.period or "all")
             actual = cell_value.get(key, float("nan"))
         parts.append(_rows("pin", [p.where()], [p.value], [actual]))
-    free = reps[~reps["pinned"]]
+    return parts
+
+
+def _bound_rows(plan: QuotaPlan) -> list[pd.DataFrame]:
+    """bound: every free rep within its bounds."""
+    free = plan.reps[~plan.reps["pinned"]]
     lo = free["lower_bound"].to_numpy(dtype=float)
     hi = free["upper_bound"].to_numpy(dtype=float)
     fq = free["quota"].to_numpy(dtype=float)
     bad_lo = fq < lo - 1e-6
     bad_hi = fq > hi + 1e-6
-    parts.append(_rows("bound", [f"{r} lower" for r in free.index], lo, fq, ~bad_lo))
-    parts.append(_rows("bound", [f"{r} upper" for r in free.index],
-                       np.where(np.isfinite(hi), hi, np.nan), fq, ~bad_hi))
+    return [_rows("bound", [f"{r} lower" for r in free.index], lo, fq, ~bad_lo),
+            _rows("bound", [f"{r} upper" for r in free.index],
+                  np.where(np.isfinite(hi), hi, np.nan), fq, ~bad_hi)]
+
+
+def reconcile(plan: QuotaPlan, raise_on_error: bool = True) -> pd.DataFrame:
+    """Every conservation check of ``plan`` (see the module docstring), one row per check;
+    raises :class:`ReconcileError` on any failure unless ``raise_on_error`` is False."""
+    parts = _total_rows(plan) + _rounding_rows(plan) + _pin_rows(plan) + _bound_rows(plan)
     report = pd.concat(parts, ignore_index=True)[_COLS]
     if raise_on_error and not report["ok"].all():
         fails = report[~report["ok"]]

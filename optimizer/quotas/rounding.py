@@ -51,12 +51,50 @@ def apportion(values: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def round_group(x: pd.Series, total: int, unit: int, lo: pd.Series, hi: pd.Series,
-                fixed: pd.Series, group: str) -> tuple[pd.Series, str | None, list[Conflict]]:
-    """Round ``x`` (a group's solved values) as described above.
+def _fit_units(y: np.ndarray, k: int, lo_u: np.ndarray, hi_u: np.ndarray, *,
+               unit: int, group: str) -> np.ndarray | Conflict:
+    """Step 3: whole numbers of units within ``[lo_u, hi_u]`` summing to ``k``, closest to the
+    fractional ``y`` (units), or the conflict when the bounds cannot absorb the difference."""
+    n = np.clip(np.floor(y + 1e-9), lo_u, hi_u)
+    d = int(k - n.sum())
+    while d != 0:
+        if d > 0:
+            ok = np.flatnonzero(n < hi_u)
+            pri = -(y[ok] - n[ok])
+        else:
+            ok = np.flatnonzero(n > lo_u)
+            pri = y[ok] - n[ok]
+        if ok.size == 0:
+            side = "upper" if d > 0 else "lower"
+            return Conflict(
+                f"rounding {group}",
+                f"rounded to {unit:,}, the {side} bounds of its free items cannot absorb "
+                f"{abs(d) * unit:,} more")
+        take = ok[np.argsort(pri, kind="stable")[: abs(d)]]
+        n[take] += 1 if d > 0 else -1
+        d = int(k - n.sum())
+    return n
 
-    ``fixed`` holds pinned values (NaN for free items). Returns the integer values, the id that
-    carries the remainder (None if no remainder) and any conflicts (rounding that cannot hold).
+
+def _remainder_holder(vals: np.ndarray, hi_raw: np.ndarray, rem: int) -> int | None:
+    """Step 4: the position of the free item with the largest rounded value whose upper bound
+    leaves room for the remainder (first in order on ties), or None when none has room."""
+    room = hi_raw - vals >= rem - 1e-9
+    if not room.any():
+        return None
+    cand = np.flatnonzero(room)
+    return int(cand[np.argmax(vals[cand])])
+
+
+def round_group(x: pd.Series, total: int, *, unit: int, lo: pd.Series, hi: pd.Series,
+                fixed: pd.Series, group: str) -> tuple[pd.Series, str | None, list[Conflict]]:
+    """Round ``x`` (a group's solved values, currency) to multiples of ``unit`` summing to
+    ``total`` exactly, as described above.
+
+    ``lo``/``hi`` are the items' bounds (currency); ``fixed`` holds pinned values (NaN for free
+    items); ``group`` names the group in conflict messages. Returns the integer values, the id
+    that carries the remainder (None if no remainder) and any conflicts (rounding that cannot
+    hold; the values are then not usable).
     """
     out = pd.Series(0, index=x.index, dtype=np.int64)
     pinned = fixed.notna()
@@ -70,47 +108,25 @@ def round_group(x: pd.Series, total: int, unit: int, lo: pd.Series, hi: pd.Serie
     lo_u = np.ceil(lo[free].to_numpy(dtype=float) / unit - 1e-9)
     hi_raw = hi[free].to_numpy(dtype=float)
     hi_u = np.where(np.isfinite(hi_raw), np.floor(hi_raw / unit + 1e-9), np.inf)
-    conflicts: list[Conflict] = []
     empty = lo_u > hi_u
     if empty.any():
-        for i in np.flatnonzero(empty):
-            conflicts.append(Conflict(
-                f"rounding {free[i]}",
-                f"no multiple of {unit:,} lies between its bounds "
-                f"{lo[free[i]]:,.0f} and {hi[free[i]]:,.0f}"))
-        return out, None, conflicts
-    n = np.clip(np.floor(y + 1e-9), lo_u, hi_u)
-    d = int(k - n.sum())
-    while d != 0:
-        if d > 0:
-            ok = np.flatnonzero(n < hi_u)
-            pri = -(y[ok] - n[ok])
-        else:
-            ok = np.flatnonzero(n > lo_u)
-            pri = y[ok] - n[ok]
-        if ok.size == 0:
-            side = "upper" if d > 0 else "lower"
-            conflicts.append(Conflict(
-                f"rounding {group}",
-                f"rounded to {unit:,}, the {side} bounds of its free items cannot absorb "
-                f"{abs(d) * unit:,} more"))
-            return out, None, conflicts
-        take = ok[np.argsort(pri, kind="stable")[: abs(d)]]
-        n[take] += 1 if d > 0 else -1
-        d = int(k - n.sum())
+        return out, None, [Conflict(
+            f"rounding {free[i]}",
+            f"no multiple of {unit:,} lies between its bounds "
+            f"{lo[free[i]]:,.0f} and {hi[free[i]]:,.0f}") for i in np.flatnonzero(empty)]
+    n = _fit_units(y, k, lo_u, hi_u, unit=unit, group=group)
+    if isinstance(n, Conflict):
+        return out, None, [n]
     vals = (n * unit).astype(np.int64)
     holder = None
     if rem:
-        room = hi_raw - vals >= rem - 1e-9
-        if not room.any():
-            conflicts.append(Conflict(
+        best = _remainder_holder(vals, hi_raw, rem)
+        if best is None:
+            return out, None, [Conflict(
                 f"rounding {group}",
                 f"the remainder {rem:,} (the total {rest:,} is not a multiple of {unit:,}) "
-                "fits under no free item's upper bound"))
-            return out, None, conflicts
-        cand = np.flatnonzero(room)
-        best = cand[np.argmax(vals[cand])]
+                "fits under no free item's upper bound")]
         vals[best] += rem
         holder = free[best]
     out[free] = vals
-    return out, holder, conflicts
+    return out, holder, []

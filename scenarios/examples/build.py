@@ -121,13 +121,14 @@ def _pick_homes(counties: pd.DataFrame, n: int, min_km: float) -> pd.DataFrame:
     return counties.loc[chosen]
 
 
-def build_midmarket(out_dir: Path = HERE) -> list[Path]:
-    rng = np.random.default_rng(SEED)
+def _county_accounts(rng: np.random.Generator) -> pd.DataFrame:
+    """The 2,000 most populous counties of the lower 48 (sorted by ``geoid``) with
+    ``region``, ``potential`` (USD/year: population x 0.45 x lognormal noise, one draw per
+    county), ``segment`` (top 15% Enterprise, next 35% MidMarket) and ``workload_hours``."""
     counties = pd.read_csv(COUNTIES, dtype={"geoid": str})
     counties = counties[counties.state.isin(STATE_REGION)].copy()
     counties["region"] = counties.state.map(STATE_REGION)
     counties = counties.nlargest(2000, "population").sort_values("geoid").reset_index(drop=True)
-
     noise = rng.lognormal(-0.045, 0.3, len(counties))
     counties["potential"] = np.round(counties.population * 0.45 * noise, -2)
     ranks = counties.potential.rank(pct=True, method="first")
@@ -135,9 +136,14 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
                                    np.where(ranks > 0.50, "MidMarket", "SMB"))
     base_hours = counties.segment.map({"SMB": 12.0, "MidMarket": 25.0, "Enterprise": 60.0})
     counties["workload_hours"] = np.round(base_hours + counties.potential / 50_000, 1)
+    return counties
 
-    # Reps: 40 seats split by potential; a quarter of each region's seats are Enterprise AEs.
-    share = counties.groupby("region").potential.sum() / counties.potential.sum()
+
+def _midmarket_reps(counties: pd.DataFrame, share: pd.Series,
+                    rng: np.random.Generator) -> list[dict]:
+    """40 seats split by potential ``share`` (region -> share; at least 4 per region), homes
+    at populous counties 120 km apart; a quarter of each region's seats are Enterprise AEs; one
+    productivity draw per rep, in id order; the last rep a recent hire still ramping."""
     seats = {r: max(4, round(40 * float(share[r]))) for r in CENSUS_REGION}
     reps = []
     n = 0
@@ -164,8 +170,12 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
             })
     # one recent hire still ramping at the horizon start
     reps[-1] |= {"start_date": "2026-11-01", "ramp_months": 4.0}
+    return reps
 
-    # Current owners: nearest rep of the account's region with the segment skill.
+
+def _midmarket_accounts(counties: pd.DataFrame, reps: list[dict]) -> list[dict]:
+    """Set ``owner`` (the nearest rep of the account's region with the segment skill) and
+    ``locked`` (the 10 largest accounts) on ``counties``; return the accounts section."""
     rep_df = pd.DataFrame(reps)
     owners = []
     for _, acc in counties.iterrows():
@@ -176,8 +186,7 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
     counties["owner"] = owners
     counties["locked"] = False
     counties.loc[counties.potential.rank(ascending=False, method="first") <= 10, "locked"] = True
-
-    accounts = [{
+    return [{
         "id": f"A-{row.geoid}",
         "name": f"{row['name']}, {row.state}",
         "region": row.region, "segment": row.segment,
@@ -186,7 +195,9 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
         "owner": row.owner, "locked": bool(row.locked),
     } for _, row in counties.iterrows()]
 
-    # Lead sources: region x segment x channel, 25,000 leads a year, shared by potential.
+
+def _midmarket_sources(share: pd.Series) -> list[dict]:
+    """Lead sources: region x segment x channel, 25,000 leads a year, shared by potential."""
     seg_share = {"SMB": 0.55, "MidMarket": 0.32, "Enterprise": 0.13}
     channel_share = {"inbound": 0.65, "outbound": 0.35}
     sources = []
@@ -202,18 +213,61 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
                     "annual_growth": 0.05,
                     "product_mix": PRODUCT_MIX[seg],
                 })
+    return sources
 
-    # Last period's bookings per rep (for history-based quotas): owned potential share x noise.
+
+def _add_last_bookings(reps: list[dict], counties: pd.DataFrame,
+                       rng: np.random.Generator) -> None:
+    """Last period's bookings per rep (USD, for history-based quotas): owned potential share x
+    lognormal noise (one draw per rep, in id order); last year was about 8% below this year's
+    target."""
     owned = counties.groupby("owner").potential.sum()
-    last_total = MIDMARKET_TARGET / 1.08  # last year was about 8% below this year's target
+    last_total = MIDMARKET_TARGET / 1.08
     for rep in reps:
         pot = float(owned.get(rep["id"], 0.0))
         rep["last_bookings"] = float(np.round(
             last_total * pot / counties.potential.sum() * rng.lognormal(0, 0.15), -3))
-    # The weakest region: the one furthest below its share of the target in the base
-    # simulation (West: about 10% short; measured with salesplan whatif, 200 replications).
-    weakest = WEAKEST_REGION
 
+
+def _midmarket_targets(share: pd.Series) -> dict:
+    """The company target, region shares (rounded to 4 places, the largest region taking the
+    difference so they sum to exactly 1) and quarterly seasonality."""
+    by_region = {r: round(float(share[r]), 4) for r in CENSUS_REGION}
+    largest = max(by_region, key=by_region.get)  # type: ignore[arg-type]
+    by_region[largest] = round(1.0 - sum(v for k, v in by_region.items() if k != largest), 4)
+    return {"company": MIDMARKET_TARGET, "by_region": by_region,
+            "seasonality": [0.22, 0.24, 0.25, 0.29]}
+
+
+def _midmarket_variants() -> list[dict]:
+    """The what-if variants. The weakest region: the one furthest below its share of the
+    target in the base simulation (West: about 10% short; measured with salesplan whatif, 200
+    replications)."""
+    weakest = WEAKEST_REGION
+    return [
+        {"name": "hire-weakest", "description": f"Hire 3 reps in {weakest} (the region "
+         "furthest below its share of the target) from month 4, ramping over 4 months",
+         "levers": [{"lever": "hire", "region": weakest, "count": 3, "start_month": 4,
+                     "ramp_months": 4.0}]},
+        {"name": "leads-minus-20", "description": "Lead volume drops 20% everywhere",
+         "levers": [{"lever": "lead_volume", "factor": 0.8}]},
+        {"name": "proposal-plus-10", "description": "Proposal-stage conversion +10%",
+         "levers": [{"lever": "conversion", "stage": "proposal", "factor": 1.1}]},
+        {"name": "target-plus-15", "description": "Raise the company target by 15%",
+         "levers": [{"lever": "target", "factor": 1.15}]},
+    ]
+
+
+def build_midmarket(out_dir: Path = HERE) -> list[Path]:
+    """Write ``midmarket.yaml`` with ``midmarket_reps.csv`` and ``midmarket_accounts.csv``.
+    The random draws, in order: county potential noise, rep productivity, last bookings."""
+    rng = np.random.default_rng(SEED)
+    counties = _county_accounts(rng)
+    share = counties.groupby("region").potential.sum() / counties.potential.sum()
+    reps = _midmarket_reps(counties, share, rng)
+    accounts = _midmarket_accounts(counties, reps)
+    sources = _midmarket_sources(share)
+    _add_last_bookings(reps, counties, rng)
     doc = {
         "name": "midmarket",
         "description": (
@@ -225,13 +279,9 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
         **catalogue_docs(),
         "stages": _stage_docs(),
         "lead_sources": sources,
-        "reps": "midmarket_reps.csv",
-        "accounts": "midmarket_accounts.csv",
-        "targets": {
-            "company": MIDMARKET_TARGET,
-            "by_region": {r: round(float(share[r]), 4) for r in CENSUS_REGION},
-            "seasonality": [0.22, 0.24, 0.25, 0.29],
-        },
+        "reps": reps,
+        "accounts": accounts,
+        "targets": _midmarket_targets(share),
         "policies": {
             "routing": "territory_owner",
             "response_half_life_days": 21.0,
@@ -239,33 +289,20 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
                           "backfill_ramp_months": 4.0},
             "warmup_months": 3,
         },
-        "variants": [
-            {"name": "hire-weakest", "description": f"Hire 3 reps in {weakest} (the region "
-             "furthest below its share of the target) from month 4, ramping over 4 months",
-             "levers": [{"lever": "hire", "region": weakest, "count": 3, "start_month": 4,
-                         "ramp_months": 4.0}]},
-            {"name": "leads-minus-20", "description": "Lead volume drops 20% everywhere",
-             "levers": [{"lever": "lead_volume", "factor": 0.8}]},
-            {"name": "proposal-plus-10", "description": "Proposal-stage conversion +10%",
-             "levers": [{"lever": "conversion", "stage": "proposal", "factor": 1.1}]},
-            {"name": "target-plus-15", "description": "Raise the company target by 15%",
-             "levers": [{"lever": "target", "factor": 1.15}]},
-        ],
+        "variants": _midmarket_variants(),
     }
-    # round the by_region shares so they sum to exactly 1
-    br = doc["targets"]["by_region"]
-    largest = max(br, key=br.get)
-    br[largest] = round(1.0 - sum(v for k, v in br.items() if k != largest), 4)
-    doc["reps"], doc["accounts"] = reps, accounts
     scenario = Scenario.model_validate(doc)
     return dump_scenario(scenario, out_dir / "midmarket.yaml", tables="csv")
 
 
-def build_small(out_dir: Path = HERE) -> list[Path]:
-    rng = np.random.default_rng(SEED + 1)
-    regions = {"North": (44.0, -93.0), "South": (32.0, -90.0)}
+SMALL_REGIONS = {"North": (44.0, -93.0), "South": (32.0, -90.0)}  # region -> centre (lat, lon)
+
+
+def _small_reps() -> list[dict]:
+    """Three reps per region around its centre; every third serves Enterprise too; R6 a new
+    hire starting in February (no random draws)."""
     reps = []
-    seats = [(r, c) for r, c in regions.items() for _ in range(3)]
+    seats = [(r, c) for r, c in SMALL_REGIONS.items() for _ in range(3)]
     for i, (region, (lat, lon)) in enumerate(seats):
         reps.append({"id": f"R{i + 1}", "region": region,
                      "segments": ["SMB", "Enterprise"] if i % 3 == 0 else ["SMB"],
@@ -275,10 +312,17 @@ def build_small(out_dir: Path = HERE) -> list[Path]:
                      "attrition_monthly": 0.01, "cost_annual": 120_000.0,
                      "lat": lat + (i % 3 - 1) * 1.5, "lon": lon + (i % 3 - 1) * 2.0,
                      "last_bookings": [230_000.0, 270_000.0, 180_000.0][i % 3]})
+    return reps
+
+
+def _small_accounts(reps: list[dict], rng: np.random.Generator) -> list[dict]:
+    """50 accounts per region scattered around its centre, every tenth Enterprise, owned by
+    the nearest rep (already started) with the skill. Per account, in order: latitude,
+    longitude, potential and workload draws."""
     accounts = []
     for k in range(100):
         region = "North" if k < 50 else "South"
-        lat0, lon0 = regions[region]
+        lat0, lon0 = SMALL_REGIONS[region]
         seg = "Enterprise" if k % 10 == 0 else "SMB"
         region_reps = [r for r in reps if r["region"] == region and seg in r["segments"]
                        and r["start_date"] is None]
@@ -291,11 +335,12 @@ def build_small(out_dir: Path = HERE) -> list[Path]:
                          "potential": float(np.round(rng.lognormal(11.5, 0.6), -2)),
                          "workload_hours": float(np.round(rng.uniform(10, 40), 1)),
                          "owner": owner, "locked": k == 0})
-    doc = {
-        "name": "small",
-        "description": "Two regions, six reps, 100 accounts: small enough to read and to test.",
-        "horizon": {"start": "2027-01-01", "months": 12, "currency": "USD"},
-        "regions": [{"id": "North"}, {"id": "South"}],
+    return accounts
+
+
+def _small_catalogue() -> dict:
+    """The small example's segments, products, stages and grades."""
+    return {
         "segments": [{"id": "SMB"}, {"id": "Enterprise"}],
         "products": [
             {"id": "basic", "category": "Software", "list_price": 2_000.0,
@@ -317,15 +362,28 @@ def build_small(out_dir: Path = HERE) -> list[Path]:
         "grades": [{"grade": "A", "share": 0.3, "conversion_multiplier": 1.5},
                    {"grade": "B", "share": 0.5, "conversion_multiplier": 1.0},
                    {"grade": "C", "share": 0.2, "conversion_multiplier": 0.6}],
+    }
+
+
+def build_small(out_dir: Path = HERE) -> list[Path]:
+    """Write ``small.yaml`` with ``small_accounts.csv``."""
+    rng = np.random.default_rng(SEED + 1)
+    reps = _small_reps()
+    doc = {
+        "name": "small",
+        "description": "Two regions, six reps, 100 accounts: small enough to read and to test.",
+        "horizon": {"start": "2027-01-01", "months": 12, "currency": "USD"},
+        "regions": [{"id": "North"}, {"id": "South"}],
+        **_small_catalogue(),
         "lead_sources": [
             {"id": f"{r.lower()}-{s.lower()}", "region": r, "segment": s, "channel": "inbound",
              "leads_per_month": 40.0 if s == "SMB" else 8.0,
              "seasonality": SEASONALITY, "annual_growth": 0.0,
              "product_mix": {"basic": 0.8, "premium": 0.2} if s == "SMB"
              else {"basic": 0.2, "premium": 0.8}}
-            for r in regions for s in ("SMB", "Enterprise")],
+            for r in SMALL_REGIONS for s in ("SMB", "Enterprise")],
         "reps": reps,
-        "accounts": "small_accounts.csv",
+        "accounts": _small_accounts(reps, rng),
         "targets": {"company": SMALL_TARGET, "by_region": {"North": 0.5, "South": 0.5},
                     "seasonality": [0.25, 0.25, 0.25, 0.25]},
         "policies": {"routing": "territory_owner", "response_half_life_days": 14.0,
@@ -343,7 +401,6 @@ def build_small(out_dir: Path = HERE) -> list[Path]:
              "levers": [{"lever": "lead_volume", "factor": 0.8}]},
         ],
     }
-    doc["accounts"] = accounts
     scenario = Scenario.model_validate(doc)
     return dump_scenario(scenario, out_dir / "small.yaml", tables=["accounts"])
 
