@@ -3,11 +3,16 @@
 - :func:`calibrate`: a :class:`~salesplan.scenarios.crm.reader.History` -> :class:`Calibration`
   (a validated scenario and every estimate with its uncertainty);
 - :func:`backtest`: calibrate before a cut, simulate after it, compare with what happened;
-- :mod:`.fits`: censored/truncated lognormal and gamma fits, the competing-outcome model,
-  Aalen-Johansen cumulative incidence; :mod:`.estimators`: arrivals, deal sizes, rep
-  productivity (empirical Bayes); :mod:`.hazards`: the closing-hazard model of the open
-  pipeline; :mod:`.forecast_error`: its model error from inner cuts before the cut;
-  :mod:`.report`: JSON and HTML.
+- the steps of :func:`calibrate`, one module each: :mod:`.cut`, :mod:`.cycle`,
+  :mod:`.dimensions`, :mod:`.stages`, :mod:`.lead_sources`, :mod:`.deal_sizes`, :mod:`.reps`,
+  :mod:`.pipeline`, :mod:`.assemble` (see :mod:`.calibrate`);
+- the models: :mod:`.fits` (censored/truncated lognormal and gamma duration fits),
+  :mod:`.outcomes` (the competing-outcome model), :mod:`.incidence` (Aalen-Johansen cumulative
+  incidence); :mod:`.estimators`: arrivals, deal sizes, rep productivity (empirical Bayes);
+  :mod:`.hazards`: the closing-hazard model of the open pipeline; :mod:`.forecast_error`: its
+  model error from inner cuts before the cut;
+- the backtest's parts: :mod:`.draws` (parameter draws), :mod:`.coverage` (the Monte Carlo error
+  of the coverage); :mod:`.report`: JSON and HTML.
 
 Imports ``scenarios``, numpy, scipy and pandas only (and the simulator's public ``simulate`` for
 the backtest); never ``api``.
@@ -16,17 +21,11 @@ the backtest); never ``api``.
 from .backtest import BacktestResult, backtest
 from .calibrate import Calibration, CalibrationError, calibrate, history_at
 from .estimators import ArrivalFit, fit_arrivals, fit_deal_size, jeffreys_interval, rep_productivity
-from .fits import (
-    CumulativeIncidence,
-    DurationFit,
-    OutcomeFit,
-    aalen_johansen,
-    fit_duration,
-    fit_outcomes,
-    kaplan_meier,
-)
+from .fits import DurationFit, fit_duration, kaplan_meier
 from .forecast_error import pipeline_model_error
 from .hazards import ClosingHazards, fit_closing_hazards
+from .incidence import CumulativeIncidence, aalen_johansen
+from .outcomes import OutcomeFit, fit_outcomes
 from .report import write_backtest, write_calibration
 
 __all__ = [

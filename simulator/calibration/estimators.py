@@ -19,8 +19,10 @@ from .fits import fit_duration
 
 __all__ = [
     "ArrivalFit",
+    "PoissonFit",
     "fit_arrivals",
     "fit_deal_size",
+    "fit_poisson",
     "jeffreys_interval",
     "rep_productivity",
 ]
@@ -76,33 +78,35 @@ def _month_exposure(periods: pd.PeriodIndex) -> np.ndarray:
     return np.asarray(periods.days_in_month, dtype=float) / DAYS_PER_MONTH
 
 
-def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dict[str, str],
-                 min_months_growth: int = 12, min_months_season: int = 24) -> ArrivalFit:
-    """Fit monthly counts of ``dates`` over the fully observed months ``first``..``last``."""
-    periods = pd.period_range(first, last, freq="M")
-    counts = (dates.dt.to_period("M").value_counts().reindex(periods, fill_value=0)
-              .to_numpy(dtype=float))
-    expo = _month_exposure(periods)
+@dataclass(frozen=True)
+class PoissonFit:
+    """A Poisson log-linear fit of monthly counts: coefficients ``b`` (intercept, [trend per
+    year], [11 season contrasts]), their covariance (scaled by the dispersion when it exceeds
+    1) and the Pearson ``dispersion`` (1 without residual degrees of freedom)."""
+
+    b: np.ndarray
+    cov: np.ndarray
+    dispersion: float
+
+
+def _arrival_design(periods: pd.PeriodIndex, use_trend: bool, use_season: bool) -> np.ndarray:
+    """The design matrix: intercept, [years from the month after the data], [indicators of
+    February..December]."""
     n_m = len(periods)
-    ref = n_m  # the month after the data
-    tm = (np.arange(n_m) - ref) / 12.0
+    tm = (np.arange(n_m) - n_m) / 12.0  # the reference: the month after the data
     cal = np.asarray(periods.month) - 1
-    notes: list[str] = []
-    per_month = counts.sum() / max(n_m, 1)
-    use_season = n_m >= min_months_season and per_month >= 5
-    use_trend = n_m >= min_months_growth and counts.sum() >= 30
-    if not use_season:
-        notes.append(f"seasonality not identified from {n_m} months of {per_month:.1f} leads "
-                     f"on average (needs {min_months_season} months of >= 5): flat profile used")
-    # design: intercept, [trend], [11 season contrasts]
     cols = [np.ones(n_m)]
     if use_trend:
         cols.append(tm)
     if use_season:
         for c in range(1, 12):
             cols.append((cal == c).astype(float))
-    X = np.column_stack(cols)  # noqa: N806
-    y = counts
+    return np.column_stack(cols)
+
+
+def fit_poisson(X: np.ndarray, y: np.ndarray, expo: np.ndarray) -> PoissonFit:  # noqa: N803
+    """Maximum-likelihood Poisson regression of counts ``y`` on ``X`` with exposure ``expo``
+    (BFGS from the mean rate), with the inverse information scaled by the dispersion."""
     def nll(b: np.ndarray) -> float:
         eta = X @ b + np.log(expo)
         return float(np.sum(np.exp(eta) - y * eta))
@@ -116,48 +120,76 @@ def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dic
     mu = np.exp(X @ b + np.log(expo))
     info = X.T @ (mu[:, None] * X)
     cov = np.linalg.pinv(info)
+    n_m = len(y)
     dof = max(n_m - X.shape[1], 1)
     disp = float(np.sum((y - mu) ** 2 / np.maximum(mu, 1e-9)) / dof) if n_m > X.shape[1] else 1.0
-    cov = cov * max(disp, 1.0)
-    # level at the reference month (tm = 0) with flat season: exp(b0)
-    if use_season:
-        season_log = np.concatenate([[0.0], b[-11:]])
-        centre = np.mean(season_log)
-        level_log = b[0] + centre
-        season = np.exp(season_log - centre)
-        # CI of each seasonal factor (relative to January, re-centred approximately)
-        se_s = np.concatenate([[0.0], np.sqrt(np.maximum(np.diag(cov)[-11:], 0))])
-        season_ci = [(float(math.exp(s - centre - 1.96 * e)), float(math.exp(s - centre
-                                                                             + 1.96 * e)))
-                     for s, e in zip(season_log, se_s, strict=True)]
-    else:
-        level_log = b[0]
-        season = np.ones(12)
-        season_ci = None
-    se_level_log = math.sqrt(max(cov[0, 0], 0))
+    return PoissonFit(b=b, cov=cov * max(disp, 1.0), dispersion=disp)
+
+
+def _seasonal_level(fit: PoissonFit, use_season: bool
+                    ) -> tuple[float, np.ndarray, list[tuple[float, float]] | None]:
+    """The log level at the reference month with a flat season (the season contrasts
+    re-centred), the 12 seasonal factors (mean 1 on the log scale) and their 95% intervals
+    (relative to January, re-centred approximately; None without seasonality)."""
+    b, cov = fit.b, fit.cov
+    if not use_season:
+        return b[0], np.ones(12), None
+    season_log = np.concatenate([[0.0], b[-11:]])
+    centre = np.mean(season_log)
+    se_s = np.concatenate([[0.0], np.sqrt(np.maximum(np.diag(cov)[-11:], 0))])
+    season_ci = [(float(math.exp(s - centre - 1.96 * e)), float(math.exp(s - centre
+                                                                         + 1.96 * e)))
+                 for s, e in zip(season_log, se_s, strict=True)]
+    return b[0] + centre, np.exp(season_log - centre), season_ci
+
+
+def _growth(fit: PoissonFit) -> tuple[float, tuple[float, float], bool]:
+    """Annual growth ``exp(trend) - 1`` (0 when the trend is not significant at 5%), its 95%
+    interval, and whether it is significant (used)."""
+    g, se_g = fit.b[1], math.sqrt(max(fit.cov[1, 1], 0))
+    growth_used = abs(g) > 1.96 * se_g
+    growth_ci = (math.expm1(g - 1.96 * se_g), math.expm1(g + 1.96 * se_g))
+    return (math.expm1(g) if growth_used else 0.0), growth_ci, growth_used
+
+
+def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dict[str, str],
+                 min_months_growth: int = 12, min_months_season: int = 24) -> ArrivalFit:
+    """Fit monthly counts of ``dates`` over the fully observed months ``first``..``last``
+    (:class:`ArrivalFit`): seasonality from ``min_months_season`` months of at least 5 leads a
+    month on average, a trend from ``min_months_growth`` months and 30 leads."""
+    periods = pd.period_range(first, last, freq="M")
+    counts = (dates.dt.to_period("M").value_counts().reindex(periods, fill_value=0)
+              .to_numpy(dtype=float))
+    expo = _month_exposure(periods)
+    n_m = len(periods)
+    notes: list[str] = []
+    per_month = counts.sum() / max(n_m, 1)
+    use_season = n_m >= min_months_season and per_month >= 5
+    use_trend = n_m >= min_months_growth and counts.sum() >= 30
+    if not use_season:
+        notes.append(f"seasonality not identified from {n_m} months of {per_month:.1f} leads "
+                     f"on average (needs {min_months_season} months of >= 5): flat profile used")
+    fit = fit_poisson(_arrival_design(periods, use_trend, use_season), counts, expo)
+    level_log, season, season_ci = _seasonal_level(fit, use_season)
+    se_level_log = math.sqrt(max(fit.cov[0, 0], 0))
     growth, growth_ci, growth_used = 0.0, None, False
     if use_trend:
-        g, se_g = b[1], math.sqrt(max(cov[1, 1], 0))
-        growth = math.expm1(g)
-        growth_ci = (math.expm1(g - 1.96 * se_g), math.expm1(g + 1.96 * se_g))
-        growth_used = abs(g) > 1.96 * se_g
+        growth, growth_ci, growth_used = _growth(fit)
         if not growth_used:
             notes.append("trend not significant at 5%: annual growth 0 used in the scenario")
-            growth = 0.0
+            # refit the level without the trend: the mean rate over the window
+            level_log = math.log(max(counts.sum(), 0.5) / expo.sum())
+            se_level_log = math.sqrt(max(fit.dispersion, 1.0) / max(counts.sum(), 0.5))
     else:
         notes.append(f"trend not estimated from {n_m} months / {int(counts.sum())} leads "
                      f"(needs {min_months_growth} months and 30 leads); annual growth 0 used")
-    if not growth_used and use_trend:
-        # refit the level without the trend: the mean rate over the window
-        level_log = math.log(max(y.sum(), 0.5) / expo.sum())
-        se_level_log = math.sqrt(max(disp, 1.0) / max(y.sum(), 0.5))
     level = math.exp(level_log)
     level_ci = (math.exp(level_log - 1.96 * se_level_log),
                 math.exp(level_log + 1.96 * se_level_log))
     return ArrivalFit(group, [str(p) for p in periods], [int(c) for c in counts], level,
                       level * se_level_log, level_ci, growth, growth_ci, growth_used,
-                      [float(s) for s in season], season_ci, use_season, disp,
-                      float(y.sum() / expo.sum()), notes)
+                      [float(s) for s in season], season_ci, use_season, fit.dispersion,
+                      float(counts.sum() / expo.sum()), notes)
 
 
 def fit_deal_size(amounts: np.ndarray) -> dict[str, Any]:
@@ -196,18 +228,7 @@ def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]
     n = g["won"].size().to_numpy(dtype=float)
     k = g["won"].sum().to_numpy(dtype=float)
     reps = list(g.size().index)
-
-    def nll(x: np.ndarray) -> float:
-        a, b = np.exp(x)
-        return -float(np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b)))
-
-    p0 = k.sum() / max(n.sum(), 1)
-    res = optimize.minimize(nll, np.log([p0 * 20, (1 - p0) * 20]), method="Nelder-Mead",
-                            options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
-    a, b = np.exp(res.x)
-    capped = False
-    if a + b > 1e5:  # no detectable between-rep variation: complete pooling
-        a, b, capped = p0 * 1e5, (1 - p0) * 1e5, True
+    a, b, capped = _beta_binomial_prior(n, k)
     team = a / (a + b)
     post = (a + k) / (a + b + n)
     lo = stats.beta.ppf(0.025, a + k, b + n - k)
@@ -222,7 +243,39 @@ def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]
                         "productivity": odds(post) / odds(team),
                         "productivity_ci_lo": odds(lo) / odds(team),
                         "productivity_ci_hi": odds(hi) / odds(team)})
-    # speed
+    sg, shrink, speed, tau2, s2 = _speed_shrinkage(frame)
+    out["won_dated"] = out["rep"].map(sg["size"]).fillna(0).astype(int)
+    out["speed_multiplier"] = out["rep"].map(speed).fillna(1.0)
+    out["speed_shrinkage"] = out["rep"].map(shrink).fillna(0.0)
+    prior = {"a": float(a), "b": float(b), "team_win_rate": float(team),
+             "prior_strength": float(a + b), "complete_pooling": capped,
+             "speed_tau2": tau2, "speed_within_var": s2}
+    return out, prior
+
+
+def _beta_binomial_prior(n: np.ndarray, k: np.ndarray) -> tuple[float, float, bool]:
+    """The Beta(a, b) prior of the reps' win rates by maximum marginal likelihood (``n`` closed
+    and ``k`` won deals per rep), and whether it was capped at complete pooling (a + b > 1e5:
+    no detectable between-rep variation; then a + b = 1e5 at the team's rate)."""
+    def nll(x: np.ndarray) -> float:
+        a, b = np.exp(x)
+        return -float(np.sum(special.betaln(k + a, n - k + b) - special.betaln(a, b)))
+
+    p0 = k.sum() / max(n.sum(), 1)
+    res = optimize.minimize(nll, np.log([p0 * 20, (1 - p0) * 20]), method="Nelder-Mead",
+                            options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 4000})
+    a, b = np.exp(res.x)
+    capped = False
+    if a + b > 1e5:  # no detectable between-rep variation: complete pooling
+        a, b, capped = p0 * 1e5, (1 - p0) * 1e5, True
+    return a, b, capped
+
+
+def _speed_shrinkage(frame: pd.DataFrame
+                     ) -> tuple[pd.DataFrame, pd.Series, pd.Series, float, float]:
+    """The normal-normal shrinkage of each rep's mean log cycle time of won deals toward the
+    team's: per rep (``mean``, ``size``), the shrinkage weight, the speed multiplier; tau^2 and
+    the within-rep variance s^2 (log days squared)."""
     wd = frame[frame["won"] & frame["days"].notna()].copy()
     wd["ly"] = np.log(np.maximum(wd["days"].to_numpy(dtype=float), 0.5))
     team_ly = float(wd["ly"].mean()) if len(wd) else 0.0
@@ -235,10 +288,4 @@ def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]
         tau2 = 0.0
     shrink = tau2 / (tau2 + s2 / sg["size"]) if len(sg) else pd.Series(dtype=float)
     speed = np.exp(shrink * (sg["mean"] - team_ly))
-    out["won_dated"] = out["rep"].map(sg["size"]).fillna(0).astype(int)
-    out["speed_multiplier"] = out["rep"].map(speed).fillna(1.0)
-    out["speed_shrinkage"] = out["rep"].map(shrink).fillna(0.0)
-    prior = {"a": float(a), "b": float(b), "team_win_rate": float(team),
-             "prior_strength": float(a + b), "complete_pooling": capped,
-             "speed_tau2": tau2, "speed_within_var": s2}
-    return out, prior
+    return sg, shrink, speed, tau2, s2

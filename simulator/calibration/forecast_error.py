@@ -133,7 +133,7 @@ def _stall_variance(hz: ClosingHazards, cohort: str, days: int) -> float:
 
 
 def inner_forecast_errors(created: pd.Series, close: pd.Series, outcome: np.ndarray,
-                          cut: pd.Timestamp, truncation: pd.Timestamp | None = None,
+                          cut: pd.Timestamp, truncation: pd.Timestamp | None = None, *,
                           horizon_months: int = 3, max_origins: int = MAX_ORIGINS,
                           bin_days: int = 14, calendar: bool | None = None) -> pd.DataFrame:
     """One row per inner origin x entry-month cohort open there: ``forecast`` (expected wins in
@@ -156,8 +156,8 @@ def inner_forecast_errors(created: pd.Series, close: pd.Series, outcome: np.ndar
         out_o = np.where(later, "open", outcome)[known]
         close_o = close.where(~later)[known]
         try:
-            hz = fit_closing_hazards(created[known], close_o, out_o, o, truncation, bin_days,
-                                     calendar)
+            hz = fit_closing_hazards(created[known], close_o, out_o, o, truncation,
+                                     bin_days=bin_days, calendar=calendar)
         except ValueError:
             continue
         won_in = (known & (outcome == "won") & (close >= o).to_numpy()
@@ -303,8 +303,46 @@ def common_log_variance(forecast: np.ndarray, actual: np.ndarray, var_noise: np.
     return out
 
 
+METHOD = ("rolling-origin check before the cut: the model refitted at each inner origin "
+          "forecasts each open entry-month cohort's wins up to min(origin + horizon, cut); "
+          "mean-one lognormal frailty per cohort, method of moments beyond the binomial and "
+          "stalled-share variance, floored at 0; split into a part common to the cohorts of one "
+          "origin (cross-moments between cohorts) and an independent part")
+
+
+def _windows_used(err: pd.DataFrame, use: pd.DataFrame) -> dict[str, Any]:
+    """What the inner windows held: their lengths (days), the cohorts used (forecast at least
+    ``MIN_FORECAST`` wins), the forecast (in all and at the largest origin) and actual wins,
+    and the longest window used (the bias window)."""
+    return {
+        "window_days": sorted({int(x) for x in err["days"]}),
+        "min_forecast_wins": MIN_FORECAST,
+        "cohorts_used": len(use),
+        "forecast_total": float(use["forecast"].sum()),
+        "forecast_largest_origin": float(use.groupby("origin")["forecast"].sum().max())
+        if len(use) else 0.0,
+        "bias_window_days": int(use["days"].max()) if len(use) else 0,
+        "actual_total": int(use["actual"].sum()),
+    }
+
+
+def _forecast_bias(use: pd.DataFrame) -> dict[str, Any]:
+    """The forecast's bias over the cohorts used: the forecast-weighted ``mean_log_ratio`` of
+    log((A + 0.5) / (F + 0.5)), the ``bias_ratio`` (:func:`bias_ratio`) and the share of
+    cohorts below their forecast."""
+    lr = np.log((use["actual"] + 0.5) / (use["forecast"] + 0.5))
+    ratio = bias_ratio(use["forecast"].to_numpy(), use["actual"].to_numpy(),
+                       use["origin"].to_numpy())
+    return {
+        "mean_log_ratio": float(np.average(lr, weights=use["forecast"])) if len(use) else None,
+        **ratio,
+        "share_below_forecast": float((use["actual"] < use["forecast"]).mean())
+        if len(use) else None,
+    }
+
+
 def pipeline_model_error(created: pd.Series, close: pd.Series, outcome: np.ndarray,
-                         cut: pd.Timestamp, truncation: pd.Timestamp | None = None,
+                         cut: pd.Timestamp, truncation: pd.Timestamp | None = None, *,
                          horizon_months: int = 3, max_origins: int = MAX_ORIGINS,
                          bin_days: int = 14, calendar: bool | None = None) -> dict[str, Any]:
     """The JSON-ready model-error estimate for the closing-hazard model's pipeline forecast
@@ -314,24 +352,17 @@ def pipeline_model_error(created: pd.Series, close: pd.Series, outcome: np.ndarr
     (forecast-weighted mean of log((A + 0.5) / (F + 0.5))). ``log_variance`` None: not
     estimated (no inner origin with enough history, or no informative cohort): the draws then
     add nothing."""
-    err = inner_forecast_errors(created, close, outcome, cut, truncation, horizon_months,
-                                max_origins, bin_days, calendar)
+    err = inner_forecast_errors(created, close, outcome, cut, truncation,
+                                horizon_months=horizon_months, max_origins=max_origins,
+                                bin_days=bin_days, calendar=calendar)
     use = err[err["forecast"] >= MIN_FORECAST]
     est = frailty_log_variance(use["forecast"].to_numpy(), use["actual"].to_numpy(),
                                use["var_noise"].to_numpy(), use["cohort"].to_numpy())
     common = common_log_variance(use["forecast"].to_numpy(), use["actual"].to_numpy(),
                                  use["var_noise"].to_numpy(), use["origin"].to_numpy(),
                                  est["log_variance"] or 0.0)
-    lr = np.log((use["actual"] + 0.5) / (use["forecast"] + 0.5))
-    ratio = bias_ratio(use["forecast"].to_numpy(), use["actual"].to_numpy(),
-                       use["origin"].to_numpy())
     out: dict[str, Any] = {
-        "method": "rolling-origin check before the cut: the model refitted at each inner origin "
-                  "forecasts each open entry-month cohort's wins up to min(origin + horizon, "
-                  "cut); mean-one lognormal frailty per cohort, method of moments beyond the "
-                  "binomial and stalled-share variance, floored at 0; split into a part common "
-                  "to the cohorts of one origin (cross-moments between cohorts) and an "
-                  "independent part",
+        "method": METHOD,
         **est,
         "log_sd": math.sqrt(est["log_variance"]) if est["log_variance"] is not None else None,
         **({k: v for k, v in common.items() if k != "origins"}
@@ -339,18 +370,8 @@ def pipeline_model_error(created: pd.Series, close: pd.Series, outcome: np.ndarr
         "origins": sorted(set(err["origin"])),
         "horizon_months": horizon_months,
         "calendar": calendar,
-        "window_days": sorted({int(x) for x in err["days"]}),
-        "min_forecast_wins": MIN_FORECAST,
-        "cohorts_used": len(use),
-        "forecast_total": float(use["forecast"].sum()),
-        "forecast_largest_origin": float(use.groupby("origin")["forecast"].sum().max())
-        if len(use) else 0.0,
-        "bias_window_days": int(use["days"].max()) if len(use) else 0,
-        "actual_total": int(use["actual"].sum()),
-        "mean_log_ratio": float(np.average(lr, weights=use["forecast"])) if len(use) else None,
-        **ratio,
-        "share_below_forecast": float((use["actual"] < use["forecast"]).mean())
-        if len(use) else None,
+        **_windows_used(err, use),
+        **_forecast_bias(use),
         "errors": err.assign(used=err["forecast"] >= MIN_FORECAST).to_dict(orient="records"),
     }
     if est["log_variance"] is None:

@@ -47,17 +47,78 @@ import pandas as pd
 
 from salesplan.scenarios.calendar import quarter_month
 
-__all__ = ["ClosingHazards", "fit_closing_hazards"]
+__all__ = ["ClosingHazards", "DealDays", "fit_closing_hazards"]
 
 MIN_INFORMATIVE = 0.05  # a cohort whose closing deals would mostly still be open: pooled share
 
 
-def _cells(start: np.ndarray, stop: np.ndarray, created: np.ndarray, bin_days: int,
-           n_bins: int, moq: np.ndarray, q_cols: int) -> np.ndarray:
-    """Deal-days per cell (age bin x month of quarter) over days ``start..stop - 1`` of every
-    deal (day numbers index ``moq``). Deals with the same (created, start, stop) share their
+@dataclass(frozen=True, eq=False)
+class DealDays:
+    """The deals of a fit as day numbers from ``origin`` (day 0, the first created date): per
+    deal ``created``, ``end`` (the close day, or the day before the cut for an open deal),
+    ``entry`` (the first day at risk: created, or the truncation date), ``is_open``,
+    ``outcome`` (won/lost/open), ``cohort`` (entry month ``YYYY-MM``); ``cut_day``; the grid:
+    ``bin_days`` per age bin, ``n_bins`` (the last open-ended) and ``moq`` (month of the
+    quarter, 0-2, of every day from the origin); ``dropped``: deals left out, by reason."""
+
+    origin: pd.Timestamp
+    created: np.ndarray
+    end: np.ndarray
+    entry: np.ndarray
+    is_open: np.ndarray
+    outcome: np.ndarray
+    cohort: np.ndarray
+    cut_day: int
+    bin_days: int
+    n_bins: int
+    moq: np.ndarray
+    dropped: dict[str, int]
+
+    @classmethod
+    def of(cls, created: pd.Series, close: pd.Series, outcome: np.ndarray, cut: pd.Timestamp,
+           truncation: pd.Timestamp | None, bin_days: int) -> DealDays:
+        """The dated deals (module docstring of :func:`fit_closing_hazards`); raise without a
+        dated deal or without a closed one."""
+        outcome = np.asarray(outcome)
+        no_close = (outcome != "open") & close.isna().to_numpy()
+        ok = created.notna().to_numpy() & ~no_close
+        dropped = {"no_created_date": int(created.isna().sum()),
+                   "closed_without_close_date": int((no_close & created.notna().to_numpy())
+                                                    .sum())}
+        created, close, outcome = created[ok], close[ok], outcome[ok]
+        if not len(created):
+            raise ValueError("no dated deal")
+        origin = created.min().normalize()
+        c = (created - origin).dt.days.to_numpy(dtype=np.int64)
+        cut_day = int((cut - origin).days)
+        is_open = outcome == "open"
+        e = np.where(is_open, cut_day - 1,
+                     (close.fillna(cut) - origin).dt.days.to_numpy(dtype=np.int64))
+        e = np.maximum(e, c)
+        entry = c.copy() if truncation is None else np.maximum(c, int((truncation - origin).days))
+        closed_age = (e - c)[~is_open]
+        if not closed_age.size:
+            raise ValueError("no closed deal")
+        n_bins = int(closed_age.max()) // bin_days + 2  # the last, open-ended bin holds no event
+        n_days = cut_day + 2 * n_bins * bin_days + 800
+        return cls(origin=origin, created=c, end=e, entry=entry, is_open=is_open,
+                   outcome=outcome, cohort=created.dt.strftime("%Y-%m").to_numpy(),
+                   cut_day=cut_day, bin_days=bin_days, n_bins=n_bins,
+                   moq=quarter_month(origin.date(), np.arange(n_days)), dropped=dropped)
+
+    def quarter_months_seen(self) -> int:
+        """How many months of the quarter (0-3) the days at risk before the cut cover."""
+        if self.cut_day <= 0:
+            return 0
+        return int(np.unique(self.moq[max(int(self.entry.min()), 0):self.cut_day]).size)
+
+
+def _cells(days: DealDays, q_cols: int) -> np.ndarray:
+    """Deal-days at risk per cell (age bin x month of quarter; ``q_cols`` 1: age only) over the
+    days ``entry..end`` of every deal. Deals with the same (created, entry, end) share their
     cells: each distinct span is laid out once and weighted by its count."""
-    spans, count = np.unique(np.stack([created, start, stop], axis=1), axis=0,
+    bin_days, n_bins, moq = days.bin_days, days.n_bins, days.moq
+    spans, count = np.unique(np.stack([days.created, days.entry, days.end + 1], axis=1), axis=0,
                              return_counts=True)
     created, start, stop = spans[:, 0], spans[:, 1], spans[:, 2]
     length = np.maximum(stop - start, 0)
@@ -281,69 +342,51 @@ class ClosingHazards:
 
 
 def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarray,
-                        cut: pd.Timestamp, truncation: pd.Timestamp | None = None,
+                        cut: pd.Timestamp, truncation: pd.Timestamp | None = None, *,
                         bin_days: int = 14, calendar: bool | None = None) -> ClosingHazards:
     """Fit the model of the module docstring to the deals known at ``cut``.
 
     ``created``/``close``: dates (close NaT for open deals); ``outcome``: won/lost/open. Deals
     without a created date, and won or lost deals without a close date, do not enter (their
-    timing is unknown; ``dropped`` on the result counts them). ``calendar`` None: fit the
-    calendar and the age-only model and keep the lower AIC (age only on a tie); the calendar
-    model is fitted only when the history has days in all three months of a quarter.
+    timing is unknown; ``dropped`` on the result counts them). ``truncation``: the export's
+    left-truncation date (deals count from it). ``bin_days``: days per age bin. ``calendar``
+    None: fit the calendar and the age-only model and keep the lower AIC (age only on a tie);
+    the calendar model is fitted only when the history has days in all three months of a
+    quarter.
     """
-    outcome = np.asarray(outcome)
-    no_close = (outcome != "open") & close.isna().to_numpy()
-    ok = created.notna().to_numpy() & ~no_close
-    dropped = {"no_created_date": int(created.isna().sum()),
-               "closed_without_close_date": int((no_close & created.notna().to_numpy()).sum())}
-    created, close, outcome = created[ok], close[ok], outcome[ok]
-    if not len(created):
-        raise ValueError("no dated deal")
-    origin = created.min().normalize()
-    c = (created - origin).dt.days.to_numpy(dtype=np.int64)
-    cut_day = int((cut - origin).days)
-    is_open = outcome == "open"
-    e = np.where(is_open, cut_day - 1,
-                 (close.fillna(cut) - origin).dt.days.to_numpy(dtype=np.int64))
-    e = np.maximum(e, c)
-    entry = c.copy() if truncation is None else np.maximum(c, int((truncation - origin).days))
-    closed_age = (e - c)[~is_open]
-    if not closed_age.size:
-        raise ValueError("no closed deal")
-    n_bins = int(closed_age.max()) // bin_days + 2  # the last, open-ended bin holds no event
-    n_days = cut_day + 2 * n_bins * bin_days + 800
-    moq = quarter_month(origin.date(), np.arange(n_days))
-    seen_q = np.unique(moq[max(int(entry.min()), 0):cut_day]) if cut_day > 0 else np.zeros(0)
+    deals = DealDays.of(created, close, outcome, cut, truncation, bin_days)
+    seen_q = deals.quarter_months_seen()
     options = [True, False] if calendar is None else [calendar]
-    if calendar is None and seen_q.size < 3:
+    if calendar is None and seen_q < 3:
         options = [False]  # a month of the quarter never seen: its closing rate is unknown
-    fits = {cal: _fit(c, e, entry, is_open, outcome, bin_days, n_bins, moq, 3 if cal else 1)
-            for cal in options}
+    fits = {cal: _fit(deals, 3 if cal else 1) for cal in options}
     best = min(fits, key=lambda k: (fits[k]["aic"], k))  # a tie goes to age only (False)
     f = fits[best]
     hz = ClosingHazards(
-        calendar=best, bin_days=bin_days, n_bins=n_bins, h_won=f["hw"], h_lost=f["hl"],
+        calendar=best, bin_days=bin_days, n_bins=deals.n_bins, h_won=f["hw"], h_lost=f["hl"],
         exposure=f["E"], events_won=f["Nw"], events_lost=f["Nl"], pooled_stall=0.0, stall={},
-        stall_tau2=0.0,         loglik=f["loglik"], aic=f["aic"],
+        stall_tau2=0.0, loglik=f["loglik"], aic=f["aic"],
         alternative={("calendar" if k else "age_only"): {"loglik": v["loglik"], "aic": v["aic"]}
                      for k, v in fits.items() if k != best},
-        origin=origin, moq=moq, dropped=dropped,
-        calendar_note=None if seen_q.size == 3 or calendar is not None else
+        origin=deals.origin, moq=deals.moq, dropped=deals.dropped,
+        calendar_note=None if seen_q == 3 or calendar is not None else
         "the history before the cut does not cover all three months of a quarter: age only")
-    cohort = created.dt.strftime("%Y-%m").to_numpy()
-    _stalled_shares(hz, c, cohort, is_open, entry > c, cut_day)
-    _forecast(hz, c[is_open], cohort[is_open], cut_day)
+    _stalled_shares(hz, deals)
+    _forecast(hz, deals)
     return hz
 
 
-def _fit(c, e, entry, is_open, outcome, bin_days, n_bins, moq, Q) -> dict[str, Any]:
-    """Hazards = events / deal-days at risk per cell, and the log-likelihood."""
+def _fit(deals: DealDays, Q: int) -> dict[str, Any]:
+    """Hazards = events / deal-days at risk per cell (``Q`` months of the quarter: 3, or 1 for
+    age only), and the log-likelihood."""
+    c, e, entry, n_bins, moq = deals.created, deals.end, deals.entry, deals.n_bins, deals.moq
     NC = n_bins * Q
-    E = _cells(entry, e + 1, c, bin_days, n_bins, moq, Q)
-    closed = ~is_open & (e >= entry)
+    E = _cells(deals, Q)
+    closed = ~deals.is_open & (e >= entry)
     ev = e[closed]
-    cell = np.minimum((ev - c[closed]) // bin_days, n_bins - 1) * Q + (moq[ev] if Q > 1 else 0)
-    won = outcome[closed] == "won"
+    cell = (np.minimum((ev - c[closed]) // deals.bin_days, n_bins - 1) * Q
+            + (moq[ev] if Q > 1 else 0))
+    won = deals.outcome[closed] == "won"
     Nw = np.bincount(cell[won], minlength=NC).astype(float)
     Nl = np.bincount(cell[~won], minlength=NC).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -365,9 +408,10 @@ def _fit(c, e, entry, is_open, outcome, bin_days, n_bins, moq, Q) -> dict[str, A
             "aic": 2 * k - 2 * ll}
 
 
-def _stalled_shares(hz: ClosingHazards, c: np.ndarray, cohort: np.ndarray, is_open: np.ndarray,
-                    truncated: np.ndarray, cut_day: int) -> None:
+def _stalled_shares(hz: ClosingHazards, deals: DealDays) -> None:
     """Pooled and per-entry-month stalled shares (module docstring), into ``hz``."""
+    c, cohort, is_open, cut_day = deals.created, deals.cohort, deals.is_open, deals.cut_day
+    truncated = deals.entry > c
     days = np.unique(c)
     surv, _ = hz.paths(days)
     row = np.searchsorted(days, c)
@@ -407,12 +451,12 @@ def _stalled_shares(hz: ClosingHazards, c: np.ndarray, cohort: np.ndarray, is_op
     hz.pooled_stall, hz.stall, hz.stall_tau2 = pooled, rows, tau2
 
 
-def _forecast(hz: ClosingHazards, c_open: np.ndarray, coh_open: np.ndarray, cut_day: int
-              ) -> None:
+def _forecast(hz: ClosingHazards, deals: DealDays) -> None:
     """Per open deal: never-closing share, open probability at the cut, and the won
     probability of each day from the cut to the end of its age range (computed once per
     creation day: deals created on the same day share their path)."""
-    days, row = np.unique(c_open, return_inverse=True)
+    coh_open, cut_day = deals.cohort[deals.is_open], deals.cut_day
+    days, row = np.unique(deals.created[deals.is_open], return_inverse=True)
     surv, won = hz.paths(days)
     ages = won.shape[1]
     age = np.minimum(cut_day - days, ages)

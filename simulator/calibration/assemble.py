@@ -1,0 +1,128 @@
+"""Assembling a calibration: the results of every step (:class:`CalibrationParts`) into the
+scenario document, validated into a :class:`~salesplan.scenarios.model.Scenario`, and into the
+JSON-ready estimates (what ``calibration.json`` holds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from salesplan.scenarios.model import Scenario
+
+from .cut import CutHistory
+from .cycle import CycleModels, PipelineHazards
+from .deal_sizes import DealSizes
+from .dimensions import ALL, Dimensions
+from .errors import CalibrationError
+from .lead_sources import LeadSources
+from .pipeline import OpenPipeline
+from .reps import RepEstimates
+from .stages import StageEstimates
+
+__all__ = ["NOT_ESTIMATED", "CalibrationParts", "build_scenario", "estimates_document"]
+
+NOT_ESTIMATED = ["rep attrition and ramp (no start/leave dates in the export)",
+                 "lead grades (no grade column)",
+                 "lead-response decay (no first-contact dates)"]
+
+
+@dataclass
+class CalibrationParts:
+    """The result of every calibration step, in the order they run."""
+
+    cut: CutHistory
+    cycle: CycleModels
+    dims: Dimensions
+    hazards: PipelineHazards
+    stages: StageEstimates
+    sources: LeadSources
+    sizes: DealSizes
+    reps: RepEstimates
+    pipeline: OpenPipeline
+
+    @property
+    def notes(self) -> list[str]:
+        """Every step's notes, in the order the steps ran."""
+        return [*self.cut.notes, *self.cycle.notes, *self.dims.notes, *self.hazards.notes,
+                *self.stages.notes, *self.sources.notes, *self.pipeline.notes]
+
+    @property
+    def regions(self) -> list[str]:
+        """The scenario's regions: the dimensions', and ``all`` when a rep has no region."""
+        regions = list(self.dims.regions)
+        if self.reps.in_region_all and ALL not in regions:
+            regions.append(ALL)
+        return regions
+
+    def stage_documents(self) -> list[dict[str, Any]]:
+        """The stage documents with the pipeline cohorts' overrides. Overrides exist only for a
+        flat export (one stage), so they go to its only stage."""
+        stages = self.stages.documents
+        if not self.pipeline.overrides:
+            return stages
+        return [{**stages[0], "overrides": self.pipeline.overrides}, *stages[1:]]
+
+
+def build_scenario(parts: CalibrationParts, *, name: str | None, currency: str) -> Scenario:
+    """The calibrated scenario (``name`` None: ``calibrated-<mapping>``; amounts in
+    ``currency``); raise if it does not validate (a calibration bug, reported plainly)."""
+    cut, m = parts.cut, parts.cut.mapping
+    doc = {
+        "name": name or f"calibrated-{m.name}",
+        "description": f"Calibrated from {m.name} history as known at {cut.cut.date()} "
+                       f"({len(parts.dims.deals)} deals).",
+        "horizon": {"start": cut.start.date().isoformat(), "months": cut.horizon_months,
+                    "currency": currency},
+        "regions": [{"id": r} for r in parts.regions],
+        "segments": ([{"id": s} for s in parts.dims.segments]
+                     + [{"id": s} for s in parts.pipeline.cohorts]),
+        "products": parts.sizes.documents,
+        "stages": parts.stage_documents(),
+        "lead_sources": parts.sources.documents,
+        "reps": parts.reps.documents,
+        "policies": {"routing": "least_loaded", "warmup_months": 0},
+        "initial_pipeline": parts.pipeline.deals,
+    }
+    try:
+        return Scenario.model_validate(doc)
+    except Exception as exc:  # pragma: no cover - a calibration bug, reported plainly
+        raise CalibrationError(f"the calibrated scenario does not validate: {exc}") from exc
+
+
+def _cumulative_incidence(cycle: CycleModels) -> dict[str, Any]:
+    cif = cycle.cif
+    return {"p_won": cif.p_won,
+            "p_lost": float(cif.cif_lost[-1]) if cif.times.size else None,
+            "p_open_at_last_close": float(cif.surv[-1]) if cif.times.size else None,
+            "last_close_days": float(cif.times[-1]) if cif.times.size else None,
+            "method": "Aalen-Johansen (non-parametric, censoring and left truncation); used "
+                      "for the open pipeline"}
+
+
+def estimates_document(parts: CalibrationParts) -> dict[str, Any]:
+    """Every estimate with its uncertainty, the cleaning summary and the notes (numpy values
+    and NaN still to be made JSON-ready: :func:`~.documents.jsonable`)."""
+    cut, m = parts.cut, parts.cut.mapping
+    outcomes, hz = parts.cycle.outcomes, parts.hazards.model
+    return {
+        "cutoff": cut.cut.date().isoformat(),
+        "horizon_start": cut.start.date().isoformat(),
+        "mapping": m.name,
+        "funnel": {"kind": m.kind, "stages": parts.stages.names, "assumption": m.notes},
+        "deals_used": len(parts.dims.deals),
+        "outcomes": outcomes.to_dict() if outcomes is not None else None,
+        "cumulative_incidence": _cumulative_incidence(parts.cycle),
+        "stages": parts.stages.fits,
+        "arrivals": [a.to_dict() for a in parts.sources.fits],
+        "deal_sizes": parts.sizes.by_product,
+        "deal_size_pooled": parts.sizes.pooled,
+        "reps": parts.reps.frame.to_dict(orient="records"),
+        "rep_prior": parts.reps.prior,
+        "capacity": {"value": parts.reps.capacity, "rule": "3 x the most open deals any rep "
+                     "held at a month start (at least 50): CRM history shows no queueing"},
+        "not_estimated": list(NOT_ESTIMATED),
+        "closing_hazards": hz.to_dict() if hz is not None else None,
+        "open_pipeline": {"deals": len(parts.pipeline.deals), "cohorts": parts.pipeline.cohorts},
+        "cleaning": cut.full.summary(),
+        "notes": parts.notes,
+    }
