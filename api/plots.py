@@ -129,9 +129,11 @@ def attainment_chart(c: Comparison) -> bytes | None:
 def p_attain_chart(reps: pd.DataFrame, path: Path, title: str) -> None:
     df = reps.reset_index().sort_values("p_attain")
     fig, ax = plt.subplots(figsize=(9, max(3, 0.18 * len(df) + 1)))
-    ax.barh(df["rep"].astype(str), df["p_attain"], xerr=1.96 * df["p_attain_se"], capsize=2)
+    p, lo, hi = df["p_attain"], df["p_attain_lo"], df["p_attain_hi"]
+    err = np.clip(np.vstack([p - lo, hi - p]), 0.0, None)  # Wilson: not symmetric about p
+    ax.barh(df["rep"].astype(str), df["p_attain"], xerr=err, capsize=2)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("P(attainment >= 100%) (bars: 95% interval)")
+    ax.set_xlabel("P(attainment >= 100%) (bars: Wilson 95% interval)")
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="x")
     fig.savefig(path, dpi=110, bbox_inches="tight")

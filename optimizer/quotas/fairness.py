@@ -18,7 +18,7 @@ capacity_factor       the same after attrition, vacancy and backfill (0..1)
 expected_bookings     mean simulated horizon bookings (NaN without samples)
 expected_attainment   mean of bookings / quota over replications
 p_attain              P(bookings >= quota), share of replications (NaN for a zero quota)
-p_attain_se           its standard error sqrt(p (1 - p) / n)
+p_attain_lo, _hi      its Wilson 95% interval (the one interval salesplan gives probabilities)
 binding               the constraint that set the number: pin, floor, cap, min_change,
                       max_change, ramp_relief, cell_pins, absorbs (moved by others' pins or
                       bounds) or ideal
@@ -39,6 +39,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from salesplan.stats import wilson_interval
+
 __all__ = ["attainment", "gini", "plan_measures"]
 
 
@@ -53,8 +55,8 @@ def gini(values: np.ndarray) -> float:
 
 
 def attainment(quotas: pd.Series, samples: pd.DataFrame | None) -> pd.DataFrame:
-    """Per rep: expected bookings, expected attainment, P(attain) and its standard error."""
-    cols = ["expected_bookings", "expected_attainment", "p_attain", "p_attain_se"]
+    """Per rep: expected bookings, expected attainment, P(attain) with its Wilson interval."""
+    cols = ["expected_bookings", "expected_attainment", "p_attain", "p_attain_lo", "p_attain_hi"]
     if samples is None:
         return pd.DataFrame(np.nan, index=quotas.index, columns=cols)
     b = samples[list(quotas.index)].to_numpy(dtype=float)
@@ -65,11 +67,13 @@ def attainment(quotas: pd.Series, samples: pd.DataFrame | None) -> pd.DataFrame:
     p = np.where(q > 0, hit.mean(axis=0), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         att = np.where(q > 0, (b / np.where(q > 0, q, 1.0)).mean(axis=0), np.nan)
+    ci = np.array([wilson_interval(x, n) if np.isfinite(x) else (np.nan, np.nan) for x in p])
     return pd.DataFrame({
         "expected_bookings": b.mean(axis=0),
         "expected_attainment": att,
         "p_attain": p,
-        "p_attain_se": np.sqrt(p * (1 - p) / n),
+        "p_attain_lo": ci[:, 0] if ci.size else np.zeros(0),
+        "p_attain_hi": ci[:, 1] if ci.size else np.zeros(0),
     }, index=quotas.index)
 
 
