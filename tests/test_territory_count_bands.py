@@ -6,17 +6,22 @@ repair must fix counts with shifts and potential with count-preserving swaps."""
 
 from __future__ import annotations
 
-import time
+import math
 
 import numpy as np
 import pytest
 
 from salesplan.benchmarks.territory_instances import synthetic_instance
 from salesplan.optimizer import AlignmentOptions, BalanceBand, solve_alignment
-from salesplan.optimizer.territory.alignment import _violated_reps, prepare
 from salesplan.optimizer.territory.candidates import candidate_pairs
+from salesplan.optimizer.territory.checks import violated_reps
 from salesplan.optimizer.territory.formulation import BandSpec
+from salesplan.optimizer.territory.preparation import prepare
 from salesplan.optimizer.territory.repair import band_limits, repair_bands
+
+UNTIMED = 600.0
+"""A time limit (s) far above what any solve below needs (seconds, on a loaded machine too):
+what a test sees is decided by the solver's gap and the algorithm, never by the clock."""
 
 
 def _bands(accounts: float, potential: float = 0.001, workload: float = 0.035):
@@ -47,7 +52,7 @@ def test_fix_path_holds_tight_count_band(accounts: float) -> None:
     p = synthetic_instance(3000, 30, seed=7)
     bands = _bands(accounts, potential=0.0005)
     opts = AlignmentOptions(mode="carve", balance=bands, strategy="fix", candidates=8,
-                            time_limit=15.0)
+                            time_limit=UNTIMED)
     res = solve_alignment(p, opts)
     assert res.metrics.strategy == "fix"
     _check_plan(res, bands)
@@ -81,7 +86,7 @@ def test_repair_fixes_counts_and_keeps_them(count_first: bool) -> None:
     if count_first:
         bands = (bands[2], bands[0], bands[1])
     opts = AlignmentOptions(mode="carve", balance=bands, strategy="fix", candidates=8,
-                            time_limit=30.0)
+                            time_limit=UNTIMED)
     res = solve_alignment(p, opts)
     _check_plan(res, bands)
     prep = prepare(p, opts)
@@ -95,10 +100,10 @@ def test_repair_fixes_counts_and_keeps_them(count_first: bool) -> None:
     for i in rng.choice(len(assign), size=15, replace=False):
         other = pj[(pi == i) & (pj != broken[i])]
         broken[i] = other[0]
-    assert _violated_reps(spec, broken).any()
-    repaired, steps = repair_bands(spec, pi, pj, broken, deadline=time.perf_counter() + 15.0)
+    assert violated_reps(spec, broken).any()
+    repaired, steps = repair_bands(spec, pi, pj, broken, deadline=math.inf)
     assert steps > 0
-    assert not _violated_reps(spec, repaired).any()
+    assert not violated_reps(spec, repaired).any()
     count = next(b for b in spec.bands if b.metric == "accounts")
     lo, hi, _ = band_limits(count)
     counts = np.bincount(repaired, minlength=len(p.rep_ids))

@@ -158,7 +158,7 @@ def test_no_rep_can_be_dedicated_is_reported() -> None:
     with pytest.raises(InfeasibleInputError) as err:
         solve_alignment(p, opts(dedicate_oversized=True))
     assert "account A-0" in str(err.value)
-    from salesplan.optimizer.territory.alignment import prepare
+    from salesplan.optimizer.territory.preparation import prepare
 
     prep = prepare(p, opts(dedicate_oversized=True))
     assert prep.dedicated == ()
@@ -212,7 +212,7 @@ def test_a_rep_that_could_serve_only_that_account_is_preferred() -> None:
 
 
 def test_account_count_band_dedicates_nothing() -> None:
-    from salesplan.optimizer.territory.alignment import prepare
+    from salesplan.optimizer.territory.preparation import prepare
 
     p = line([10, 10, 10], [0, 1, 2], [0.0, 1.0, 2.0, 3.0])
     prep = prepare(p, opts(dedicate_oversized=True, balance=(BalanceBand("accounts", 0.1),)))

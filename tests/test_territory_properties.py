@@ -178,7 +178,7 @@ def test_invariants_with_dedicated_territories(solver: str, data) -> None:
         solvable = False
     except AlignmentError:
         return
-    from salesplan.optimizer.territory.alignment import prepare
+    from salesplan.optimizer.territory.preparation import prepare
 
     prep = prepare(problem, AlignmentOptions(**options, solver=solver))
     if solvable:

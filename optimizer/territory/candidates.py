@@ -3,7 +3,7 @@
 Every account keeps its current owner among its candidates when the owner is eligible (so that
 staying is always possible); a locked account has its owner as its only candidate. The
 restriction can make a feasible instance infeasible (tight bands need some accounts to go far):
-:mod:`.alignment` detects that from the LP relaxation and widens k, up to every eligible rep.
+:mod:`.search` detects that from the LP relaxation and widens k, up to every eligible rep.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def ensure_reach(
     distance: np.ndarray,
     eligible: np.ndarray,
     needs: list[tuple[np.ndarray, np.ndarray]],
+    *,
     factor: float = 2.0,
     always: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:

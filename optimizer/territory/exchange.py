@@ -44,8 +44,9 @@ _MAX_TAKEN = 200
 def exchange_counts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
                     deadline: float) -> tuple[np.ndarray, int]:
     """Return (plan, exchanges made): two-for-one exchanges until no rep is outside its
-    account-count band, no exchange helps, or the deadline passes. Other bands and capacity are
-    kept wherever they held; a plan without a count band is returned unchanged.
+    account-count band, no exchange helps, or the deadline (a :func:`time.perf_counter`
+    instant) passes. Other bands and capacity are kept wherever they held; a plan without a
+    count band is returned unchanged.
 
     The extra account travels: a rep over its band passes it to a neighbour with room when an
     exchange with one holds every band, else to a neighbour at its upper count that is fewer
@@ -56,70 +57,115 @@ def exchange_counts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     count_band = next((b for b in spec.bands if b.metric == COUNT_METRIC), None)
     if count_band is None:
         return assign, 0
-    n, m = len(spec.account_ids), len(spec.rep_ids)
-    assign = assign.copy()
-    c_lo, c_hi, _ = band_limits(count_band)
-    rows = [(v, lo, hi) for v, lo, hi, _ in limit_rows(spec, skip=COUNT_METRIC)]
-    loads = [np.bincount(assign, weights=v, minlength=m) for v, _, _ in rows]
-    count = np.bincount(assign, minlength=m)
-    cand = sparse.csr_matrix((np.ones(pi.size, dtype=bool), (pi, pj)), shape=(n, m))
-    movable = ~np.asarray(spec.locked, dtype=bool)
-    budget = MoveBudget(spec, assign)
+    ex = _Exchanges(spec, pi, pj, assign, count_band)
     made = 0
     stuck: set[int] = set()
     while time.perf_counter() < deadline:
-        off = [j for j in np.flatnonzero((count > c_hi) | (count < c_lo)) if j not in stuck]
+        off = [j for j in np.flatnonzero(~ex.in_band()) if j not in stuck]
         if not off:
             break
-        j = max(off, key=lambda r: max(count[r] - c_hi[r], c_lo[r] - count[r]))
-        over = bool(count[j] > c_hi[j])
+        j = max(off, key=ex.excess)
+        saved = ex.snapshot()
+        chain = ex.chain_from(j, deadline)
+        if ex.in_band()[chain[-1]] and len(chain) > 1:
+            made += len(chain) - 1
+            stuck.clear()  # loads changed: a rep stuck before may now find a chain
+        else:  # dead end: undo the chain
+            ex.restore(saved)
+            stuck.add(j)
+    return ex.assign, made
+
+
+class _Exchanges:
+    """The state of the exchanges on one plan: the plan, the account counts and their integer
+    band, the other band and capacity rows (:func:`.repair.limit_rows`) with their loads, the
+    candidate matrix and the move budget."""
+
+    def __init__(self, spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
+                 count_band) -> None:
+        n, m = len(spec.account_ids), len(spec.rep_ids)
+        self.spec = spec
+        self.assign = assign.copy()
+        self.c_lo, self.c_hi, _ = band_limits(count_band)
+        self.rows = [(v, lo, hi) for v, lo, hi, _ in limit_rows(spec, skip=COUNT_METRIC)]
+        self.loads = [np.bincount(self.assign, weights=v, minlength=m) for v, _, _ in self.rows]
+        self.count = np.bincount(self.assign, minlength=m)
+        self.cand = sparse.csr_matrix((np.ones(pi.size, dtype=bool), (pi, pj)), shape=(n, m))
+        self.movable = ~np.asarray(spec.locked, dtype=bool)
+        self.budget = MoveBudget(spec, self.assign)
+
+    def in_band(self) -> np.ndarray:
+        """Per rep, whether its account count is inside its count band."""
+        return ~((self.count > self.c_hi) | (self.count < self.c_lo))
+
+    def excess(self, r: int) -> float:
+        """Accounts by which rep ``r`` is outside its count band."""
+        return max(self.count[r] - self.c_hi[r], self.c_lo[r] - self.count[r])
+
+    def snapshot(self):
+        return (self.assign.copy(), [x.copy() for x in self.loads], self.count.copy(),
+                copy.copy(self.budget))
+
+    def restore(self, saved) -> None:
+        self.assign, self.loads, self.count, self.budget = saved
+
+    def chain_from(self, j: int, deadline: float) -> list[int]:
+        """Pass rep ``j``'s extra (or missing) account along a chain of exchanges toward a
+        rep with room (one that can spare one); returns the chain of reps, ``j`` first."""
+        n, m = self.assign.size, self.count.size
+        over = bool(self.count[j] > self.c_hi[j])
         # edge[g, t]: an exchange can take an account from g to t
-        own = sparse.csr_matrix((np.ones(n), (np.arange(n), assign)), shape=(n, m))
-        reach = np.asarray((own[movable].T @ cand[movable]).todense())  # g's accounts -> t
+        own = sparse.csr_matrix((np.ones(n), (np.arange(n), self.assign)), shape=(n, m))
+        reach = np.asarray((own[self.movable].T @ self.cand[self.movable]).todense())
         edge = (reach >= 2) & (reach.T >= 1)
         np.fill_diagonal(edge, False)
         # the extra account moves along edges j -> t toward a rep with room; a missing one
         # comes along edges g -> j from a rep that can spare one
-        hops = _hops(edge, count < c_hi) if over else _hops(edge.T, count > c_lo)
-        saved = (assign.copy(), [x.copy() for x in loads], count.copy(), copy.copy(budget))
+        hops = (_hops(edge, self.count < self.c_hi) if over
+                else _hops(edge.T, self.count > self.c_lo))
         chain, at = [j], j
         while time.perf_counter() < deadline and len(chain) <= m:
-            partners = np.flatnonzero(edge[at] if over else edge[:, at])
-            partners = partners[(hops[partners] <= hops[at]) & ~np.isin(partners, chain)]
-            best = None
-            for level in sorted({float(h) for h in hops[partners]}):
-                for k in partners[hops[partners] == level]:
-                    giver, taker = (at, k) if over else (k, at)
-                    found = _best_exchange(spec, giver, taker, assign, cand, movable, rows,
-                                           loads, budget)
-                    if found is not None and (best is None or found[0] < best[0]):
-                        best = (*found, k)
-                if best is not None:
-                    break
+            best = self._next_exchange(at, over, edge, hops, chain)
             if best is None:
                 break
             _, giver, taker, x, v, u, k = best
-            legs = [(x, taker), (v, taker), (u, giver)]
-            budget.apply(legs, assign)
-            for i, to in legs:
-                frm = assign[i]
-                for r, (vals, _, _) in enumerate(rows):
-                    loads[r][frm] -= vals[i]
-                    loads[r][to] += vals[i]
-                count[frm] -= 1
-                count[to] += 1
-                assign[i] = to
+            self._apply([(x, taker), (v, taker), (u, giver)])
             chain.append(k)
             at = k
-            if c_lo[k] <= count[k] <= c_hi[k]:
+            if self.c_lo[k] <= self.count[k] <= self.c_hi[k]:
                 break
-        if c_lo[at] <= count[at] <= c_hi[at] and len(chain) > 1:
-            made += len(chain) - 1
-            stuck.clear()  # loads changed: a rep stuck before may now find a chain
-        else:  # dead end: undo the chain
-            assign, loads, count, budget = saved
-            stuck.add(j)
-    return assign, made
+        return chain
+
+    def _next_exchange(self, at: int, over: bool, edge: np.ndarray, hops: np.ndarray,
+                       chain: list[int]):
+        """The cheapest exchange of ``at`` with a partner off the chain, among the partners
+        fewest steps from a rep with room: (cost change, giver, taker, x, v, u, partner), or
+        None."""
+        partners = np.flatnonzero(edge[at] if over else edge[:, at])
+        partners = partners[(hops[partners] <= hops[at]) & ~np.isin(partners, chain)]
+        best = None
+        for level in sorted({float(h) for h in hops[partners]}):
+            for k in partners[hops[partners] == level]:
+                giver, taker = (at, k) if over else (k, at)
+                found = _best_exchange(self, giver, taker)
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = (*found, k)
+            if best is not None:
+                break
+        return best
+
+    def _apply(self, legs: list[tuple[int, int]]) -> None:
+        """Move each (account, to rep) of ``legs``: budget, loads, counts, plan."""
+        assign = self.assign
+        self.budget.apply(legs, assign)
+        for i, to in legs:
+            frm = assign[i]
+            for r, (vals, _, _) in enumerate(self.rows):
+                self.loads[r][frm] -= vals[i]
+                self.loads[r][to] += vals[i]
+            self.count[frm] -= 1
+            self.count[to] += 1
+            assign[i] = to
 
 
 def _hops(edge: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -139,10 +185,11 @@ def _hops(edge: np.ndarray, target: np.ndarray) -> np.ndarray:
     return hops
 
 
-def _best_exchange(spec, giver: int, taker: int, assign, cand, movable, rows, loads, budget):
+def _best_exchange(ex: _Exchanges, giver: int, taker: int):
     """The cheapest exchange (cost change, giver, taker, x, v, u) that keeps every band row at
     both reps, or None."""
-    cost = spec.cost
+    cost, assign, cand, movable = ex.spec.cost, ex.assign, ex.cand, ex.movable
+    rows, loads, budget = ex.rows, ex.loads, ex.budget
     xs = np.flatnonzero((assign == giver) & movable)
     xs = xs[np.asarray(cand[xs, taker].todense()).ravel()]
     us = np.flatnonzero((assign == taker) & movable)

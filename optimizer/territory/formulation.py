@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pulp
 
-__all__ = ["BandSpec", "BuiltModel", "ModelSpec", "build_model"]
+__all__ = ["BandSpec", "BuiltModel", "ModelSpec", "assignment_of", "build_model"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,7 +107,7 @@ class BuiltModel:
             var.varValue = max(0.0, excess)
 
 
-def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
+def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray, *,
                 fixed: np.ndarray | None = None, name: str = "territory_alignment",
                 elastic: bool = False) -> BuiltModel:
     """Build the model over candidate pairs. ``fixed[i] >= 0`` pins account i to that rep as a
@@ -116,113 +116,180 @@ def build_model(spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
     ``elastic`` (used by fix-and-resolve repair) makes hard bands soft with the large penalty
     ``spec.elastic_unit``, so the sub-model always has a solution; its band violations tell
     the repair loop where to free more accounts."""
-    soft = spec.soft or elastic
-    unit = spec.soft_unit if spec.soft else spec.elastic_unit
-    n, m = len(spec.account_ids), len(spec.rep_ids)
+    n = len(spec.account_ids)
     if fixed is None:
         fixed = np.full(n, -1, dtype=np.int64)
-    free_pair = fixed[pair_i] < 0
-    pi, pj = pair_i[free_pair], pair_j[free_pair]
+    b = _Build.start(spec, pair_i, pair_j, fixed, name)
+    _add_assign_rows(b)
+    slack, slack_rows = _add_band_rows(b, soft=spec.soft or elastic,
+                                       unit=spec.soft_unit if spec.soft else spec.elastic_unit)
+    _add_capacity_rows(b)
+    _add_move_caps(b)
+    b.prob.setObjective(pulp.LpAffineExpression(b.terms, constant=b.const_cost))
+    return BuiltModel(b.prob, b.x, b.x_list, b.pi, b.pj, slack, slack_rows,
+                      elastic and not spec.soft)
+
+
+def assignment_of(values: np.ndarray, pi: np.ndarray, pj: np.ndarray, n: int,
+                  base: np.ndarray | None = None) -> np.ndarray:
+    """Rep column per account from the values of pairs (pi, pj): the largest value wins.
+    Accounts without a pair keep ``base`` (default -1)."""
+    assign = np.full(n, -1, dtype=np.int64) if base is None else base.copy()
+    order = np.argsort(values, kind="stable")
+    # later writes (larger values) win
+    assign[pi[order]] = pj[order]
+    return assign
+
+
+@dataclass(eq=False)
+class _Build:
+    """A model being built: the problem, the free pairs (``pi``, ``pj``) with their variables,
+    the fixed accounts' rows and columns, the pairs grouped by rep, and the objective terms."""
+
+    spec: ModelSpec
+    prob: pulp.LpProblem
+    pi: np.ndarray
+    pj: np.ndarray
+    x_list: list[pulp.LpVariable]
+    x: dict[tuple[str, str], pulp.LpVariable]
+    fixed_rows: np.ndarray
+    fixed_cols: np.ndarray
+    const_cost: float
+    terms: list[tuple[pulp.LpVariable, float]]
+    by_rep: np.ndarray
+    rep_starts: np.ndarray
+    rep_ends: np.ndarray
+
+    @classmethod
+    def start(cls, spec: ModelSpec, pair_i: np.ndarray, pair_j: np.ndarray,
+              fixed: np.ndarray, name: str) -> _Build:
+        """Variables x_ij of the free pairs, the fixed accounts' cost as a constant."""
+        m = len(spec.rep_ids)
+        free_pair = fixed[pair_i] < 0
+        pi, pj = pair_i[free_pair], pair_j[free_pair]
+        acc, rep = spec.account_ids, spec.rep_ids
+        prob = pulp.LpProblem(name, pulp.LpMinimize)
+        x_list = [pulp.LpVariable(f"x_{acc[i]}__{rep[j]}", lowBound=0, upBound=1,
+                                  cat="Binary")
+                  for i, j in zip(pi.tolist(), pj.tolist(), strict=True)]
+        x = {(acc[i], rep[j]): v
+             for i, j, v in zip(pi.tolist(), pj.tolist(), x_list, strict=True)}
+        cost = spec.cost[pi, pj]
+        fixed_rows = np.flatnonzero(fixed >= 0)
+        fixed_cols = fixed[fixed_rows]
+        const_cost = float(spec.cost[fixed_rows, fixed_cols].sum()) if fixed_rows.size else 0.0
+        terms = list(zip(x_list, cost.tolist(), strict=True))
+        # per-rep rows: pairs grouped by rep
+        by_rep = np.argsort(pj, kind="stable")
+        rep_of = pj[by_rep]
+        return cls(spec, prob, pi, pj, x_list, x, fixed_rows, fixed_cols, const_cost, terms,
+                   by_rep, np.searchsorted(rep_of, np.arange(m), side="left"),
+                   np.searchsorted(rep_of, np.arange(m), side="right"))
+
+    def pairs_of_rep(self, j: int) -> np.ndarray:
+        """Indices into the free pairs of rep j."""
+        return self.by_rep[self.rep_starts[j]:self.rep_ends[j]]
+
+
+def _add_assign_rows(b: _Build) -> None:
+    """assign_i (pairs are sorted by account) and locked_i for locked owned accounts."""
+    spec, pi, x_list = b.spec, b.pi, b.x_list
     acc, rep = spec.account_ids, spec.rep_ids
-    prob = pulp.LpProblem(name, pulp.LpMinimize)
-    x_list = [pulp.LpVariable(f"x_{acc[i]}__{rep[j]}", lowBound=0, upBound=1, cat="Binary")
-              for i, j in zip(pi.tolist(), pj.tolist(), strict=True)]
-    x = {(acc[i], rep[j]): v for i, j, v in zip(pi.tolist(), pj.tolist(), x_list, strict=True)}
-    cost = spec.cost[pi, pj]
-
-    # constants from fixed accounts
-    fixed_rows = np.flatnonzero(fixed >= 0)
-    fixed_cols = fixed[fixed_rows]
-    const_cost = float(spec.cost[fixed_rows, fixed_cols].sum()) if fixed_rows.size else 0.0
-    fixed_moved = spec.has_owner[fixed_rows] & (fixed_cols != spec.owner[fixed_rows])
-
-    terms = list(zip(x_list, cost.tolist(), strict=True))
-
-    # assign_i (pairs are sorted by account)
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]]) if pi.size else np.array([], int)
     ends = np.r_[starts[1:], pi.size]
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         i = int(pi[s])
-        prob.addConstraint(pulp.LpConstraint(
+        b.prob.addConstraint(pulp.LpConstraint(
             pulp.LpAffineExpression([(v, 1.0) for v in x_list[s:e]]), pulp.LpConstraintEQ,
             rhs=1.0, name=f"assign_{acc[i]}"))
         if spec.locked[i] and "locks" not in spec.drop and spec.owner[i] >= 0:
-            owner_var = x.get((acc[i], rep[spec.owner[i]]))
+            owner_var = b.x.get((acc[i], rep[spec.owner[i]]))
             if owner_var is not None:
-                prob.addConstraint(pulp.LpConstraint(
+                b.prob.addConstraint(pulp.LpConstraint(
                     pulp.LpAffineExpression([(owner_var, 1.0)]), pulp.LpConstraintEQ, rhs=1.0,
                     name=f"locked_{acc[i]}"))
 
-    # per-rep rows: pairs grouped by rep
-    by_rep = np.argsort(pj, kind="stable")
-    rep_of = pj[by_rep]
-    rep_starts = np.searchsorted(rep_of, np.arange(m), side="left")
-    rep_ends = np.searchsorted(rep_of, np.arange(m), side="right")
 
+def _add_band_rows(b: _Build, soft: bool, unit: float
+                   ) -> tuple[dict[tuple[str, str, str], pulp.LpVariable],
+                              list[tuple[pulp.LpConstraint, pulp.LpVariable, float]]]:
+    """balance_max/min rows of every band not dropped, relative to mu_j; with ``soft``, the
+    slacks s+/s- at penalty ``unit`` (x the band's weight in soft mode). Returns the slacks by
+    (side, metric, rep id) and (row, slack, sign) triples."""
+    spec, m = b.spec, len(b.spec.rep_ids)
     slack: dict[tuple[str, str, str], pulp.LpVariable] = {}
     slack_rows: list[tuple[pulp.LpConstraint, pulp.LpVariable, float]] = []
     for band in spec.bands:
         if f"balance:{band.metric}" in spec.drop:
             continue
-        base = np.bincount(fixed_cols, weights=band.values[fixed_rows], minlength=m)
+        base = np.bincount(b.fixed_cols, weights=band.values[b.fixed_rows], minlength=m)
         for j in range(m):
             mu = float(band.mu[j])
             if mu <= 0:
                 continue
-            idx = by_rep[rep_starts[j]:rep_ends[j]]
             # rows are scaled by mu (loads as a fraction of the target): every band row is O(1)
-            expr = [(x_list[t], float(band.values[pi[t]]) / mu) for t in idx.tolist()]
+            expr = [(b.x_list[t], float(band.values[b.pi[t]]) / mu)
+                    for t in b.pairs_of_rep(j).tolist()]
             hi = (1.0 + band.tolerance) - base[j] / mu
             lo = (1.0 - band.tolerance) - base[j] / mu
             up_terms, lo_terms = list(expr), list(expr)
             if soft:
                 rho = unit * (band.weight if spec.soft else 1.0)
-                s_up = pulp.LpVariable(f"over_{band.metric}_{rep[j]}", lowBound=0)
-                s_lo = pulp.LpVariable(f"under_{band.metric}_{rep[j]}", lowBound=0)
-                slack[("over", band.metric, rep[j])] = s_up
-                slack[("under", band.metric, rep[j])] = s_lo
+                rep = spec.rep_ids[j]
+                s_up = pulp.LpVariable(f"over_{band.metric}_{rep}", lowBound=0)
+                s_lo = pulp.LpVariable(f"under_{band.metric}_{rep}", lowBound=0)
+                slack[("over", band.metric, rep)] = s_up
+                slack[("under", band.metric, rep)] = s_lo
                 up_terms.append((s_up, -1.0))
                 lo_terms.append((s_lo, 1.0))
-                terms += [(s_up, rho), (s_lo, rho)]
+                b.terms += [(s_up, rho), (s_lo, rho)]
             row_up = pulp.LpConstraint(
                 pulp.LpAffineExpression(up_terms), pulp.LpConstraintLE, rhs=hi,
-                name=f"balance_max_{band.metric}_{rep[j]}")
+                name=f"balance_max_{band.metric}_{spec.rep_ids[j]}")
             row_lo = pulp.LpConstraint(
                 pulp.LpAffineExpression(lo_terms), pulp.LpConstraintGE, rhs=lo,
-                name=f"balance_min_{band.metric}_{rep[j]}")
-            prob.addConstraint(row_up)
-            prob.addConstraint(row_lo)
+                name=f"balance_min_{band.metric}_{spec.rep_ids[j]}")
+            b.prob.addConstraint(row_up)
+            b.prob.addConstraint(row_lo)
             if soft:
                 slack_rows += [(row_up, s_up, 1.0), (row_lo, s_lo, -1.0)]
+    return slack, slack_rows
 
-    if "capacity" not in spec.drop:
-        base = np.bincount(fixed_cols, weights=spec.workload[fixed_rows], minlength=m)
-        for j in range(m):
-            if not np.isfinite(spec.capacity[j]):
-                continue
-            idx = by_rep[rep_starts[j]:rep_ends[j]]
-            scale = max(float(spec.capacity[j]), 1.0)
-            prob.addConstraint(pulp.LpConstraint(
-                pulp.LpAffineExpression(
-                    [(x_list[t], float(spec.workload[pi[t]]) / scale) for t in idx.tolist()]),
-                pulp.LpConstraintLE, rhs=float(spec.capacity[j] - base[j]) / scale,
-                name=f"capacity_{rep[j]}"))
 
-    moving = spec.has_owner[pi] & (pj != spec.owner[pi])
+def _add_capacity_rows(b: _Build) -> None:
+    """capacity_j rows (relative to the capacity) for reps with a finite capacity."""
+    spec, m = b.spec, len(b.spec.rep_ids)
+    if "capacity" in spec.drop:
+        return
+    base = np.bincount(b.fixed_cols, weights=spec.workload[b.fixed_rows], minlength=m)
+    for j in range(m):
+        if not np.isfinite(spec.capacity[j]):
+            continue
+        scale = max(float(spec.capacity[j]), 1.0)
+        b.prob.addConstraint(pulp.LpConstraint(
+            pulp.LpAffineExpression(
+                [(b.x_list[t], float(spec.workload[b.pi[t]]) / scale)
+                 for t in b.pairs_of_rep(j).tolist()]),
+            pulp.LpConstraintLE, rhs=float(spec.capacity[j] - base[j]) / scale,
+            name=f"capacity_{spec.rep_ids[j]}"))
+
+
+def _add_move_caps(b: _Build) -> None:
+    """move_cap and moved_potential_cap (re-align mode), less what fixed accounts use."""
+    spec, pi, x_list, rows = b.spec, b.pi, b.x_list, b.fixed_rows
+    fixed_moved = spec.has_owner[rows] & (b.fixed_cols != spec.owner[rows])
+    moving = spec.has_owner[pi] & (b.pj != spec.owner[pi])
     if spec.max_moves is not None and "move_cap" not in spec.drop:
-        prob.addConstraint(pulp.LpConstraint(
+        b.prob.addConstraint(pulp.LpConstraint(
             pulp.LpAffineExpression([(x_list[t], 1.0) for t in np.flatnonzero(moving)]),
             pulp.LpConstraintLE, rhs=float(spec.max_moves - int(fixed_moved.sum())),
             name="move_cap"))
     if spec.max_moved_potential is not None and "move_cap" not in spec.drop:
         scale = max(float(spec.max_moved_potential), 1.0)
-        prob.addConstraint(pulp.LpConstraint(
+        b.prob.addConstraint(pulp.LpConstraint(
             pulp.LpAffineExpression([(x_list[t], float(spec.potential[pi[t]]) / scale)
                                      for t in np.flatnonzero(moving)]),
             pulp.LpConstraintLE,
             rhs=float(spec.max_moved_potential
-                      - spec.potential[fixed_rows][fixed_moved].sum()) / scale,
+                      - spec.potential[rows][fixed_moved].sum()) / scale,
             name="moved_potential_cap"))
-
-    prob.setObjective(pulp.LpAffineExpression(terms, constant=const_cost))
-    return BuiltModel(prob, x, x_list, pi, pj, slack, slack_rows, elastic and not spec.soft)

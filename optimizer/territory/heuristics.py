@@ -20,19 +20,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from .alignment import _Outcome, _result, prepare
 from .balance import metric_values, targets
 from .diagnosis import no_rep_problems
 from .errors import InfeasibleInputError
 from .options import METRICS, AlignmentOptions
+from .preparation import Prepared, prepare
 from .problem import AlignmentProblem
 from .result import AlignmentResult
+from .state import Outcome
+from .tables import RunInfo, build_result
 
 __all__ = ["greedy_lpt", "measure_plan", "nearest_rep"]
-
-
-class _NoSolver:
-    name = "none (heuristic)"
 
 
 def _check(problem: AlignmentProblem, opts: AlignmentOptions, eligible: np.ndarray) -> None:
@@ -41,17 +39,18 @@ def _check(problem: AlignmentProblem, opts: AlignmentOptions, eligible: np.ndarr
         raise InfeasibleInputError(problems, "no rep can take these accounts")
 
 
-def _finish(problem: AlignmentProblem, opts: AlignmentOptions, prep, assign: np.ndarray,
-            name: str, start: float) -> AlignmentResult:
+def _finish(problem: AlignmentProblem, prep: Prepared, assign: np.ndarray, name: str,
+            start: float) -> AlignmentResult:
+    """The heuristic plan ``assign`` measured as the MILP's (no bound, no candidates)."""
     objective = float(prep.spec.cost[np.arange(problem.n_accounts), assign].sum())
-    outcome = _Outcome("feasible", assign=assign, objective=objective, bound=None,
-                       solver_optimal=False, strategy=name)
-    return _result(problem, opts, prep, outcome, time.perf_counter() - start, _NoSolver(),
-                   None, "none (heuristic)", [f"{name}: a heuristic plan (no lower bound)"],
-                   problem.n_reps)
+    outcome = Outcome("feasible", assign=assign, objective=objective, bound=None,
+                      solver_optimal=False, strategy=name)
+    run = RunInfo(time.perf_counter() - start, "none (heuristic)", None, "none (heuristic)",
+                  (f"{name}: a heuristic plan (no lower bound)",))
+    return build_result(problem, prep, outcome, run)
 
 
-def _locked_first(problem: AlignmentProblem, prep) -> np.ndarray:
+def _locked_first(problem: AlignmentProblem, prep: Prepared) -> np.ndarray:
     assign = np.full(problem.n_accounts, -1, dtype=np.int64)
     lock = np.asarray(problem.locked, dtype=bool) & (prep.owner >= 0)
     assign[lock] = prep.owner[lock]
@@ -79,7 +78,7 @@ def measure_plan(problem: AlignmentProblem, assign: np.ndarray | list[str],
     if col.shape != (problem.n_accounts,) or (col < 0).any() or (col >= problem.n_reps).any():
         raise InfeasibleInputError(["the plan must give one rep to every account"],
                                    "cannot measure the plan")
-    return _finish(problem, opts, prep, col, name, start)
+    return _finish(problem, prep, col, name, start)
 
 
 def nearest_rep(problem: AlignmentProblem, options: AlignmentOptions | None = None
@@ -93,7 +92,7 @@ def nearest_rep(problem: AlignmentProblem, options: AlignmentOptions | None = No
     free = assign < 0
     dist = np.where(prep.eligible, problem.distance, np.inf)
     assign[free] = np.argmin(dist[free], axis=1)
-    return _finish(problem, opts, prep, assign, "nearest rep", start)
+    return _finish(problem, prep, assign, "nearest rep", start)
 
 
 def greedy_lpt(problem: AlignmentProblem, options: AlignmentOptions | None = None,
@@ -120,4 +119,4 @@ def greedy_lpt(problem: AlignmentProblem, options: AlignmentOptions | None = Non
         j = cand[np.argmin(load[cand] / mu[cand])]
         assign[i] = j
         load[j] += values[i]
-    return _finish(problem, opts, prep, assign, f"greedy LPT on {metric}", start)
+    return _finish(problem, prep, assign, f"greedy LPT on {metric}", start)

@@ -68,104 +68,139 @@ def limit_rows(spec, skip: str | None = None) -> list[tuple[np.ndarray, ...]]:
 
 
 def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
-                 deadline: float, max_steps: int = 20_000) -> tuple[np.ndarray, int]:
+                 deadline: float, *, max_steps: int = 20_000) -> tuple[np.ndarray, int]:
     """Return (repaired assignment, steps taken). The result may still violate bands when no
-    improving move exists or time runs out; the caller checks."""
-    n, m = len(spec.account_ids), len(spec.rep_ids)
-    assign = assign.copy()
-    limits = limit_rows(spec)
-    vals, lo, hi, scale = ([r[c] for r in limits] for c in range(4))
-    rows = range(len(vals))
-    # rows a swap can change (a swap keeps counts: an all-equal metric never moves)
-    swap_rows = [a for a in rows if np.ptp(vals[a]) > 0] if n else []
-    loads = [np.bincount(assign, weights=v, minlength=m) for v in vals]
-    cand = np.zeros((n, m), dtype=bool)
-    cand[pi, pj] = True
-    # reps sharing a candidate account: the only reps whose moves a move between two reps
-    # can change (a rep found stuck stays stuck until one of its neighbours' loads changes)
-    inc = sparse.csr_matrix((np.ones(pi.size, dtype=np.float32), (pi, pj)), shape=(n, m))
-    adj = (inc.T @ inc).tocsr()
-    movable = ~np.asarray(spec.locked, dtype=bool)
-    cost = spec.cost
-    budget = MoveBudget(spec, assign)
+    improving move exists or time runs out (``deadline``: a :func:`time.perf_counter`
+    instant); the caller checks."""
+    state = _Repair(spec, pi, pj, assign)
+    all_reps = np.arange(len(spec.rep_ids))
+    steps = 0
+    while steps < max_steps and time.perf_counter() < deadline:
+        v = state.viol(all_reps, zip(state.rows, state.loads, strict=True))
+        open_ = (v > 1e-9) & ~state.stuck
+        if not open_.any():
+            break
+        j = int(np.argmax(np.where(open_, v, -1.0)))
+        best = state.best_move(j, v)
+        if best is None:
+            state.stuck[j] = True
+            continue
+        state.apply(best)
+        steps += 1
+    return state.assign, steps
 
-    def viol(rep, row_loads):
+
+class _Repair:
+    """The state of one band repair: the plan, the limit rows (:func:`limit_rows`) with the
+    loads per rep, the candidate matrix, the reps sharing a candidate account (``adj``), the
+    move budget, and the reps found stuck (no improving move) since their neighbourhood last
+    changed."""
+
+    def __init__(self, spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray) -> None:
+        n, m = len(spec.account_ids), len(spec.rep_ids)
+        self.assign = assign.copy()
+        limits = limit_rows(spec)
+        self.vals, self.lo, self.hi, self.scale = ([r[c] for r in limits] for c in range(4))
+        self.rows = range(len(self.vals))
+        # rows a swap can change (a swap keeps counts: an all-equal metric never moves)
+        self.swap_rows = [a for a in self.rows if np.ptp(self.vals[a]) > 0] if n else []
+        self.loads = [np.bincount(self.assign, weights=v, minlength=m) for v in self.vals]
+        self.cand = np.zeros((n, m), dtype=bool)
+        self.cand[pi, pj] = True
+        # reps sharing a candidate account: the only reps whose moves a move between two reps
+        # can change (a rep found stuck stays stuck until one of its neighbours' loads changes)
+        inc = sparse.csr_matrix((np.ones(pi.size, dtype=np.float32), (pi, pj)), shape=(n, m))
+        self.adj = (inc.T @ inc).tocsr()
+        self.movable = ~np.asarray(spec.locked, dtype=bool)
+        self.cost = spec.cost
+        self.budget = MoveBudget(spec, self.assign)
+        self.stuck = np.zeros(m, dtype=bool)
+
+    def viol(self, rep, row_loads):
         """V at ``rep`` from (row, load) pairs: each load is checked against its own row's
         limits, whichever rows are given."""
         total = np.zeros(np.shape(rep))
         for a, x in row_loads:
-            total = total + (np.maximum(0.0, x - hi[a][rep])
-                             + np.maximum(0.0, lo[a][rep] - x)) / scale[a][rep]
+            total = total + (np.maximum(0.0, x - self.hi[a][rep])
+                             + np.maximum(0.0, self.lo[a][rep] - x)) / self.scale[a][rep]
         return total
 
-    all_reps = np.arange(m)
-    steps = 0
-    stuck = np.zeros(m, dtype=bool)
-    while steps < max_steps and time.perf_counter() < deadline:
-        v = viol(all_reps, zip(rows, loads, strict=True))
-        open_ = (v > 1e-9) & ~stuck
-        if not open_.any():
-            break
-        j = int(np.argmax(np.where(open_, v, -1.0)))
+    def best_move(self, j: int, v: np.ndarray):
+        """The move at rep ``j`` that most reduces V (the cheaper among equal reductions), as
+        (delta V, delta cost, "shift" | "swap", account, rep or account), or None."""
+        assign, movable = self.assign, self.movable
         mine = np.flatnonzero((assign == j) & movable)
-        theirs = np.flatnonzero(cand[:, j] & (assign != j) & movable)
-        best = None  # (delta_v, delta_cost, kind, a, b)
-        # shifts out of j (to any other candidate) and into j (from any current rep)
-        oi, ot = np.nonzero(cand[mine])
+        theirs = np.flatnonzero(self.cand[:, j] & (assign != j) & movable)
+        best = self._best_shift(j, v, mine, theirs)
+        swap = self._best_swap(j, mine, theirs)
+        if swap is not None and (best is None or swap[:2] < best[:2]):
+            best = swap
+        return best
+
+    def _best_shift(self, j: int, v: np.ndarray, mine: np.ndarray, theirs: np.ndarray):
+        """Shifts out of j (to any other candidate) and into j (from any current rep)."""
+        assign, vals, loads, cost = self.assign, self.vals, self.loads, self.cost
+        oi, ot = np.nonzero(self.cand[mine])
         keep = ot != j
         src_i = np.concatenate([mine[oi[keep]], theirs])
         src = np.concatenate([np.full(int(keep.sum()), j), assign[theirs]])
         dst = np.concatenate([ot[keep], np.full(theirs.size, j)])
-        if src_i.size:
-            dv = viol(src, [(a, loads[a][src] - vals[a][src_i]) for a in rows]) \
-                + viol(dst, [(a, loads[a][dst] + vals[a][src_i]) for a in rows]) \
-                - v[src] - v[dst]
-            dv = np.where(budget.allows([(src_i, src, dst)]), dv, np.inf)
-            k = _pick(dv, cost[src_i, dst] - cost[src_i, src])
-            if k is not None:
-                best = (float(dv[k]), float(cost[src_i[k], dst[k]] - cost[src_i[k], src[k]]),
-                        "shift", int(src_i[k]), int(dst[k]))
-        # swaps: a of j goes to t = assign[b], b of t comes to j
-        if mine.size and theirs.size:
-            t = assign[theirs]
-            ok = cand[np.ix_(mine, t)]
-            if ok.any():
-                sr = swap_rows
-                d = [vals[a][theirs][None, :] - vals[a][mine][:, None] for a in sr]
-                dv = viol(j, [(a, loads[a][j] + x) for a, x in zip(sr, d, strict=True)]) \
-                    + viol(t[None, :], [(a, loads[a][t][None, :] - x)
-                                        for a, x in zip(sr, d, strict=True)]) \
-                    - (viol(j, [(a, loads[a][j]) for a in sr])
-                       + viol(t, [(a, loads[a][t]) for a in sr])[None, :])
-                dc = (cost[np.ix_(mine, t)] + cost[theirs, j][None, :]
-                      - cost[mine, j][:, None] - cost[theirs, t][None, :])
-                dv = np.where(ok & budget.allows([(mine[:, None], j, t[None, :]),
-                                                   (theirs[None, :], t[None, :], j)]),
-                              dv, np.inf)
-                k = _pick(dv.ravel(), dc.ravel())
-                if k is not None:
-                    x, y = divmod(k, theirs.size)
-                    if best is None or (dv[x, y], dc[x, y]) < best[:2]:
-                        best = (float(dv[x, y]), float(dc[x, y]), "swap", int(mine[x]),
-                                int(theirs[y]))
-        if best is None:
-            stuck[j] = True
-            continue
+        if not src_i.size:
+            return None
+        dv = self.viol(src, [(a, loads[a][src] - vals[a][src_i]) for a in self.rows]) \
+            + self.viol(dst, [(a, loads[a][dst] + vals[a][src_i]) for a in self.rows]) \
+            - v[src] - v[dst]
+        dv = np.where(self.budget.allows([(src_i, src, dst)]), dv, np.inf)
+        k = _pick(dv, cost[src_i, dst] - cost[src_i, src])
+        if k is None:
+            return None
+        return (float(dv[k]), float(cost[src_i[k], dst[k]] - cost[src_i[k], src[k]]),
+                "shift", int(src_i[k]), int(dst[k]))
+
+    def _best_swap(self, j: int, mine: np.ndarray, theirs: np.ndarray):
+        """Swaps: a of j goes to t = assign[b], b of t comes to j."""
+        if not (mine.size and theirs.size):
+            return None
+        vals, loads, cost, viol = self.vals, self.loads, self.cost, self.viol
+        t = self.assign[theirs]
+        ok = self.cand[np.ix_(mine, t)]
+        if not ok.any():
+            return None
+        sr = self.swap_rows
+        d = [vals[a][theirs][None, :] - vals[a][mine][:, None] for a in sr]
+        dv = viol(j, [(a, loads[a][j] + x) for a, x in zip(sr, d, strict=True)]) \
+            + viol(t[None, :], [(a, loads[a][t][None, :] - x)
+                                for a, x in zip(sr, d, strict=True)]) \
+            - (viol(j, [(a, loads[a][j]) for a in sr])
+               + viol(t, [(a, loads[a][t]) for a in sr])[None, :])
+        dc = (cost[np.ix_(mine, t)] + cost[theirs, j][None, :]
+              - cost[mine, j][:, None] - cost[theirs, t][None, :])
+        dv = np.where(ok & self.budget.allows([(mine[:, None], j, t[None, :]),
+                                               (theirs[None, :], t[None, :], j)]),
+                      dv, np.inf)
+        k = _pick(dv.ravel(), dc.ravel())
+        if k is None:
+            return None
+        x, y = divmod(k, theirs.size)
+        return (float(dv[x, y]), float(dc[x, y]), "swap", int(mine[x]), int(theirs[y]))
+
+    def apply(self, best) -> None:
+        """Make the move ``best`` (from :meth:`best_move`): budget, loads, plan, and free
+        the reps around the reps it touched from ``stuck``."""
+        assign, adj, stuck = self.assign, self.adj, self.stuck
         _, _, kind, a, b = best
         moves = [(a, b)] if kind == "shift" else [(a, int(assign[b])), (b, int(assign[a]))]
-        budget.apply(moves, assign)
+        self.budget.apply(moves, assign)
         for i, to in moves:
             frm = int(assign[i])
-            for r in rows:
-                loads[r][frm] -= vals[r][i]
-                loads[r][to] += vals[r][i]
+            for r in self.rows:
+                self.loads[r][frm] -= self.vals[r][i]
+                self.loads[r][to] += self.vals[r][i]
         for i, to in moves:
             stuck[adj.indices[adj.indptr[assign[i]]:adj.indptr[assign[i] + 1]]] = False
             stuck[adj.indices[adj.indptr[to]:adj.indptr[to + 1]]] = False
             stuck[[assign[i], to]] = False
             assign[i] = to
-        steps += 1
-    return assign, steps
 
 
 class MoveBudget:
@@ -224,7 +259,7 @@ def _pick(dv: np.ndarray, dc: np.ndarray) -> int | None:
 
 
 def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
-                   deadline: float, max_passes: int = 20) -> tuple[np.ndarray, int]:
+                   deadline: float, *, max_passes: int = 20) -> tuple[np.ndarray, int]:
     """Cost-improving shifts that keep every hard band and capacity held: each pass takes the
     candidate moves that lower the cost, cheapest first, and applies those still feasible
     given the loads so far. Under a move cap, a shift is applied only while the moves (and
@@ -280,7 +315,7 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
 
 
 def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
-                  deadline: float, max_passes: int = 5) -> tuple[np.ndarray, int]:
+                  deadline: float, *, max_passes: int = 5) -> tuple[np.ndarray, int]:
     """Cost-improving swaps between neighbouring reps (accounts i at j and i' at t trade
     places) that keep every hard band and capacity held. Locked accounts never move; with a
     move cap, accounts at their owner stay. Returns (plan, swaps)."""

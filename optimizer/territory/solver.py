@@ -5,6 +5,9 @@ limit (seconds) and a relative gap, runs it and reads the status honestly. PuLP 
 ``"Optimal"`` when a time limit stopped the solve, so the outcome is read from
 ``prob.sol_status`` (1 optimal, 2 integer feasible, 0 none, -1 infeasible, -2 unbounded), and
 with no solution the variable values (possibly relaxation values) are never used.
+
+Besides the time limit, HiGHS can be given limits on work done (``highs_options``, e.g. a MIP
+node limit): a solve stopped by one ends the same way on any machine, however loaded.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pulp
 
@@ -47,20 +51,33 @@ class SolveOutcome:
 class SolverSpec:
     """Which solver and how: ``name`` ``"highs"`` or ``"cbc"``, ``time_limit`` in seconds,
     ``gap`` the relative MIP gap at which to stop, ``threads`` (None: solver default), ``msg``
-    to show the solver log."""
+    to show the solver log.
+
+    ``highs_options``: more HiGHS options as (name, value) pairs, set on every HiGHS solve,
+    e.g. ``(("mip_max_nodes", 0),)``: a MIP stopped by a node, leaf or solution limit reads as
+    one stopped by the time limit (a plan if it found one, else none). Limits on work done
+    make an outcome independent of the machine's speed, which a time limit cannot. HiGHS only.
+
+    To change how a solve runs (a test, an experiment), subclass and override :meth:`solve`
+    or :meth:`solve_once`, and pass the instance as ``AlignmentOptions.solver``."""
 
     name: str = "highs"
     time_limit: float = 120.0
     gap: float = 0.005
     threads: int | None = None
     msg: bool = False
+    highs_options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        if self.name not in _PULP_NAMES:
-            from .errors import InfeasibleInputError
+        from .errors import InfeasibleInputError
 
+        if self.name not in _PULP_NAMES:
             raise InfeasibleInputError(
                 [f"unknown solver {self.name!r} (known: {', '.join(_PULP_NAMES)})"],
+                "invalid solver option")
+        if self.highs_options and self.name != "highs":
+            raise InfeasibleInputError(
+                [f"highs_options are HiGHS options; the solver is {self.name!r}"],
                 "invalid solver option")
 
     def make(self, mip: bool = True, time_limit: float | None = None,
@@ -70,8 +87,8 @@ class SolverSpec:
         ``interior`` makes HiGHS solve an LP by its interior-point method (then crossover)."""
         limit = max(1.0, float(time_limit if time_limit is not None else self.time_limit))
         if self.name == "highs":
-            cls = _WarmHiGHS if warm_start else pulp.HiGHS
-            extra = {"solver": "ipm"} if interior else {}
+            cls = _WarmHiGHS if warm_start else _HiGHS
+            extra = {**dict(self.highs_options), **({"solver": "ipm"} if interior else {})}
             return cls(mip=mip, msg=self.msg, timeLimit=limit, gapRel=self.gap,
                        threads=self.threads, **extra)
         with warnings.catch_warnings():
@@ -89,15 +106,18 @@ class SolverSpec:
         after 4 s of a 136 s limit). An LP that ends so, with at least half its time left, is
         solved again once by the interior-point method (which proved that LP infeasible in
         4 s); the outcome's ``seconds`` cover both solves."""
-        out = self._solve_once(prob, mip, time_limit, warm_start, interior=False)
+        out = self.solve_once(prob, mip, time_limit, warm_start, interior=False)
         limit = time_limit if time_limit is not None else self.time_limit
         if self.name == "highs" and not mip and out.state == "none" \
                 and out.seconds < 0.5 * limit:
-            again = self._solve_once(prob, mip, limit - out.seconds, warm_start, interior=True)
+            again = self.solve_once(prob, mip, limit - out.seconds, warm_start, interior=True)
             return replace(again, seconds=out.seconds + again.seconds)
         return out
 
-    def _solve_once(self, prob, mip, time_limit, warm_start, interior) -> SolveOutcome:
+    def solve_once(self, prob: pulp.LpProblem, mip: bool, time_limit: float | None,
+                   warm_start: bool, *, interior: bool = False) -> SolveOutcome:
+        """One solve of ``prob``, with no retry (``interior``: HiGHS's interior-point method
+        for an LP), its status read honestly."""
         solver = self.make(mip=mip, time_limit=time_limit, warm_start=warm_start,
                            interior=interior)
         start = time.perf_counter()
@@ -127,7 +147,26 @@ class SolverSpec:
         return SolveOutcome(state, objective, bound, seconds)
 
 
-class _WarmHiGHS(pulp.HiGHS):
+class _HiGHS(pulp.HiGHS):
+    """PuLP's highspy interface, reading also a stop by a node, leaf or solution limit
+    (HiGHS's ``kSolutionLimit``, which PuLP does not map) the way PuLP reads a stop by the
+    time limit: integer feasible with a solution, else no solution."""
+
+    def findSolutionValues(self, lp):  # noqa: N802 - PuLP's name
+        import highspy
+
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:
+            # PuLP has read the values; only its status table lacks the limit
+            if lp.solverModel.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                raise
+        if lp.solverModel.getObjectiveValue() == float("inf"):
+            return pulp.constants.LpStatusNotSolved, pulp.constants.LpSolutionNoSolutionFound
+        return pulp.constants.LpStatusOptimal, pulp.constants.LpSolutionIntegerFeasible
+
+
+class _WarmHiGHS(_HiGHS):
     """PuLP's highspy interface plus a MIP start from the variables' current values."""
 
     def actualSolve(self, lp, callback=None):  # noqa: N802 - PuLP's name

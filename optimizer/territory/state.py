@@ -1,0 +1,72 @@
+"""The typed state passed between the steps of a territory solve.
+
+:class:`SolveTask` is what every step works on (the model's data, the candidate pairs, the
+injected solver and the wall-clock deadline); :class:`Outcome` is what a step gives back. The
+clock helpers read the deadline the same way everywhere: a solve is started only with at least
+a second left (HiGHS's own time limit does not count PuLP's model transfer).
+
+Times are :func:`time.perf_counter` instants in seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .formulation import ModelSpec
+from .solver import SolverSpec
+
+__all__ = ["Outcome", "SolveTask", "expired", "seconds_left"]
+
+
+@dataclass(frozen=True, eq=False)
+class SolveTask:
+    """One model to solve: ``spec`` (everything but the pairs), the candidate pairs ``pi``
+    (account rows) and ``pj`` (rep columns), sorted by account, the ``solver``, and the
+    ``deadline`` (a :func:`time.perf_counter` instant, seconds)."""
+
+    spec: ModelSpec
+    pi: np.ndarray
+    pj: np.ndarray
+    solver: SolverSpec
+    deadline: float
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.spec.account_ids)
+
+
+@dataclass
+class Outcome:
+    """What a solve step gave.
+
+    ``state``: ``"optimal"`` | ``"feasible"`` | ``"infeasible"`` | ``"none"`` (no plan).
+    ``assign``: rep column per account (None without a plan). ``objective`` and ``bound`` in
+    the model's units (weighted distance units). ``solver_optimal``: the solver proved the
+    plan optimal. ``strategy``: ``"exact"``, ``"fix"`` or a heuristic's name. ``notes``: what
+    the step did, for the planner. ``integer_failed``: the LP held the bands but no
+    whole-account plan came within the share of the time fix-and-resolve may use (the
+    candidates can be widened). ``lp_seconds``: building and solving the LP relaxation."""
+
+    state: str
+    assign: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+    solver_optimal: bool = False
+    strategy: str = ""
+    notes: list[str] = field(default_factory=list)
+    integer_failed: bool = False
+    lp_seconds: float = 0.0
+
+
+def seconds_left(deadline: float) -> float:
+    """Seconds to ``deadline``, at least 1 (a solver's time limit is never below a second)."""
+    return max(1.0, deadline - time.perf_counter())
+
+
+def expired(deadline: float) -> bool:
+    """Less than a second left: starting another solve would overrun the time limit (HiGHS's
+    own limit does not count PuLP's model transfer, a minute at a million pairs)."""
+    return time.perf_counter() > deadline - 1.0
