@@ -48,8 +48,8 @@ from .examples.build import (
     SEASONALITY,
     STATE_REGION,
     catalogue_docs,
-    haversine_km,
 )
+from .geo import haversine_km
 from .model import Scenario
 
 __all__ = ["GeneratorSpec", "generate_scenario"]

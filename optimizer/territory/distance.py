@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesplan.scenarios import geo
+from salesplan.scenarios.geo import EARTH_RADIUS_KM
+
 from .errors import InfeasibleInputError
 
 __all__ = ["EARTH_RADIUS_KM", "TravelTable", "haversine_km", "travel_table"]
-
-EARTH_RADIUS_KM = 6371.0088
-"""Mean Earth radius (IUGG), km."""
 
 _VALUE_COLUMNS = {"distance": "km", "km": "km", "minutes": "minutes", "drive_minutes": "minutes"}
 
@@ -33,17 +33,12 @@ _VALUE_COLUMNS = {"distance": "km", "km": "km", "minutes": "minutes", "drive_min
 def haversine_km(
     lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
 ) -> np.ndarray:
-    """Great-circle distances (km) between every point 1 (rows) and every point 2 (columns).
-
-    Inputs are in decimal degrees; the result has shape ``(len(lat1), len(lat2))``.
-    """
-    p1 = np.radians(np.asarray(lat1, dtype=float))[:, None]
-    p2 = np.radians(np.asarray(lat2, dtype=float))[None, :]
-    dlat = p2 - p1
-    dlon = np.radians(np.asarray(lon2, dtype=float))[None, :] - np.radians(
-        np.asarray(lon1, dtype=float))[:, None]
-    a = np.sin(dlat / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2.0) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    """Great-circle distances (km) between every point 1 (rows) and every point 2 (columns):
+    :func:`salesplan.scenarios.geo.haversine_km` over all pairs. Inputs in decimal degrees; the
+    result has shape ``(len(lat1), len(lat2))``."""
+    lat1, lon1 = np.asarray(lat1, dtype=float)[:, None], np.asarray(lon1, dtype=float)[:, None]
+    lat2, lon2 = np.asarray(lat2, dtype=float)[None, :], np.asarray(lon2, dtype=float)[None, :]
+    return geo.haversine_km(lat1, lon1, lat2, lon2)
 
 
 @dataclass(frozen=True, eq=False)

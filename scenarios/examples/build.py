@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesplan.scenarios.geo import haversine_km
 from salesplan.scenarios.io import dump_scenario
 from salesplan.scenarios.model import Scenario
 
@@ -72,13 +73,6 @@ STAGES = [
 ]
 SEASONALITY = [0.85, 0.90, 1.05, 1.00, 1.00, 0.95, 0.85, 0.85, 1.05, 1.15, 1.15, 1.10]
 GRADES = [("A", 0.15, 2.0), ("B", 0.35, 1.2), ("C", 0.35, 0.8), ("D", 0.15, 0.5)]
-
-
-def haversine_km(lat1, lon1, lat2, lon2):
-    lat1, lon1, lat2, lon2 = map(np.radians, (lat1, lon1, lat2, lon2))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
 
 
 def catalogue_docs() -> dict:
