@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .levers import LEVERS
+
 __all__ = ["Problem", "check_references"]
 
 
@@ -193,24 +195,21 @@ def _targets_and_pipeline(ck: _Checker, sc: Any) -> None:
 
 
 def _lever(ck: _Checker, sc: Any, lv: Any, path: str) -> None:
-    """What one variant lever names: a region, stage, lead source or product, and a hire's
-    start month within the horizon."""
-    kind = _get(lv, "lever")
-    if kind in ("hire", "attrition", "lead_volume", "capacity"):
-        ck.need(_get(lv, "region"), "region", f"{path}.region")
-    if kind in ("conversion", "cycle_time"):
-        st = _get(lv, "stage")
-        if st != "all":
-            ck.need(st, "stage", f"{path}.stage", "stage (or 'all')")
-    if kind == "lead_volume":
-        ck.need(_get(lv, "source"), "lead source", f"{path}.source")
-    if kind == "deal_size":
-        ck.need(_get(lv, "product"), "product", f"{path}.product")
-    if kind == "hire":
-        months = _get(_get(sc, "horizon"), "months")
-        start = _get(lv, "start_month")
-        if isinstance(months, int) and isinstance(start, int) and start > months:
-            ck.add(f"{path}.start_month", f"must be within the horizon (1..{months}), got {start}")
+    """What one variant lever names, as its class declares (``LeverModel.references``): a
+    region, stage (or ``all``), lead source, product, segment or rep that must exist, or a month
+    within the horizon."""
+    cls = LEVERS.get(_get(lv, "lever"))
+    for name, kind in (cls.references.items() if cls is not None else ()):
+        value = _get(lv, name)
+        if kind == "stage_or_all":
+            if value != "all":
+                ck.need(value, "stage", f"{path}.{name}", "stage (or 'all')")
+        elif kind == "month":
+            months = _get(_get(sc, "horizon"), "months")
+            if isinstance(months, int) and isinstance(value, int) and value > months:
+                ck.add(f"{path}.{name}", f"must be within the horizon (1..{months}), got {value}")
+        else:
+            ck.need(value, kind, f"{path}.{name}")
 
 
 def check_references(sc: Any) -> list[Problem]:

@@ -47,9 +47,9 @@ class LeverContext:
 
 class LeverModel(BaseModel):
     """Base of every lever. Subclasses set ``lever: Literal["name"] = "name"``, may list the
-    fields that name other sections in ``references`` (field -> ``region``, ``stage``,
-    ``stage_or_all``, ``source``, ``product``, ``segment`` or ``rep``), and implement
-    :meth:`apply`."""
+    fields that name other sections in ``references`` (field -> ``region``, ``stage_or_all``,
+    ``lead source``, ``product``, ``segment``, ``rep``, or ``month``: a month of the horizon),
+    and implement :meth:`apply`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

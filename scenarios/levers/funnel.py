@@ -22,7 +22,7 @@ class LeadVolume(LeverModel):
     source: str | None = None
     region: str | None = None
 
-    references: ClassVar[dict[str, str]] = {"source": "source", "region": "region"}
+    references: ClassVar[dict[str, str]] = {"region": "region", "source": "lead source"}
 
     @model_validator(mode="after")
     def _not_both(self) -> LeadVolume:
