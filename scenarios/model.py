@@ -49,6 +49,7 @@ __all__ = [
     "Rep",
     "Scenario",
     "Segment",
+    "SourcingPolicy",
     "Stage",
     "StageOverride",
     "Targets",
@@ -287,8 +288,15 @@ class Rep(_Frozen):
 
     ``segments`` are the segment skills (empty: any segment); ``capacity`` is the most open deals
     the rep works at once (further leads queue); ``productivity`` multiplies the odds of advancing
-    at every stage; a new rep ramps linearly to full productivity over ``ramp_months`` after
-    ``start_date`` (the simulator documents the starting fraction, ``simulator.RAMP_START``).
+    at every stage and the rate at which the rep sources its own deals; a new rep ramps linearly
+    to full productivity over ``ramp_months`` after ``start_date`` (the simulator documents the
+    starting fraction, ``simulator.RAMP_START``).
+
+    ``end_date`` is a planned departure (resignation, transfer, end of contract): the rep leaves
+    at the start of that day; its open deals follow the attrition policy (reassigned or lost)
+    and the seat is refilled after the policy's backfill lag when ``backfill_on_end`` (None: the
+    attrition policy's ``backfill``) says so. ``sourcing_per_month`` overrides the sourcing
+    policy's rate for this rep (deals it creates itself per month at full productivity).
     """
 
     id: Id
@@ -306,6 +314,17 @@ class Rep(_Frozen):
     lon: _opt(Annotated[float, Field(ge=-180, le=180)]) = None
     last_quota: _opt(NonNegative) = None
     last_bookings: _opt(NonNegative) = None
+    end_date: Annotated[dt.date | None, BeforeValidator(_empty_to_none)] = None
+    backfill_on_end: Annotated[bool | None, BeforeValidator(_empty_to_none)] = None
+    sourcing_per_month: _opt(NonNegative) = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Rep:
+        if (self.end_date is not None and self.start_date is not None
+                and self.end_date <= self.start_date):
+            raise ValueError(f"end_date {self.end_date.isoformat()} must come after start_date "
+                             f"{self.start_date.isoformat()}")
+        return self
 
     def serves(self, segment: str) -> bool:
         return not self.segments or segment in self.segments
@@ -317,6 +336,11 @@ class Account(_Frozen):
     ``potential`` is annual revenue potential (currency/year); ``workload_hours`` the selling
     hours per year it needs; ``owner`` the current rep (None: unassigned); ``locked`` keeps it
     with its owner in any re-alignment.
+
+    ``previous_owner`` works the account until ``owner`` starts (``owner`` is a planned hire with
+    a ``start_date`` in the horizon): the hand-over is on that date. From then on the account's
+    new leads and the deals sourced on it go to ``owner``; deals already open stay with the rep
+    working them.
     """
 
     id: Id
@@ -329,6 +353,7 @@ class Account(_Frozen):
     workload_hours: float = Field(default=0.0, ge=0)
     owner: OptId = None
     locked: bool = False
+    previous_owner: OptId = None
 
 
 class PipelineDeal(_Frozen):
@@ -382,14 +407,33 @@ class AttritionPolicy(_Frozen):
     backfill_ramp_months: float | None = Field(default=None, ge=0, le=36)
 
 
+class SourcingPolicy(_Frozen):
+    """Deals reps create themselves (outbound prospecting, referrals, expansion of their
+    accounts), besides the leads routed to them.
+
+    ``per_rep_per_month``: deals a seated, fully ramped rep of productivity 1 creates per month
+    (a rep's own ``sourcing_per_month`` overrides it); the rate scales with the rep's
+    productivity and ramp, and a rep sources only while it has a free slot (below capacity).
+    ``entry_stage``: the stage a sourced deal enters (default: the first). ``per_account_per_year``:
+    the market: how many deals one account of average potential can yield in a year; a rep's
+    rate saturates as its effort approaches what its accounts can yield
+    (``M (1 - exp(-effort / M))``, M the accounts' yield); None: no market limit.
+    """
+
+    per_rep_per_month: float = Field(default=0.0, ge=0, le=10_000)
+    entry_stage: OptId = None
+    per_account_per_year: float | None = Field(default=None, gt=0)
+
+
 class Policies(_Frozen):
     """Run policies: lead routing strategy (a registry name), lead-response decay half-life in
-    days (None: no decay), attrition handling, and warm-up months to build an initial pipeline
-    when no ``initial_pipeline`` table is given (0: start empty)."""
+    days (None: no decay), attrition handling, rep-sourced deals, and warm-up months to build an
+    initial pipeline when no ``initial_pipeline`` table is given (0: start empty)."""
 
     routing: str = Field(default="territory_owner", min_length=1)
     response_half_life_days: float | None = Field(default=None, gt=0)
     attrition: AttritionPolicy = Field(default_factory=AttritionPolicy)
+    sourcing: SourcingPolicy = Field(default_factory=SourcingPolicy)
     warmup_months: int = Field(default=0, ge=0, le=24)
 
 

@@ -157,8 +157,27 @@ def _is_locked(acc: Any) -> bool:
                               and locked.strip().lower() in ("true", "1", "yes"))
 
 
+def _handover(ck: _Checker, acc: Any, label: str, rep_by_id: dict[str, Any]) -> None:
+    """A previous owner is a rep other than the owner, and the owner starts during the horizon
+    (the hand-over is on its start date)."""
+    prev, owner = _get(acc, "previous_owner"), _get(acc, "owner")
+    if not (isinstance(prev, str) and prev.strip()):
+        return
+    ck.need(prev, "rep", f"{label}.previous_owner")
+    owner = owner.strip() if isinstance(owner, str) else None
+    if owner is None:
+        ck.add(f"{label}.previous_owner", "a previous owner needs an owner to hand over to")
+    elif prev.strip() == owner:
+        ck.add(f"{label}.previous_owner", f"{prev.strip()!r} is also the owner")
+    elif owner in rep_by_id and not _get(rep_by_id[owner], "start_date"):
+        ck.add(f"{label}.previous_owner", f"the hand-over is on the owner's start date, but "
+                                          f"{owner!r} has no start_date (it works the account "
+                                          "from the horizon start)")
+
+
 def _accounts(ck: _Checker, sc: Any) -> None:
-    """Accounts' region, segment and owner; a locked account needs an owner of its region."""
+    """Accounts' region, segment, owner and previous owner; a locked account needs an owner of
+    its region."""
     rep_by_id = {_get(r, "id").strip(): r for r in _items(sc, "reps")
                  if isinstance(_get(r, "id"), str)}
     for i, acc in enumerate(_items(sc, "accounts")):
@@ -167,6 +186,7 @@ def _accounts(ck: _Checker, sc: Any) -> None:
         ck.need(_get(acc, "segment"), "segment", f"{label}.segment")
         owner = _get(acc, "owner")
         ck.need(owner, "rep", f"{label}.owner")
+        _handover(ck, acc, label, rep_by_id)
         locked = _is_locked(acc)
         if locked and not (isinstance(owner, str) and owner.strip()):
             ck.add(f"{label}.locked", "a locked account needs an owner")
@@ -176,6 +196,12 @@ def _accounts(ck: _Checker, sc: Any) -> None:
             ck.add(f"{label}.owner", f"locked to {owner.strip()!r}, a rep of region "
                                      f"{_get(rep, 'region')!r}, but the account is in "
                                      f"{region!r}")
+
+
+def _policies(ck: _Checker, sc: Any) -> None:
+    """The stage sourced deals enter."""
+    sourcing = _get(_get(sc, "policies"), "sourcing")
+    ck.need(_get(sourcing, "entry_stage"), "stage", "policies.sourcing.entry_stage")
 
 
 def _targets_and_pipeline(ck: _Checker, sc: Any) -> None:
@@ -220,6 +246,7 @@ def check_references(sc: Any) -> list[Problem]:
     _sources_and_reps(ck, sc)
     _accounts(ck, sc)
     _targets_and_pipeline(ck, sc)
+    _policies(ck, sc)
     for i, var in enumerate(_items(sc, "variants")):
         vlabel = f"variants[{_label(var, i, 'name')}]"
         for j, lv in enumerate(_items(var, "levers")):
