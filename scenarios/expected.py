@@ -32,7 +32,7 @@ import pandas as pd
 from .calendar import DAYS_PER_YEAR, expected_leads_by_month
 from .model import Scenario
 
-__all__ = ["COLUMNS", "expected_by_rep"]
+__all__ = ["COLUMNS", "account_leads", "expected_by_rep"]
 
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 COLUMNS = ["region", "leads_per_month", "sourced_per_month", "win_probability",
@@ -174,3 +174,20 @@ def _sourced_cell(sc: Scenario, rep, cells: dict, log_odds: float, entry: int
             d += dd / n
             v += sc.product_index[prod].deal_size_for(seg).mean_value / n
     return p, d, v
+
+
+def account_leads(sc: Scenario) -> dict[str, float]:
+    """Account id -> expected leads per month over the horizon (its cell's leads, spread by
+    potential as the simulator draws them)."""
+    out: dict[str, float] = {}
+    months = sc.horizon.months
+    for src in sc.lead_sources:
+        accounts = [a for a in sc.accounts if a.region == src.region and a.segment == src.segment]
+        if not accounts:
+            continue
+        per_month = float(expected_leads_by_month(src, sc.horizon).sum()) / months
+        pot = np.array([a.potential for a in accounts], dtype=float)
+        w = pot / pot.sum() if pot.sum() > 0 else np.full(len(accounts), 1.0 / len(accounts))
+        for a, wi in zip(accounts, w, strict=True):
+            out[a.id] = out.get(a.id, 0.0) + per_month * float(wi)
+    return out

@@ -426,11 +426,18 @@ class SourcingPolicy(_Frozen):
 
 
 class Policies(_Frozen):
-    """Run policies: lead routing strategy (a registry name), lead-response decay half-life in
-    days (None: no decay), attrition handling, rep-sourced deals, and warm-up months to build an
-    initial pipeline when no ``initial_pipeline`` table is given (0: start empty)."""
+    """Run policies: lead routing strategy (a registry name), overflow of waiting leads,
+    lead-response decay half-life in days (None: no decay), attrition handling, rep-sourced
+    deals, and warm-up months to build an initial pipeline when no ``initial_pipeline`` table is
+    given (0: start empty).
+
+    ``overflow_wait_days``: under territory routing, a lead whose owner could not contact it
+    within this many days goes to the eligible colleague (same region, serving its segment) who
+    can contact it soonest, if that is sooner; None: leads always wait for their owner.
+    """
 
     routing: str = Field(default="territory_owner", min_length=1)
+    overflow_wait_days: float | None = Field(default=None, ge=0)
     response_half_life_days: float | None = Field(default=None, gt=0)
     attrition: AttritionPolicy = Field(default_factory=AttritionPolicy)
     sourcing: SourcingPolicy = Field(default_factory=SourcingPolicy)

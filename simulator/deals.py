@@ -32,8 +32,9 @@ class DealState:
     path writes all four."""
 
     def __init__(self, n: int, n_initial: int, fast: OwnerOutcome, owner_first: bool,
-                 arrival: list[float]):
+                 arrival: list[float], n_leads: int, n_reps: int):
         fast_owner = fast.owner if owner_first else [UNROUTED] * n
+        fast_owner = fast_owner[:n_leads] + [UNROUTED] * (n - n_leads)
         self.fast_owner = fast_owner          # the owner the fast path may use, else -1
         self.arrival = arrival                # days since the horizon start
         self.rep = [UNROUTED] * n_initial + fast_owner[n_initial:]
@@ -42,6 +43,9 @@ class DealState:
         self.end = [math.inf] * n             # close date
         self.flag: dict[int, int] = {}        # REASSIGNED or LOST_ON_DEPARTURE
         self.moved_start: dict[int, float] = {}  # start on the current rep of reassigned deals
+        self.n_leads = n_leads                # deals after it are sourcing candidates
+        self.sourced: list[int] = []          # the candidates that became deals, in time order
+        self.blocked = [0] * n_reps           # per rep: candidates blocked by full capacity
 
     def table(self, model: PipelineModel) -> DealTable:
         """The final state as arrays, with each rep's open deals at the horizon end and its
@@ -49,26 +53,40 @@ class DealState:
         from .engine import DealTable
 
         plan, desk = model.plan, model.desk
-        N, H = len(self.rep), plan.horizon_days  # noqa: N806
+        keep = self._kept()
+        N, H = keep.size, plan.horizon_days  # noqa: N806
+        end_all = np.asarray(self.end, dtype=float)  # by deal index, as the desk keeps them
+        rep, end, start = (np.asarray(x)[keep] for x in (self.rep, self.end, self.start))
         # fromiter: faster than np.array for long lists of Python scalars, same values
-        rep_np = np.fromiter(self.rep, np.int64, N)
-        end_np = np.fromiter(self.end, float, N)
+        rep_np = np.asarray(rep, dtype=np.int64)
+        end_np = np.asarray(end, dtype=float)
         open_live = np.zeros(plan.n_reps, dtype=np.int64)
         for r in range(plan.n_reps):
             if desk.active[r]:
-                open_live[r] = desk.open_at(r, H, end_np)
-        start_np = np.fromiter(self.start, float, N)
+                open_live[r] = desk.open_at(r, H, end_all)
+        start_np = np.asarray(start, dtype=float)
+        pos = np.full(len(self.rep), -1, dtype=np.int64)
+        pos[keep] = np.arange(N)  # deal index -> row of the table
         flag_np = np.zeros(N, dtype=np.int8)
-        flag_np[list(self.flag)] = list(self.flag.values())
+        flag_np[pos[list(self.flag)]] = list(self.flag.values())
         fstart = start_np
         if self.moved_start:
             fstart = start_np.copy()
-            fstart[list(self.moved_start)] = list(self.moved_start.values())
+            fstart[pos[list(self.moved_start)]] = list(self.moved_start.values())
         routed = rep_np >= 0
         worked = np.clip(np.minimum(end_np, H) - np.maximum(fstart, 0.0), 0.0, None)[routed]
         busy = (np.bincount(rep_np[routed], weights=worked, minlength=plan.n_reps)
                 + desk.busy_before)
-        return DealTable(busy=busy, leads=model.leads, n_initial=model.n0, rep=rep_np,
-                         start=start_np, exit=np.fromiter(self.exit, np.int64, N), end=end_np,
-                         flag=flag_np, cum=model.tabs.cum, desk=desk, open_live=open_live,
-                         headcount=model.headcount)
+        leads = model.leads if len(self.rep) == N else model.leads.take(keep)
+        return DealTable(busy=busy, leads=leads, n_initial=model.n0, n_leads=self.n_leads,
+                         entry=model.entry[keep], sourcing_blocked=np.array(self.blocked),
+                         rep=rep_np, start=start_np,
+                         exit=np.asarray(self.exit, dtype=np.int64)[keep],
+                         end=end_np, flag=flag_np, cum=model.tabs.cum[keep], desk=desk,
+                         open_live=open_live, headcount=model.headcount)
+
+    def _kept(self) -> np.ndarray:
+        """The deals of the table: every initial deal and lead, and the sourcing candidates that
+        became deals (in time order)."""
+        return np.concatenate([np.arange(self.n_leads, dtype=np.int64),
+                               np.asarray(self.sourced, dtype=np.int64)])

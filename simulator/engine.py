@@ -35,6 +35,7 @@ from .owner_outcome import owner_outcome
 from .plan import Plan
 from .reps import Desk
 from .routing import Lead, RoutingError, RoutingState, RoutingStrategy, least_loaded
+from .sourcing import acceptance, sample_sourced
 from .stages import exit_stage, stage_tables
 from .streams import Streams
 
@@ -48,6 +49,9 @@ class DealTable:
 
     leads: LeadBatch
     n_initial: int
+    n_leads: int             # initial deals and leads; rep-sourced deals after them
+    entry: np.ndarray        # the stage each deal entered the funnel at (0 for leads)
+    sourcing_blocked: np.ndarray  # per rep: sourcing candidates blocked by full capacity
     rep: np.ndarray          # final rep index, -1: unrouted (no eligible rep)
     start: np.ndarray        # first contact (slot start) on the first rep
     exit: np.ndarray         # stages passed (S: won)
@@ -73,16 +77,26 @@ class PipelineModel:
         self.plan, self.streams, self.strategy = plan, streams, strategy
         init = initial_pipeline(plan, streams)
         self.n0 = n0 = len(init)
-        self.init_stage = init.stage
         leads = sample_leads(plan, streams)
-        self.leads = leads = init.leads.concat(leads) if n0 else leads
+        leads = init.leads.concat(leads) if n0 else leads
+        self.n_leads = len(leads)  # initial deals, then leads; sourcing candidates after them
+        self.sourced = sample_sourced(plan, streams)
+        if self.sourced is not None:
+            leads = leads.concat(self.sourced.leads)
+        self.leads = leads
+        self.entry = np.zeros(len(leads), dtype=np.int64)  # the stage each deal enters at
+        self.entry[:n0] = init.stage
         self.tabs = tabs = stage_tables(plan, leads)
         # initial deals resume at their stage: shift their cumulative durations so cum[k0] = 0
         for i, k0 in enumerate(init.stage):
             tabs.cum[i] -= tabs.cum[i, k0]
+        if self.sourced is not None:  # sourced deals likewise start at the entry stage
+            k0 = plan.sourcing.entry
+            self.entry[self.n_leads:] = k0
+            tabs.cum[self.n_leads:] -= tabs.cum[self.n_leads:, k0][:, None]
         self.fast = owner_outcome(plan, leads, tabs, init.owner)
         self.deals = DealState(len(leads), n0, self.fast, strategy.owner_first,
-                               leads.arrival.tolist())
+                               leads.arrival.tolist(), self.n_leads, plan.n_reps)
         self.desk = Desk(plan, self.deals.end)
         self.state = RoutingState(plan.scenario.reps, self.desk.load,
                                   streams.rng("routing", "state"))
@@ -146,6 +160,18 @@ class PipelineModel:
                 f"reps {[plan.rep_ids[c] for c in cands]}")
         return r
 
+    def _overflow(self, i: int, o: int, t: float, s: float) -> int:
+        """Owner ``o`` could first contact lead ``i`` (arrived at ``t``) only at ``s``, later than
+        the overflow wait allows: the eligible colleague who can contact it soonest, if sooner
+        (ties: scenario order), else ``o``."""
+        slots = self.desk.slots
+        best, best_s = o, s
+        for c in self.candidates(self.leads.region.item(i), self.leads.segment.item(i)):
+            cs = max(slots[c][0], t)
+            if cs < best_s:
+                best, best_s = c, cs
+        return best
+
     # ---- a deal takes a slot ------------------------------------------------------------------
     def start_deal(self, i: int, r: int, t: float) -> None:
         """General path: lead i takes a slot of rep r, routed at time t (>= its arrival)."""
@@ -157,8 +183,8 @@ class PipelineModel:
         x = desk.log_prod[r]
         if s < desk.ramp_end[r]:
             x += desk.log_ramp(r, s)
-        if i < self.n0:  # initial pipeline: resumes at its stage, no response decay
-            ex = self._initial_exit(i, x)
+        if i < self.n0 or i >= self.n_leads:  # resumes at its stage, no response decay
+            ex = self._resumed_exit(i, x)
             service = float(tabs.cum[i, min(ex + 1, self.plan.n_stages)])
         else:
             ex = exit_stage(tabs.a0.item(i), tabs.u0.item(i), tabs.run_max[i].tolist(), x,
@@ -170,12 +196,12 @@ class PipelineModel:
         desk.deals[r].append(i)
         d.rep[i], d.start[i], d.exit[i], d.end[i] = r, s, ex, e
 
-    def _initial_exit(self, i: int, x: float) -> int:
-        """Stages an initial-pipeline deal passes from the stage it resumes at, with rep term x
-        (its grade is unknown: no grade multiplier)."""
+    def _resumed_exit(self, i: int, x: float) -> int:
+        """Stages an initial-pipeline or sourced deal passes from the stage it enters at, with
+        rep term x (no lead grade: no grade multiplier)."""
         plan, leads = self.plan, self.leads
         S = plan.n_stages
-        ex = self.init_stage[i]
+        ex = int(self.entry[i])
         m = leads.uniforms[i]
         while ex < S:
             z = float(plan.conv_logit[ex, leads.segment[i], leads.product[i]]) + x
@@ -202,8 +228,8 @@ class PipelineModel:
 
     def arrivals(self):
         """One event per day with arrivals; each lead is routed at its own arrival time."""
-        env, n0, N = self.env, self.n0, len(self.leads)
-        day_of = np.floor(self.leads.arrival[n0:])
+        env, n0, N = self.env, self.n0, self.n_leads
+        day_of = np.floor(self.leads.arrival[n0:N])
         first = np.flatnonzero(np.r_[True, day_of[1:] != day_of[:-1]]) if n0 < N else []
         days = day_of[first].tolist()
         bounds = [*(np.asarray(first, dtype=np.int64) + n0).tolist(), N]
@@ -222,6 +248,7 @@ class PipelineModel:
         heapreplace_, deals_of_, start_of_, exit_of_, end_of_ = (
             heapq.heapreplace, desk.deals, d.start, d.exit, d.end)
         rep_of, route, start_deal = d.rep, self.route, self.start_deal
+        overflow = self.plan.overflow_wait
         for i in range(lo, hi):
             o = fast_owner_[i]
             if o >= 0 and active_[o]:
@@ -232,6 +259,9 @@ class PipelineModel:
                 s = sl[0]
                 if s < t:
                     s = t
+                elif s - t > overflow and (r := self._overflow(i, o, t, s)) != o:
+                    start_deal(i, r, t)
+                    continue
                 if s >= ramp_end_[o]:
                     if s - t < w_crit_[i]:
                         e = s + def_service_[i]
@@ -251,6 +281,38 @@ class PipelineModel:
                 else:
                     rep_of[i], exit_of_[i] = UNROUTED, 0
 
+    def sourcing(self):
+        """One event per day with sourcing candidates; each is accepted at its own time if its
+        rep is seated (thinned by ramp and market, :mod:`salesplan.simulator.sourcing`) and
+        takes a free slot, or is blocked when every slot is busy."""
+        src = self.sourced
+        if src is None:
+            return
+        env, lo = self.env, self.n_leads
+        day_of = np.floor(src.leads.arrival)
+        first = np.flatnonzero(np.r_[True, day_of[1:] != day_of[:-1]])
+        bounds = [*first.tolist(), len(src)]
+        for b, day in enumerate(day_of[first].tolist()):
+            if day > env.now:
+                yield env.timeout(day - env.now)
+            for c in range(bounds[b], bounds[b + 1]):
+                self._source(lo + c, c)
+
+    def _source(self, i: int, c: int) -> None:
+        """Sourcing candidate ``c`` (deal ``i``): accepted, thinned, or blocked by capacity."""
+        src, desk, plan = self.sourced, self.desk, self.plan
+        r, t = int(src.rep[c]), float(src.leads.arrival[c])
+        if not desk.active[r]:
+            return
+        ramp = math.exp(desk.log_ramp(r, t)) if t < desk.ramp_end[r] else 1.0
+        if src.accept[c] >= acceptance(plan.sourcing.rate[r], ramp, float(src.market[c])):
+            return
+        if desk.slots[r][0] > t:
+            self.deals.blocked[r] += t >= 0
+            return
+        self.start_deal(i, r, t)
+        self.deals.sourced.append(i)
+
     def snapshots(self):
         """Seated headcount at each horizon month end (the last one after the run)."""
         plan, env = self.plan, self.env
@@ -266,6 +328,7 @@ class PipelineModel:
             env.process(seat(self, r))
         env.process(self.initial_pipeline())
         env.process(self.arrivals())
+        env.process(self.sourcing())
         env.process(self.snapshots())
         env.run(until=plan.horizon_days)
         self.headcount[-1] = sum(self.desk.active)

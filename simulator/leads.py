@@ -31,7 +31,7 @@ from salesplan.scenarios.calendar import DAYS_PER_YEAR
 from .plan import Plan
 from .streams import Streams
 
-__all__ = ["LeadBatch", "expected_counts", "sample_leads"]
+__all__ = ["LeadBatch", "categorical", "expected_counts", "sample_leads", "stage_durations"]
 
 
 @dataclass
@@ -52,11 +52,18 @@ class LeadBatch:
     def __len__(self) -> int:
         return int(self.arrival.size)
 
+    def take(self, index: np.ndarray) -> LeadBatch:
+        """The leads at ``index`` (in that order)."""
+        return LeadBatch(*[getattr(self, f)[index] for f in _FIELDS])
+
     def concat(self, other: LeadBatch) -> LeadBatch:
         """This batch's leads followed by ``other``'s."""
         return LeadBatch(*[np.concatenate([getattr(self, f), getattr(other, f)])
-                           for f in ("arrival", "source", "region", "segment", "product",
-                                     "grade", "account", "uniforms", "durations", "value")])
+                           for f in _FIELDS])
+
+
+_FIELDS = ("arrival", "source", "region", "segment", "product", "grade", "account", "uniforms",
+           "durations", "value")
 
 
 def expected_counts(plan: Plan, source_index: int) -> np.ndarray:
@@ -79,18 +86,19 @@ def _arrival_times(rng: np.random.Generator, plan: Plan, lam: np.ndarray,
     return np.sort(a + np.log1p(u * np.expm1(g * (b - a))) / g)
 
 
-def _categorical(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
+def categorical(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
     """n draws of an index with probabilities ``p`` (inverse CDF; faster than ``choice``)."""
     cdf = np.cumsum(p)
     return np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right"),
                       p.size - 1)
 
 
-def _durations(plan: Plan, rng: np.random.Generator, t: np.ndarray, gi: int,
-               bounds: list[int]) -> np.ndarray:
-    """[stages, n] days in each stage of one source's leads (grouped by product: ``bounds``),
-    drawn stage by stage and product by product; by month of quarter of the stage entry (the
-    arrival plus the earlier stages) where a stage has durations by quarter month."""
+def stage_durations(plan: Plan, rng: np.random.Generator, t: np.ndarray, gi: int,
+                    bounds: list[int], first_stage: int = 0) -> np.ndarray:
+    """[stages, n] days in each stage of deals of segment ``gi`` created at times ``t``
+    (grouped by product: ``bounds``), drawn stage by stage and product by product; by month of
+    quarter of the stage entry (creation plus the earlier stages from ``first_stage``, the stage
+    the deals enter at) where a stage has durations by quarter month."""
     S, n = plan.n_stages, t.size  # noqa: N806
     n_prod = len(plan.product_ids)
     by_quarter = any(len(d) > 1 for stage in plan.duration for seg in stage for d in seg)
@@ -112,7 +120,7 @@ def _durations(plan: Plan, rng: np.random.Generator, t: np.ndarray, gi: int,
                 if sel.any():
                     block[sel] = dists[m].sample(rng, int(sel.sum()))
             durations[k, a:b] = block
-        if by_quarter and k + 1 < S:
+        if by_quarter and first_stage <= k < S - 1:
             entered = entered + durations[k]
     return durations
 
@@ -127,13 +135,13 @@ def _source_leads(plan: Plan, streams: Streams, j: int) -> tuple[np.ndarray, ...
     n = t.size
     if n == 0:
         return None
-    grade = _categorical(arr_rng, plan.grade_share, n)
+    grade = categorical(arr_rng, plan.grade_share, n)
     if src.product_mix:
         w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
         w = w / w.sum()
     else:
         w = np.full(n_prod, 1.0 / n_prod)
-    product = _categorical(arr_rng, w, n)
+    product = categorical(arr_rng, w, n)
     by_product = np.argsort(product, kind="stable")
     t, grade, product = t[by_product], grade[by_product], product[by_product]
     bounds = np.searchsorted(product, np.arange(n_prod + 1)).tolist()
@@ -143,9 +151,9 @@ def _source_leads(plan: Plan, streams: Streams, j: int) -> tuple[np.ndarray, ...
         account = np.full(n, -1, dtype=np.int64)
     else:
         idx, prob = cell
-        account = idx[_categorical(streams.rng("routing", src.id), prob, n)]
+        account = idx[categorical(streams.rng("routing", src.id), prob, n)]
     uniforms = streams.rng("conversion", src.id).random((plan.n_stages, n))
-    durations = _durations(plan, streams.rng("durations", src.id), t, gi, bounds)
+    durations = stage_durations(plan, streams.rng("durations", src.id), t, gi, bounds)
     value = np.empty(n)
     val_rng = streams.rng("values", src.id)
     for p in range(n_prod):

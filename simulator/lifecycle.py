@@ -1,10 +1,15 @@
-"""The rep lifecycle: a seat is filled on its start date, its occupant may leave (attrition),
-the seat stays empty for the backfill lag, then a new hire starts and ramps.
+"""The rep lifecycle: a seat is filled on its start date, its occupant may leave (attrition,
+or a planned end date), the seat stays empty for the backfill lag, then a new hire starts and
+ramps.
 
 Attrition is a monthly hazard converted to a daily rate; a departure takes effect at the start
 of a day (the time to leave is rounded up to whole days), and there is no attrition during the
-warm-up. A departure at time T undoes what it must (:func:`depart`): the rep's deals still open
-at T are reassigned (policy ``reassign``: to the least-loaded eligible rep of the region, keeping
+warm-up. A planned end date (``Rep.end_date``) is the first occupant's departure unless attrition
+comes first; the seat is then refilled if ``Rep.backfill_on_end`` (default: the attrition
+policy's ``backfill``) says so.
+
+A departure at time T undoes what it must (:func:`depart`): the rep's deals still open at T are
+reassigned (policy ``reassign``: to the least-loaded eligible rep of the region, keeping
 their stage path and remaining time, queued FCFS behind that rep's work; lost at T if nobody is
 eligible) or lost at T at the stage they are in (policy ``lose``); leads still waiting in its
 queue are routed again at T, with their wait (and decay) counted from their arrival.
@@ -28,7 +33,8 @@ __all__ = ["depart", "seat"]
 
 
 def seat(model: PipelineModel, r: int):
-    """The SimPy process of seat ``r``: hire, attrition departures and backfills."""
+    """The SimPy process of seat ``r``: hire, departures (attrition, and the first occupant's
+    planned end date) and backfills."""
     plan, env, desk = model.plan, model.env, model.desk
     start, H = plan.rep_start[r], plan.horizon_days  # noqa: N806
     if start >= H:
@@ -37,26 +43,40 @@ def seat(model: PipelineModel, r: int):
         yield lifecycle_timeout(env, start - env.now)
     desk.hire(r, env.now, plan.rep_ramp_days[r])
     rate = plan.rep_hazard_per_day[r]
-    if rate <= 0:
-        return
-    rng = model.streams.rng("attrition", plan.rep_ids[r])
-    lag = plan.backfill_lag_days
+    end = plan.rep_end[r] if plan.rep_end else math.inf
+    rng = model.streams.rng("attrition", plan.rep_ids[r]) if rate > 0 else None
     while True:
-        begin = max(env.now, 0.0)  # no attrition during the warm-up
-        leave_at = begin + math.ceil(rng.exponential(1.0 / rate))
+        leave_at = math.inf
+        if rng is not None:
+            begin = max(env.now, 0.0)  # no attrition during the warm-up
+            leave_at = begin + math.ceil(rng.exponential(1.0 / rate))
+        planned = end < leave_at
+        leave_at = min(leave_at, end)
         if leave_at >= H:
             return
         yield lifecycle_timeout(env, leave_at - env.now)
         depart(model, r, env.now)
-        if not plan.backfill:
+        end = math.inf  # only the first occupant has a planned end
+        refill = plan.rep_backfill_on_end[r] if planned else plan.backfill
+        if not refill:
             return
-        if lag > 0:
-            if env.now + lag >= H:
-                return
-            yield lifecycle_timeout(env, lag)
-        ramp = (plan.backfill_ramp_days if plan.backfill_ramp_days is not None
-                else plan.scenario.reps[r].ramp_months * DAYS_PER_MONTH)
-        desk.hire(r, env.now, ramp)
+        if not (yield from _backfill(model, r)):
+            return
+
+
+def _backfill(model: PipelineModel, r: int):
+    """The empty seat for the backfill lag, then a new hire who ramps; False when the lag runs
+    past the horizon end."""
+    plan, env = model.plan, model.env
+    lag = plan.backfill_lag_days
+    if lag > 0:
+        if env.now + lag >= plan.horizon_days:
+            return False
+        yield lifecycle_timeout(env, lag)
+    ramp = (plan.backfill_ramp_days if plan.backfill_ramp_days is not None
+            else plan.scenario.reps[r].ramp_months * DAYS_PER_MONTH)
+    model.desk.hire(r, env.now, ramp)
+    return True
 
 
 def depart(model: PipelineModel, r: int, t: float) -> None:

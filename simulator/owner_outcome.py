@@ -44,9 +44,15 @@ class OwnerOutcome:
 
 
 def _owners(plan: Plan, leads: LeadBatch, initial_owner: np.ndarray) -> np.ndarray:
-    """The owner of each lead's account (initial deals: the deal's owner); -1 without one."""
+    """The owner of each lead's account when the lead arrives (initial deals: the deal's
+    owner); -1 without one. An account handed over to a planned hire belongs to its previous
+    owner until the hand-over day."""
     owner = np.where(leads.account >= 0, plan.account_owner[np.maximum(leads.account, 0)]
                      if plan.account_owner.size else -1, -1)
+    if plan.account_previous_owner.size and (plan.account_previous_owner >= 0).any():
+        acc = np.maximum(leads.account, 0)
+        before = (leads.account >= 0) & (leads.arrival < plan.account_handover[acc])
+        owner = np.where(before, plan.account_previous_owner[acc], owner)
     n0 = initial_owner.size
     if n0:
         owner[:n0] = initial_owner

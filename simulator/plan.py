@@ -22,7 +22,8 @@ from salesplan.scenarios.calendar import (
 )
 from salesplan.scenarios.model import LeadSource, Scenario
 
-__all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "compile_plan", "source_expected_counts"]
+__all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "Sourcing", "compile_plan",
+           "source_expected_counts"]
 
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 """Days in an average month (30.4375): converts ramp, backfill lag and hazards to days."""
@@ -60,6 +61,7 @@ class Plan:
     grade_share: np.ndarray
     grade_log_mult: np.ndarray
     half_life: float | None        # lead-response half-life (days), None: no decay
+    overflow_wait: float           # owner routing: longest wait before a colleague (inf: none)
     open_deals_policy: str
     backfill: bool
     backfill_lag_days: float
@@ -73,6 +75,13 @@ class Plan:
     deal_size: list = field(default_factory=list)  # [product][segment] distribution
     expected_leads: list = field(default_factory=list)  # [source] expected leads per month
     target: float | None = None
+    rep_end: list[float] = field(default_factory=list)  # planned departure day (inf: none)
+    rep_backfill_on_end: list[bool] = field(default_factory=list)
+    account_previous_owner: np.ndarray = field(  # rep working the account before its hand-over
+        default_factory=lambda: np.zeros(0, dtype=np.int64))
+    account_handover: np.ndarray = field(  # day the owner takes the account over (-inf: always)
+        default_factory=lambda: np.zeros(0))
+    sourcing: Sourcing | None = None  # rep-sourced deals (None: nobody sources)
 
     def quarter_month(self, t: np.ndarray) -> np.ndarray:
         """Month of the calendar quarter (0, 1, 2) of times ``t`` (days since horizon start)."""
@@ -81,6 +90,26 @@ class Plan:
     @property
     def n_reps(self) -> int:
         return len(self.rep_ids)
+
+
+@dataclass(frozen=True)
+class Sourcing:
+    """Rep-sourced deals, compiled (see :mod:`salesplan.simulator.sourcing`).
+
+    ``rate[r]``: deals per day rep r creates when seated, fully ramped and free (its rate
+    times its productivity); ``entry``: the stage index they enter at; ``account_yield[i]``:
+    deals per day account i can yield at most (the market; None: unlimited);
+    ``cell_products[(region, segment)]``: product probabilities of the deals sourced in a cell
+    (its lead sources' mix weighted by their volume; uniform without sources);
+    ``account_segment``, ``account_potential``: per account.
+    """
+
+    rate: list[float]
+    entry: int
+    account_yield: np.ndarray | None
+    cell_products: dict[tuple[int, int], np.ndarray]
+    account_segment: np.ndarray
+    account_potential: np.ndarray
 
 
 def _day(horizon_start: dt.date, d: dt.date) -> float:
@@ -169,6 +198,8 @@ def compile_plan(sc: Scenario) -> Plan:
         product_ids=list(sc.product_ids), conv_logit=_conversion_logits(sc),
         grade_ids=gids, grade_share=share, grade_log_mult=glm,
         half_life=sc.policies.response_half_life_days,
+        overflow_wait=(math.inf if sc.policies.overflow_wait_days is None
+                       else sc.policies.overflow_wait_days),
         open_deals_policy=att.open_deals, backfill=att.backfill,
         backfill_lag_days=float(round(att.backfill_lag_months * DAYS_PER_MONTH)),
         backfill_ramp_days=(None if att.backfill_ramp_months is None
@@ -184,7 +215,62 @@ def compile_plan(sc: Scenario) -> Plan:
         target=sc.targets.company if sc.targets else None,
     )
     plan.expected_leads = [source_expected_counts(plan, src) for src in sc.lead_sources]
+    _add_plan_changes(plan, sc)
+    plan.sourcing = _sourcing(sc, plan)
     return plan
+
+
+def _add_plan_changes(plan: Plan, sc: Scenario) -> None:
+    """Planned departures (end dates) and account hand-overs to planned hires."""
+    h = sc.horizon
+    plan.rep_end = [math.inf if r.end_date is None else max(plan.t0, _day(h.start, r.end_date))
+                    for r in sc.reps]
+    plan.rep_backfill_on_end = [plan.backfill if r.backfill_on_end is None
+                                else r.backfill_on_end for r in sc.reps]
+    rep_ix = {r: i for i, r in enumerate(plan.rep_ids)}
+    prev = np.array([rep_ix.get(a.previous_owner, -1) if a.previous_owner else -1
+                     for a in sc.accounts], dtype=np.int64)
+    handover = np.full(len(sc.accounts), -math.inf)
+    for i in range(len(sc.accounts)):
+        if prev[i] >= 0 and plan.account_owner[i] >= 0:
+            handover[i] = plan.rep_start[plan.account_owner[i]]
+    plan.account_previous_owner, plan.account_handover = prev, handover
+
+
+def _sourcing(sc: Scenario, plan: Plan) -> Sourcing | None:
+    """The compiled sourcing policy, or None when no rep sources."""
+    pol = sc.policies.sourcing
+    per_month = [r.sourcing_per_month if r.sourcing_per_month is not None
+                 else pol.per_rep_per_month for r in sc.reps]
+    if not any(v > 0 for v in per_month):
+        return None
+    rate = [v * r.productivity / DAYS_PER_MONTH for v, r in zip(per_month, sc.reps, strict=True)]
+    yield_ = None
+    if pol.per_account_per_year is not None and sc.accounts:
+        pot = np.array([a.potential for a in sc.accounts], dtype=float)
+        rel = pot / pot.mean() if pot.mean() > 0 else np.ones(pot.size)
+        yield_ = pol.per_account_per_year / DAYS_PER_YEAR * rel
+    return Sourcing(rate=rate, entry=sc.stage_names.index(pol.entry_stage) if pol.entry_stage
+                    else 0, account_yield=yield_, cell_products=_cell_products(sc, plan),
+                    account_segment=np.array([plan.segment_ids.index(a.segment)
+                                              for a in sc.accounts], dtype=np.int64),
+                    account_potential=np.array([a.potential for a in sc.accounts], dtype=float))
+
+
+def _cell_products(sc: Scenario, plan: Plan) -> dict[tuple[int, int], np.ndarray]:
+    """(region, segment) -> product probabilities of the cell's lead sources (volume-weighted);
+    cells without sources are absent (uniform)."""
+    out: dict[tuple[int, int], np.ndarray] = {}
+    for src in sc.lead_sources:
+        key = (plan.region_ids.index(src.region), plan.segment_ids.index(src.segment))
+        if src.product_mix:
+            w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
+            w = w / w.sum()
+        else:
+            w = np.full(len(plan.product_ids), 1.0 / len(plan.product_ids))
+        out[key] = out.get(key, 0.0) + w * src.leads_per_month
+    return {k: v / v.sum() if v.sum() > 0 else np.full(v.size, 1.0 / v.size)
+            for k, v in out.items()}
 
 
 def source_expected_counts(plan: Plan, src: LeadSource) -> np.ndarray:

@@ -43,13 +43,15 @@ class ReplicationOutput:
     bookings_segment: np.ndarray  # [G, M]
     won_product: np.ndarray     # [P, M]
     won_segment: np.ndarray     # [G, M]
-    created: np.ndarray         # [R] horizon leads routed to the rep (final rep)
+    created: np.ndarray         # [R] horizon deals of the rep (final rep): routed leads, sourced
+    sourced: np.ndarray         # [R] of which the rep sourced itself
+    sourcing_blocked: np.ndarray  # [R] sourcing it could not do: every slot busy
     carried_in: np.ndarray      # [R]
     lost: np.ndarray            # [R]
     open_end: np.ndarray        # [R]
     open_live: np.ndarray       # [R] from the live queue state at the horizon end
     unrouted: np.ndarray        # [Q] horizon leads with no eligible rep, by region
-    leads: int                  # horizon leads created
+    leads: int                  # horizon leads created (not counting rep-sourced deals)
     unrouted_initial: int       # initial-pipeline deals whose owner was absent, nobody eligible
     wait_sum: np.ndarray        # [R] days from arrival to first contact, horizon leads
     wait_n: np.ndarray          # [R]
@@ -116,9 +118,10 @@ def _funnel(plan: Plan, tb: DealTable, c: np.ndarray) -> _Funnel:
     entry = st + cm[:S]
     leave = np.minimum(st + cm[1:], en)
     leave[S - 1] = en
-    reached = exc >= ks
+    inside = ks >= tb.entry[c]  # stages from the one the deal entered at (sourced deals)
+    reached = (exc >= ks) & inside
     entered = reached & (entry < H)
-    advanced = (exc > ks) & (leave < H)
+    advanced = (exc > ks) & inside & (leave < H)
     lost_k = reached & (exc == ks) & (en < H)
     done = advanced | lost_k
     span = leave - entry
@@ -160,6 +163,7 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
     open_end = routed & (end >= H)
     created = arr >= 0
     carried = routed & (arr < 0) & (end >= 0)
+    is_sourced = np.arange(len(L)) >= tb.n_leads
     wi = np.flatnonzero(won)  # won deals in deal order (the order bincount adds them in)
     m = _month(plan, end[wi])
     wv = L.value[wi]
@@ -183,12 +187,14 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
         bookings_product=grid(L.product, P, wv), bookings_segment=grid(L.segment, G, wv),
         won_product=grid(L.product, P, None), won_segment=grid(L.segment, G, None),
         created=np.bincount(rep0[c], minlength=R),
+        sourced=np.bincount(rep0[created & is_sourced], minlength=R),
+        sourcing_blocked=tb.sourcing_blocked,
         carried_in=np.bincount(rep0[carried], minlength=R),
         lost=np.bincount(rep0[lost], minlength=R),
         open_end=np.bincount(rep0[open_end], minlength=R),
         open_live=tb.open_live,
         unrouted=np.bincount(L.region[created & ~routed], minlength=Q),
-        leads=int(created.sum()),
+        leads=int((created & ~is_sourced).sum()),
         unrouted_initial=int((~routed[:tb.n_initial]).sum()),
         wait_sum=np.bincount(rep0[contacted], weights=wait[contacted], minlength=R),
         wait_n=np.bincount(rep0[contacted], minlength=R),
@@ -210,8 +216,9 @@ OUTCOMES = np.array(["lost", "won"])
 def deals_frame(plan: Plan, tb: DealTable, index: int) -> pd.DataFrame:
     """Per-deal records of one replication (deals created in, or carried into, the horizon).
 
-    Columns: replication; deal_id (``D<n>`` initial pipeline, else ``L<n>`` in arrival order);
-    source (lead source id, ``initial_pipeline`` for table deals); region; segment; product;
+    Columns: replication; deal_id (``D<n>`` initial pipeline, ``L<n>`` leads in arrival order,
+    ``S<n>`` rep-sourced deals in time order); source (lead source id, ``initial_pipeline`` for
+    table deals, ``rep_sourced``); region; segment; product;
     grade; account; rep (final rep, empty if unrouted); created_date, first_contact_date,
     closed_date (days since horizon start; NaN when not in the horizon or not yet);
     wait_time (days from creation to first contact); last_stage (stage lost at, the last stage
@@ -233,22 +240,25 @@ def deals_frame(plan: Plan, tb: DealTable, index: int) -> pd.DataFrame:
                      if np.isfinite(p) else 0 for i, p in zip(idx, pos, strict=True)], dtype=int)
     last = np.where(outcome == "open", at_h, np.minimum(ex[idx], S - 1))
     names = np.array(plan.stage_names, dtype=object)
-    n0 = tb.n_initial
-    src_names = np.array([s.id for s in plan.scenario.lead_sources] + ["initial_pipeline"],
-                         dtype=object)
+    n0, nl = tb.n_initial, tb.n_leads
+    src_names = np.array([s.id for s in plan.scenario.lead_sources]
+                         + ["rep_sourced", "initial_pipeline"], dtype=object)
     rep_names = np.array([*plan.rep_ids, ""], dtype=object)
     acc_names = np.array([*plan.account_ids, ""], dtype=object)
     contact = np.where((start[idx] >= 0) & (start[idx] < H) & (idx >= n0), start[idx], np.nan)
+    ids = [f"D{i + 1}" if i < n0 else f"L{i - n0 + 1}" if i < nl else f"S{i - nl + 1}"
+           for i in idx]
     closed = np.where((outcome == "won") | (outcome == "lost"), end[idx], np.nan)
     flag = np.array(["", "reassigned", "lost_on_departure"], dtype=object)[tb.flag[idx]]
     return pd.DataFrame({
         "replication": index,
-        "deal_id": [f"D{i + 1}" if i < n0 else f"L{i - n0 + 1}" for i in idx],
+        "deal_id": ids,
         "source": src_names[L.source[idx]],
         "region": np.array(plan.region_ids, dtype=object)[L.region[idx]],
         "segment": np.array(plan.segment_ids, dtype=object)[L.segment[idx]],
         "product": np.array(plan.product_ids, dtype=object)[L.product[idx]],
-        "grade": np.where(idx < n0, "", np.array(plan.grade_ids, dtype=object)[L.grade[idx]]),
+        "grade": np.where((idx < n0) | (idx >= nl), "",
+                          np.array(plan.grade_ids, dtype=object)[L.grade[idx]]),
         "account": acc_names[L.account[idx]],
         "rep": rep_names[rep[idx]],
         "created_date": arr[idx],

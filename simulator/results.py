@@ -248,7 +248,9 @@ class SimulationResult:
         """Per rep (means over replications): rep, region, capacity; utilisation (slot-days
         worked / (capacity x days seated), in the horizon); mean_wait_days (arrival to first
         contact of its horizon leads, pooled); won_deals; bookings, bookings_p10,
-        bookings_p90; departures; seated_days; and with quotas: quota,
+        bookings_p90; sourced_deals (deals it created itself in the horizon);
+        sourcing_blocked (deals it would have sourced but every slot was busy); departures;
+        seated_days; and with quotas: quota,
         expected_attainment (mean of bookings / quota), p_attain_100 (share of replications
         with bookings >= quota)."""
         busy, seat = self.stack("busy"), self.stack("seated_days")
@@ -268,6 +270,8 @@ class SimulationResult:
             "bookings": rb.mean(axis=0),
             "bookings_p10": np.percentile(rb, 10, axis=0),
             "bookings_p90": np.percentile(rb, 90, axis=0),
+            "sourced_deals": self.stack("sourced").mean(axis=0),
+            "sourcing_blocked": self.stack("sourcing_blocked").mean(axis=0),
             "departures": self.stack("departures").mean(axis=0),
             "seated_days": seat.mean(axis=0),
         })
@@ -291,7 +295,8 @@ class SimulationResult:
         """replications, seed, scenario, routing, currency; bookings and won_deals (each mean,
         ci95 [lo, hi], sd, se, p10, p50, p90); target and p_hit_target (share of replications
         with company bookings >= target) with its Wilson 95% interval p_hit_target_ci95; leads,
-        unrouted_leads (means); quotas: rep -> {quota, expected_attainment, p_attain_100}."""
+        sourced_deals, unrouted_leads (means); quotas: rep -> {quota, expected_attainment,
+        p_attain_100}."""
         tb = self.total_bookings()
         out: dict[str, Any] = {
             "scenario": self.plan.scenario.name,
@@ -302,6 +307,7 @@ class SimulationResult:
             "bookings": describe(tb),
             "won_deals": describe(self.total_won()),
             "leads": float(self.stack("leads").mean()),
+            "sourced_deals": float(self.stack("sourced").sum(axis=1).mean()),
             "unrouted_leads": float(self.stack("unrouted").sum(axis=1).mean()),
             "unrouted_initial_deals": float(self.stack("unrouted_initial").mean()),
         }

@@ -3,10 +3,10 @@
 Every replication gets its own child of ``numpy.random.SeedSequence(seed)`` (the ``r``-th child
 is ``SeedSequence(seed, spawn_key=(r,))``, exactly what ``SeedSequence(seed).spawn(n)[r]``
 returns). Inside it, each *purpose* (arrivals, routing, conversion, durations, values,
-attrition) has its own branch, and each lead source / rep seat its own leaf, keyed by a stable
-hash of its id. So two scenarios that differ in one lever (say a stage's conversion rate) draw
-exactly the same arrivals, durations and deal values, and a change to one lead source leaves the
-other sources' draws untouched. Nothing here keeps global state.
+attrition, sourcing) has its own branch, and each lead source / rep seat its own leaf, keyed by
+a stable hash of its id. So two scenarios that differ in one lever (say a stage's conversion
+rate) draw exactly the same arrivals, durations and deal values, and a change to one lead
+source leaves the other sources' draws untouched. Nothing here keeps global state.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import numpy as np
 __all__ = ["PURPOSES", "Streams", "replication_seed"]
 
 PURPOSES: tuple[str, ...] = (
-    "arrivals", "routing", "conversion", "durations", "values", "attrition",
+    "arrivals", "routing", "conversion", "durations", "values", "attrition", "sourcing",
 )
+"""Stream purposes, in a fixed order (a purpose's index is part of its streams' keys: new ones
+go at the end, so existing streams never change)."""
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:

@@ -18,10 +18,23 @@ __all__ = ["realign_scenario", "with_owners"]
 
 def with_owners(sc: Scenario, owners: Mapping[str, str] | None) -> Scenario:
     """``sc`` with each account's owner from ``owners`` (account id -> rep id; accounts absent
-    from it keep theirs); ``None`` returns ``sc`` itself."""
+    from it keep theirs); ``None`` returns ``sc`` itself.
+
+    An account given to a rep who starts during the horizon is handed over on that rep's start
+    date: until then it stays with the rep working it at the horizon start (its previous owner,
+    else its owner). An account given to a rep seated from the start has no previous owner."""
     if owners is None:
         return sc
-    accounts = [a.model_copy(update={"owner": owners.get(a.id, a.owner)}) for a in sc.accounts]
+    starts = {r.id: r.start_date for r in sc.reps}
+    accounts = []
+    for a in sc.accounts:
+        new = owners.get(a.id, a.owner)
+        if new == a.owner:
+            accounts.append(a)
+            continue
+        working = a.previous_owner or a.owner
+        prev = working if new is not None and starts.get(new) and working != new else None
+        accounts.append(a.model_copy(update={"owner": new, "previous_owner": prev}))
     return sc.model_copy(update={"accounts": accounts})
 
 

@@ -35,13 +35,21 @@ SEED = 20270101
 # Company targets, "ambitious but reachable": set a little above the simulated mean bookings so
 # that P(hit) is roughly 0.4. Measured with
 #   salesplan simulate scenarios/examples/<name>.yaml --replications 200 --seed 1
-# (midmarket: mean about 22.9M USD, sd about 0.5M; small: mean about 1.33M, sd about 0.13M).
+# (midmarket: mean about 27.5M USD, sd about 0.8M; small: mean about 1.59M, sd about 0.13M,
+# with rep-sourced deals and overflow routing).
 # The back-of-envelope figure (leads x stage rates x deal size, no queueing) is higher because
 # it ignores capacity queues, lead-response decay, ramp and attrition.
-MIDMARKET_TARGET = 23_000_000.0
+MIDMARKET_TARGET = 27_700_000.0
 WEAKEST_REGION = "West"
-SMALL_TARGET = 1_350_000.0
+SMALL_TARGET = 1_620_000.0
 
+# How the examples' reps work: a lead its owner cannot contact within two days goes to a free
+# colleague (speed to lead); reps source part of their pipeline themselves (outbound,
+# referrals, expansion), entering at the first stage, up to what their accounts can yield.
+OVERFLOW_WAIT_DAYS = 2.0
+MIDMARKET_SOURCING = {"per_rep_per_month": 18.0, "entry_stage": "lead",
+                      "per_account_per_year": 40.0}
+SMALL_SOURCING = {"per_rep_per_month": 6.0, "per_account_per_year": 30.0}
 CENSUS_REGION = {
     "East": "CT ME MA NH RI VT NJ NY PA",
     "Central": "IL IN MI OH WI IA KS MN MO NE ND SD",
@@ -191,9 +199,10 @@ def _midmarket_accounts(counties: pd.DataFrame, reps: list[dict]) -> list[dict]:
 
 
 def _midmarket_sources(share: pd.Series) -> list[dict]:
-    """Lead sources: region x segment x channel, 25,000 leads a year, shared by potential."""
+    """Lead sources: region x segment, inbound (marketing) leads, about 16,000 a year shared by
+    potential; the reps source the rest of the pipeline themselves (the sourcing policy)."""
     seg_share = {"SMB": 0.55, "MidMarket": 0.32, "Enterprise": 0.13}
-    channel_share = {"inbound": 0.65, "outbound": 0.35}
+    channel_share = {"inbound": 0.65}
     sources = []
     for region in CENSUS_REGION:
         for seg in SEGMENTS:
@@ -249,6 +258,12 @@ def _midmarket_variants() -> list[dict]:
          "levers": [{"lever": "conversion", "stage": "proposal", "factor": 1.1}]},
         {"name": "target-plus-15", "description": "Raise the company target by 15%",
          "levers": [{"lever": "target", "factor": 1.15}]},
+        {"name": "lose-top-rep", "description": "Our top rep (by expected bookings) leaves in "
+         "June; the seat is refilled after the usual lag",
+         "levers": [{"lever": "departure", "top": 1, "month": 6}]},
+        {"name": "route-least-loaded", "description": "Route every lead to the least-loaded "
+         "eligible rep instead of its territory owner",
+         "levers": [{"lever": "routing", "strategy": "least_loaded"}]},
     ]
 
 
@@ -278,9 +293,11 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
         "targets": _midmarket_targets(share),
         "policies": {
             "routing": "territory_owner",
+            "overflow_wait_days": OVERFLOW_WAIT_DAYS,
             "response_half_life_days": 21.0,
             "attrition": {"open_deals": "reassign", "backfill": True, "backfill_lag_months": 2.0,
                           "backfill_ramp_months": 4.0},
+            "sourcing": MIDMARKET_SOURCING,
             "warmup_months": 3,
         },
         "variants": _midmarket_variants(),
@@ -311,8 +328,9 @@ def _small_reps() -> list[dict]:
 
 def _small_accounts(reps: list[dict], rng: np.random.Generator) -> list[dict]:
     """50 accounts per region scattered around its centre, every tenth Enterprise, owned by
-    the nearest rep (already started) with the skill. Per account, in order: latitude,
-    longitude, potential and workload draws."""
+    the nearest rep (already started) with the skill; an account nearer to the planned hire R6
+    is handed over to it on its start date (R6 owns it; the nearest started rep works it until
+    then). Per account, in order: latitude, longitude, potential and workload draws."""
     accounts = []
     for k in range(100):
         region = "North" if k < 50 else "South"
@@ -324,12 +342,27 @@ def _small_accounts(reps: list[dict], rng: np.random.Generator) -> list[dict]:
         lon = float(np.round(lon0 + rng.normal(0, 2.5), 4))
         owner = min(region_reps, key=lambda r, la=lat, lo=lon: (r["lat"] - la) ** 2
                     + (r["lon"] - lo) ** 2)["id"]
+        hire = _nearer_hire(reps, region, seg, lat, lon, owner)
         accounts.append({"id": f"A{k + 1:03d}", "region": region, "segment": seg,
                          "lat": lat, "lon": lon,
                          "potential": float(np.round(rng.lognormal(11.5, 0.6), -2)),
                          "workload_hours": float(np.round(rng.uniform(10, 40), 1)),
-                         "owner": owner, "locked": k == 0})
+                         "owner": hire or owner, "locked": k == 0,
+                         "previous_owner": owner if hire else None})
     return accounts
+
+
+def _nearer_hire(reps: list[dict], region: str, seg: str, lat: float, lon: float,
+                 owner: str) -> str | None:
+    """The planned hire of the region serving ``seg`` nearer to (lat, lon) than ``owner``."""
+    by_id = {r["id"]: r for r in reps}
+
+    def d2(r: dict) -> float:
+        return (r["lat"] - lat) ** 2 + (r["lon"] - lon) ** 2
+
+    hires = [r for r in reps if r["region"] == region and seg in r["segments"]
+             and r["start_date"] is not None and d2(r) < d2(by_id[owner])]
+    return min(hires, key=d2)["id"] if hires else None
 
 
 def _small_catalogue() -> dict:
@@ -380,9 +413,10 @@ def build_small(out_dir: Path = HERE) -> list[Path]:
         "accounts": _small_accounts(reps, rng),
         "targets": {"company": SMALL_TARGET, "by_region": {"North": 0.5, "South": 0.5},
                     "seasonality": [0.25, 0.25, 0.25, 0.25]},
-        "policies": {"routing": "territory_owner", "response_half_life_days": 14.0,
+        "policies": {"routing": "territory_owner", "overflow_wait_days": OVERFLOW_WAIT_DAYS,
+                     "response_half_life_days": 14.0,
                      "attrition": {"open_deals": "reassign", "backfill_lag_months": 1.0},
-                     "warmup_months": 0},
+                     "sourcing": SMALL_SOURCING, "warmup_months": 0},
         "initial_pipeline": [
             {"id": f"D{k + 1}", "stage": ["lead", "qualified", "proposal"][k % 3],
              "age_days": float(5 + 4 * k), "owner": f"R{k % 5 + 1}",

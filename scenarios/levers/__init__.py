@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .base import LEVERS, LeverContext, LeverError, LeverModel, add_months
 from .funnel import Conversion, CycleTime, DealSize, LeadVolume
-from .people import Attrition, Capacity, Hire
+from .people import Attrition, Capacity, Departure, Hire
 from .policy import QuotaMethod, Realign, ResponseHalfLife, Routing, Target
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ __all__ = [
     "Conversion",
     "CycleTime",
     "DealSize",
+    "Departure",
     "Hire",
     "LeadVolume",
     "Lever",

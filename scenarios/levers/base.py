@@ -54,6 +54,10 @@ class LeverModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     references: ClassVar[dict[str, str]] = {}
+    mechanisms: ClassVar[tuple[str, ...]] = ()
+    """How the lever moves bookings, in the words of ``docs/whatif.md`` ("How each lever moves
+    bookings"): leads, conversion, deal value, cycle time, capacity, queueing, sourcing, ramp,
+    routing, hand-over, departures, target, quotas, territories."""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
