@@ -227,15 +227,24 @@ def _lever(ck: _Checker, sc: Any, lv: Any, path: str) -> None:
     cls = LEVERS.get(_get(lv, "lever"))
     for name, kind in (cls.references.items() if cls is not None else ()):
         value = _get(lv, name)
-        if kind == "stage_or_all":
-            if value != "all":
-                ck.need(value, "stage", f"{path}.{name}", "stage (or 'all')")
-        elif kind == "month":
-            months = _get(_get(sc, "horizon"), "months")
-            if isinstance(months, int) and isinstance(value, int) and value > months:
-                ck.add(f"{path}.{name}", f"must be within the horizon (1..{months}), got {value}")
+        if isinstance(value, list | tuple):  # a list field names one section item per entry
+            for i, item in enumerate(value):
+                _lever_reference(ck, sc, item, kind, f"{path}.{name}[{i}]")
         else:
-            ck.need(value, kind, f"{path}.{name}")
+            _lever_reference(ck, sc, value, kind, f"{path}.{name}")
+
+
+def _lever_reference(ck: _Checker, sc: Any, value: Any, kind: str, path: str) -> None:
+    """One lever value naming a ``kind`` (see :func:`_lever`) at ``path``."""
+    if kind == "stage_or_all":
+        if value != "all":
+            ck.need(value, "stage", path, "stage (or 'all')")
+    elif kind == "month":
+        months = _get(_get(sc, "horizon"), "months")
+        if isinstance(months, int) and isinstance(value, int) and value > months:
+            ck.add(path, f"must be within the horizon (1..{months}), got {value}")
+    else:
+        ck.need(value, kind, path)
 
 
 def check_references(sc: Any) -> list[Problem]:

@@ -10,27 +10,33 @@ Quotas: each outcome's reps get quotas from a quota method (``potential`` by def
 ``quota_method`` lever chooses another), so the share of reps expected to reach quota can be
 compared across variants. ``realign`` levers re-align territories with the optimiser before the
 variant is simulated.
+
+Another scenario file can be a variant too (:func:`run_against`, ``salesplan whatif base.yaml
+--against plan-b.yaml``): it is simulated with the same seed, so the entities both files share
+(same ids) draw the same random numbers; :mod:`.against` checks the two can be paired and notes
+what differs.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
 
 from salesplan.scenarios import Scenario
 from salesplan.scenarios.calendar import month_labels
-from salesplan.scenarios.levers import AppliedVariant, apply_levers, apply_variant
+from salesplan.scenarios.levers import AppliedVariant, LeverError, apply_levers, apply_variant
 from salesplan.simulator import SimulationResult, simulate
 
+from .against import as_variant
 from .headcount import HeadcountPlan, plan_headcount
 from .outcome import Comparison, Outcome
 from .quotas import rep_quotas
 from .realign import realign_scenario
 
-__all__ = ["compare", "outcome_from_result", "run_plan_headcount", "run_whatif"]
+__all__ = ["compare", "outcome_from_result", "run_against", "run_plan_headcount", "run_whatif"]
 
 Progress = Callable[[float, str], None]
 
@@ -78,13 +84,17 @@ def _simulate_outcome(applied: AppliedVariant, description: str, replications: i
 
 def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replications: int = 200,
             seed: int = 0, workers: int | None = None, progress: Progress | None = None,
-            quota_method: str = "potential", executor: Executor | None = None) -> Comparison:
+            quota_method: str = "potential", executor: Executor | None = None,
+            descriptions: Mapping[str, str] | None = None) -> Comparison:
     """Simulate ``base`` and every variant with common random numbers and compare them.
 
-    ``variants`` are names of the scenario's variants or already applied variants.
+    ``variants`` are names of the scenario's variants or already applied variants (a lever
+    list applied with :func:`~salesplan.scenarios.levers.apply_levers`, or another scenario
+    with :func:`~salesplan.api.planning.against.as_variant`). ``descriptions``: variant name ->
+    description, beside those of the scenario's own variants.
     """
     applied = [apply_variant(base, v) if isinstance(v, str) else v for v in variants]
-    descriptions = {v.name: v.description for v in base.variants}
+    descriptions = {v.name: v.description for v in base.variants} | dict(descriptions or {})
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     own = executor is None and n_workers > 1
     pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
@@ -112,6 +122,25 @@ def run_whatif(scenario: Scenario, variants: Sequence[str] | None = None, replic
     """Compare the base with the named variants (all of the scenario's variants by default)."""
     names = list(variants) if variants is not None else [v.name for v in scenario.variants]
     return compare(scenario, names, replications, seed, workers, progress, quota_method)
+
+
+def run_against(base: Scenario, others: Mapping[str, Scenario],
+                variants: Sequence[str] = (), replications: int = 200, seed: int = 0,
+                workers: int | None = None, progress: Progress | None = None,
+                quota_method: str = "potential") -> Comparison:
+    """Compare ``base`` with other scenarios (name -> scenario, e.g. other plan files) on
+    common random numbers, each as a variant whose notes say what differs from the base
+    (:mod:`.against`), after the base's own ``variants`` named. Raises
+    :class:`~salesplan.api.planning.against.IncomparableScenariosError` for a scenario that cannot
+    be paired with the base (another horizon or currency)."""
+    taken = sorted({"base", *variants} & set(others))
+    if taken:
+        raise LeverError(f"{', '.join(map(repr, taken))}: already the name of the base or of "
+                         "a variant; give the other scenario another name")
+    applied = [as_variant(base, sc, name) for name, sc in others.items()]
+    descriptions = {name: sc.description for name, sc in others.items() if sc.description}
+    return compare(base, [*variants, *applied], replications, seed, workers, progress,
+                   quota_method, descriptions=descriptions)
 
 
 def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 100,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Union
 from pydantic import BaseModel, ConfigDict, Field
 
 from .base import LEVERS, LeverContext, LeverError, LeverModel, add_months
-from .funnel import Conversion, CycleTime, DealSize, LeadVolume
+from .funnel import Conversion, CycleTime, DealSize, LeadVolume, Price
 from .people import Attrition, Capacity, Departure, Hire
 from .policy import QuotaMethod, Realign, ResponseHalfLife, Routing, Target
 
@@ -44,6 +44,7 @@ __all__ = [
     "LeverContext",
     "LeverError",
     "LeverModel",
+    "Price",
     "QuotaMethod",
     "Realign",
     "ResponseHalfLife",

@@ -48,8 +48,8 @@ class LeverContext:
 class LeverModel(BaseModel):
     """Base of every lever. Subclasses set ``lever: Literal["name"] = "name"``, may list the
     fields that name other sections in ``references`` (field -> ``region``, ``stage_or_all``,
-    ``lead source``, ``product``, ``segment``, ``rep``, or ``month``: a month of the horizon),
-    and implement :meth:`apply`."""
+    ``lead source``, ``product``, ``segment``, ``rep``, or ``month``: a month of the horizon;
+    a list field names one of them per entry), and implement :meth:`apply`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -64,31 +64,63 @@ def whatif(
     workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: CPUs)")] = None,
     quota_method: Annotated[str, typer.Option(help="Quota method for rep attainment")] = (
         "potential"),
+    against: Annotated[list[Path] | None, typer.Option(
+        metavar="<path>",
+        help="Another scenario file to compare with the base on common random numbers, as a "
+             "variant named after the file (repeatable; then --variants defaults to none). It "
+             "needs the same horizon and currency; what differs is printed as notes")] = None,
 ) -> None:
-    """Compare the base scenario with its what-if variants, side by side, and write a report."""
+    """Compare the base scenario with its what-if variants, side by side, and write a report.
+
+    With --against, compare it with other scenario files (other plans) instead.
+    """
     from salesplan.api.extras import charts_skipped, have
     from salesplan.api.planning.report import write_report
-    from salesplan.api.planning.whatif import run_whatif
+    from salesplan.api.planning.whatif import run_against, run_whatif
     from salesplan.scenarios import load_scenario
 
     sc = load_scenario(file)
     names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
+    others = _against_scenarios(sc, against or [], ["base", *(names or [])])
     with _progress() as bar:
         task = bar.add_task("what-if", total=1.0)
 
         def progress(frac: float, msg: str) -> None:
             bar.update(task, completed=frac, description=msg)
 
-        comparison = run_whatif(sc, names, replications, seed, workers, progress, quota_method)
+        if others:
+            comparison = run_against(sc, others, names or [], replications, seed, workers,
+                                     progress, quota_method)
+        else:
+            comparison = run_whatif(sc, names, replications, seed, workers, progress,
+                                    quota_method)
     print_comparison(comparison)
     paths = write_report(comparison, out_dir)
     for o in comparison.all:
         for note in o.notes:
-            err.print(f"note: {note}", markup=False)
+            err.print(f"note ({o.name}): {note}", markup=False)
     if not have("plots"):
         err.print(charts_skipped(["the charts of report.html"]), markup=False)
     out.print(f"Report: {paths['report.html']}  (tables: comparison.csv, regions.csv, reps.csv;"
               f" summary.json)")
+
+
+def _against_scenarios(base, paths: list[Path], taken: list[str]) -> dict:
+    """The scenarios of ``paths`` by variant name: the file's stem, made unique against
+    ``taken`` (the base, the variants named, earlier files) with a ``-2``, ``-3``... suffix.
+    Each must be comparable with ``base`` (the error names the file)."""
+    from salesplan.api.planning.against import check_comparable
+    from salesplan.scenarios import load_scenario
+
+    used, out = set(taken), {}
+    for path in paths:
+        name, k = path.stem, 2
+        while name in used:
+            name, k = f"{path.stem}-{k}", k + 1
+        used.add(name)
+        out[name] = load_scenario(path)
+        check_comparable(base, out[name], str(path))
+    return out
 
 
 def plan_headcount(
