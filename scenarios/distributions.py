@@ -45,6 +45,11 @@ class _Dist(BaseModel):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:  # pragma: no cover
+        """The values at probabilities ``u`` (the inverse CDF): one uniform per draw, so a
+        caller can fix the uniforms first and keep each draw's randomness its own."""
+        raise NotImplementedError
+
     def scaled(self, factor: float) -> _Dist:
         """The same shape with every value multiplied by ``factor`` (> 0)."""
         raise NotImplementedError  # pragma: no cover
@@ -67,6 +72,9 @@ class Fixed(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value, dtype=float)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value, dtype=float)
+
     def scaled(self, factor: float) -> Fixed:
         return Fixed(value=self.value * factor)
 
@@ -88,6 +96,9 @@ class Exponential(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean, size)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean * np.log1p(-np.asarray(u, dtype=float))
+
     def scaled(self, factor: float) -> Exponential:
         return Exponential(mean=self.mean * factor)
 
@@ -106,6 +117,12 @@ class Gamma(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean / shape, size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        from scipy.special import gammaincinv
+
+        shape = 1.0 / self.cv**2
+        return gammaincinv(shape, np.asarray(u, dtype=float)) * (self.mean / shape)
 
     def scaled(self, factor: float) -> Gamma:
         return Gamma(mean=self.mean * factor, cv=self.cv)
@@ -132,6 +149,11 @@ class Lognormal(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        from scipy.special import ndtri
+
+        return np.exp(self.mu + self.sigma * ndtri(np.asarray(u, dtype=float)))
 
     def scaled(self, factor: float) -> Lognormal:
         return Lognormal(mean=self.mean * factor, cv=self.cv)
@@ -174,6 +196,12 @@ class Empirical(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         idx = rng.choice(len(self.values), size=size, p=self._p())
+        return np.asarray(self.values, dtype=float)[idx]
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        cdf = np.cumsum(self._p())
+        idx = np.minimum(np.searchsorted(cdf, np.asarray(u, dtype=float) * cdf[-1],
+                                         side="right"), len(self.values) - 1)
         return np.asarray(self.values, dtype=float)[idx]
 
     def scaled(self, factor: float) -> Empirical:

@@ -4,7 +4,8 @@
 SimPy is the clock for the events that change the system's structure:
 
 - **arrival batches** (:meth:`PipelineModel.arrivals`): one event per day that has arrivals; it
-  routes that day's leads in time order (each keeps its own arrival time);
+  routes that day's leads and handles the reps' sourcing candidates
+  (:mod:`salesplan.simulator.sourcing`) in time order (each keeps its own time);
 - **rep lifecycle** (:mod:`salesplan.simulator.lifecycle`): one process per seat: planned hire
   on its start date, attrition departure, the empty seat for the backfill lag, then a new hire
   who ramps. Lifecycle events of a day come before that day's arrival batch
@@ -63,6 +64,17 @@ class DealTable:
     headcount: np.ndarray    # seated reps at each horizon month end
     busy: np.ndarray         # per rep: slot-days worked inside the horizon
     extra: dict = field(default_factory=dict)
+
+
+def _day_bounds(arrival: np.ndarray, offset: int) -> dict[float, tuple[int, int]]:
+    """Day -> (first, last + 1) index (plus ``offset``) of the sorted times on that day."""
+    if not arrival.size:
+        return {}
+    day_of = np.floor(arrival)
+    first = np.flatnonzero(np.r_[True, day_of[1:] != day_of[:-1]])
+    ends = [*first[1:].tolist(), arrival.size]
+    return {d: (offset + a, offset + b)
+            for d, a, b in zip(day_of[first].tolist(), first.tolist(), ends, strict=True)}
 
 
 def run_engine(plan: Plan, streams: Streams, strategy: RoutingStrategy) -> DealTable:
@@ -227,16 +239,33 @@ class PipelineModel:
         yield from ()
 
     def arrivals(self):
-        """One event per day with arrivals; each lead is routed at its own arrival time."""
-        env, n0, N = self.env, self.n0, self.n_leads
-        day_of = np.floor(self.leads.arrival[n0:N])
-        first = np.flatnonzero(np.r_[True, day_of[1:] != day_of[:-1]]) if n0 < N else []
-        days = day_of[first].tolist()
-        bounds = [*(np.asarray(first, dtype=np.int64) + n0).tolist(), N]
-        for b, day in enumerate(days):
+        """One event per day with arrivals (leads, and reps' sourcing candidates); each is
+        handled at its own time, in time order, so the order of a day's leads and sourced deals
+        never depends on when other processes created their events."""
+        env = self.env
+        leads = _day_bounds(self.leads.arrival[self.n0:self.n_leads], self.n0)
+        src = self.sourced
+        cands = _day_bounds(src.leads.arrival, 0) if src is not None else {}
+        for day in sorted(leads.keys() | cands.keys()):
             if day > env.now:
                 yield env.timeout(day - env.now)
-            self._route_batch(bounds[b], bounds[b + 1])
+            lb, cb = leads.get(day), cands.get(day)
+            if cb is None:
+                self._route_batch(*lb)
+            else:
+                self._merged_day(lb or (0, 0), cb)
+
+    def _merged_day(self, lb: tuple[int, int], cb: tuple[int, int]) -> None:
+        """A day with sourcing candidates: leads ``lb`` and candidates ``cb`` in time order."""
+        i, c = lb[0], cb[0]
+        arr, cand_t = self.deals.arrival, self.sourced.leads.arrival
+        while i < lb[1] or c < cb[1]:
+            if c >= cb[1] or (i < lb[1] and arr[i] <= cand_t[c]):
+                self._route_batch(i, i + 1)
+                i += 1
+            else:
+                self._source(self.n_leads + c, c)
+                c += 1
 
     def _route_batch(self, lo: int, hi: int) -> None:
         """Route leads ``lo..hi-1`` (one day's batch). Hot loop: everything it reads is bound to
@@ -281,23 +310,6 @@ class PipelineModel:
                 else:
                     rep_of[i], exit_of_[i] = UNROUTED, 0
 
-    def sourcing(self):
-        """One event per day with sourcing candidates; each is accepted at its own time if its
-        rep is seated (thinned by ramp and market, :mod:`salesplan.simulator.sourcing`) and
-        takes a free slot, or is blocked when every slot is busy."""
-        src = self.sourced
-        if src is None:
-            return
-        env, lo = self.env, self.n_leads
-        day_of = np.floor(src.leads.arrival)
-        first = np.flatnonzero(np.r_[True, day_of[1:] != day_of[:-1]])
-        bounds = [*first.tolist(), len(src)]
-        for b, day in enumerate(day_of[first].tolist()):
-            if day > env.now:
-                yield env.timeout(day - env.now)
-            for c in range(bounds[b], bounds[b + 1]):
-                self._source(lo + c, c)
-
     def _source(self, i: int, c: int) -> None:
         """Sourcing candidate ``c`` (deal ``i``): accepted, thinned, or blocked by capacity."""
         src, desk, plan = self.sourced, self.desk, self.plan
@@ -328,7 +340,6 @@ class PipelineModel:
             env.process(seat(self, r))
         env.process(self.initial_pipeline())
         env.process(self.arrivals())
-        env.process(self.sourcing())
         env.process(self.snapshots())
         env.run(until=plan.horizon_days)
         self.headcount[-1] = sum(self.desk.active)

@@ -94,11 +94,11 @@ def categorical(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
 
 
 def stage_durations(plan: Plan, rng: np.random.Generator, t: np.ndarray, gi: int,
-                    bounds: list[int], first_stage: int = 0) -> np.ndarray:
-    """[stages, n] days in each stage of deals of segment ``gi`` created at times ``t``
+                    bounds: list[int]) -> np.ndarray:
+    """[stages, n] days in each stage of leads of segment ``gi`` arriving at times ``t``
     (grouped by product: ``bounds``), drawn stage by stage and product by product; by month of
-    quarter of the stage entry (creation plus the earlier stages from ``first_stage``, the stage
-    the deals enter at) where a stage has durations by quarter month."""
+    quarter of the stage entry (the arrival plus the earlier stages) where a stage has
+    durations by quarter month."""
     S, n = plan.n_stages, t.size  # noqa: N806
     n_prod = len(plan.product_ids)
     by_quarter = any(len(d) > 1 for stage in plan.duration for seg in stage for d in seg)
@@ -120,7 +120,7 @@ def stage_durations(plan: Plan, rng: np.random.Generator, t: np.ndarray, gi: int
                 if sel.any():
                     block[sel] = dists[m].sample(rng, int(sel.sum()))
             durations[k, a:b] = block
-        if by_quarter and first_stage <= k < S - 1:
+        if by_quarter and k + 1 < S:
             entered = entered + durations[k]
     return durations
 

@@ -15,7 +15,8 @@ is seated, scaled by its occupant's ramp factor (the same factor that scales con
 
 It is sampled as a thinned Poisson process: candidates arrive at the full rate ``rate`` from the
 horizon's (or warm-up's) start to its end, each pre-drawn with everything it needs (account,
-segment, product, conversion uniforms, durations, value, the uniform that accepts it); at its
+segment, product, conversion uniforms, durations and value by the quantile functions of its
+uniforms, the uniform that accepts it); at its
 time the engine accepts it with probability ``(M / rate) (1 - exp(-rate x ramp / M))`` (or
 ``ramp`` without a market limit) if the seat is filled, and it takes a free slot or is blocked.
 All of a rep's draws come from its own stream (``sourcing``, the rep id), so a lever that leaves
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .leads import LeadBatch, stage_durations
+from .leads import LeadBatch
 from .plan import Plan, Sourcing
 from .streams import Streams
 
@@ -157,20 +158,30 @@ def _rep_candidates(plan: Plan, src: Sourcing, streams: Streams, r: int
 
 def _durations_and_values(plan: Plan, src: Sourcing, rng: np.random.Generator, t: np.ndarray,
                           seg: np.ndarray, prod: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[n, stages] durations (from the entry stage's entry at ``t``) and values, drawn segment
-    by segment, product by product."""
+    """[n, stages] durations and the values of the candidates, each from its own uniforms
+    (drawn first, in time order) through the quantile function of its segment and product's
+    distributions: what a candidate gets never depends on the candidates after it, so a change
+    from a hand-over on leaves every earlier candidate as it was (common random numbers in
+    time). Durations by month of quarter follow the stage entry from the entry stage on."""
     n, S = t.size, plan.n_stages
+    u_dur, u_val = rng.random((n, S)), rng.random(n)
     durations, value = np.empty((n, S)), np.empty(n)
-    n_prod = len(plan.product_ids)
-    for g in np.unique(seg):
-        sel = np.flatnonzero(seg == g)
-        sel = sel[np.argsort(prod[sel], kind="stable")]
-        bounds = np.searchsorted(prod[sel], np.arange(n_prod + 1)).tolist()
-        durations[sel] = stage_durations(plan, rng, t[sel], int(g), bounds, src.entry).T
-        for p in range(n_prod):
-            a, b = bounds[p], bounds[p + 1]
-            if b > a:
-                value[sel[a:b]] = plan.deal_size[p][int(g)].sample(rng, b - a)
+    for g, p in sorted({(int(a), int(b)) for a, b in zip(seg, prod, strict=True)}):
+        sel = np.flatnonzero((seg == g) & (prod == p))
+        entered = t[sel]
+        for k in range(S):
+            dists = plan.duration[k][g][p]
+            if len(dists) == 1:
+                d = dists[0].quantile(u_dur[sel, k])
+            else:
+                q = plan.quarter_month(entered)
+                d = np.empty(sel.size)
+                for m in range(3):
+                    d[q == m] = dists[m].quantile(u_dur[sel[q == m], k])
+            durations[sel, k] = d
+            if k >= src.entry:
+                entered = entered + d
+        value[sel] = plan.deal_size[p][g].quantile(u_val[sel])
     return durations, value
 
 

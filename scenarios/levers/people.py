@@ -43,7 +43,7 @@ class Hire(LeverModel):
 
     lever: Literal["hire"] = "hire"
     region: str
-    count: int = Field(ge=1, le=1000)
+    count: int = Field(ge=0, le=1000)
     start_month: int = Field(default=1, ge=1, le=120)
     ramp_months: float | None = Field(default=None, ge=0, le=36)
     capacity: int | None = Field(default=None, ge=1)
