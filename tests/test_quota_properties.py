@@ -58,6 +58,8 @@ def requests(draw: st.DrawFn) -> dict:
     if use_bounds and draw(st.integers(0, 2)) == 0:
         kw["max_change"] = draw(st.sampled_from([0.1, 0.5, 2.0, 10.0]))
     kw["ramp_relief"] = draw(st.booleans())
+    kw["peer_band"] = draw(st.sampled_from([(0.5, 2.0), None, (0.0, 3.0), (0.9, 1.1),
+                                            (1.0, 1.0), (0.5, math.inf)]))
     req["bounds"] = Bounds(**kw)
     pins = []
     rep_ids = [r.id for r in sc.reps]
@@ -79,10 +81,27 @@ def requests(draw: st.DrawFn) -> dict:
     return req
 
 
+def peer_means(sc: Scenario, rep_total: pd.Series, ramp: pd.Series,
+               use_ramp: bool) -> pd.Series:
+    """Each rep's peers' mean quota for its ramp, computed here: its region's rep total times
+    its ramp factor over the sum of the region's ramp factors (every factor 1 without ramp
+    relief); NaN where a region has nobody in seat."""
+    out = {}
+    for r in sc.reps:
+        members = [m.id for m in sc.reps if m.region == r.region]
+        f = {m: (float(ramp[m]) if use_ramp else 1.0) for m in members}
+        seats = sum(f.values())
+        out[r.id] = float(rep_total[r.region]) * f[r.id] / seats if seats > 0 else math.nan
+    return pd.Series(out)
+
+
 def _own_bounds(sc: Scenario, b: Bounds, ideal: pd.Series, ramp: pd.Series,
-                cell_pins: dict[str, float], pinned: set[str]) -> pd.DataFrame:
+                cell_pins: dict[str, float], pinned: set[str], rep_total: pd.Series,
+                unit: int) -> pd.DataFrame:
     """Each rep's bounds computed here from the inputs (the oracle); a pin overrides ramp
-    relief."""
+    relief and the peer band; the band is widened out to the unit's multiples and ramp relief
+    never caps below the peers' mean for the rep's ramp."""
+    peer = peer_means(sc, rep_total, ramp, b.ramp_relief)
     rows = {}
     for r in sc.reps:
         lo, hi = 0.0, math.inf
@@ -95,8 +114,17 @@ def _own_bounds(sc: Scenario, b: Bounds, ideal: pd.Series, ramp: pd.Series,
                 lo = max(lo, r.last_quota * (1 + b.min_change))
             if b.max_change is not None:
                 hi = min(hi, r.last_quota * (1 + b.max_change))
+        band = b.peer_band is not None and r.id not in pinned and math.isfinite(peer[r.id])
         if b.ramp_relief and ramp[r.id] < 1 and r.id not in pinned:
-            hi = min(hi, ideal[r.id])
+            relief = ideal[r.id]
+            if band:
+                relief = max(relief, math.ceil(peer[r.id] / unit - 1e-9) * unit)
+            hi = min(hi, relief)
+        if band:
+            low, high = b.peer_band
+            lo = max(lo, math.floor(low * peer[r.id] / unit + 1e-9) * unit)
+            if math.isfinite(high):
+                hi = min(hi, math.ceil(high * peer[r.id] / unit - 1e-9) * unit)
         lo = max(lo, cell_pins.get(r.id, 0.0))
         rows[r.id] = (lo, hi)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["lo", "hi"])
@@ -111,7 +139,7 @@ def _feasible(sc: Scenario, req: dict, base) -> bool:
             cell[p.id] = cell.get(p.id, 0.0) + p.value
     fixed = {p.id: p.value for p in pins if p.level == "rep"}
     ob = _own_bounds(sc, req["bounds"], base.reps["ideal"], base.reps["ramp_factor"], cell,
-                     set(fixed))
+                     set(fixed), base.regions["rep_total"], req["rounding"])
     eps = 1e-6
     for rid, v in fixed.items():
         if not (ob.at[rid, "lo"] - eps <= v <= ob.at[rid, "hi"] + eps):
@@ -177,7 +205,8 @@ def check_plan(plan, req: dict) -> None:
     for p in req["pins"]:
         if p.level == "cell":
             cell[p.id] = cell.get(p.id, 0.0) + p.value
-    ob = _own_bounds(sc, req["bounds"], reps["ideal"], reps["ramp_factor"], cell, pinned_reps)
+    ob = _own_bounds(sc, req["bounds"], reps["ideal"], reps["ramp_factor"], cell, pinned_reps,
+                     reg["rep_total"], unit)
     q = free["quota"].astype(float)
     assert (q >= ob.loc[free.index, "lo"] - 0.01).all()
     assert (q <= ob.loc[free.index, "hi"] + 0.01).all()
@@ -194,7 +223,8 @@ def test_every_plan_conserves_holds_pins_and_bounds(req: dict) -> None:
     except InfeasibleQuotaError as exc:
         region_pins = [p for p in req["pins"] if p.level == "region"]
         base_kw = dict(kwargs, pins=region_pins,
-                       bounds=Bounds(ramp_relief=req["bounds"].ramp_relief))
+                       bounds=Bounds(ramp_relief=req["bounds"].ramp_relief,
+                                     peer_band=req["bounds"].peer_band))
         try:
             base = allocate_quotas(sc, **base_kw)
         except InfeasibleQuotaError as base_exc:
@@ -229,7 +259,7 @@ def test_unconstrained_plans_are_the_ideal_rounded(doc: dict, method: str, unit:
     sc = Scenario.model_validate(doc)
     try:
         plan = allocate_quotas(sc, method, over_assign=over, rounding=unit,
-                               bounds=Bounds(ramp_relief=False))
+                               bounds=Bounds(ramp_relief=False, peer_band=None))
     except InfeasibleQuotaError:
         # only possible when a region target goes to a region without reps
         assert any(not [r for r in sc.reps if r.region == g] for g in sc.region_ids)
