@@ -57,6 +57,12 @@ def requests(draw: st.DrawFn) -> dict:
         kw["min_change"] = draw(st.sampled_from([-0.9, -0.5, -0.2]))
     if use_bounds and draw(st.integers(0, 2)) == 0:
         kw["max_change"] = draw(st.sampled_from([0.1, 0.5, 2.0, 10.0]))
+    if use_bounds and draw(st.booleans()):  # one rep bounded apart (may cross its band)
+        rid = draw(st.sampled_from([r.id for r in sc.reps]))
+        if draw(st.booleans()):
+            kw["caps"] = {rid: float(round(per_rep * draw(st.sampled_from([0.1, 0.3]))))}
+        else:
+            kw["floors"] = {rid: float(round(per_rep * draw(st.sampled_from([2.5, 4.0]))))}
     kw["ramp_relief"] = draw(st.booleans())
     kw["peer_band"] = draw(st.sampled_from([(0.5, 2.0), None, (0.0, 3.0), (0.9, 1.1),
                                             (1.0, 1.0), (0.5, math.inf)]))
@@ -99,33 +105,40 @@ def _own_bounds(sc: Scenario, b: Bounds, ideal: pd.Series, ramp: pd.Series,
                 cell_pins: dict[str, float], pinned: set[str], rep_total: pd.Series,
                 unit: int) -> pd.DataFrame:
     """Each rep's bounds computed here from the inputs (the oracle); a pin overrides ramp
-    relief and the peer band; the band is widened out to the unit's multiples and ramp relief
-    never caps below the peers' mean for the rep's ramp."""
+    relief and the peer band; the band is widened out to the unit's multiples, gives way where
+    it crosses the planner's own bounds on the rep, and ramp relief never caps below the peers'
+    mean for the rep's ramp."""
     peer = peer_means(sc, rep_total, ramp, b.ramp_relief)
     rows = {}
     for r in sc.reps:
         lo, hi = 0.0, math.inf
-        if b.floor is not None:
-            lo = max(lo, b.floor)
-        if b.cap is not None:
-            hi = min(hi, b.cap)
+        floor, cap = b.floors.get(r.id, b.floor), b.caps.get(r.id, b.cap)
+        if floor is not None:
+            lo = max(lo, floor)
+        if cap is not None:
+            hi = min(hi, cap)
         if r.last_quota is not None:
             if b.min_change is not None:
                 lo = max(lo, r.last_quota * (1 + b.min_change))
             if b.max_change is not None:
                 hi = min(hi, r.last_quota * (1 + b.max_change))
+        lo = max(lo, cell_pins.get(r.id, 0.0))
+        planner_lo, planner_hi = lo, hi
         band = b.peer_band is not None and r.id not in pinned and math.isfinite(peer[r.id])
         if b.ramp_relief and ramp[r.id] < 1 and r.id not in pinned:
             relief = ideal[r.id]
             if band:
                 relief = max(relief, math.ceil(peer[r.id] / unit - 1e-9) * unit)
             hi = min(hi, relief)
-        if band:
+        if band:  # the band gives way where it crosses the planner's own bound
             low, high = b.peer_band
-            lo = max(lo, math.floor(low * peer[r.id] / unit + 1e-9) * unit)
-            if math.isfinite(high):
-                hi = min(hi, math.ceil(high * peer[r.id] / unit - 1e-9) * unit)
-        lo = max(lo, cell_pins.get(r.id, 0.0))
+            peer_lo = math.floor(low * peer[r.id] / unit + 1e-9) * unit
+            peer_hi = (math.ceil(high * peer[r.id] / unit - 1e-9) * unit
+                       if math.isfinite(high) else math.inf)
+            if peer_lo <= planner_hi + 1e-6:
+                lo = max(lo, peer_lo)
+            if peer_hi >= planner_lo - 1e-6:
+                hi = min(hi, peer_hi)
         rows[r.id] = (lo, hi)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["lo", "hi"])
 
@@ -245,6 +258,8 @@ def test_every_plan_conserves_holds_pins_and_bounds(req: dict) -> None:
             assert exc.conflicts and all(c.message for c in exc.conflicts)
         return
     event("feasible")
+    if any(n.startswith("peer band: gives way") for n in plan.notes):
+        event("the peer band gives way to a planner's bound")
     check_plan(plan, req)
 
 

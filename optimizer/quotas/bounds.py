@@ -29,8 +29,14 @@ The defaults alone never make a plan infeasible: over a region the peer floors a
 times the rep total and the peer caps to ``high`` times it, and ramp relief never caps a rep below
 its peers' mean quota for its ramp (``m_g x f_r``, at least its peer floor), so the caps add up to
 at least the rep total. When a ramping rep's relieved ideal is below its peer floor (an ideal of 0
-for a hire without accounts under ``potential``) the peer floor holds. The band can conflict with a
-planner's floors, caps, change limits and pins; :mod:`.diagnosis` names them.
+for a hire without accounts under ``potential``) the peer floor holds.
+
+The band is a guardrail, the planner's bounds are intent: where a rep's peer floor lies above its
+own cap, max change or the like (or its peer cap below its own floor, min change or pinned cells),
+the band gives way on that rep and the plan notes it, so a plan that holds last year's quotas
+within +-25% stays feasible. The band can still make a region's total impossible together with
+pins or the planner's bounds on other reps; :mod:`.diagnosis` names every bound involved and the
+error ends with a hint.
 """
 
 from __future__ import annotations
@@ -123,30 +129,43 @@ def _seat_factor(ctx: QuotaContext, ramp: bool) -> pd.Series:
     return pd.Series(1.0, index=ctx.rep_ids)
 
 
-def region_mean_text(ctx: QuotaContext, rep: str, peer: float, ramp: bool = True) -> str:
-    """How a label names the peers' mean of ``rep`` (``peer``: its :func:`peer_quotas` value):
-    ``West's mean quota 600,778`` when nobody in the region ramps (or ``ramp`` is False), else
-    the mean per fully ramped rep times the rep's ramp factor."""
-    f_all = _seat_factor(ctx, ramp)
-    f = float(f_all[rep])
-    g = ctx.rep_region[rep]
-    if f <= 0:
-        return f"{g}'s mean quota x ramp 0 ({rep} is not in seat during the horizon)"
-    if (f_all[ctx.rep_region == g] >= 1.0).all():
-        return f"{g}'s mean quota {peer:,.0f}"
-    scaled = f" x ramp {f:.2f}" if f < 1.0 else ""
-    return f"{g}'s mean quota per ramped rep {peer / f:,.0f}{scaled}"
+@dataclass(frozen=True)
+class PeerText:
+    """Says how a label names a rep's peers' mean (built once per allocation): ``West's mean
+    quota 600,778`` when nobody in the region ramps (or ramp relief is off), else the mean per
+    fully ramped rep times the rep's ramp factor."""
+
+    seat: Mapping[str, float]
+    region: Mapping[str, str]
+    full: Mapping[str, bool]
+
+    @classmethod
+    def of(cls, ctx: QuotaContext, ramp: bool) -> PeerText:
+        seat = _seat_factor(ctx, ramp)
+        region = ctx.rep_region.reindex(ctx.rep_ids)
+        full = (seat >= 1.0).groupby(region).all()
+        return cls(seat.to_dict(), region.to_dict(), full.to_dict())
+
+    def __call__(self, rep: str, peer: float) -> str:
+        """The text for ``rep`` (``peer``: its :func:`peer_quotas` value, currency)."""
+        f, g = self.seat[rep], self.region[rep]
+        if f <= 0:
+            return f"{g}'s mean quota x ramp 0 ({rep} is not in seat during the horizon)"
+        if self.full[g]:
+            return f"{g}'s mean quota {peer:,.0f}"
+        scaled = f" x ramp {f:.2f}" if f < 1.0 else ""
+        return f"{g}'s mean quota per ramped rep {peer / f:,.0f}{scaled}"
 
 
 _Limit = tuple[float, str, str]  # (value in currency, kind, label)
 
 
-def _peer_limits(ctx: QuotaContext, band: tuple[float, float], rep: str, peer: float,
-                 unit: int, ramp: bool) -> tuple[_Limit, _Limit]:
+def _peer_limits(text: PeerText, band: tuple[float, float], rep: str, peer: float,
+                 unit: int) -> tuple[_Limit, _Limit]:
     """The peer floor and cap of ``rep`` (``peer``: its peers' mean quota for its ramp,
     currency), widened outwards to multiples of the rounding ``unit``."""
     low, high = band
-    where = region_mean_text(ctx, rep, peer, ramp)
+    where = text(rep, peer)
     lo = math.floor(low * peer / unit + 1e-9) * unit
     hi = math.ceil(high * peer / unit - 1e-9) * unit if np.isfinite(high) else np.inf
     return ((float(lo), "peer_floor", f"peer floor {low:g}x {where} ({lo:,.0f})"),
@@ -192,17 +211,16 @@ def _planner_limits(ctx: QuotaContext, bounds: Bounds, rep: str,
     return lows, highs
 
 
-def _ramp_limit(ctx: QuotaContext, rep: str, relieved: float, peer: float,
+def _ramp_limit(text: PeerText, rep: str, f: float, relieved: float, peer: float,
                 unit: int) -> _Limit:
-    """Ramp relief's cap on ``rep``: its relieved ideal, but never below its peers' mean quota
-    for its ramp (``peer``, NaN without a peer band; widened up to the rounding ``unit``), so
-    that a region's reps can always carry its total under the peer band."""
-    f = float(ctx.ramp_factor[rep])
+    """Ramp relief's cap on ``rep`` (ramp factor ``f``): its relieved ideal, but never below its
+    peers' mean quota for its ramp (``peer``, NaN without a peer band; widened up to the
+    rounding ``unit``), so that a region's reps can always carry its total under the band."""
     if np.isfinite(peer):
         floor = math.ceil(peer / unit - 1e-9) * unit
         if relieved < floor:
             return (float(floor), "ramp_relief",
-                    f"ramp relief (ramp factor {f:.2f}: at most {region_mean_text(ctx, rep, peer)}"
+                    f"ramp relief (ramp factor {f:.2f}: at most {text(rep, peer)}"
                     f", {floor:,.0f})")
     return (relieved, "ramp_relief", f"ramp relief (ramp factor {f:.2f}, at most "
             f"{relieved:,.0f})")
@@ -226,33 +244,51 @@ def rep_bounds(ctx: QuotaContext, bounds: Bounds, given: RepBoundsInput) -> pd.D
     """Per rep: ``lo``, ``lo_kind``, ``lo_label``, ``hi``, ``hi_kind``, ``hi_label`` (the binding
     bound of each side; ``lo`` 0 and ``hi`` inf when none applies). Ramp relief and the peer band
     are defaults, not a planner's bounds: a pinned rep is not held to them (floors, caps and
-    change bounds still apply to pins and are reported when a pin breaks them). On a tie the
-    bound listed first in the module docstring binds."""
+    change bounds still apply to pins and are reported when a pin breaks them), and a peer floor
+    (cap) that crosses the rep's own upper (lower) bound from the planner (floor, cap, change
+    limits, pinned cells) gives way to it (noted). On a tie the bound listed first in the module
+    docstring binds."""
     reps = ctx.rep_ids
     unknown = sorted(set(bounds.floors) - set(reps)) + sorted(set(bounds.caps) - set(reps))
     if unknown:
         raise QuotaError(f"bounds name unknown rep(s): {', '.join(unknown)}")
     rows = []
     skipped: list[str] = []
+    gave_way: list[str] = []
+    text = PeerText.of(ctx, bounds.ramp_relief)
+    ramp_factor = ctx.ramp_factor.to_dict()
+    relieved = given.relieved.to_dict()
+    peers = given.peer.to_dict() if given.peer is not None else {}
     for r in reps:
         lows, highs = _planner_limits(ctx, bounds, r, skipped)
-        peer = np.nan
-        if bounds.peer_band is not None and given.peer is not None and r not in given.pinned:
-            peer = float(given.peer[r])
-        ramp = float(ctx.ramp_factor[r])
-        if bounds.ramp_relief and ramp < 1.0 and r not in given.pinned:
-            highs.append(_ramp_limit(ctx, r, float(given.relieved[r]), peer, given.unit))
-        if np.isfinite(peer):
-            peer_lo, peer_hi = _peer_limits(ctx, bounds.peer_band, r, peer, given.unit,
-                                            bounds.ramp_relief)
-            lows.append(peer_lo)
-            highs.append(peer_hi)
         if given.cell_pin_sums.get(r, 0.0) > 0:
             v = float(given.cell_pin_sums[r])
             lows.append((v, "cell_pins", f"pinned cells ({v:,.0f})"))
+        planner_lo = max(lows, key=lambda t: t[0])
+        planner_hi = min(highs, key=lambda t: t[0])
+        peer = np.nan
+        if bounds.peer_band is not None and r in peers and r not in given.pinned:
+            peer = float(peers[r])
+        if bounds.ramp_relief and ramp_factor[r] < 1.0 and r not in given.pinned:
+            highs.append(_ramp_limit(text, r, ramp_factor[r], float(relieved[r]), peer,
+                                     given.unit))
+        if np.isfinite(peer):
+            peer_lo, peer_hi = _peer_limits(text, bounds.peer_band, r, peer, given.unit)
+            if peer_lo[0] > planner_hi[0] + 1e-6:
+                gave_way.append(f"{r} ({planner_hi[2]})")
+            else:
+                lows.append(peer_lo)
+            if peer_hi[0] < planner_lo[0] - 1e-6:
+                gave_way.append(f"{r} ({planner_lo[2]})")
+            else:
+                highs.append(peer_hi)
         rows.append((r, *max(lows, key=lambda t: t[0]), *min(highs, key=lambda t: t[0])))
     if skipped:
         ctx.note(f"min/max change: {len(skipped)} rep(s) without last_quota are not bounded by "
                  "it")
+    if gave_way:
+        more = f" and {len(gave_way) - 4} more" if len(gave_way) > 4 else ""
+        ctx.note(f"peer band: gives way to the planner's own bound on {len(gave_way)} rep(s) "
+                 f"where they cross: {'; '.join(gave_way[:4])}{more}")
     return pd.DataFrame(rows, columns=["rep", "lo", "lo_kind", "lo_label",
                                        "hi", "hi_kind", "hi_label"]).set_index("rep")
