@@ -2,9 +2,11 @@
 
 A :class:`Scenario` is one planning problem (horizon, regions, segments, products, funnel stages,
 lead sources, reps, accounts, targets, policies, what-if variants), validated once into frozen
-objects. Load files with :func:`load_scenario`; write them with :func:`dump_scenario`.
+objects. Load files with :func:`load_scenario`; write them with :func:`dump_scenario`;
+:func:`scenario_warnings` lists what a valid scenario may still get wrong (advisory, not errors).
 """
 
+from .advisories import TERRITORY_ROUTINGS, scenario_warnings
 from .distributions import Distribution, Empirical, Exponential, Fixed, Gamma, Lognormal
 from .errors import SalesplanError, ScenarioError
 from .examples import EXAMPLES
@@ -33,6 +35,7 @@ from .references import Problem, check_references
 __all__ = [
     "EXAMPLES",
     "LEVERS",
+    "TERRITORY_ROUTINGS",
     "Account",
     "AttritionPolicy",
     "Distribution",
@@ -65,4 +68,5 @@ __all__ = [
     "load_scenario",
     "loads_scenario",
     "parse_scenario",
+    "scenario_warnings",
 ]

@@ -54,3 +54,43 @@ def test_bad_pins_file_is_a_user_error(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err
     assert "R99" in err and "Traceback" not in err
+
+
+def test_the_default_method_and_band_are_spelled_the_same_everywhere():
+    from salesplan.api.cli.commands.quotas import (
+        DEFAULT_PEER_BAND,
+        DEFAULT_QUOTA_METHOD,
+        parse_peer_band,
+    )
+    from salesplan.api.service.kinds import QuotasOptions, WhatifOptions
+    from salesplan.optimizer import quotas
+
+    assert DEFAULT_QUOTA_METHOD == quotas.DEFAULT_METHOD == "blended"
+    assert WhatifOptions().quota_method == QuotasOptions().method == quotas.DEFAULT_METHOD
+    assert parse_peer_band(DEFAULT_PEER_BAND) == quotas.DEFAULT_PEER_BAND
+    assert QuotasOptions().peer_band == quotas.DEFAULT_PEER_BAND
+    assert quotas.Bounds().peer_band == quotas.DEFAULT_PEER_BAND
+
+
+def test_peer_band_option_sets_and_switches_off_the_band(tmp_path, capsys):
+    summaries = {}
+    for band in ("0.5,2", "none", "0.25,inf"):
+        out = tmp_path / band
+        code = main(["quotas", str(SMALL), "--replications", "10", "--workers", "1", "--by", "",
+                     "--peer-band", band, "--out", str(out)])
+        assert code == 0, capsys.readouterr().err
+        summaries[band] = json.loads((out / "summary.json").read_text())
+    assert summaries["0.5,2"]["method"] == "blended"  # the default method
+    assert summaries["0.5,2"]["peer_band"] == [0.5, 2.0]
+    assert summaries["none"]["peer_band"] is None
+    assert summaries["0.25,inf"]["peer_band"] == [0.25, None]  # inf is not JSON
+
+
+def test_a_bad_peer_band_is_a_user_error(tmp_path, capsys):
+    for band, says in (("2,3", "0 <= low <= 1 <= high"), ("wide", "--peer-band must be "
+                                                                  "LOW,HIGH")):
+        code = main(["quotas", str(SMALL), "--peer-band", band, "--replications", "5",
+                     "--workers", "1", "--out", str(tmp_path / "x")])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err

@@ -69,7 +69,7 @@ def test_max_change_against_last_quota_is_named() -> None:
 def test_a_pin_above_the_region_total_names_the_pin_line_and_the_excess(tmp_path: Path) -> None:
     f = tmp_path / "pins.csv"
     f.write_text("level,id,product,segment,period,value\nrep,N1,,,,1000000\n")
-    err = infeasible(pins=read_pins(f))
+    err = infeasible(pins=read_pins(f), bounds=Bounds(peer_band=None))
     assert str(err) == (
         "the quota plan is infeasible: 1 conflict\n"
         "  region North (rep total 900,000 = target 900,000 x over-assignment 1): pins (pin rep "
@@ -83,7 +83,7 @@ def test_a_pin_below_its_own_floor_is_named() -> None:
 
 
 def test_a_floor_above_a_new_hire_ramp_relief_is_named() -> None:
-    err = infeasible(bounds=Bounds(floor=200_000))
+    err = infeasible(bounds=Bounds(floor=200_000, peer_band=None))
     assert [str(c) for c in err.conflicts] == [
         "rep S2: its floor 200,000 is above its ramp relief (ramp factor 0.62, at most 103,448) "
         "by 96,552"]
@@ -121,14 +121,14 @@ def test_cell_pins_above_a_pinned_rep() -> None:
 def test_rounding_that_cannot_hold_is_named() -> None:
     # N3 must carry 100,600 (900,000 - pins), inside its bounds but not on the 1,000 grid
     err = infeasible(bounds=Bounds(floors={"N3": 100_500}, caps={"N3": 100_900},
-                                   ramp_relief=False),
+                                   ramp_relief=False, peer_band=None),
                      rounding=1000, method="even",
                      pins=[Pin("rep", "N1", 399_400), Pin("rep", "N2", 400_000)])
     assert [str(c) for c in err.conflicts] == [
         "rounding N3: no multiple of 1,000 lies between its bounds 100,500 and 100,900"]
     allocate_quotas(scenario(), "even", rounding=100, by=(), pins=[
         Pin("rep", "N1", 399_400), Pin("rep", "N2", 400_000)], bounds=Bounds(
-        floors={"N3": 100_500}, caps={"N3": 100_900}, ramp_relief=False))
+        floors={"N3": 100_500}, caps={"N3": 100_900}, ramp_relief=False, peer_band=None))
 
 
 def test_read_pins_reports_every_bad_row_by_line(tmp_path: Path) -> None:

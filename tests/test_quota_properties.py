@@ -57,7 +57,15 @@ def requests(draw: st.DrawFn) -> dict:
         kw["min_change"] = draw(st.sampled_from([-0.9, -0.5, -0.2]))
     if use_bounds and draw(st.integers(0, 2)) == 0:
         kw["max_change"] = draw(st.sampled_from([0.1, 0.5, 2.0, 10.0]))
+    if use_bounds and draw(st.booleans()):  # one rep bounded apart (may cross its band)
+        rid = draw(st.sampled_from([r.id for r in sc.reps]))
+        if draw(st.booleans()):
+            kw["caps"] = {rid: float(round(per_rep * draw(st.sampled_from([0.1, 0.3]))))}
+        else:
+            kw["floors"] = {rid: float(round(per_rep * draw(st.sampled_from([2.5, 4.0]))))}
     kw["ramp_relief"] = draw(st.booleans())
+    kw["peer_band"] = draw(st.sampled_from([(0.5, 2.0), None, (0.0, 3.0), (0.9, 1.1),
+                                            (1.0, 1.0), (0.5, math.inf)]))
     req["bounds"] = Bounds(**kw)
     pins = []
     rep_ids = [r.id for r in sc.reps]
@@ -79,25 +87,58 @@ def requests(draw: st.DrawFn) -> dict:
     return req
 
 
+def peer_means(sc: Scenario, rep_total: pd.Series, ramp: pd.Series,
+               use_ramp: bool) -> pd.Series:
+    """Each rep's peers' mean quota for its ramp, computed here: its region's rep total times
+    its ramp factor over the sum of the region's ramp factors (every factor 1 without ramp
+    relief); NaN where a region has nobody in seat."""
+    out = {}
+    for r in sc.reps:
+        members = [m.id for m in sc.reps if m.region == r.region]
+        f = {m: (float(ramp[m]) if use_ramp else 1.0) for m in members}
+        seats = sum(f.values())
+        out[r.id] = float(rep_total[r.region]) * f[r.id] / seats if seats > 0 else math.nan
+    return pd.Series(out)
+
+
 def _own_bounds(sc: Scenario, b: Bounds, ideal: pd.Series, ramp: pd.Series,
-                cell_pins: dict[str, float], pinned: set[str]) -> pd.DataFrame:
+                cell_pins: dict[str, float], pinned: set[str], rep_total: pd.Series,
+                unit: int) -> pd.DataFrame:
     """Each rep's bounds computed here from the inputs (the oracle); a pin overrides ramp
-    relief."""
+    relief and the peer band; the band is widened out to the unit's multiples, gives way where
+    it crosses the planner's own bounds on the rep, and ramp relief never caps below the peers'
+    mean for the rep's ramp."""
+    peer = peer_means(sc, rep_total, ramp, b.ramp_relief)
     rows = {}
     for r in sc.reps:
         lo, hi = 0.0, math.inf
-        if b.floor is not None:
-            lo = max(lo, b.floor)
-        if b.cap is not None:
-            hi = min(hi, b.cap)
+        floor, cap = b.floors.get(r.id, b.floor), b.caps.get(r.id, b.cap)
+        if floor is not None:
+            lo = max(lo, floor)
+        if cap is not None:
+            hi = min(hi, cap)
         if r.last_quota is not None:
             if b.min_change is not None:
                 lo = max(lo, r.last_quota * (1 + b.min_change))
             if b.max_change is not None:
                 hi = min(hi, r.last_quota * (1 + b.max_change))
-        if b.ramp_relief and ramp[r.id] < 1 and r.id not in pinned:
-            hi = min(hi, ideal[r.id])
         lo = max(lo, cell_pins.get(r.id, 0.0))
+        planner_lo, planner_hi = lo, hi
+        band = b.peer_band is not None and r.id not in pinned and math.isfinite(peer[r.id])
+        if b.ramp_relief and ramp[r.id] < 1 and r.id not in pinned:
+            relief = ideal[r.id]
+            if band:
+                relief = max(relief, math.ceil(peer[r.id] / unit - 1e-9) * unit)
+            hi = min(hi, relief)
+        if band:  # the band gives way where it crosses the planner's own bound
+            low, high = b.peer_band
+            peer_lo = math.floor(low * peer[r.id] / unit + 1e-9) * unit
+            peer_hi = (math.ceil(high * peer[r.id] / unit - 1e-9) * unit
+                       if math.isfinite(high) else math.inf)
+            if peer_lo <= planner_hi + 1e-6:
+                lo = max(lo, peer_lo)
+            if peer_hi >= planner_lo - 1e-6:
+                hi = min(hi, peer_hi)
         rows[r.id] = (lo, hi)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["lo", "hi"])
 
@@ -111,7 +152,7 @@ def _feasible(sc: Scenario, req: dict, base) -> bool:
             cell[p.id] = cell.get(p.id, 0.0) + p.value
     fixed = {p.id: p.value for p in pins if p.level == "rep"}
     ob = _own_bounds(sc, req["bounds"], base.reps["ideal"], base.reps["ramp_factor"], cell,
-                     set(fixed))
+                     set(fixed), base.regions["rep_total"], req["rounding"])
     eps = 1e-6
     for rid, v in fixed.items():
         if not (ob.at[rid, "lo"] - eps <= v <= ob.at[rid, "hi"] + eps):
@@ -177,7 +218,8 @@ def check_plan(plan, req: dict) -> None:
     for p in req["pins"]:
         if p.level == "cell":
             cell[p.id] = cell.get(p.id, 0.0) + p.value
-    ob = _own_bounds(sc, req["bounds"], reps["ideal"], reps["ramp_factor"], cell, pinned_reps)
+    ob = _own_bounds(sc, req["bounds"], reps["ideal"], reps["ramp_factor"], cell, pinned_reps,
+                     reg["rep_total"], unit)
     q = free["quota"].astype(float)
     assert (q >= ob.loc[free.index, "lo"] - 0.01).all()
     assert (q <= ob.loc[free.index, "hi"] + 0.01).all()
@@ -194,7 +236,8 @@ def test_every_plan_conserves_holds_pins_and_bounds(req: dict) -> None:
     except InfeasibleQuotaError as exc:
         region_pins = [p for p in req["pins"] if p.level == "region"]
         base_kw = dict(kwargs, pins=region_pins,
-                       bounds=Bounds(ramp_relief=req["bounds"].ramp_relief))
+                       bounds=Bounds(ramp_relief=req["bounds"].ramp_relief,
+                                     peer_band=req["bounds"].peer_band))
         try:
             base = allocate_quotas(sc, **base_kw)
         except InfeasibleQuotaError as base_exc:
@@ -215,6 +258,8 @@ def test_every_plan_conserves_holds_pins_and_bounds(req: dict) -> None:
             assert exc.conflicts and all(c.message for c in exc.conflicts)
         return
     event("feasible")
+    if any(n.startswith("peer band: gives way") for n in plan.notes):
+        event("the peer band gives way to a planner's bound")
     check_plan(plan, req)
 
 
@@ -229,7 +274,7 @@ def test_unconstrained_plans_are_the_ideal_rounded(doc: dict, method: str, unit:
     sc = Scenario.model_validate(doc)
     try:
         plan = allocate_quotas(sc, method, over_assign=over, rounding=unit,
-                               bounds=Bounds(ramp_relief=False))
+                               bounds=Bounds(ramp_relief=False, peer_band=None))
     except InfeasibleQuotaError:
         # only possible when a region target goes to a region without reps
         assert any(not [r for r in sc.reps if r.region == g] for g in sc.region_ids)

@@ -132,6 +132,9 @@ def test_unknown_kind_and_bad_options(tmp_path):
     r = submit(kind="align", options={"balance": {"workload": -1}, "solver": "gurobi"})
     assert r.status_code == 422
     assert {"options.balance", "options.solver"} <= set(_problems(r))
+    r = submit(kind="quotas", options={"peer_band": [2, 3]})
+    assert r.status_code == 422
+    assert "peer_band must have 0 <= low <= 1 <= high" in _problems(r)["options.peer_band"]
     r = submit(kind="simulate", version=7)
     assert r.status_code == 404
     r = client.post("/v1/runs", json={"scenario_id": 0, "kind": "simulate"}, headers=h)

@@ -127,7 +127,7 @@ def test_realign_and_quota_method_levers_take_effect(small):
     moved = sum(a.owner != b.owner for a, b in zip(small.accounts, realigned.scenario.accounts,
                                                      strict=True))
     assert moved > 0
-    assert c.base.quota_method == "potential" and fair.quota_method == "fair"
+    assert c.base.quota_method == "blended" and fair.quota_method == "fair"
     # quotas sum to the target under both methods
     assert sum(fair.quotas.values()) == pytest.approx(small.targets.company, abs=1.0)
     assert sum(c.base.quotas.values()) == pytest.approx(small.targets.company, abs=1.0)

@@ -4,6 +4,10 @@ The quota engine (:mod:`salesplan.optimizer.quotas`) never imports the simulator
 composes the two. Every quota run simulates the scenario first (``replications`` x ``seed``), so
 that each plan reports every rep's expected attainment and P(attainment >= 100%), and the ``fair``
 method can set quotas of equal probability of attainment from the same draws.
+
+The default method everywhere (``DEFAULT_METHOD``, ``blended``: capacity 50%, history 25%,
+potential 25%) runs under the default bounds: ramp relief and the peer band (each rep within
+0.5x-2x of its region's mean quota), so no rep gets an absurd quota (see ``docs/quotas.md``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from salesplan.optimizer.quotas import QuotaPlan, allocate_quotas, compare_methods
+from salesplan.optimizer.quotas import (
+    DEFAULT_METHOD,
+    Bounds,
+    QuotaPlan,
+    allocate_quotas,
+    compare_methods,
+)
 from salesplan.scenarios import Scenario
 from salesplan.simulator import SimulationResult, simulate
 
@@ -66,13 +76,14 @@ def _samples(sc: Scenario, replications: int, seed: int, workers: int | None,
     return simulate(sc, replications, seed, workers=workers, keep_deals=0, progress=progress)
 
 
-def run_quotas(scenario: Scenario, method: str = "potential", replications: int = 200,
+def run_quotas(scenario: Scenario, method: str = DEFAULT_METHOD, replications: int = 200,
                seed: int = 0, workers: int | None = None, over_assign: float = 1.0,
                pins: object = None, by: Sequence[str] | str | None = ("product", "segment",
                                                                        "month"),
-               rounding: int = 1000, bounds: object = None,
+               rounding: int = 1000, bounds: Bounds | None = None,
                progress: Callable[[int, int], None] | None = None) -> QuotaRun:
-    """Simulate ``scenario`` and allocate its target with ``method`` (see the module notes)."""
+    """Simulate ``scenario`` and allocate its target with ``method`` (see the module notes);
+    ``bounds`` None means the default :class:`Bounds` (ramp relief and the peer band)."""
     result = _samples(scenario, replications, seed, workers, progress)
     plan = allocate_quotas(scenario, method, samples=result.rep_bookings(),
                            over_assign=over_assign, pins=pins, by=by, rounding=rounding,
@@ -83,9 +94,11 @@ def run_quotas(scenario: Scenario, method: str = "potential", replications: int 
 def run_quota_comparison(scenario: Scenario, replications: int = 200, seed: int = 0,
                          workers: int | None = None, over_assign: float = 1.0,
                          methods: Sequence[str] | None = None,
-                         progress: Callable[[int, int], None] | None = None
+                         progress: Callable[[int, int], None] | None = None,
+                         bounds: Bounds | None = None,
                          ) -> tuple[pd.DataFrame, dict[str, QuotaPlan]]:
-    """Every method side by side on the same simulated draws (one summary row per method)."""
+    """Every method side by side on the same simulated draws (one summary row per method),
+    under the same ``bounds`` (None: the defaults)."""
     result = _samples(scenario, replications, seed, workers, progress)
     return compare_methods(scenario, result.rep_bookings(), methods, over_assign=over_assign,
-                           by=(), rounding=1000)
+                           by=(), rounding=1000, bounds=bounds)

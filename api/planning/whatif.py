@@ -6,10 +6,12 @@ attrition), so two scenarios that differ in one lever reuse the same draws for e
 common random numbers. Differences are then paired per replication and their confidence
 intervals are much tighter than comparing two independent runs (both widths are reported).
 
-Quotas: each outcome's reps get quotas from a quota method (``potential`` by default; a
-``quota_method`` lever chooses another), so the share of reps expected to reach quota can be
-compared across variants. ``realign`` levers re-align territories with the optimiser before the
-variant is simulated.
+Quotas: each outcome's reps get quotas from a quota method (``DEFAULT_METHOD``, the blend of
+capacity, history and potential under the peer band, by default; a ``quota_method`` lever
+chooses another), so the share of reps expected to reach quota can be compared across variants.
+``realign`` levers re-align territories with the optimiser before the variant is simulated. The
+base outcome's notes start with the scenario's validation warnings
+(:func:`salesplan.scenarios.scenario_warnings`).
 
 Another scenario file can be a variant too (:func:`run_against`, ``salesplan whatif base.yaml
 --against plan-b.yaml``): it is simulated with the same seed, so the entities both files share
@@ -25,7 +27,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
 
-from salesplan.scenarios import Scenario
+from salesplan.optimizer.quotas import DEFAULT_METHOD
+from salesplan.scenarios import Scenario, scenario_warnings
 from salesplan.scenarios.calendar import month_labels
 from salesplan.scenarios.levers import AppliedVariant, LeverError, apply_levers, apply_variant
 from salesplan.simulator import SimulationResult, simulate
@@ -71,6 +74,15 @@ def _prepare(applied: AppliedVariant, seed: int) -> AppliedVariant:
                           applied.realign)
 
 
+def _with_warnings(applied: AppliedVariant) -> AppliedVariant:
+    """The base with the scenario's validation warnings in front of its notes."""
+    warnings = [f"warning: {w}" for w in scenario_warnings(applied.scenario)]
+    if not warnings:
+        return applied
+    return AppliedVariant(applied.name, applied.scenario, [*warnings, *applied.notes],
+                          applied.quota_method, applied.realign)
+
+
 def _simulate_outcome(applied: AppliedVariant, description: str, replications: int, seed: int,
                       executor: Executor | None, workers: int, default_method: str) -> Outcome:
     sc = applied.scenario
@@ -84,7 +96,7 @@ def _simulate_outcome(applied: AppliedVariant, description: str, replications: i
 
 def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replications: int = 200,
             seed: int = 0, workers: int | None = None, progress: Progress | None = None,
-            quota_method: str = "potential", executor: Executor | None = None,
+            quota_method: str = DEFAULT_METHOD, executor: Executor | None = None,
             descriptions: Mapping[str, str] | None = None) -> Comparison:
     """Simulate ``base`` and every variant with common random numbers and compare them.
 
@@ -99,7 +111,7 @@ def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replicatio
     own = executor is None and n_workers > 1
     pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
     try:
-        jobs = [(apply_levers(base, [], "base"), "the scenario as given"), *[
+        jobs = [(_with_warnings(apply_levers(base, [], "base")), "the scenario as given"), *[
             (_prepare(a, seed), descriptions.get(a.name, "")) for a in applied]]
         outcomes = []
         for k, (a, desc) in enumerate(jobs):
@@ -118,7 +130,7 @@ def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replicatio
 
 def run_whatif(scenario: Scenario, variants: Sequence[str] | None = None, replications: int = 200,
                seed: int = 0, workers: int | None = None, progress: Progress | None = None,
-               quota_method: str = "potential") -> Comparison:
+               quota_method: str = DEFAULT_METHOD) -> Comparison:
     """Compare the base with the named variants (all of the scenario's variants by default)."""
     names = list(variants) if variants is not None else [v.name for v in scenario.variants]
     return compare(scenario, names, replications, seed, workers, progress, quota_method)
@@ -127,7 +139,7 @@ def run_whatif(scenario: Scenario, variants: Sequence[str] | None = None, replic
 def run_against(base: Scenario, others: Mapping[str, Scenario],
                 variants: Sequence[str] = (), replications: int = 200, seed: int = 0,
                 workers: int | None = None, progress: Progress | None = None,
-                quota_method: str = "potential") -> Comparison:
+                quota_method: str = DEFAULT_METHOD) -> Comparison:
     """Compare ``base`` with other scenarios (name -> scenario, e.g. other plan files) on
     common random numbers, each as a variant whose notes say what differs from the base
     (:mod:`.against`), after the base's own ``variants`` named. Raises

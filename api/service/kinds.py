@@ -136,7 +136,8 @@ class WhatifOptions(_Options):
     variants: list[str] | None = Field(None, description="Variant names (default: all)")
     replications: int = Field(200, ge=1)
     seed: int = Field(0, ge=0, le=2**63 - 1)
-    quota_method: str = Field("potential", description="A registered quota method name")
+    quota_method: str = Field("blended", description="A registered quota method name (default: "
+                              "the blend of capacity, history and potential)")
 
     @field_validator("quota_method")
     @classmethod
@@ -154,16 +155,30 @@ class PlanHeadcountOptions(_Options):
 
 
 class QuotasOptions(_Options):
-    method: str = Field("potential", description="A registered quota method name")
+    method: str = Field("blended", description="A registered quota method name (default: the "
+                        "blend of capacity, history and potential)")
     replications: int = Field(200, ge=1)
     seed: int = Field(0, ge=0, le=2**63 - 1)
     over_assign: float = Field(1.0, gt=0, le=5, description="Sum of quotas / target")
     rounding: int = Field(1000, ge=1, le=10**9, description="Quotas are multiples of this")
+    peer_band: tuple[float, float] | None = Field(
+        (0.5, 2.0), description="Each rep's quota within [low, high] times its region's mean "
+                                "rep quota (scaled by its ramp); null switches the band off")
 
     @field_validator("method")
     @classmethod
     def _method(cls, v: str) -> str:
         return _check_in_registry(v, _quota_names, "quota method")
+
+    @field_validator("peer_band")
+    @classmethod
+    def _band(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        from salesplan.optimizer.quotas import Bounds, QuotaError
+
+        try:
+            return Bounds(peer_band=v).peer_band
+        except QuotaError as exc:
+            raise ValueError(str(exc).removeprefix("bounds: ")) from None
 
 
 # ---- JSON helpers -------------------------------------------------------------------------------
@@ -269,9 +284,11 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     def simulated(done: int, total: int) -> None:
         progress(0.9 * done / max(total, 1), f"simulated {done} of {total} replications")
 
+    from salesplan.optimizer.quotas import Bounds
+
     res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed,
                      workers=1, over_assign=o.over_assign, rounding=o.rounding,
-                     progress=simulated)
+                     bounds=Bounds(peer_band=o.peer_band), progress=simulated)
     progress(1.0, "done")
     tables = _frames(res, ["quotas", "reps"])
     tables |= _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])

@@ -10,7 +10,7 @@ probability of attainment. See ``docs/quotas.md``.
 
 from ..plots import plot_attainment
 from .allocation import AllocationLevel, SolveInfo, make_solver, solve_allocation
-from .bounds import Bounds
+from .bounds import DEFAULT_PEER_BAND, Bounds
 from .compare import compare_methods
 from .context import QuotaContext
 from .decomposition import DIMENSIONS, parse_by
@@ -24,6 +24,7 @@ from .errors import (
 from .fair import as_samples, equal_chance_quotas, normal_fair_quotas
 from .fairness import attainment, gini
 from .methods import (
+    DEFAULT_METHOD,
     Blended,
     Capacity,
     Even,
@@ -43,6 +44,8 @@ from .plan import QUOTA_COLUMNS, QuotaPlan, allocate_quotas
 from .reconcile import reconcile
 
 __all__ = [
+    "DEFAULT_METHOD",
+    "DEFAULT_PEER_BAND",
     "DIMENSIONS",
     "QUOTA_COLUMNS",
     "AllocationLevel",

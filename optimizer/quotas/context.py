@@ -5,7 +5,8 @@ alignment, and computes (once, cached) every per-rep measure a method needs:
 
 - ``potential``: territory potential, the sum of ``Account.potential`` (currency/year) of the
   accounts the rep owns (the given ``alignment`` if any, else ``Account.owner``);
-- ``segment_potential``: the same split by segment (reps x segments);
+- ``segment_potential``: the same split by segment (reps x segments); ``account_count``: the
+  number of accounts each rep owns (same ownership);
 - ``ramp_profile``: expected productivity of the rep in each horizon month, in [0, 1], from
   ``start_date`` (0 before it) and a linear ramp from 0 to 1 over ``ramp_months`` (month-averaged);
 - ``capacity_profile``: the seat's expected productivity per month after ramp, vacancy and
@@ -107,6 +108,17 @@ class QuotaContext:
     @cached_property
     def potential(self) -> pd.Series:
         return self.segment_potential.sum(axis=1).rename("potential")
+
+    @cached_property
+    def account_count(self) -> pd.Series:
+        """Accounts per rep (every rep; the ``alignment`` if given, else ``Account.owner``)."""
+        owners = dict(self.alignment) if self.alignment is not None else None
+        counts = pd.Series(0, index=self.rep_ids, name="accounts", dtype=np.int64)
+        for a in self.scenario.accounts:
+            owner = owners.get(a.id) if owners is not None else a.owner
+            if owner in counts.index:
+                counts[owner] += 1
+        return counts
 
     # ---- history ----
     @cached_property

@@ -38,17 +38,20 @@ class Conflict:
 
 
 class InfeasibleQuotaError(QuotaError):
-    """The pins, bounds and rounding cannot all hold; ``conflicts`` lists each one that breaks."""
+    """The pins, bounds and rounding cannot all hold; ``conflicts`` lists each one that breaks,
+    ``hints`` what the planner could relax (printed after them)."""
 
-    def __init__(self, conflicts: Sequence[Conflict]):
+    def __init__(self, conflicts: Sequence[Conflict], hints: Sequence[str] = ()):
         self.conflicts = list(conflicts)
+        self.hints = list(hints)
         n = len(self.conflicts)
         lines = [f"the quota plan is infeasible: {n} conflict{'s' if n != 1 else ''}"]
         lines += [f"  {c}" for c in self.conflicts]
+        lines += [f"hint: {h}" for h in self.hints]
         super().__init__("\n".join(lines))
 
     def __reduce__(self):  # survive a trip to and from a worker process
-        return (type(self), (self.conflicts,))
+        return (type(self), (self.conflicts, self.hints))
 
 
 class PinsError(QuotaError):

@@ -23,7 +23,11 @@ potential  ``Q_r = T P_r / sum P``
 capacity   ``Q_r = T c_r / sum c``: effective selling months after ramp, vacancy and attrition
 pipeline   ``Q_r = T V_r / sum V``: open deals x win probability from their stage, bottom-up
 blended    ``Q_r = sum_k alpha_k Q_kr / sum alpha`` over other methods (default weights:
-           history 0.4, potential 0.4, capacity 0.2)
+           capacity 0.5, history 0.25, potential 0.25: half the quota follows the seat, half
+           the territory and its track record); a part without data for any rep (no
+           ``last_bookings``, no owned potential, no open pipeline) is left out of the blend
+           and the rest reweighted (noted). The default method of the application
+           (:data:`DEFAULT_METHOD`)
 fair       every rep the same probability of reaching quota from simulated bookings
            (:mod:`.fair`)
 =========  ==============================================================================
@@ -48,6 +52,7 @@ from .errors import QuotaError
 from .fair import equal_chance_quotas
 
 __all__ = [
+    "DEFAULT_METHOD",
     "Blended",
     "Capacity",
     "Even",
@@ -64,6 +69,12 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, type[QuotaMethod]] = {}
+
+DEFAULT_METHOD = "blended"
+"""The method whatif, the demo, the quotas command and the service use unless asked for
+another: the blend of capacity, history and potential, under the default peer band
+(:class:`.bounds.Bounds`). ``potential`` alone gave R-34 of midmarket.yaml a quota of 2,000
+(45x attainment) and a hire without accounts a quota of 0; see ``docs/quotas.md``."""
 
 
 def register_method(cls: type[QuotaMethod]) -> type[QuotaMethod]:
@@ -131,6 +142,11 @@ class QuotaMethod(ABC):
         """A short text for the plan and the "why this quota" column."""
         return self.label or self.name
 
+    def missing(self, ctx: QuotaContext) -> str | None:
+        """Why this method has no data for any rep of the scenario (None: it has some). A
+        blend leaves such a part out instead of splitting it evenly."""
+        return None
+
 
 def _scale_to(weights: pd.Series, total: float, ctx: QuotaContext, what: str) -> pd.Series:
     w = weights.astype(float).clip(lower=0.0)
@@ -184,6 +200,9 @@ class History(ProportionalMethod):
                      f"region's mean ({', '.join(missing[:5])}{more})")
         return s
 
+    def missing(self, ctx: QuotaContext) -> str | None:
+        return "no rep has last_bookings" if ctx.last_bookings.isna().all() else None
+
 
 @register_method
 class Potential(ProportionalMethod):
@@ -192,6 +211,9 @@ class Potential(ProportionalMethod):
 
     def basis(self, ctx: QuotaContext) -> pd.Series:
         return ctx.potential
+
+    def missing(self, ctx: QuotaContext) -> str | None:
+        return None if float(ctx.potential.sum()) > 0 else "no rep owns accounts with potential"
 
 
 @register_method
@@ -213,14 +235,21 @@ class Pipeline(ProportionalMethod):
     def basis(self, ctx: QuotaContext) -> pd.Series:
         return ctx.pipeline
 
+    def missing(self, ctx: QuotaContext) -> str | None:
+        return None if float(ctx.pipeline.sum()) > 0 else "no rep has open pipeline"
+
 
 @register_method
 class Blended(QuotaMethod):
-    """A weighted mean of other methods' ideals (each sums to the total, so the blend does)."""
+    """A weighted mean of other methods' ideals (each sums to the total, so the blend does).
+
+    A part whose :meth:`QuotaMethod.missing` says it has no data for any rep of the scenario is
+    left out and the other weights renormalised (noted), unless every part is missing (then all
+    are kept and each splits evenly, as it says in its own notes)."""
 
     name = "blended"
-    DEFAULT_WEIGHTS: ClassVar[dict[str, float]] = {"history": 0.4, "potential": 0.4,
-                                                   "capacity": 0.2}
+    DEFAULT_WEIGHTS: ClassVar[dict[str, float]] = {"capacity": 0.5, "history": 0.25,
+                                                   "potential": 0.25}
 
     def __init__(self, weights: Mapping[str, float] | None = None):
         weights = dict(weights or self.DEFAULT_WEIGHTS)
@@ -234,18 +263,35 @@ class Blended(QuotaMethod):
 
     @property
     def label(self) -> str:  # type: ignore[override]
-        total = sum(self.weights.values())
-        return "blend of " + ", ".join(f"{k} {v / total:.0%}" for k, v in self.weights.items())
+        return "blend of " + _weights_text(self.weights)
 
-    def _blend(self, parts: dict[str, pd.Series]) -> pd.Series:
-        total = sum(self.weights.values())
-        return sum(parts[k] * (w / total) for k, w in self.weights.items())  # type: ignore[return-value]
+    def used_weights(self, ctx: QuotaContext) -> dict[str, float]:
+        """The weights of the parts that have data in this scenario (see the class notes)."""
+        why = {k: m.missing(ctx) for k, m in self.parts.items()}
+        kept = {k: w for k, w in self.weights.items() if why[k] is None}
+        if not kept or len(kept) == len(self.weights):
+            return dict(self.weights)
+        left = ", ".join(f"{k} ({why[k]})" for k in self.weights if k not in kept)
+        ctx.note(f"blended: left out {left}; blend of {_weights_text(kept)}")
+        return kept
+
+    def _blend(self, parts: dict[str, pd.Series], weights: dict[str, float]) -> pd.Series:
+        total = sum(weights.values())
+        return sum(parts[k] * (w / total) for k, w in weights.items())  # type: ignore[return-value]
 
     def ideal(self, ctx: QuotaContext, reps: Sequence[str], total: float) -> pd.Series:
-        return self._blend({k: m.ideal(ctx, reps, total) for k, m in self.parts.items()})
+        w = self.used_weights(ctx)
+        return self._blend({k: self.parts[k].ideal(ctx, reps, total) for k in w}, w)
 
     def relieved(self, ctx: QuotaContext, reps: Sequence[str], total: float) -> pd.Series:
-        return self._blend({k: m.relieved(ctx, reps, total) for k, m in self.parts.items()})
+        w = self.used_weights(ctx)
+        return self._blend({k: self.parts[k].relieved(ctx, reps, total) for k in w}, w)
+
+
+def _weights_text(weights: Mapping[str, float]) -> str:
+    """``capacity 50%, history 25%, potential 25%``."""
+    total = sum(weights.values())
+    return ", ".join(f"{k} {v / total:.0%}" for k, v in weights.items())
 
 
 @register_method

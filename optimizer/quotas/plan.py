@@ -35,13 +35,13 @@ from .allocation import SolveInfo
 from .bounds import Bounds
 from .decomposition import build_cells, split_reps
 from .errors import InfeasibleQuotaError
-from .methods import QuotaMethod
+from .methods import DEFAULT_METHOD, QuotaMethod
 from .pins import Pin, as_pins, check_pins, pins_by_level
 from .reconcile import reconcile
 from .region_targets import allocate_regions
 from .rep_quotas import allocate_reps
 from .request import QuotaRequest, quota_context
-from .tables import plan_summary, region_table, rep_table
+from .tables import binding_notes, plan_summary, region_table, rep_table
 
 __all__ = ["QUOTA_COLUMNS", "QuotaPlan", "allocate_quotas"]
 
@@ -103,7 +103,7 @@ def _json_default(o: object) -> object:
 
 def allocate_quotas(
     scenario: Scenario,
-    method: str | QuotaMethod = "potential",
+    method: str | QuotaMethod = DEFAULT_METHOD,
     *,
     samples: object = None,
     over_assign: float = 1.0,
@@ -116,15 +116,18 @@ def allocate_quotas(
     region_split: str | None = None,
     method_options: Mapping[str, Any] | None = None,
 ) -> QuotaPlan:
-    """Allocate ``scenario.targets.company`` by ``method`` and return a reconciled plan.
+    """Allocate ``scenario.targets.company`` by ``method`` (default :data:`.methods.DEFAULT_METHOD`,
+    the blend of capacity, history and potential) and return a reconciled plan.
 
     ``samples``: simulated horizon bookings per rep (see :func:`.fair.as_samples`); required by
     ``fair``, optional otherwise (without them the attainment columns are NaN/None).
     ``over_assign``: rep quotas sum to this times the target (e.g. 1.1), in every region.
     ``pins``: a pins CSV path or a list of :class:`Pin` (or mappings with the CSV columns).
-    ``bounds``: :class:`Bounds`. ``by``: the within-rep split (``product``/``category``,
-    ``segment``, one of ``quarter``/``month``/``week``). ``rounding``: rep quotas and region
-    targets are multiples of this unit but for one remainder holder per group (1: whole units).
+    ``bounds``: :class:`Bounds` (default: ramp relief and the peer band 0.5x-2x of the region's
+    mean rep quota; ``Bounds(peer_band=None)`` switches the band off). ``by``: the within-rep
+    split (``product``/``category``, ``segment``, one of ``quarter``/``month``/``week``).
+    ``rounding``: rep quotas and region targets are multiples of this unit but for one remainder
+    holder per group (1: whole units).
     ``solver``: ``"highs"`` (default), ``"cbc"`` or a PuLP solver. ``alignment``: account id ->
     rep id (a territory alignment; default: account owners). ``region_split``: ``"targets"`` or
     ``"method"`` (see :mod:`.region_targets`). ``method_options``: constructor options of the method
@@ -146,6 +149,7 @@ def allocate_quotas(
     if conflicts:
         raise InfeasibleQuotaError(conflicts)
     rep_frame = rep_table(ctx, request, reps)
+    binding_notes(ctx, request, rep_frame)
     summary = plan_summary(ctx, request, regions, reps, rep_frame=rep_frame,
                            n_pins=len(pin_list))
     plan = QuotaPlan(

@@ -4,8 +4,9 @@ Each region's reps carry ``target x over_assign`` between them (the totals appor
 they add up to ``round(over_assign x company target)`` exactly). Within a region:
 
 - the ideal is the method's, at the region's rep total (with ramp relief, :mod:`.methods`);
-- rep pins are fixed; floors, caps, change limits, ramp relief and the sum of a rep's pinned
-  cells bound the rest (:mod:`.bounds`); :mod:`.diagnosis` names any that cannot hold;
+- rep pins are fixed; floors, caps, change limits, ramp relief, the peer band (each rep within
+  0.5x-2x of its region's mean quota by default) and the sum of a rep's pinned cells bound the
+  rest (:mod:`.bounds`); :mod:`.diagnosis` names any that cannot hold;
 - the lexicographic min-max model (:mod:`.allocation`) moves the free reps as little as
   possible from their ideal;
 - quotas are rounded to the rounding unit with the exact region total (:mod:`.rounding`).
@@ -20,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .allocation import AllocationLevel, SolveInfo, solve_allocation
-from .bounds import rep_bounds
+from .bounds import RepBoundsInput, peer_quotas, rep_bounds
 from .context import QuotaContext
 from .diagnosis import diagnose
 from .errors import Conflict, InfeasibleQuotaError
@@ -87,8 +88,15 @@ def _rep_level(ctx: QuotaContext, request: QuotaRequest, regions: RegionTargets,
     rep total, bounded and pinned."""
     rep_ids = ctx.rep_ids
     ideal = _ideal_quotas(ctx, request, rep_total)
-    bounds = rep_bounds(ctx, request.bounds, ideal, _cell_pin_sums(pins["cell"]),
-                        frozenset(p.id for p in pins["rep"]))
+    peer = (peer_quotas(ctx, rep_total.to_dict(), ramp=request.bounds.ramp_relief)
+            if request.bounds.peer_band else None)
+    if peer is not None and peer.isna().any():
+        idle = peer.index[peer.isna()].tolist()
+        ctx.note(f"peer band: no rep of region(s) {', '.join(sorted(set(ctx.rep_region[idle])))}"
+                 " is in seat during the horizon; the band does not apply there")
+    bounds = rep_bounds(ctx, request.bounds, RepBoundsInput(
+        ideal, _cell_pin_sums(pins["cell"]), frozenset(p.id for p in pins["rep"]), peer,
+        request.rounding))
     fixed, where = pinned_values(rep_ids, pins["rep"], "rep")
     group_text = {
         g: (
@@ -132,6 +140,17 @@ def _round_quotas(ctx: QuotaContext, level: AllocationLevel, x: pd.Series, rep_t
     return quota, holders
 
 
+def _peer_hints(request: QuotaRequest, conflicts: Sequence[Conflict]) -> list[str]:
+    """The hint to give when a conflict names the peer band (a default, not the planner's)."""
+    band = request.bounds.peer_band
+    text = " ".join(str(c) for c in conflicts)
+    if band is None or ("peer floor" not in text and "peer cap" not in text):
+        return []
+    return [f"the peer band (each rep within {band[0]:g}x-{band[1]:g}x of its region's mean "
+            "quota) is a default guardrail: widen it (Bounds(peer_band=(0.25, 4.0)); salesplan "
+            "quotas --peer-band 0.25,4) or switch it off (peer_band=None; --peer-band none)"]
+
+
 def allocate_reps(ctx: QuotaContext, request: QuotaRequest, regions: RegionTargets,
                   pins: Mapping[str, Sequence[Pin]]) -> RepQuotas:
     """Rep quotas summing to each region's rep total, holding the rep pins (``pins``: by level,
@@ -146,7 +165,7 @@ def allocate_reps(ctx: QuotaContext, request: QuotaRequest, regions: RegionTarge
     level = _rep_level(ctx, request, regions, rep_total, pins)
     conflicts = diagnose(level)
     if conflicts:
-        raise InfeasibleQuotaError(conflicts)
+        raise InfeasibleQuotaError(conflicts, _peer_hints(request, conflicts))
     x, info = solve_allocation(level, request.solver)
     quota, holders = _round_quotas(ctx, level, x, rep_total, request.rounding)
     return RepQuotas(total, rep_total, level.ideal, level.bounds, level.fixed, level.pin_where,

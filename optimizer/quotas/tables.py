@@ -18,7 +18,11 @@ from .region_targets import RegionTargets
 from .rep_quotas import RepQuotas
 from .request import QuotaRequest
 
-__all__ = ["WhyThisQuota", "plan_summary", "region_table", "rep_table"]
+__all__ = ["WhyThisQuota", "binding_notes", "plan_summary", "region_table", "rep_table"]
+
+_NOT_BOUNDS = ("ideal", "absorbs", "pin")
+THIN_TERRITORY = 0.1
+"""A territory under this share of its region's mean potential is noted as thin."""
 
 
 class WhyThisQuota:
@@ -43,6 +47,8 @@ class WhyThisQuota:
         self.region = ctx.rep_region.reindex(ctx.rep_ids).to_dict()
         self.ramp = ctx.ramp_factor.reindex(ctx.rep_ids).to_dict()
         self.pinned = reps.pinned.to_dict()
+        self.accounts = ctx.account_count.to_dict()
+        self.has_accounts = bool(ctx.scenario.accounts)
 
     def binding(self, rep: str) -> tuple[str, str | None]:
         """The binding constraint's kind and the clause that says how it moved the ideal
@@ -77,6 +83,8 @@ class WhyThisQuota:
                 parts.append(f"ramp relief x{self.ramp[rep]:.2f}")
             if clause is not None:
                 parts.append(clause)
+            if self.has_accounts and self.accounts[rep] == 0:
+                parts.append("owns no accounts (territory potential 0)")
             if self.unit > 1:
                 parts.append(f"rounded to {self.unit:,}")
         if self.holders.get(g) == rep:
@@ -133,6 +141,54 @@ def rep_table(ctx: QuotaContext, request: QuotaRequest, reps: RepQuotas) -> pd.D
     )
 
 
+def _ids_text(ids: list[str], limit: int = 6) -> str:
+    return ", ".join(ids[:limit]) + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def binding_notes(ctx: QuotaContext, request: QuotaRequest, rep_frame: pd.DataFrame) -> None:
+    """Note every bound that binds, by kind (``peer cap on 3 reps (R-01, R-17, R-31)``), how
+    many reps absorb what they moved, the reps that own no accounts and, under the peer band,
+    the reps with thin territories."""
+    kinds = rep_frame["binding"]
+    parts = []
+    for kind in dict.fromkeys(k for k in kinds if k not in _NOT_BOUNDS):
+        ids = kinds.index[kinds == kind].tolist()
+        parts.append(f"{kind.replace('_', ' ')} on {len(ids)} rep{'s' if len(ids) > 1 else ''} "
+                     f"({_ids_text(ids)})")
+    if parts:
+        absorbing = int((kinds == "absorbs").sum())
+        tail = (f"; {absorbing} other rep{'s' if absorbing > 1 else ''} absorb what they move"
+                if absorbing else "")
+        band = request.bounds.peer_band
+        band_text = (f" (peer band {band[0]:g}x-{band[1]:g}x of the region's mean quota)"
+                     if band and kinds.isin(["peer_floor", "peer_cap"]).any() else "")
+        ctx.note(f"bounds that bind{band_text}: {'; '.join(parts)}{tail}")
+    if ctx.scenario.accounts:
+        empty = ctx.account_count.index[ctx.account_count == 0].tolist()
+        if empty:
+            ctx.note(f"{len(empty)} rep(s) own no accounts ({_ids_text(empty)}): their "
+                     f"territory potential is 0, so their quota comes from the method's other "
+                     "parts and the peer band, not from a territory")
+        _note_thin_territories(ctx, request)
+
+
+def _note_thin_territories(ctx: QuotaContext, request: QuotaRequest) -> None:
+    """Note the reps whose territory potential is under a tenth of their region's mean: under
+    the peer band their quota stays near their peers' although their territory cannot carry it
+    (a territory problem: re-align)."""
+    if request.bounds.peer_band is None:
+        return
+    pot = ctx.potential.reindex(ctx.rep_ids)
+    mean = pot.groupby(ctx.rep_region.reindex(ctx.rep_ids)).transform("mean")
+    thin = pot.index[(pot > 0) & (pot < THIN_TERRITORY * mean)].tolist()
+    if thin:
+        shown = [f"{r} {pot[r] / mean[r]:.1%}" for r in thin[:6]]
+        ctx.note(f"{len(thin)} rep(s) have territories under {THIN_TERRITORY:.0%} of their "
+                 f"region's mean potential ({', '.join(shown)}{' ...' if len(thin) > 6 else ''}"
+                 "): the peer band keeps their quota near their peers', which their territory "
+                 "may not carry; consider re-aligning territories (salesplan align)")
+
+
 def region_table(regions: RegionTargets, reps: RepQuotas) -> pd.DataFrame:
     """Per region (index ``region``): ``ideal_target``, ``target``, ``rep_total`` (currency),
     ``pinned`` and the number of ``reps``."""
@@ -146,6 +202,13 @@ def region_table(regions: RegionTargets, reps: RepQuotas) -> pd.DataFrame:
         },
         index=pd.Index(regions.target.index.tolist(), name="region"),
     )
+
+
+def _band_json(band: tuple[float, float] | None) -> list[float | None] | None:
+    """The peer band as JSON: ``[low, high]``, ``high`` null when unbounded; None when off."""
+    if band is None:
+        return None
+    return [band[0], band[1] if math.isfinite(band[1]) else None]
 
 
 def plan_summary(ctx: QuotaContext, request: QuotaRequest, regions: RegionTargets,
@@ -168,6 +231,8 @@ def plan_summary(ctx: QuotaContext, request: QuotaRequest, regions: RegionTarget
         "reps": len(ctx.rep_ids),
         "regions": len(scenario.region_ids),
         "pins": n_pins,
+        "peer_band": _band_json(request.bounds.peer_band),
+        "binding": {str(k): int(n) for k, n in rep_frame["binding"].value_counts().items()},
     }
     summary.update(plan_measures(rep_frame, reps.quota.astype(float), ctx.samples))
     summary["worst_deviation"] = reps.solve.worst_deviation

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from ..console import out
+from .quotas import DEFAULT_QUOTA_METHOD
 from .whatif import whatif
 
 
@@ -32,7 +33,7 @@ def demo(
     sc = load_scenario(scenario)
     out.print(f"[bold]salesplan demo[/bold]: {scenario.name} is valid ({len(sc.reps)} reps, "
               f"{len(sc.accounts)} accounts, {len(sc.variants)} variants)")
-    whatif(scenario, out_dir, None, replications, seed, None, "potential")
+    whatif(scenario, out_dir, None, replications, seed, None, DEFAULT_QUOTA_METHOD)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,11 @@ FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .js
 BUILT_IN_METHODS = "even|history|potential|capacity|pipeline|blended|fair"
 """The built-in quota methods, for the help text (which must not import the optimiser);
 ``tests/test_quota_cli.py`` checks the list against the registry."""
+DEFAULT_QUOTA_METHOD = "blended"
+"""``optimizer.quotas.DEFAULT_METHOD``, spelled out for the same reason (and checked by the same
+test): the default of ``quotas``, ``whatif`` and ``demo``."""
+DEFAULT_PEER_BAND = "0.5,2"
+"""``optimizer.quotas.DEFAULT_PEER_BAND`` as the ``--peer-band`` option writes it."""
 
 
 def _bar() -> Progress:
@@ -32,7 +37,7 @@ def quotas(
     out_dir: Annotated[Path, typer.Option("--out", help="Output directory")] = Path(
         "quotas-output"),
     method: Annotated[str, typer.Option(help=f"Quota method: {BUILT_IN_METHODS}, or one "
-                                             "registered in Python")] = "potential",
+                                             "registered in Python")] = DEFAULT_QUOTA_METHOD,
     over_assign: Annotated[float, typer.Option(min=0.5, max=3.0, help=(
         "Rep quotas sum to this times the target (1.1 = 110%)"))] = 1.0,
     pins: Annotated[Path | None, typer.Option(help="Pins CSV (level, id(s), value)")] = None,
@@ -44,13 +49,17 @@ def quotas(
     rounding: Annotated[int, typer.Option(min=1, help="Round quotas to this unit")] = 1000,
     compare_methods: Annotated[bool, typer.Option(
         "--compare-methods", help="Every method side by side on the same draws")] = False,
+    peer_band: Annotated[str, typer.Option(help=(
+        "Each rep's quota within LOW,HIGH times its region's mean rep quota (scaled by its "
+        "ramp), e.g. 0.5,2 or 0.25,inf; 'none' switches the band off"))] = DEFAULT_PEER_BAND,
 ) -> None:
     """Allocate the target to regions, reps, products, segments and periods, and report how
     fair the quotas are (each rep's simulated probability of reaching quota)."""
     from salesplan.api.planning.quotas import run_quota_comparison, run_quotas
-    from salesplan.optimizer.quotas import read_pins
+    from salesplan.optimizer.quotas import Bounds, read_pins
     from salesplan.scenarios import load_scenario
 
+    bounds = Bounds(peer_band=parse_peer_band(peer_band))
     sc = load_scenario(file)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _bar() as bar:
@@ -61,18 +70,34 @@ def quotas(
 
         if compare_methods:
             rows, plans = run_quota_comparison(sc, replications, seed, workers, over_assign,
-                                               progress=progress)
+                                               progress=progress, bounds=bounds)
         else:
             pin_list = read_pins(pins) if pins else None
             run = run_quotas(sc, method, replications, seed, workers, over_assign, pin_list,
                              tuple(x.strip() for x in by.split(",") if x.strip()), rounding,
-                             progress=progress)
+                             bounds=bounds, progress=progress)
     if compare_methods:
         _write_comparison(rows, plans, out_dir, f"Quota methods on the same {replications} "
                                                  f"replications (seed {seed})")
     else:
         _write_plan(run, out_dir, sc.horizon.currency, method,
                     f"P(attainment) per rep, method {method} ({replications} replications)")
+
+
+def parse_peer_band(text: str) -> tuple[float, float] | None:
+    """``--peer-band``: ``LOW,HIGH`` (``inf`` allowed for HIGH) or ``none``/``off``; the ranges
+    are checked by ``Bounds``. Raises a ``QuotaError`` (exit 2) naming the option."""
+    from salesplan.optimizer.quotas import QuotaError
+
+    if text.strip().lower() in ("none", "off"):
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        low, high = (float(p) for p in parts)
+    except ValueError:
+        raise QuotaError(f"--peer-band must be LOW,HIGH (e.g. 0.5,2) or none, got {text!r}"
+                         ) from None
+    return low, high
 
 
 def _write_comparison(rows, plans: dict, out_dir: Path, title: str) -> None:

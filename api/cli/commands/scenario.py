@@ -8,13 +8,22 @@ from typing import Annotated
 
 import typer
 
-from ..console import frame_table, money, out
+from ..console import err, frame_table, money, out
 
 FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
 
 
+def _print_warnings(sc) -> None:
+    """The scenario's warnings on stderr, one per line, each labelled ``warning:``."""
+    from salesplan.scenarios import scenario_warnings
+
+    for w in scenario_warnings(sc):
+        err.print(f"warning: {w}", markup=False)
+
+
 def validate(file: FileArg) -> None:
-    """Validate a scenario: a one-line summary and exit 0, or every problem and exit 2."""
+    """Validate a scenario: a one-line summary (then any warnings) and exit 0, or every problem
+    and exit 2. Warnings (on stderr, labelled) say what a valid scenario may get wrong."""
     from salesplan.scenarios import load_scenario
 
     sc = load_scenario(file)
@@ -23,6 +32,7 @@ def validate(file: FileArg) -> None:
         f"{len(sc.accounts)} accounts, {len(sc.stages)} stages, {len(sc.lead_sources)} lead "
         f"sources, {len(sc.variants)} variants"
     )
+    _print_warnings(sc)
 
 
 def schema() -> None:
@@ -34,7 +44,7 @@ def schema() -> None:
 
 def describe(file: FileArg) -> None:
     """A readable summary: regions, reps, accounts, potential and workload per region, stages
-    with cumulative conversion, expected leads per month, and the target."""
+    with cumulative conversion, expected leads per month, the target, then any warnings."""
     from salesplan.scenarios import load_scenario
     from salesplan.scenarios.summary import summarise
 
@@ -63,6 +73,7 @@ def describe(file: FileArg) -> None:
         out.print(f"Company target: {money(sc.targets.company, cur)}")
     if h["variants"]:
         out.print("What-if variants: " + ", ".join(h["variants"]))
+    _print_warnings(sc)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..console import err, frame_table, money_short, out
+from .quotas import BUILT_IN_METHODS, DEFAULT_QUOTA_METHOD
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -62,8 +63,10 @@ def whatif(
     replications: Annotated[int, typer.Option(min=2, help="Replications per variant")] = 200,
     seed: Annotated[int, typer.Option(min=0, help="Random seed")] = 0,
     workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: CPUs)")] = None,
-    quota_method: Annotated[str, typer.Option(help="Quota method for rep attainment")] = (
-        "potential"),
+    quota_method: Annotated[str, typer.Option(help=(
+        f"Quota method for rep attainment: {BUILT_IN_METHODS}, or one registered in Python "
+        "(default: the blend of capacity, history and potential, each rep within 0.5x-2x of "
+        "its region's mean quota)"))] = DEFAULT_QUOTA_METHOD,
     against: Annotated[list[Path] | None, typer.Option(
         metavar="<path>",
         help="Another scenario file to compare with the base on common random numbers, as a "
