@@ -34,7 +34,7 @@ from salesplan.scenarios.levers import AppliedVariant, LeverError, apply_levers,
 from salesplan.simulator import SimulationResult, simulate
 
 from .against import as_variant
-from .headcount import HeadcountPlan, plan_headcount
+from .headcount import Cost, HeadcountPlan, plan_headcount
 from .outcome import Comparison, Outcome
 from .quotas import rep_quotas
 from .realign import realign_scenario
@@ -159,9 +159,12 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                        seed: int = 0, workers: int | None = None,
                        regions: Sequence[str] | None = None, start_month: int = 1,
                        max_hires: int = 20, ramp_months: float | None = None,
-                       progress: Callable[[str], None] | None = None) -> HeadcountPlan:
-    """The fewest hires per region so that P(hit target) >= p (see
-    :mod:`salesplan.api.planning.headcount`)."""
+                       progress: Callable[[str], None] | None = None,
+                       cost: Cost = "hires") -> HeadcountPlan:
+    """The fewest hires so that P(hit target) >= p, or the best plan found with ``reached``
+    False (see :mod:`salesplan.api.planning.headcount`; raise ``plan.unreachable_error()``
+    after saving the plan when ``p`` must be met). Every plan is simulated with ``seed``:
+    candidates are compared on common random numbers."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     pool = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
     try:
@@ -172,7 +175,7 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
 
         return plan_headcount(scenario, evaluate, p=p, seed=seed, replications=replications,
                               regions=regions, start_month=start_month, max_hires=max_hires,
-                              ramp_months=ramp_months, progress=progress)
+                              ramp_months=ramp_months, progress=progress, cost=cost)
     finally:
         if pool is not None:
             pool.shutdown(wait=True)

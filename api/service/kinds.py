@@ -150,8 +150,11 @@ class PlanHeadcountOptions(_Options):
     replications: int = Field(100, ge=1)
     seed: int = Field(0, ge=0, le=2**63 - 1)
     regions: list[str] | None = None
-    start_month: int = Field(1, ge=1, le=120)
+    start_month: int = Field(1, ge=1, le=120, description="Earliest start month of hires")
     max_hires: int = Field(20, ge=0, le=1000)
+    cost: Literal["hires", "payroll"] = Field(
+        "hires", description="Orders plans with as many hires: 'hires' starts them as early "
+                             "as allowed, 'payroll' later when still reaching p and cheaper")
 
 
 class QuotasOptions(_Options):
@@ -255,24 +258,17 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
 
 def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                             ) -> RunOutput:
+    """The plan, or the best plan found with ``reached`` false and the ``verdict`` saying why
+    (the run succeeds either way, so the frontier is kept)."""
     from salesplan.api.planning.whatif import run_plan_headcount
 
     o = PlanHeadcountOptions.model_validate(options)
     plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
                               workers=1, regions=o.regions, start_month=o.start_month,
-                              max_hires=o.max_hires,
+                              max_hires=o.max_hires, cost=o.cost,
                               progress=lambda message: progress(-1.0, message))
-    d = plan.as_dict()
-    rows = []
-    for point in d.get("frontier") or []:
-        row = {k: v for k, v in point.items() if not isinstance(v, dict | list | tuple)}
-        row |= {f"hires_{region}": n for region, n in sorted((point.get("hires") or {}).items())}
-        ci = point.get("p_hit_ci95")
-        if isinstance(ci, list | tuple) and len(ci) == 2:
-            row |= {"p_hit_ci95_lo": ci[0], "p_hit_ci95_hi": ci[1]}
-        rows.append(row)
-    tables = {"frontier": pd.DataFrame(rows)}
-    return RunOutput(result=jsonable(d), tables=tables)
+    return RunOutput(result=jsonable(plan.as_dict()),
+                     tables={"frontier": plan.frontier_table()})
 
 
 def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progress

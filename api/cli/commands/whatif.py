@@ -126,6 +126,38 @@ def _against_scenarios(base, paths: list[Path], taken: list[str]) -> dict:
     return out
 
 
+def print_frontier(plan) -> None:
+    """The frontier on the terminal: each step's P(hit) with its Wilson interval and its paired
+    lift over the previous step (P(hit) in points, bookings) with their intervals."""
+    import pandas as pd
+
+    from salesplan.api.planning.headcount import signed_money
+
+    m = lambda v: signed_money(v, plan.currency)  # noqa: E731
+    pts = lambda v: f"{100 * v:+.1f}"  # noqa: E731
+    rows = []
+    for pt in plan.frontier:
+        lift = pt.lift
+        hires = ", ".join(f"{k} {v}" for k, v in pt.hires.items() if v)
+        rows.append({
+            "step": pt.step, "hires": f"{pt.total_hires}" + (f" ({hires})" if hires else ""),
+            "P(hit) [95%]": f"{pt.p_hit:.1%} [{100 * pt.p_hit_ci95[0]:.1f}, "
+                            f"{100 * pt.p_hit_ci95[1]:.1f}]",
+            "lift P(hit), pts [95%]": "" if lift is None else (
+                f"{pts(lift.p_hit.mean)} [{pts(lift.p_hit.ci95[0])}, "
+                f"{pts(lift.p_hit.ci95[1])}]"),
+            "lift bookings [95%]": "" if lift is None else (
+                f"{m(lift.bookings.mean)} [{m(lift.bookings.ci95[0])}, "
+                f"{m(lift.bookings.ci95[1])}]"),
+            "taken": ("start" if lift is None else "yes" if pt.accepted
+                      else "no: not significant"),
+        })
+    out.print(frame_table(pd.DataFrame(rows),
+                          f"Frontier: hires from month {plan.frontier[0].start_month} against "
+                          f"P(hit target); lifts are paired differences over the step before (seed "
+                          f"{plan.seed}, common random numbers)"))
+
+
 def plan_headcount(
     file: FileArg,
     out_dir: OutOpt = Path("headcount-output"),
@@ -138,8 +170,16 @@ def plan_headcount(
         None),
     start_month: Annotated[int, typer.Option(min=1, help="Earliest start month of hires")] = 1,
     max_hires: Annotated[int, typer.Option(min=0)] = 20,
+    cost: Annotated[str, typer.Option(
+        help="What makes one plan cheaper than another with as many hires: 'hires' (hires "
+             "start as early as allowed) or 'payroll' (a later start when it still reaches p "
+             "and costs strictly less)")] = "hires",
 ) -> None:
-    """The fewest hires per region (and their start month) so that P(hit target) >= p."""
+    """The fewest hires per region (and their start month) so that P(hit target) >= p.
+
+    Exits 2 when p is out of reach with these levers, after writing the best plan found and
+    the frontier."""
+    from salesplan.api.formatting import jsonable
     from salesplan.api.planning.whatif import run_plan_headcount
     from salesplan.scenarios import load_scenario
 
@@ -152,27 +192,19 @@ def plan_headcount(
             bar.update(task, description=msg)
 
         plan = run_plan_headcount(sc, p, replications, seed, workers, region_list, start_month,
-                                  max_hires, progress=progress)
+                                  max_hires, progress=progress, cost=cost)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "plan.json").write_text(json.dumps(plan.as_dict(), indent=2))
-    import pandas as pd
-
-    frontier = pd.DataFrame([pt.as_dict() for pt in plan.frontier])
-    frontier.to_csv(out_dir / "frontier.csv", index=False)
-    show = frontier[["total_hires", "hires", "start_month", "p_hit"]].copy()
-    show["hires"] = show.hires.map(lambda h: ", ".join(f"{k}: {v}" for k, v in h.items() if v))
-    show["p_hit"] = show.p_hit.map(lambda v: f"{v:.1%}")
-    out.print(frame_table(show, "Frontier: hires against P(hit target)"))
-    verdict = "reaches" if plan.reached else "does NOT reach"
-    hires = ", ".join(f"{k}: {v}" for k, v in plan.hires.items()) or "none"
-    out.print(f"Plan ({verdict} p = {p:.0%}): {plan.total_hires} hires ({hires}) starting month "
-              f"{plan.start_month}; P(hit) {plan.p_hit:.1%} [{plan.p_hit_ci95[0]:.1%}, "
-              f"{plan.p_hit_ci95[1]:.1%}] with seed {plan.seed}; verified with fresh seed "
-              f"{plan.verify_seed}: {plan.verified_p_hit:.1%} [{plan.verified_ci95[0]:.1%}, "
-              f"{plan.verified_ci95[1]:.1%}]")
+    (out_dir / "plan.json").write_text(json.dumps(jsonable(plan.as_dict()), indent=2))
+    plan.frontier_table().to_csv(out_dir / "frontier.csv", index=False)
+    print_frontier(plan)
     for note in plan.notes:
         err.print(f"note: {note}", markup=False)
     out.print(f"Written: {out_dir / 'plan.json'}, {out_dir / 'frontier.csv'}")
+    if not plan.reached:
+        raise plan.unreachable_error()
+    out.print(f"Plan: {plan.verdict()}, seed {plan.seed}; verified with fresh seed "
+              f"{plan.verify_seed}: {plan.verified_p_hit:.1%} [{plan.verified_ci95[0]:.1%}, "
+              f"{plan.verified_ci95[1]:.1%}]", markup=False)
 
 
 def register(app: typer.Typer) -> None:
