@@ -161,6 +161,21 @@ def test_salesforce_history_gives_stage_estimates(tmp_path):
     assert {d.stage for d in sc.initial_pipeline} <= set(st)
 
 
+MAVEN_NO_SOURCING = ("rep-sourced rate not estimable: the export does not say who sourced a "
+                     "deal; every opportunity is treated as a routed lead, sourcing off")
+
+
+def test_maven_cannot_estimate_the_rep_sourced_rate(maven_out):
+    e = json.loads((maven_out / "calibration.json").read_text())
+    assert e["sourcing"] == {"estimable": False, "per_rep_per_month": 0.0,
+                             "note": MAVEN_NO_SOURCING}
+    assert MAVEN_NO_SOURCING in e["not_estimated"]
+    sc = load_scenario(maven_out / "scenario.yaml")
+    assert sc.policies.sourcing.per_rep_per_month == 0.0
+    assert all(r.sourcing_per_month is None for r in sc.reps)
+    assert MAVEN_NO_SOURCING in (maven_out / "report.html").read_text()
+
+
 def test_salesforce_demo_fixture_through_a_yaml_mapping(tmp_path):
     m = tmp_path / "sf.yaml"
     m.write_text("preset: salesforce\ncolumns:\n  id: Id\n  created: Opp Creation Date_Simulated\n"

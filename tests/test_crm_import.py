@@ -3,6 +3,7 @@ why); strict mode turns problems into errors; the presets and a YAML mapping rea
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -95,7 +96,8 @@ def test_every_dirty_row_is_reported(tmp_path, row, kind, action, field):
 
 def test_every_problem_kind_is_documented_and_tested():
     tested = {d[1] for d in DIRTY} | {"orphan_history", "unknown_history_stage",
-                                       "inconsistent_history", "left_truncated"}
+                                       "inconsistent_history", "left_truncated",
+                                       "missing_sourced_by", "unknown_sourced_by"}
     assert tested == set(PROBLEM_KINDS)
     doc = (Path(__file__).parents[1] / "docs" / "calibration.md").read_text()
     for kind in PROBLEM_KINDS:
@@ -218,3 +220,85 @@ def test_bad_mappings_are_user_errors(tmp_path):
     from salesplan.scenarios.errors import SalesplanError
     with pytest.raises(SalesplanError, match="choose another --mapping"):
         read_history(f, "maven")
+
+
+SOURCING_MAPPING = (
+    "preset: maven\n"
+    "columns: {id: opportunity_id, created: engage_date, close: close_date, stage: deal_stage,\n"
+    "          amount: close_value, owner: sales_agent, account: account, product: product,\n"
+    "          sourced_by: origin}\n"
+    "rep_sourced: [Outbound, Self-generated, Expansion]\n")
+
+
+@pytest.mark.parametrize(("routed", "origins", "flags", "kinds"), [
+    (None, ["Outbound", "self generated", "Marketing", ""], [True, True, False, None],
+     {"missing_sourced_by": 1}),
+    ("[Marketing, Partner]", ["EXPANSION", "Partner", "Marketng", ""],
+     [True, False, False, None], {"missing_sourced_by": 1, "unknown_sourced_by": 1}),
+], ids=["rep-sourced-only", "with-routed"])
+def test_sourced_by_column_is_read_and_its_problems_reported(tmp_path, routed, origins, flags,
+                                                            kinds):
+    m = tmp_path / "m.yaml"
+    m.write_text(SOURCING_MAPPING + (f"routed: {routed}\n" if routed else ""))
+    rows = [f"S{i},Anna Snelling,GTX Basic,Acme,Won,2017-03-02,2017-03-20,550,{o}"
+            for i, o in enumerate(origins)]
+    f = tmp_path / "pipeline.csv"
+    f.write_text("\n".join([HEADER + ",origin", *rows]) + "\n")
+    h = read_history(f, m, find_beside=False)
+    assert h.has("sourced_by") and "sourced_by" in h.fields
+    got = [None if pd.isna(v) else bool(v) for v in h.deals["rep_sourced"]]
+    assert got == flags
+    rep = h.report.frame()
+    rep = rep[rep["field"] == "sourced_by"]
+    assert rep["kind"].value_counts().to_dict() == kinds
+    assert set(rep["action"]) == {"kept"}
+    if routed:
+        detail = rep.loc[rep["kind"] == "unknown_sourced_by", "detail"].iat[0]
+        assert "'Marketng'" in detail and "origin" in detail
+    with pytest.raises(CrmDataError, match="sourced_by"):
+        read_history(f, m, find_beside=False, strict=True)
+
+
+def test_exports_without_a_sourced_by_column_do_not_say():
+    h = read_history(MAVEN / "sales_pipeline.csv.gz", "maven")
+    assert not h.has("sourced_by")
+    assert h.deals["rep_sourced"].isna().all()
+    assert not {"missing_sourced_by", "unknown_sourced_by"} & set(h.report.frame()["kind"])
+
+
+def test_salesforce_lead_source_as_sourced_by(tmp_path):
+    m = tmp_path / "sf.yaml"
+    m.write_text("preset: salesforce\ncolumns: {id: Id, created: CreatedDate, close: CloseDate,"
+                 " stage: StageName, amount: Amount, source: LeadSource, sourced_by: LeadSource}"
+                 "\nrep_sourced: [Employee Referral, External Referral, Word of mouth]\n")
+    h = read_history(SF / "Opportunity.csv", m)
+    kept = h.deals.set_index("id")
+    raw = pd.read_csv(SF / "Opportunity.csv", dtype=str, keep_default_na=False).set_index("Id")
+    raw = raw.loc[kept.index, "LeadSource"]
+    assert kept["rep_sourced"].isna().sum() == raw.eq("").sum() > 0
+    rep = raw.isin(["Employee Referral", "External Referral", "Word of mouth"])
+    assert kept.loc[rep[rep].index, "rep_sourced"].all()
+    assert not kept.loc[rep[~rep & raw.ne("")].index, "rep_sourced"].any()
+    assert (kept["source"].fillna("") == raw).all()  # the channel is still read
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("rep_sourced: [Outbound]\n",
+     "rep_sourced lists ['Outbound'] but columns maps no 'sourced_by'"),
+    ("routed: [Web]\n", "routed lists ['Web'] but columns maps no 'sourced_by'"),
+    ("columns: {id: i, created: c, sourced_by: Origin}\n",
+     "columns maps 'sourced_by' to 'Origin' but rep_sourced lists no value"),
+    ("columns: {id: i, created: c, sourced_by: Origin}\nrep_sourced: [Outbound, '  ']\n",
+     "rep_sourced: value '  ' is blank"),
+    ("columns: {id: i, created: c, sourced_by: Origin}\nrep_sourced: [Self-generated, "
+     "self generated]\n", "rep_sourced: value 'self generated' is listed twice"),
+    ("columns: {id: i, created: c, sourced_by: Origin}\nrep_sourced: [Referral]\n"
+     "routed: [Web, referral]\n", "routed: value 'referral' is also in rep_sourced"),
+], ids=["rep-sourced-without-column", "routed-without-column", "column-without-values",
+        "blank-value", "repeated-value", "value-in-both"])
+def test_bad_sourcing_mappings_name_the_field_and_value(tmp_path, extra, message):
+    bad = tmp_path / "bad.yaml"
+    base = "" if extra.startswith("columns") else "columns: {id: i, created: c}\n"
+    bad.write_text(base + extra + "outcomes: {W: won}\nstages: [open]\n")
+    with pytest.raises(MappingError, match=re.escape(message)):
+        get_mapping(bad)

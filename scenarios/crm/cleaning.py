@@ -49,6 +49,10 @@ PROBLEM_KINDS: dict[str, str] = {
     "unknown_history_stage": "a stage change to a value not in the mapping",
     "inconsistent_history": "stage changes that disagree with the opportunity's final state "
                             "(the opportunity record wins)",
+    "missing_sourced_by": "no value in the column saying who sourced the deal (counted as a "
+                          "routed lead)",
+    "unknown_sourced_by": "a value saying who sourced the deal that the mapping lists neither "
+                          "as rep-sourced nor as routed (taken as a routed lead)",
     "left_truncated": "engaged before the earliest close in the export: the export dropped "
                       "deals of that period that closed early, so these rows enter "
                       "likelihoods conditionally (and their months are not arrival data)",

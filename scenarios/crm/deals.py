@@ -10,7 +10,9 @@ still kept); each step below fills some columns and records what it found in the
 4. :func:`check_dates`: rows without any date or closed before created (dropped), closed rows
    without a close date (kept);
 5. :func:`read_amounts`: amounts (unreadable or negative: blanked; missing: kept);
-6. :func:`read_names`: owner, account, product, region, segment and source as text;
+6. :func:`read_names`: owner, account, product, region, segment, source and sourced_by as
+   text; :func:`read_sourcing`: whether a rep created the deal (the mapping's ``rep_sourced``
+   values), unknown without a ``sourced_by`` value (blank: reported);
 7. :func:`canonical_names`: spelling variants mapped to one name (fixed);
 8. :func:`check_owners` and :func:`check_missing_names`: owners not in the team table, rows
    without an owner, account or product (kept); regions from the team table.
@@ -43,9 +45,10 @@ __all__ = [
     "read_dates",
     "read_names",
     "read_outcomes",
+    "read_sourcing",
 ]
 
-NAME_FIELDS = ("owner", "account", "product", "region", "segment", "source")
+NAME_FIELDS = ("owner", "account", "product", "region", "segment", "source", "sourced_by")
 
 
 @dataclass
@@ -83,7 +86,8 @@ class DealRows:
 
 
 def clean_deals(export: MappedExport, report: CleaningReport) -> DealRows:
-    """Steps 1-6 of the module docstring: ids, dates, outcomes, date checks, amounts, names."""
+    """Steps 1-6 of the module docstring: ids, dates, outcomes, date checks, amounts, names
+    and who sourced each deal."""
     rows = DealRows.start(export, report)
     check_ids(rows)
     read_dates(rows)
@@ -91,6 +95,7 @@ def clean_deals(export: MappedExport, report: CleaningReport) -> DealRows:
     check_dates(rows)
     read_amounts(rows)
     read_names(rows)
+    read_sourcing(rows)
     return rows
 
 
@@ -199,10 +204,39 @@ def read_amounts(rows: DealRows) -> None:
 
 
 def read_names(rows: DealRows) -> None:
-    """The name fields (owner, account, product, region, segment, source) as text, NaN if
-    blank."""
+    """The name fields (owner, account, product, region, segment, source, sourced_by) as text,
+    NaN if blank."""
     for k in NAME_FIELDS:
         rows.frame[k] = rows.export.text(k).replace("", np.nan).to_numpy()
+
+
+def read_sourcing(rows: DealRows) -> None:
+    """``rep_sourced`` (nullable boolean): True when the deal's ``sourced_by`` value is one of
+    the mapping's ``rep_sourced`` values, False for any other value, unknown (NA) when blank or
+    when the export has no ``sourced_by`` column. With the column, a kept row without a value
+    is reported (``missing_sourced_by``) and, when the mapping lists the ``routed`` values, so
+    is a value in neither list (``unknown_sourced_by``, taken as a routed lead); both kept."""
+    m = rows.export.mapping
+    flags = pd.array([pd.NA] * rows.export.rows, dtype="boolean")
+    if rows.export.has("sourced_by"):
+        text = rows.export.text("sourced_by")
+        keys = text.map(norm_key)
+        known = keys.ne("").to_numpy()
+        is_rep = keys.isin({norm_key(v) for v in m.rep_sourced}).to_numpy()
+        flags = pd.array(is_rep, dtype="boolean")
+        flags[~known] = pd.NA
+        column = m.columns["sourced_by"]
+        for i in np.flatnonzero(rows.keep & ~known):
+            rows.record(i, "missing_sourced_by", "kept", f"{column} is blank: who sourced the "
+                        "deal is unknown (counted as a routed lead)", "sourced_by")
+        if m.routed is not None:
+            routed = keys.isin({norm_key(v) for v in m.routed}).to_numpy()
+            for i in np.flatnonzero(rows.keep & known & ~is_rep & ~routed):
+                rows.record(i, "unknown_sourced_by", "kept",
+                            f"{column} {text.iat[i]!r} is neither rep-sourced "
+                            f"({', '.join(m.rep_sourced)}) nor routed ({', '.join(m.routed)}); "
+                            "taken as a routed lead", "sourced_by")
+    rows.frame["rep_sourced"] = flags
 
 
 def canonical_names(rows: DealRows, catalogs: dict[str, list[str]]) -> None:

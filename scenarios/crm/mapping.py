@@ -18,11 +18,18 @@ product         the product
 region          the region (else taken from the team table through the owner)
 segment         the customer segment
 source          the lead source (channel)
+sourced_by      who or what created the opportunity (optional; read through ``rep_sourced``)
 ==============  ===========================================================================
 
 ``outcomes`` maps export stage values to ``won``/``lost``; any value listed in ``stages`` is an
 open stage (in funnel order). A value in neither is an *unknown stage* (reported). Value matching
 ignores case and spacing (``Closed  won`` is ``Closed Won``).
+
+``rep_sourced`` lists the ``sourced_by`` values that mean a rep created the deal (outbound
+prospecting, self-generated, referral, expansion...): the calibration estimates the reps' own
+sourcing rate from those deals and the lead sources from the others. ``routed`` (optional) lists
+the values that mean a routed lead; with it, any other value is reported. ``sourced_by`` may be
+the same export column as ``source`` (Salesforce's ``LeadSource``).
 
 Presets: ``maven`` (the Maven Analytics CRM sample: a flat list with current stage only) and
 ``salesforce`` (an Opportunity export plus an OpportunityHistory file of stage changes). A YAML
@@ -50,7 +57,7 @@ __all__ = [
 ]
 
 CANONICAL_FIELDS = ("id", "created", "close", "stage", "amount", "owner", "account", "product",
-                    "region", "segment", "source")
+                    "region", "segment", "source", "sourced_by")
 
 
 class MappingError(SalesplanError):
@@ -87,6 +94,9 @@ class HistoryMapping(_Frozen):
       (``id``, ``date``, ``stage``, optional ``amount``) and the file name to look for beside
       the opportunity file.
     - ``teams``: the team table's columns and the file name to look for beside the history.
+    - ``rep_sourced``: the values of the ``sourced_by`` column that mean a rep created the
+      deal; ``routed``: the values that mean a routed lead (None: every other value). Both
+      need ``columns`` to map ``sourced_by``; matching ignores case, spacing and punctuation.
     """
 
     name: str = "custom"
@@ -102,6 +112,8 @@ class HistoryMapping(_Frozen):
     teams: TeamMapping = Field(default_factory=TeamMapping)
     teams_file: str | None = None
     funnel_entry: str | None = None
+    rep_sourced: list[str] = Field(default_factory=list)
+    routed: list[str] | None = None
     notes: str = ""
 
     @model_validator(mode="after")
@@ -121,7 +133,36 @@ class HistoryMapping(_Frozen):
             have = set(self.history_columns or {})
             if not need <= have:
                 raise ValueError(f"kind 'history' needs history_columns for {sorted(need)}")
+        self._check_sourcing()
         return self
+
+    def _check_sourcing(self) -> None:
+        """``rep_sourced`` and ``routed`` go with a ``sourced_by`` column; their values are not
+        blank, not repeated, and in one list only (compared by :func:`norm_key`)."""
+        column = self.columns.get("sourced_by")
+        if column is None and (self.rep_sourced or self.routed):
+            listed = self.rep_sourced or self.routed
+            which = "rep_sourced" if self.rep_sourced else "routed"
+            raise ValueError(f"{which} lists {listed} but columns maps no 'sourced_by' column "
+                             "(the export column saying who sourced a deal)")
+        if column is not None and not self.rep_sourced:
+            raise ValueError(f"columns maps 'sourced_by' to {column!r} but rep_sourced lists no "
+                             "value of it meaning a rep created the deal (e.g. Outbound)")
+        seen: dict[str, tuple[str, str]] = {}
+        for which, values in (("rep_sourced", self.rep_sourced), ("routed", self.routed or [])):
+            for v in values:
+                key = norm_key(v)
+                if not key:
+                    raise ValueError(f"{which}: value {v!r} is blank (expected a value of the "
+                                     f"sourced_by column {column!r})")
+                if key in seen:
+                    w0, v0 = seen[key]
+                    if w0 == which:
+                        raise ValueError(f"{which}: value {v!r} is listed twice (as {v0!r}; "
+                                         "values match ignoring case, spacing and punctuation)")
+                    raise ValueError(f"{which}: value {v!r} is also in {w0} (as {v0!r}): a "
+                                     "value means rep-sourced or routed, not both")
+                seen[key] = (which, v)
 
     def stage_name(self, export_value: str) -> str:
         """The scenario stage name of an open export stage value."""

@@ -6,12 +6,15 @@
   ``created_date``, ``close_date`` (pandas timestamps, NaT if unknown), ``outcome``
   (``won``/``lost``/``open``), ``stage`` (the scenario stage of an open deal; for a closed deal
   the last open stage known, else empty), ``amount`` (currency, NaN if unknown), ``owner``,
-  ``account``, ``product``, ``region``, ``segment``, ``source`` (strings, NaN if unknown);
+  ``account``, ``product``, ``region``, ``segment``, ``source``, ``sourced_by`` (strings, NaN
+  if unknown), ``rep_sourced`` (nullable boolean: whether a rep created the deal, by the
+  mapping's ``rep_sourced`` values; NA when the export does not say);
 - ``transitions``: for history exports, one row per stage entry: ``id``, ``date``, ``stage``
   (scenario stage name, or ``won``/``lost``), in time order per deal; None for flat exports;
 - ``teams``: rep -> region (and manager) from the team table, if one was given or found;
 - ``report``: the :class:`~salesplan.scenarios.crm.cleaning.CleaningReport`;
-- ``as_of``: the export date (the latest date in the export), when open deals are censored.
+- ``as_of``: the export date (the latest date in the export), when open deals are censored;
+- ``fields``: the canonical fields the export holds (mapped and present in the file).
 
 No row disappears without a record in the report; ``strict=True`` raises
 :class:`~salesplan.scenarios.crm.cleaning.CrmDataError` instead of repairing anything.
@@ -43,8 +46,9 @@ __all__ = ["NAME_FIELDS", "History", "read_history", "read_teams"]
 @dataclass
 class History:
     """A cleaned CRM history (module docstring): ``deals``, ``report``, the ``mapping`` read
-    through, ``teams``, ``transitions``, ``as_of`` and ``sources`` (role -> file read:
-    ``history``, ``teams``, ``stage_history``)."""
+    through, ``teams``, ``transitions``, ``as_of``, ``sources`` (role -> file read:
+    ``history``, ``teams``, ``stage_history``) and ``fields`` (the canonical fields the export
+    holds, sorted)."""
 
     deals: pd.DataFrame
     report: CleaningReport
@@ -53,6 +57,12 @@ class History:
     transitions: pd.DataFrame | None = None
     as_of: pd.Timestamp | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    fields: tuple[str, ...] = ()
+
+    def has(self, name: str) -> bool:
+        """Whether the export holds the canonical field ``name`` (a mapped column present in
+        the file)."""
+        return name in self.fields
 
     def summary(self) -> dict:
         return self.report.summary(rows_kept=len(self.deals))
@@ -98,7 +108,8 @@ def read_history(
     mark_left_truncation(deals, report, export.source)
     report.raise_if_any(strict)
     return History(deals=deals, report=report, mapping=m, teams=team_df,
-                   transitions=transitions, as_of=as_of, sources=sources)
+                   transitions=transitions, as_of=as_of, sources=sources,
+                   fields=tuple(sorted(export.columns)))
 
 
 def export_date(deals: pd.DataFrame, transitions: pd.DataFrame | None) -> pd.Timestamp | None:

@@ -4,8 +4,9 @@
   (a validated scenario and every estimate with its uncertainty);
 - :func:`backtest`: calibrate before a cut, simulate after it, compare with what happened;
 - the steps of :func:`calibrate`, one module each: :mod:`.cut`, :mod:`.cycle`,
-  :mod:`.dimensions`, :mod:`.stages`, :mod:`.lead_sources`, :mod:`.deal_sizes`, :mod:`.reps`,
-  :mod:`.pipeline`, :mod:`.assemble` (see :mod:`.calibrate`);
+  :mod:`.dimensions`, :mod:`.stages`, :mod:`.reps`, :mod:`.sourcing` (rep-sourced deals),
+  :mod:`.lead_sources`, :mod:`.deal_sizes`, :mod:`.pipeline`, :mod:`.assemble` (see
+  :mod:`.calibrate`);
 - the models: :mod:`.fits` (censored/truncated lognormal and gamma duration fits),
   :mod:`.outcomes` (the competing-outcome model), :mod:`.incidence` (Aalen-Johansen cumulative
   incidence); :mod:`.estimators`: arrivals, deal sizes, rep productivity (empirical Bayes);

@@ -17,6 +17,7 @@ from .errors import CalibrationError
 from .lead_sources import LeadSources
 from .pipeline import OpenPipeline
 from .reps import RepEstimates
+from .sourcing import RepSourcing
 from .stages import StageEstimates
 
 __all__ = ["NOT_ESTIMATED", "CalibrationParts", "build_scenario", "estimates_document"]
@@ -39,12 +40,29 @@ class CalibrationParts:
     sizes: DealSizes
     reps: RepEstimates
     pipeline: OpenPipeline
+    sourcing: RepSourcing
 
     @property
     def notes(self) -> list[str]:
         """Every step's notes, in the order the steps ran."""
         return [*self.cut.notes, *self.cycle.notes, *self.dims.notes, *self.hazards.notes,
-                *self.stages.notes, *self.sources.notes, *self.pipeline.notes]
+                *self.stages.notes, *self.sourcing.notes, *self.sources.notes,
+                *self.pipeline.notes]
+
+    @property
+    def not_estimated(self) -> list[str]:
+        """What the export cannot give (:data:`NOT_ESTIMATED`, and the rep-sourced rate when
+        the export does not say who sourced a deal)."""
+        return [*NOT_ESTIMATED, *filter(None, [self.sourcing.not_estimated])]
+
+    def policies_document(self) -> dict[str, Any]:
+        """The scenario's policies: least-loaded routing, no warm-up (the open pipeline is
+        given), and the rep-sourced rate when the export gives one."""
+        doc: dict[str, Any] = {"routing": "least_loaded", "warmup_months": 0}
+        sourcing = self.sourcing.policy_document()
+        if sourcing is not None:
+            doc["sourcing"] = sourcing
+        return doc
 
     @property
     def regions(self) -> list[str]:
@@ -80,7 +98,7 @@ def build_scenario(parts: CalibrationParts, *, name: str | None, currency: str) 
         "stages": parts.stage_documents(),
         "lead_sources": parts.sources.documents,
         "reps": parts.reps.documents,
-        "policies": {"routing": "least_loaded", "warmup_months": 0},
+        "policies": parts.policies_document(),
         "initial_pipeline": parts.pipeline.deals,
     }
     try:
@@ -120,7 +138,8 @@ def estimates_document(parts: CalibrationParts) -> dict[str, Any]:
         "rep_prior": parts.reps.prior,
         "capacity": {"value": parts.reps.capacity, "rule": "3 x the most open deals any rep "
                      "held at a month start (at least 50): CRM history shows no queueing"},
-        "not_estimated": list(NOT_ESTIMATED),
+        "sourcing": parts.sourcing.to_dict(),
+        "not_estimated": parts.not_estimated,
         "closing_hazards": hz.to_dict() if hz is not None else None,
         "open_pipeline": {"deals": len(parts.pipeline.deals), "cohorts": parts.pipeline.cohorts},
         "cleaning": cut.full.summary(),

@@ -344,7 +344,19 @@ def _decomposition(c: _Comparison) -> dict[str, Any]:
                                        & (d["created_date"] < end)).sum()),
         "leads_after_cut_sim_mean": float(kept.attrs.get("leads_mean", float("nan"))),
         "replications_with_deal_records": int(n_rep),
+        **_rep_sourced_after_cut(cal, d, cut, end),
     }
+
+
+def _rep_sourced_after_cut(cal: Calibration, deals: pd.DataFrame, cut: pd.Timestamp,
+                           end: pd.Timestamp) -> dict[str, Any]:
+    """With a rep-sourced rate in the calibration: the deals created after the cut that the
+    export marks as rep-sourced (``leads_after_cut_actual`` counts them too); else nothing."""
+    if not (cal.estimates.get("sourcing") or {}).get("estimable"):
+        return {}
+    after = (deals["created_date"] >= cut) & (deals["created_date"] < end)
+    return {"rep_sourced_after_cut_actual": int(
+        (after & deals["rep_sourced"].fillna(False).astype(bool)).sum())}
 
 
 def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, *,

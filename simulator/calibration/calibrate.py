@@ -24,8 +24,10 @@ entry-month cohorts, each a segment ``pipeline-YYYY-MM`` with a stage override h
 that the next steps read: :mod:`.cut` (the history as known at the cut, the horizon),
 :mod:`.cycle` (deal lifetimes, the competing-outcome model, the cumulative incidence, the
 closing hazards and their model error), :mod:`.dimensions` (regions, segments, products,
-teams), :mod:`.stages`, :mod:`.lead_sources` (arrivals), :mod:`.deal_sizes`, :mod:`.reps`,
-:mod:`.pipeline` (the open pipeline); :mod:`.assemble` builds the scenario and the estimates.
+teams), :mod:`.stages`, :mod:`.reps`, :mod:`.sourcing` (the rate of rep-sourced deals, where
+the export says who sourced a deal), :mod:`.lead_sources` (arrivals of the other deals),
+:mod:`.deal_sizes`, :mod:`.pipeline` (the open pipeline); :mod:`.assemble` builds the scenario
+and the estimates.
 """
 
 from __future__ import annotations
@@ -49,10 +51,11 @@ from .errors import CalibrationError
 from .estimators import ArrivalFit
 from .hazards import ClosingHazards
 from .incidence import CumulativeIncidence
-from .lead_sources import lead_sources
+from .lead_sources import arrival_months, lead_sources
 from .outcomes import OutcomeFit
 from .pipeline import open_pipeline
 from .reps import rep_estimates
+from .sourcing import RepSourcing, rep_sourcing
 from .stages import funnel_stages
 
 __all__ = ["Calibration", "CalibrationError", "calibrate", "calibration_parts", "history_at"]
@@ -77,6 +80,7 @@ class Calibration:
     stage_fits: dict[str, Any] = field(default_factory=dict)
     cif: CumulativeIncidence | None = None
     hazards: ClosingHazards | None = None
+    sourcing: RepSourcing | None = None
 
 
 def calibration_parts(history: History, cutoff: str | dt.date | pd.Timestamp | None = None,
@@ -88,13 +92,16 @@ def calibration_parts(history: History, cutoff: str | dt.date | pd.Timestamp | N
     dims = scenario_dimensions(cut.known)
     hazards = fit_pipeline_hazards(cut, dims.deals, pipeline_bias=pipeline_bias)
     stages = funnel_stages(cut, dims.deals, outcomes=cycle.outcomes, hazards=hazards.model)
-    sources = lead_sources(cut, dims.deals)
-    sizes = deal_sizes(dims)
     reps = rep_estimates(cut, dims)
+    window = arrival_months(dims.deals["created_date"], cut.truncation, cut.cut)
+    sourcing = rep_sourcing(cut, dims.deals, reps, window)
+    sources = lead_sources(cut, dims.deals, rep_sourced=sourcing.deal_ids)
+    sizes = deal_sizes(dims)
     pipeline = open_pipeline(cut, dims.deals, hazards=hazards.model, reps=set(reps.region_of),
                              stage_names=stages.names)
     return CalibrationParts(cut=cut, cycle=cycle, dims=dims, hazards=hazards, stages=stages,
-                            sources=sources, sizes=sizes, reps=reps, pipeline=pipeline)
+                            sources=sources, sizes=sizes, reps=reps, pipeline=pipeline,
+                            sourcing=sourcing)
 
 
 def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = None,
@@ -112,4 +119,5 @@ def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = No
     scenario = build_scenario(parts, name=name, currency=currency)
     return Calibration(scenario, jsonable(estimates_document(parts)), parts.cycle.outcomes,
                        parts.dims.deals, parts.reps.frame, parts.sources.fits,
-                       parts.stages.fits, parts.cycle.cif, parts.hazards.model)
+                       parts.stages.fits, parts.cycle.cif, parts.hazards.model,
+                       parts.sourcing)

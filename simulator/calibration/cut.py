@@ -50,7 +50,8 @@ def history_at(history: History, cut: pd.Timestamp) -> History:
     d.attrs = dict(history.deals.attrs)
     return History(deals=d.reset_index(drop=True), report=history.report,
                    mapping=history.mapping, teams=history.teams, transitions=tr,
-                   as_of=cut - pd.Timedelta(days=1), sources=history.sources)
+                   as_of=cut - pd.Timedelta(days=1), sources=history.sources,
+                   fields=history.fields)
 
 
 @dataclass(frozen=True)

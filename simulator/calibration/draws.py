@@ -4,7 +4,8 @@ estimation uncertainty (and the model error of the open-pipeline forecast).
 
 The random draws of :func:`perturbed_scenario` are taken in this order from one generator: lead
 sources, the stage conversion, the common pipeline frailty, each pipeline cohort (stalled share,
-then own frailty), each product's deal size; a part with nothing to draw takes nothing.
+then own frailty), each product's deal size, the rep-sourced rate; a part with nothing to draw
+takes nothing (a calibration without a rep-sourced rate draws exactly what it drew before).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
     calibration sized one (``hazards.model_error``; none: no extra draw, the random stream is
     unchanged), and times one frailty common to every cohort when the model error has a
     common part (drawn once per call, before the cohorts); each product's mean deal size x
-    lognormal with its standard error."""
+    lognormal with its standard error; the rep-sourced rate x a mean-one lognormal with its
+    relative standard error (only when the calibration estimated one)."""
     doc = cal.scenario.model_dump(mode="json")
     _draw_lead_sources(doc["lead_sources"], cal, rng)
     st = doc["stages"][0]
@@ -44,6 +46,7 @@ def perturbed_scenario(cal: Calibration, rng: np.random.Generator) -> Scenario:
                     - pd.Timestamp(cal.estimates["cutoff"])).days)
         _draw_pipeline_cohorts(st["overrides"], cal.hazards, skip, rng)
     _draw_deal_sizes(doc["products"], cal.estimates.get("deal_sizes", {}), rng)
+    _draw_sourcing(doc["policies"]["sourcing"], cal.estimates.get("sourcing") or {}, rng)
     return Scenario.model_validate(doc)
 
 
@@ -103,6 +106,16 @@ def _draw_deal_sizes(products: list[dict[str, Any]], sizes: dict[str, Any],
         if lo and hi and lo > 0 and ds and "mean" in ds:
             sd = (math.log(hi) - math.log(lo)) / (2 * 1.96)
             ds["mean"] = float(ds["mean"] * math.exp(rng.normal(0, sd)))
+
+
+def _draw_sourcing(policy: dict[str, Any], estimate: dict[str, Any],
+                   rng: np.random.Generator) -> None:
+    """The rep-sourced rate (``policies.sourcing.per_rep_per_month``) times a mean-one lognormal
+    of log-sd ``se / rate`` (:mod:`.sourcing`; no draw when not estimated or 0)."""
+    rate, se = estimate.get("per_rep_per_month") or 0.0, estimate.get("se") or 0.0
+    if estimate.get("estimable") and rate > 0 and se > 0 and policy["per_rep_per_month"] > 0:
+        policy["per_rep_per_month"] = float(policy["per_rep_per_month"]
+                                            * mean_one_lognormal((se / rate) ** 2, rng))
 
 
 def cohort_frailty(p: float, log_var: float, rng: np.random.Generator) -> float:

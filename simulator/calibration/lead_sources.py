@@ -1,5 +1,6 @@
 """The scenario's lead sources: monthly arrivals of new deals per region x segment x source,
-fitted over the fully observed months before the cut (:func:`~.estimators.fit_arrivals`)."""
+fitted over the fully observed months before the cut (:func:`~.estimators.fit_arrivals`), from
+the routed deals only (the rep-sourced deals :mod:`.sourcing` counted are left out)."""
 
 from __future__ import annotations
 
@@ -46,13 +47,18 @@ def arrival_months(created: pd.Series, truncation: pd.Timestamp | None, cut: pd.
     return first_m, last_m
 
 
-def lead_sources(cut: CutHistory, deals: pd.DataFrame) -> LeadSources:
+def lead_sources(cut: CutHistory, deals: pd.DataFrame,
+                 rep_sourced: frozenset[str] = frozenset()) -> LeadSources:
     """Fit the arrivals of ``deals`` (the known deals with their dimensions filled) per region
-    x segment x source; deals without a region are left out (noted)."""
+    x segment x source over the window :func:`arrival_months` finds in every deal; the deals
+    whose id is in ``rep_sourced`` (reps created them: :mod:`.sourcing`) and the deals without
+    a region are left out (the latter noted)."""
     created = deals["created_date"]
     first_m, last_m = arrival_months(created, cut.truncation, cut.cut)
     in_win = created.notna() & (created.dt.to_period("M") >= first_m) & (
         created.dt.to_period("M") <= last_m)
+    if rep_sourced:
+        in_win &= ~deals["id"].isin(rep_sourced)
     notes = []
     no_region = int((in_win & deals["region"].isna()).sum())
     if no_region:

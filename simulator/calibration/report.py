@@ -89,6 +89,21 @@ def _model_error_parts(me: dict[str, Any] | None) -> list[str]:
                                             "var_noise", "used"])]
 
 
+def _sourcing_parts(src: dict[str, Any]) -> list[str]:
+    """The rate of rep-sourced deals with its interval and the per-rep counts, or why the
+    export cannot give it."""
+    if not src.get("estimable"):
+        return [f"<p>{html.escape(src.get('note') or 'not estimated')}</p>"]
+    keys = ("per_rep_per_month", "se", "ci", "interval", "dispersion", "deals", "rep_months",
+            "productivity_weighted_rep_months", "reps", "window", "column",
+            "deals_unknown_source", "per_rep_per_month_if_unknown_were_rep_sourced",
+            "share_of_deals_in_window")
+    return [_table([{k: src.get(k) for k in keys}]),
+            _table([{"value": k, "deals": v} for k, v in
+                    (src.get("deals_in_window_by_value") or {}).items()]),
+            _table(src.get("by_rep") or [])]
+
+
 def write_calibration(cal: Any, out: Path) -> list[Path]:
     """Write ``scenario.yaml`` (+ CSV tables), ``calibration.json`` and ``report.html``."""
     from salesplan.scenarios.io import dump_scenario
@@ -127,6 +142,8 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
         _table(e["arrivals"], ["group", "level", "level_ci", "annual_growth", "growth_ci",
                                "seasonality_used", "dispersion", "notes"]),
         _img(figs["arrivals"]) if "arrivals" in figs else "",
+        "<h2>Rep-sourced deals</h2>",
+        *_sourcing_parts(e.get("sourcing") or {}),
         "<h2>Closing hazards (age x month of quarter) and the open pipeline at the cut</h2>",
         *_pipeline_parts(e["open_pipeline"], e.get("closing_hazards"), figs),
         "<h2>Deal sizes</h2>",
