@@ -56,7 +56,7 @@ __all__ = [
     "suite_instances",
 ]
 
-INSTANCE_SET_VERSION = "2026.11.2"
+INSTANCE_SET_VERSION = "2026.12.1"
 LOCK_FILE = Path(__file__).resolve().parent / "instances.lock.json"
 _LEVERS = TypeAdapter(list[Lever])
 
