@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,6 +97,7 @@ class PipelineModel:
         if self.sourced is not None:
             leads = leads.concat(self.sourced.leads)
         self.leads = leads
+        self._cand_t = self.sourced.leads.arrival.tolist() if self.sourced is not None else []
         self.entry = np.zeros(len(leads), dtype=np.int64)  # the stage each deal enters at
         self.entry[:n0] = init.stage
         self.tabs = tabs = stage_tables(plan, leads)
@@ -256,16 +258,18 @@ class PipelineModel:
                 self._merged_day(lb or (0, 0), cb)
 
     def _merged_day(self, lb: tuple[int, int], cb: tuple[int, int]) -> None:
-        """A day with sourcing candidates: leads ``lb`` and candidates ``cb`` in time order."""
-        i, c = lb[0], cb[0]
-        arr, cand_t = self.deals.arrival, self.sourced.leads.arrival
-        while i < lb[1] or c < cb[1]:
-            if c >= cb[1] or (i < lb[1] and arr[i] <= cand_t[c]):
-                self._route_batch(i, i + 1)
-                i += 1
-            else:
-                self._source(self.n_leads + c, c)
-                c += 1
+        """A day with sourcing candidates: leads ``lb`` and candidates ``cb`` in time order (a
+        lead first on a tie); the leads between two candidates are routed as one batch."""
+        i, end = lb
+        arr, cand_t = self.deals.arrival, self._cand_t
+        for c in range(*cb):
+            j = bisect_right(arr, cand_t[c], i, end)
+            if j > i:
+                self._route_batch(i, j)
+                i = j
+            self._source(self.n_leads + c, c)
+        if i < end:
+            self._route_batch(i, end)
 
     def _route_batch(self, lo: int, hi: int) -> None:
         """Route leads ``lo..hi-1`` (one day's batch). Hot loop: everything it reads is bound to

@@ -55,6 +55,7 @@ class Outcome:
     cost: np.ndarray = field(default_factory=lambda: np.zeros(0))           # [N]
     quotas: dict[str, float] | None = None
     quota_method: str | None = None
+    mechanisms: tuple[str, ...] = ()   # how its levers move bookings (docs/whatif.md)
 
     @property
     def target(self) -> float | None:
@@ -147,7 +148,28 @@ class Comparison:
                     "diff_vs_base_ci95_hi": d.ci95[1],
                     "paired_ci95_width": d.ci95[1] - d.ci95[0],
                     "unpaired_ci95_width": uhi - ulo}
-        return row
+        row["mechanisms"] = ", ".join(o.mechanisms)
+        return row | self.split_difference(o)
+
+    def split_difference(self, o: Outcome) -> dict:
+        """The difference from the base split by rep: what the variant's new reps (hires) book
+        (``new_reps_bookings``), and the paired change in what the base's reps book
+        (``existing_reps_diff``: the hand-over's effect, a departure's, a lever's on the team);
+        means and 95% intervals. They add up to the difference."""
+        base_ids = self.base.rep_ids
+        pos = {r: j for j, r in enumerate(o.rep_ids)}
+        shared = [pos[r] for r in base_ids if r in pos]
+        new = [j for r, j in pos.items() if r not in set(base_ids)]
+        base_shared = [j for j, r in enumerate(base_ids) if r in pos]
+        mine = o.rep_bookings[:, new].sum(axis=1) if new else np.zeros(len(o.bookings))
+        change = paired_difference(o.rep_bookings[:, shared].sum(axis=1),
+                                   self.base.rep_bookings[:, base_shared].sum(axis=1))
+        own = estimate(mine)
+        return {"new_reps": len(new), "new_reps_bookings_mean": own.mean,
+                "new_reps_bookings_ci95_lo": own.ci95[0], "new_reps_bookings_ci95_hi": own.ci95[1],
+                "existing_reps_diff_mean": change.mean,
+                "existing_reps_diff_ci95_lo": change.ci95[0],
+                "existing_reps_diff_ci95_hi": change.ci95[1]}
 
     def table(self) -> pd.DataFrame:
         """One row per outcome, base first."""
@@ -195,6 +217,7 @@ class Comparison:
             r = self.row(o)
             out["variants"][o.name] = {
                 "description": o.description,
+                "mechanisms": list(o.mechanisms),
                 "notes": o.notes,
                 "quota_method": o.quota_method,
                 "bookings_mean": r["bookings_mean"],

@@ -22,7 +22,7 @@ from ..extras import have
 from ..formatting import money
 from .outcome import Comparison, target_path
 
-__all__ = ["report_charts", "target_path", "write_report"]
+__all__ = ["report_charts", "target_path", "why_it_moves", "write_report"]
 
 _NO_CHARTS = ("<p class=\"notes\"><em>Charts not drawn: matplotlib is not installed (pip "
               "install 'salesplan[plots]').</em></p>")
@@ -79,6 +79,24 @@ def _fmt_table(c: Comparison) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def why_it_moves(c: Comparison, o) -> str:
+    """How a variant moves bookings: its levers' mechanisms (docs/whatif.md, "How each lever
+    moves bookings") and, when it adds reps, the split of the difference into what the new reps
+    book and the paired change in what the base's reps book (the hand-over's effect)."""
+    cur = c.currency
+    parts = [f"How it moves bookings: {', '.join(o.mechanisms) or 'another plan (a file)'}."]
+    s = c.split_difference(o)
+    if s["new_reps"]:
+        parts.append(
+            f"Its {s['new_reps']} new rep(s) book {money(s['new_reps_bookings_mean'], cur)} "
+            f"({money(s['new_reps_bookings_ci95_lo'], cur)} to "
+            f"{money(s['new_reps_bookings_ci95_hi'], cur)}); the existing reps' bookings change "
+            f"by {money(s['existing_reps_diff_mean'], cur)} "
+            f"({money(s['existing_reps_diff_ci95_lo'], cur)} to "
+            f"{money(s['existing_reps_diff_ci95_hi'], cur)}, paired): the hand-over's effect.")
+    return " ".join(parts)
+
+
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;font-size:14px}td,th{border:1px solid #ccc;padding:4px 8px;
 text-align:right;vertical-align:top}td:first-child,th:first-child{text-align:left}
@@ -109,6 +127,7 @@ def write_report(c: Comparison, out_dir: Path, title: str | None = None) -> dict
         quota = f" Quotas: {html.escape(o.quota_method)}." if o.quota_method else ""
         items = "".join(f"<li>{html.escape(n)}</li>" for n in o.notes)
         notes.append(f"<p><b>{html.escape(o.name)}</b>:{desc}{quota}</p>"
+                     + (f"<p>{html.escape(why_it_moves(c, o))}</p>" if o is not c.base else "")
                      + (f"<ul>{items}</ul>" if items else ""))
     title = title or f"What-if comparison: {sc.name}"
     charts = report_charts(c)

@@ -71,7 +71,7 @@ def _prepare(applied: AppliedVariant, seed: int) -> AppliedVariant:
         return applied
     sc, notes = realign_scenario(applied.scenario, applied.realign)
     return AppliedVariant(applied.name, sc, [*applied.notes, *notes], applied.quota_method,
-                          applied.realign)
+                          applied.realign, applied.mechanisms)
 
 
 def _with_warnings(applied: AppliedVariant) -> AppliedVariant:
@@ -90,8 +90,10 @@ def _simulate_outcome(applied: AppliedVariant, description: str, replications: i
     method = applied.quota_method.method if applied.quota_method else default_method
     over = applied.quota_method.over_assign if applied.quota_method else 1.0
     quotas = rep_quotas(sc, method, result, over_assign=over) if sc.targets else None
-    return outcome_from_result(applied.name, sc, result, description, applied.notes, quotas,
-                               method if quotas else None)
+    out = outcome_from_result(applied.name, sc, result, description, applied.notes, quotas,
+                              method if quotas else None)
+    out.mechanisms = applied.mechanisms
+    return out
 
 
 def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replications: int = 200,

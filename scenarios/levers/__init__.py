@@ -80,6 +80,8 @@ class AppliedVariant:
     notes: list[str] = field(default_factory=list)
     quota_method: QuotaMethod | None = None
     realign: Realign | None = None
+    mechanisms: tuple[str, ...] = ()
+    """How the variant's levers move bookings (:attr:`LeverModel.mechanisms`, in order)."""
 
 
 def apply_levers(sc: Scenario, levers: list[LeverModel], variant: str = "variant"
@@ -94,7 +96,9 @@ def apply_levers(sc: Scenario, levers: list[LeverModel], variant: str = "variant
         sc = lv.apply(sc, ctx)
     # re-validate the whole scenario: a lever must never produce an invalid one
     sc = Scenario.model_validate(sc.model_dump())
-    return AppliedVariant(variant, sc, notes, options.get("quota_method"), options.get("realign"))
+    mechanisms = tuple(dict.fromkeys(m for lv in levers for m in type(lv).mechanisms))
+    return AppliedVariant(variant, sc, notes, options.get("quota_method"), options.get("realign"),
+                          mechanisms)
 
 
 def apply_variant(sc: Scenario, variant: Variant | str) -> AppliedVariant:

@@ -23,6 +23,7 @@ class LeadVolume(LeverModel):
     factor: float = Field(ge=0)
     source: str | None = None
     region: str | None = None
+    mechanisms: ClassVar[tuple[str, ...]] = ("leads",)
 
     references: ClassVar[dict[str, str]] = {"region": "region", "source": "lead source"}
 
@@ -210,6 +211,7 @@ class Conversion(LeverModel):
     factor: float = Field(gt=0)
     product: str | None = None
     segment: str | None = None
+    mechanisms: ClassVar[tuple[str, ...]] = ("conversion",)
 
     references: ClassVar[dict[str, str]] = {"stage": "stage_or_all", "product": "product",
                                             "segment": "segment"}
@@ -229,6 +231,7 @@ class CycleTime(LeverModel):
     stage: str = "all"
     product: str | None = None
     segment: str | None = None
+    mechanisms: ClassVar[tuple[str, ...]] = ("cycle time", "capacity")
 
     references: ClassVar[dict[str, str]] = {"stage": "stage_or_all", "product": "product",
                                             "segment": "segment"}
@@ -261,6 +264,7 @@ class DealSize(LeverModel):
     lever: Literal["deal_size"] = "deal_size"
     factor: float = Field(gt=0)
     product: str | None = None
+    mechanisms: ClassVar[tuple[str, ...]] = ("deal value",)
 
     references: ClassVar[dict[str, str]] = {"product": "product"}
 
@@ -284,6 +288,7 @@ class Price(LeverModel):
     product: str | None = None
     conversion_factor: float = Field(default=1.0, gt=0)
     stages: list[str] | None = Field(default=None, min_length=1)
+    mechanisms: ClassVar[tuple[str, ...]] = ("deal value", "conversion")
 
     references: ClassVar[dict[str, str]] = {"product": "product", "stages": "stage"}
 

@@ -177,6 +177,7 @@ class Attrition(LeverModel):
     factor: float | None = Field(default=None, ge=0)
     monthly_rate: float | None = Field(default=None, ge=0, lt=1)
     region: str | None = None
+    mechanisms: ClassVar[tuple[str, ...]] = ("departures", "ramp")
 
     references: ClassVar[dict[str, str]] = {"region": "region"}
 
@@ -207,6 +208,7 @@ class Capacity(LeverModel):
     lever: Literal["capacity"] = "capacity"
     factor: float = Field(gt=0)
     region: str | None = None
+    mechanisms: ClassVar[tuple[str, ...]] = ("capacity", "queueing")
 
     references: ClassVar[dict[str, str]] = {"region": "region"}
 

@@ -3,7 +3,7 @@ options a what-if passes to the optimiser (re-aligned territories, another quota
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -21,6 +21,7 @@ class Target(LeverModel):
     lever: Literal["target"] = "target"
     factor: float | None = Field(default=None, gt=0)
     amount: float | None = Field(default=None, gt=0)
+    mechanisms: ClassVar[tuple[str, ...]] = ("target",)
 
     @model_validator(mode="after")
     def _one_of(self) -> Target:
@@ -42,6 +43,7 @@ class Routing(LeverModel):
 
     lever: Literal["routing"] = "routing"
     strategy: str = Field(min_length=1)
+    mechanisms: ClassVar[tuple[str, ...]] = ("routing", "queueing")
 
     def apply(self, sc: Scenario, ctx: LeverContext) -> Scenario:
         return sc.model_copy(update={"policies": sc.policies.model_copy(
@@ -53,6 +55,7 @@ class ResponseHalfLife(LeverModel):
 
     lever: Literal["response_half_life"] = "response_half_life"
     days: float = Field(gt=0)
+    mechanisms: ClassVar[tuple[str, ...]] = ("lead decay",)
 
     def apply(self, sc: Scenario, ctx: LeverContext) -> Scenario:
         return sc.model_copy(update={"policies": sc.policies.model_copy(
@@ -67,6 +70,7 @@ class Realign(LeverModel):
     mode: Literal["carve", "realign"] = "realign"
     balance: dict[str, float] = Field(default_factory=lambda: {"workload": 0.1})
     max_moves: int | None = Field(default=None, ge=0)
+    mechanisms: ClassVar[tuple[str, ...]] = ("territories", "routing")
 
     def apply(self, sc: Scenario, ctx: LeverContext) -> Scenario:
         ctx.run_options["realign"] = self
@@ -79,6 +83,7 @@ class QuotaMethod(LeverModel):
     lever: Literal["quota_method"] = "quota_method"
     method: str = Field(min_length=1)
     over_assign: float = Field(default=1.0, ge=1.0, le=2.0)
+    mechanisms: ClassVar[tuple[str, ...]] = ("quotas",)
 
     def apply(self, sc: Scenario, ctx: LeverContext) -> Scenario:
         ctx.run_options["quota_method"] = self

@@ -99,6 +99,10 @@ def whatif(
                                     quota_method)
     print_comparison(comparison)
     paths = write_report(comparison, out_dir)
+    from salesplan.api.planning.report import why_it_moves
+
+    for o in comparison.variants:
+        out.print(f"{o.name}: {why_it_moves(comparison, o)}", markup=False)
     for o in comparison.all:
         for note in o.notes:
             err.print(f"note ({o.name}): {note}", markup=False)
