@@ -48,7 +48,7 @@ def test_schema_prints_json(capsys):
 def test_describe_shows_regions_funnel_leads_target(capsys):
     assert main(["describe", str(EXAMPLES / "small.yaml")]) == 0
     out = capsys.readouterr().out
-    for text in ("North", "South", "cumulative_conversion", "21.0%", "2027-12", "$1,350,000"):
+    for text in ("North", "South", "cumulative_conversion", "21.0%", "2027-12", "$1,620,000"):
         assert text in out
 
 

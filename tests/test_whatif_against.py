@@ -43,7 +43,7 @@ def _plan_b(doc: dict) -> None:
     for a in moved:
         a["owner"] = "R9"
     doc["reps"][1]["capacity"] = 3
-    doc["targets"]["company"] = 1_500_000.0
+    doc["targets"]["company"] = 1_800_000.0
     doc["policies"]["routing"] = "least_loaded"
 
 
@@ -53,7 +53,7 @@ def test_the_notes_say_what_differs(small):
     text = "\n".join(notes)
     assert "reps: 1 added (R9); 1 changed (capacity 1): R2 capacity 12 -> 3" in text
     assert "accounts: 3 changed (owner 3)" in text and "3 re-owned, potential" in text
-    assert "targets.company: 1,350,000 -> 1,500,000" in text
+    assert "targets.company: 1,620,000 -> 1,800,000" in text
     assert "policies.routing: territory_owner -> least_loaded" in text
     assert "the other file's 2 variant(s) are not run" in text
     assert not any("pairing" in n for n in notes)  # the funnel's structure is the same

@@ -135,7 +135,8 @@ _SPECS: tuple[InstanceSpec, ...] = (
     _gen("small-4stage", "12 reps, 300 accounts, 2 regions, 4,000 leads/yr, 4 stages", 102,
          reps=12, accounts=300, regions=("East", "Central"), leads_per_year=4_000, stages=4),
     InstanceSpec("midmarket", "example", "the shipped example: 39 reps, 2,000 accounts, "
-                 "4 regions, 25,000 leads/yr, 6 stages", example="midmarket.yaml"),
+                 "4 regions, 16,700 inbound leads/yr plus rep-sourced deals, 6 stages",
+                 example="midmarket.yaml"),
     _gen("medium-8stage", "24 reps, 1,200 accounts, 3 regions, 12,000 leads/yr, 8 stages",
          103, reps=24, accounts=1_200, regions=("East", "Central", "South"),
          leads_per_year=12_000, stages=8, cycle_days=70.0),

@@ -282,7 +282,8 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
         "description": (
             "A mid-market B2B software company: 4 US regions, ~40 reps, 2,000 accounts on real "
             "county centroids (US Census 2010), 3 products, 3 segments, 6 funnel stages, "
-            "~25,000 leads a year; funnel ranges from the Maven CRM sample."),
+            "~16,700 inbound leads a year and reps who source their own deals; funnel ranges "
+            "from the Maven CRM sample."),
         "horizon": {"start": "2027-01-01", "months": 12, "currency": "USD"},
         "regions": [{"id": r, "name": f"{r} region"} for r in CENSUS_REGION],
         **catalogue_docs(),
