@@ -31,6 +31,11 @@ def _set(path: str, value) -> Callable[[dict], None]:
     return mutate
 
 
+def _edit(fn: Callable[[dict], None]) -> Callable[[dict], None]:
+    """A mutation given as a function of the document."""
+    return fn
+
+
 def _drop(path: str) -> Callable[[dict], None]:
     def mutate(doc: dict) -> None:
         node = doc
@@ -206,6 +211,41 @@ CASES = [
      "variants[more-leads].levers: list should have at least 1 item"),
     ("variant bad name", _set("variants.0.name", "more leads!"),
      "variants[more leads!].name: must match"),
+    # issue #18: hand-overs, planned departures, sourcing, overflow, departures
+    ("previous owner unknown", _set("accounts.0.previous_owner", "R99"),
+     "accounts[A1].previous_owner: 'R99' is not a defined rep"),
+    ("previous owner is the owner", _set("accounts.0.previous_owner", "R1"),
+     "accounts[A1].previous_owner: 'R1' is also the owner"),
+    ("previous owner but the owner has no start date", _set("accounts.0.previous_owner", "R17"),
+     "accounts[A1].previous_owner: the hand-over is on the owner's start date, but 'R1' has no "
+     "start_date"),
+    ("end before start", _edit(lambda d: d["reps"][0].update(start_date="2027-03-01",
+                                                             end_date="2027-02-01")),
+     "reps[R1]: end_date 2027-02-01 must come after start_date 2027-03-01"),
+    ("sourcing rate negative", _set("policies", {"sourcing": {"per_rep_per_month": -1}}),
+     "policies.sourcing.per_rep_per_month: must be >= 0, got -1"),
+    ("sourcing entry stage unknown", _set("policies", {"sourcing": {"entry_stage": "demo"}}),
+     "policies.sourcing.entry_stage: 'demo' is not a defined stage"),
+    ("sourcing market zero", _set("policies", {"sourcing": {"per_account_per_year": 0}}),
+     "policies.sourcing.per_account_per_year: must be > 0, got 0"),
+    ("rep sourcing negative", _set("reps.0.sourcing_per_month", -2),
+     "reps[R1].sourcing_per_month: must be >= 0, got -2"),
+    ("overflow negative", _set("policies", {"overflow_wait_days": -1}),
+     "policies.overflow_wait_days: must be >= 0, got -1"),
+    ("departure of nobody", _set("variants.0.levers.0", {"lever": "departure", "month": 2}),
+     "variants[more-leads].levers[0]: say who leaves"),
+    ("departure of a rep and the top", _set("variants.0.levers.0", {
+        "lever": "departure", "month": 2, "rep": "R1", "top": 1}),
+     "variants[more-leads].levers[0]: give rep, or top (optionally with region), or region"),
+    ("departure of an unknown rep", _set("variants.0.levers.0", {
+        "lever": "departure", "month": 2, "rep": "R99"}),
+     "variants[more-leads].levers[0].rep: 'R99' is not a defined rep"),
+    ("departure after the horizon", _set("variants.0.levers.0", {
+        "lever": "departure", "month": 9, "top": 1}),
+     "variants[more-leads].levers[0].month: must be within the horizon (1..6), got 9"),
+    ("hire of a negative count", _set("variants.0.levers.0", {
+        "lever": "hire", "region": "East", "count": -1}),
+     "variants[more-leads].levers[0].count: must be >= 0, got -1"),
 ]
 
 
