@@ -298,3 +298,21 @@ def test_a_planner_cap_below_a_peer_floor_wins_and_the_plan_stays_feasible(
     assert plan.reps.at[rep, "quota"] <= cap + 1e-9
     assert any(n.startswith("peer band: gives way") and f"{rep} (cap " in n for n in plan.notes)
     assert plan.reps.at[rep, "binding"] in ("cap", "absorbs", "ideal")
+
+
+def test_a_planned_departure_lowers_the_reps_capacity_factor_and_a_backfill_restores_part():
+    """A rep leaving in July (end_date) carries about half a year's capacity; refilled after the
+    lag with a ramping hire, a little more (issue #18)."""
+    from salesplan.optimizer.quotas.context import QuotaContext
+    from salesplan.scenarios import load_scenario
+    from salesplan.scenarios.examples import EXAMPLES
+    from salesplan.scenarios.levers import Departure, apply_levers
+
+    sc = load_scenario(EXAMPLES / "midmarket.yaml")
+    full, gone, refilled = (
+        QuotaContext(apply_levers(sc, lv, "v").scenario).capacity_factor["R-17"]
+        for lv in ([], [Departure(rep="R-17", month=7, backfill=False)],
+                   [Departure(rep="R-17", month=7)]))
+    # six months seated of twelve (plus the backfills of attrition departures before July)
+    assert 0.5 * full <= gone <= 0.6 * full
+    assert gone < refilled < full

@@ -156,36 +156,48 @@ class QuotaContext:
         """Expected seat productivity per rep and month after ramp, vacancy and attrition."""
         t = self._grid
         pol = self.scenario.policies.attrition
-        dt_step = 1.0 / _STEPS
         cache: dict[tuple, np.ndarray] = {}
         out = {}
         for r in self.scenario.reps:
             s = self._start_offset(r.start_date)
+            e = self._start_offset(r.end_date) if r.end_date is not None else math.inf
             back_ramp = (pol.backfill_ramp_months if pol.backfill_ramp_months is not None
                          else r.ramp_months)
-            key = (s, r.ramp_months, r.attrition_monthly, pol.backfill, pol.backfill_lag_months,
-                   back_ramp)
+            refill = pol.backfill if r.backfill_on_end is None else r.backfill_on_end
+            key = (s, e, refill, r.ramp_months, r.attrition_monthly, pol.backfill,
+                   pol.backfill_lag_months, back_ramp)
             if key not in cache:
-                own = _ramp(t, s, r.ramp_months)
-                h = r.attrition_monthly
-                served = np.clip(t - max(s, 0.0), 0.0, None) if math.isfinite(s) else t
-                survive = (1.0 - h) ** served
-                prod = own * survive
-                if pol.backfill and h > 0:
-                    # departures in each sub-step (mass), then a new hire after the lag
-                    edges = np.concatenate([[0.0], t + dt_step / 2])
-                    served_e = (np.clip(edges - max(s, 0.0), 0.0, None)
-                                if math.isfinite(s) else edges)
-                    mass = -np.diff((1.0 - h) ** served_e) * (edges[1:] > s)
-                    # a new hire's productivity (time since the departure), averaged over the
-                    # departure's position within its sub-step (second-order accurate)
-                    offs = (np.arange(8) + 0.5) / 8 * dt_step - dt_step / 2
-                    since = (t - t[0])[:, None] + offs[None, :]
-                    lagged = _ramp(since, pol.backfill_lag_months, back_ramp).mean(axis=1)
-                    prod = prod + np.convolve(mass, lagged)[: t.size]
+                prod = self._seat_profile(t, s, e, r.ramp_months, r.attrition_monthly,
+                                          back_ramp, refill)
                 cache[key] = prod.reshape(self.months, _STEPS).mean(axis=1)
             out[r.id] = cache[key]
         return pd.DataFrame.from_dict(out, orient="index")
+
+    def _seat_profile(self, t: np.ndarray, s: float, e: float, ramp: float, h: float,
+                      back_ramp: float, refill: bool) -> np.ndarray:
+        """Expected productivity of one seat on the grid ``t`` (months): its first occupant from
+        ``s`` (ramping), leaving by attrition (monthly hazard ``h``) or at its planned end ``e``,
+        and the backfills after the policy's lag (ramping over ``back_ramp``)."""
+        pol = self.scenario.policies.attrition
+        dt_step = 1.0 / _STEPS
+        own = _ramp(t, s, ramp)
+        served = np.clip(t - max(s, 0.0), 0.0, None) if math.isfinite(s) else t
+        survive = (1.0 - h) ** served
+        prod = own * survive * (t < e)
+        if pol.backfill and h > 0:
+            # departures in each sub-step before the planned end (mass), then a new hire after
+            # the lag, averaged over the departure's position within its sub-step
+            edges = np.concatenate([[0.0], t + dt_step / 2])
+            served_e = (np.clip(edges - max(s, 0.0), 0.0, None) if math.isfinite(s) else edges)
+            mass = -np.diff((1.0 - h) ** served_e) * (edges[1:] > s) * (edges[1:] <= e)
+            offs = (np.arange(8) + 0.5) / 8 * dt_step - dt_step / 2
+            since = (t - t[0])[:, None] + offs[None, :]
+            lagged = _ramp(since, pol.backfill_lag_months, back_ramp).mean(axis=1)
+            prod = prod + np.convolve(mass, lagged)[: t.size]
+        if math.isfinite(e) and refill:  # still seated at the planned end: refilled after lag
+            stay = (1.0 - h) ** max(e - max(s, 0.0), 0.0)
+            prod = prod + stay * _ramp(t, e + pol.backfill_lag_months, back_ramp)
+        return prod
 
     @cached_property
     def ramp_factor(self) -> pd.Series:
