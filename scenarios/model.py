@@ -444,6 +444,10 @@ class Policies(_Frozen):
     warmup_months: int = Field(default=0, ge=0, le=24)
 
 
+_CACHED_LOOKUPS = ("region_ids", "segment_ids", "product_ids", "stage_names", "rep_index",
+                   "product_index")
+
+
 class Scenario(_Frozen):
     """One planning problem. Build it with :func:`salesplan.scenarios.load_scenario` (files) or
     ``Scenario.model_validate(dict)``; both check cross-references and report every problem."""
@@ -474,6 +478,15 @@ class Scenario(_Frozen):
         if problems:
             raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
         return self
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False
+                   ) -> Scenario:
+        """A copy (with ``update`` applied); the cached lookups below are computed again for
+        the copy, never carried over from this scenario (they would describe the old reps)."""
+        new = super().model_copy(update=update, deep=deep)
+        for name in _CACHED_LOOKUPS:
+            new.__dict__.pop(name, None)
+        return new
 
     # ---- convenient lookups (computed once per frozen scenario) ----
     @cached_property

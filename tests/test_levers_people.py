@@ -59,3 +59,12 @@ def test_a_rep_not_seated_then_cannot_leave():
     sc = load_scenario(EXAMPLES / "small.yaml")  # R6 starts in February
     with pytest.raises(LeverError, match=r"levers\[0\]\.rep: 'R6' is not seated on 2027-01-01"):
         apply_levers(sc, [Departure(rep="R6", month=1)], "v")
+
+
+def test_many_hires_in_a_region_hand_over_from_earlier_hires_too(midmarket):
+    """With 16 hires some donors are earlier hires: a copied scenario's lookups describe its
+    own reps, not the original's (they were cached and carried over)."""
+    sc = apply_levers(midmarket, [Hire(region="West", count=16)], "v").scenario
+    hires = [r.id for r in sc.reps if "hire" in r.id]
+    assert len(hires) == 16 and len(sc.rep_index) == len(midmarket.reps) + 16
+    assert all(any(a.owner == h for a in sc.accounts) for h in hires[:8])
