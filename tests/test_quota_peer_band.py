@@ -84,6 +84,13 @@ def test_the_peer_band_holds_for_every_rep_and_the_defaults_are_always_feasible(
     assert plan.summary["peer_band"] == [low, high if math.isfinite(high) else None]
 
 
+def _accounts(**potential: float) -> list[dict]:
+    """One SMB account per rep (N* in North, S* in South), with the potential given."""
+    return [{"id": f"a-{rep}", "region": "North" if rep.startswith("N") else "South",
+             "segment": "SMB", "lat": 0, "lon": 0, "potential": pot, "owner": rep}
+            for rep, pot in potential.items()]
+
+
 def test_the_band_on_the_hand_checked_scenario() -> None:
     # North: rep total 900,000, mean 300,000: band [150,000, 600,000]; potential ideals
     # 360k/180k/360k all inside. South: rep total 600,000; S2 ramps (factor 0.625), so the mean
@@ -103,16 +110,8 @@ def test_the_band_on_the_hand_checked_scenario() -> None:
 def test_a_binding_peer_cap_is_named_in_the_table_the_why_and_the_notes() -> None:
     # N1 owns 90% of North's potential: its ideal 810,000 is above 2 x 300,000, N2's and N3's
     # (45,000) below 0.5 x 300,000
-    accounts = [{"id": "a1", "region": "North", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 900_000, "owner": "N1"},
-                {"id": "a2", "region": "North", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 50_000, "owner": "N2"},
-                {"id": "a3", "region": "North", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 50_000, "owner": "N3"},
-                {"id": "a5", "region": "South", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 600_000, "owner": "S1"},
-                {"id": "a6", "region": "South", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 200_000, "owner": "S2"}]
+    accounts = _accounts(N1=900_000, N2=50_000, N3=50_000, S1=600_000,
+                         S2=200_000)
     plan = allocate_quotas(scenario(accounts=accounts), "potential", rounding=1000, by=(),
                            bounds=Bounds(ramp_relief=False))
     reps = plan.reps
@@ -255,16 +254,8 @@ def test_the_default_method_is_the_blend_and_drops_parts_without_data() -> None:
 def test_a_thin_territory_is_noted_under_the_band_only() -> None:
     # N2 holds 20,000 of North's 940,000 (6% of the mean 313,333): its quota stays near its
     # peers' under the band, and the plan says its territory may not carry it
-    accounts = [{"id": "a1", "region": "North", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 500_000, "owner": "N1"},
-                {"id": "a2", "region": "North", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 20_000, "owner": "N2"},
-                {"id": "a3", "region": "North", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 420_000, "owner": "N3"},
-                {"id": "a5", "region": "South", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 600_000, "owner": "S1"},
-                {"id": "a6", "region": "South", "segment": "SMB", "lat": 0, "lon": 0,
-                 "potential": 200_000, "owner": "S2"}]
+    accounts = _accounts(N1=500_000, N2=20_000, N3=420_000, S1=600_000,
+                         S2=200_000)
     sc = scenario(accounts=accounts)
     plan = allocate_quotas(sc, "potential", by=())
     assert plan.reps.at["N2", "binding"] == "peer_floor"

@@ -170,6 +170,14 @@ class _Book:
                 f"({handed or 'none'}), relieving the most loaded reps")
 
 
+def _update_reps(sc: Scenario, region: str | None, change) -> Scenario:
+    """``sc`` with ``change(rep)`` (the fields to update) applied to every rep of ``region``
+    (every rep without one), in scenario order."""
+    reps = [r if region is not None and r.region != region else r.model_copy(update=change(r))
+            for r in sc.reps]
+    return sc.model_copy(update={"reps": reps})
+
+
 class Attrition(LeverModel):
     """Change the monthly attrition hazard of every rep (or a region's): a factor or a new rate."""
 
@@ -188,18 +196,15 @@ class Attrition(LeverModel):
         return self
 
     def apply(self, sc: Scenario, ctx: LeverContext) -> Scenario:
-        reps = []
-        for r in sc.reps:
-            if self.region is not None and r.region != self.region:
-                reps.append(r)
-                continue
+        def change(r: Rep) -> dict:
             rate = self.monthly_rate if self.monthly_rate is not None else (
                 r.attrition_monthly * self.factor)  # type: ignore[operator]
             if rate >= 1.0:
                 ctx.notes.append(f"{ctx.where}: rep {r.id} attrition {rate:g} clipped to 0.99")
                 rate = 0.99
-            reps.append(r.model_copy(update={"attrition_monthly": rate}))
-        return sc.model_copy(update={"reps": reps})
+            return {"attrition_monthly": rate}
+
+        return _update_reps(sc, self.region, change)
 
 
 class Capacity(LeverModel):
@@ -213,17 +218,14 @@ class Capacity(LeverModel):
     references: ClassVar[dict[str, str]] = {"region": "region"}
 
     def apply(self, sc: Scenario, ctx: LeverContext) -> Scenario:
-        reps = []
-        for r in sc.reps:
-            if self.region is not None and r.region != self.region:
-                reps.append(r)
-                continue
+        def change(r: Rep) -> dict:
             exact = r.capacity * self.factor
             cap = max(1, math.floor(exact + 0.5))
             if cap != exact:
                 ctx.notes.append(f"{ctx.where}: rep {r.id} capacity {exact:g} rounded to {cap}")
-            reps.append(r.model_copy(update={"capacity": cap}))
-        return sc.model_copy(update={"reps": reps})
+            return {"capacity": cap}
+
+        return _update_reps(sc, self.region, change)
 
 
 class Departure(LeverModel):
