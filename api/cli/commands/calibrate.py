@@ -66,6 +66,12 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
     if o:
         out.print(f"win probability {o['p_won']:.3f} (95% CI {o['p_won_ci'][0]:.3f}-"
                   f"{o['p_won_ci'][1]:.3f})")
+    src = cal.estimates.get("sourcing") or {}
+    if src.get("estimable"):
+        out.print(f"rep-sourced deals {src['per_rep_per_month']:.2f} per rep-month (95% CI "
+                  f"{src['ci'][0]:.2f}-{src['ci'][1]:.2f})")
+    elif src:
+        out.print(f"rep-sourced deals: {src.get('note')}", markup=False)
     out.print(f"{len(cal.scenario.reps)} reps, "
               f"{len(cal.scenario.lead_sources)} lead sources, "
               f"{len(cal.scenario.initial_pipeline)} open deals")
