@@ -88,11 +88,10 @@ def _win_and_days(cell: _Cell, log_odds: float, start: int = 0) -> tuple[float, 
 def _lead_flows(sc: Scenario) -> dict[str, dict[tuple[str, str], float]]:
     """Rep -> (segment, product) -> expected leads per month over the horizon."""
     flows: dict[str, dict[tuple[str, str], float]] = {r.id: {} for r in sc.reps}
-    months = sc.horizon.months
     start_day = {r.id: (r.start_date - sc.horizon.start).days if r.start_date else 0
                  for r in sc.reps}
     for src in sc.lead_sources:
-        per_month = float(expected_leads_by_month(src, sc.horizon).sum()) / months
+        per_month = _per_month(sc, src)
         mix = src.product_mix or dict.fromkeys(sc.product_ids, 1.0)
         total_mix = sum(mix.values())
         for rep_id, share in _cell_owners(sc, src.region, src.segment, start_day).items():
@@ -105,12 +104,7 @@ def _lead_flows(sc: Scenario) -> dict[str, dict[tuple[str, str], float]]:
 def _cell_owners(sc: Scenario, region: str, segment: str, start_day: dict[str, int]
                  ) -> dict[str, float]:
     """Rep -> share of a (region, segment) cell's leads it works over the horizon."""
-    accounts = [a for a in sc.accounts if a.region == region and a.segment == segment]
-    pot = np.array([a.potential for a in accounts], dtype=float)
-    if accounts and pot.sum() > 0:
-        weights = pot / pot.sum()
-    else:
-        weights = np.full(len(accounts), 1.0 / max(len(accounts), 1))
+    accounts, weights = _cell_accounts(sc, region, segment)
     shares: dict[str, float] = {}
     orphan = 0.0 if accounts else 1.0
     days = max(sc.horizon.days, 1)
@@ -180,14 +174,24 @@ def account_leads(sc: Scenario) -> dict[str, float]:
     """Account id -> expected leads per month over the horizon (its cell's leads, spread by
     potential as the simulator draws them)."""
     out: dict[str, float] = {}
-    months = sc.horizon.months
     for src in sc.lead_sources:
-        accounts = [a for a in sc.accounts if a.region == src.region and a.segment == src.segment]
-        if not accounts:
-            continue
-        per_month = float(expected_leads_by_month(src, sc.horizon).sum()) / months
-        pot = np.array([a.potential for a in accounts], dtype=float)
-        w = pot / pot.sum() if pot.sum() > 0 else np.full(len(accounts), 1.0 / len(accounts))
-        for a, wi in zip(accounts, w, strict=True):
-            out[a.id] = out.get(a.id, 0.0) + per_month * float(wi)
+        accounts, weights = _cell_accounts(sc, src.region, src.segment)
+        per_month = _per_month(sc, src)
+        for a, w in zip(accounts, weights, strict=True):
+            out[a.id] = out.get(a.id, 0.0) + per_month * float(w)
     return out
+
+
+def _per_month(sc: Scenario, src) -> float:
+    """A lead source's expected leads per month, averaged over the horizon."""
+    return float(expected_leads_by_month(src, sc.horizon).sum()) / sc.horizon.months
+
+
+def _cell_accounts(sc: Scenario, region: str, segment: str) -> tuple[list, np.ndarray]:
+    """The accounts of a (region, segment) cell and the share of the cell's leads each gets:
+    proportional to potential, evenly without potential (as the simulator draws them)."""
+    accounts = [a for a in sc.accounts if a.region == region and a.segment == segment]
+    pot = np.array([a.potential for a in accounts], dtype=float)
+    if accounts and pot.sum() > 0:
+        return accounts, pot / pot.sum()
+    return accounts, np.full(len(accounts), 1.0 / max(len(accounts), 1))

@@ -56,15 +56,12 @@ class DealState:
         keep = self._kept()
         N, H = keep.size, plan.horizon_days  # noqa: N806
         end_all = np.asarray(self.end, dtype=float)  # by deal index, as the desk keeps them
-        rep, end, start = (np.asarray(x)[keep] for x in (self.rep, self.end, self.start))
-        # fromiter: faster than np.array for long lists of Python scalars, same values
-        rep_np = np.asarray(rep, dtype=np.int64)
-        end_np = np.asarray(end, dtype=float)
+        rep_np = np.asarray(self.rep, dtype=np.int64)[keep]
+        end_np, start_np = end_all[keep], np.asarray(self.start, dtype=float)[keep]
         open_live = np.zeros(plan.n_reps, dtype=np.int64)
         for r in range(plan.n_reps):
             if desk.active[r]:
                 open_live[r] = desk.open_at(r, H, end_all)
-        start_np = np.asarray(start, dtype=float)
         pos = np.full(len(self.rep), -1, dtype=np.int64)
         pos[keep] = np.arange(N)  # deal index -> row of the table
         flag_np = np.zeros(N, dtype=np.int8)

@@ -28,10 +28,11 @@ import numpy as np
 
 from salesplan.scenarios.calendar import DAYS_PER_YEAR
 
-from .plan import Plan
+from .plan import Plan, product_mix
 from .streams import Streams
 
-__all__ = ["LeadBatch", "categorical", "expected_counts", "sample_leads", "stage_durations"]
+__all__ = ["LeadBatch", "categorical", "expected_counts", "pick", "sample_leads",
+           "stage_durations"]
 
 
 @dataclass
@@ -88,9 +89,13 @@ def _arrival_times(rng: np.random.Generator, plan: Plan, lam: np.ndarray,
 
 def categorical(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
     """n draws of an index with probabilities ``p`` (inverse CDF; faster than ``choice``)."""
+    return pick(p, rng.random(n))
+
+
+def pick(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The index with probabilities ``p`` at each uniform of ``u`` (the inverse CDF)."""
     cdf = np.cumsum(p)
-    return np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right"),
-                      p.size - 1)
+    return np.minimum(np.searchsorted(cdf, u * cdf[-1], side="right"), p.size - 1)
 
 
 def stage_durations(plan: Plan, rng: np.random.Generator, t: np.ndarray, gi: int,
@@ -136,12 +141,7 @@ def _source_leads(plan: Plan, streams: Streams, j: int) -> tuple[np.ndarray, ...
     if n == 0:
         return None
     grade = categorical(arr_rng, plan.grade_share, n)
-    if src.product_mix:
-        w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
-        w = w / w.sum()
-    else:
-        w = np.full(n_prod, 1.0 / n_prod)
-    product = categorical(arr_rng, w, n)
+    product = categorical(arr_rng, product_mix(plan, src), n)
     by_product = np.argsort(product, kind="stable")
     t, grade, product = t[by_product], grade[by_product], product[by_product]
     bounds = np.searchsorted(product, np.arange(n_prod + 1)).tolist()

@@ -43,7 +43,7 @@ def seat(model: PipelineModel, r: int):
         yield lifecycle_timeout(env, start - env.now)
     desk.hire(r, env.now, plan.rep_ramp_days[r])
     rate = plan.rep_hazard_per_day[r]
-    end = plan.rep_end[r] if plan.rep_end else math.inf
+    end = plan.rep_end[r]
     rng = model.streams.rng("attrition", plan.rep_ids[r]) if rate > 0 else None
     while True:
         leave_at = math.inf

@@ -22,7 +22,7 @@ from salesplan.scenarios.calendar import (
 )
 from salesplan.scenarios.model import LeadSource, Scenario
 
-__all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "Sourcing", "compile_plan",
+__all__ = ["DAYS_PER_MONTH", "RAMP_START", "Plan", "Sourcing", "compile_plan", "product_mix",
            "source_expected_counts"]
 
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
@@ -263,14 +263,18 @@ def _cell_products(sc: Scenario, plan: Plan) -> dict[tuple[int, int], np.ndarray
     out: dict[tuple[int, int], np.ndarray] = {}
     for src in sc.lead_sources:
         key = (plan.region_ids.index(src.region), plan.segment_ids.index(src.segment))
-        if src.product_mix:
-            w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
-            w = w / w.sum()
-        else:
-            w = np.full(len(plan.product_ids), 1.0 / len(plan.product_ids))
-        out[key] = out.get(key, 0.0) + w * src.leads_per_month
+        out[key] = out.get(key, 0.0) + product_mix(plan, src) * src.leads_per_month
     return {k: v / v.sum() if v.sum() > 0 else np.full(v.size, 1.0 / v.size)
             for k, v in out.items()}
+
+
+def product_mix(plan: Plan, src: LeadSource) -> np.ndarray:
+    """The probability of each product (in ``plan.product_ids`` order) for a lead of ``src``:
+    its ``product_mix`` normalised, else uniform."""
+    if src.product_mix:
+        w = np.array([src.product_mix.get(p, 0.0) for p in plan.product_ids], dtype=float)
+        return w / w.sum()
+    return np.full(len(plan.product_ids), 1.0 / len(plan.product_ids))
 
 
 def source_expected_counts(plan: Plan, src: LeadSource) -> np.ndarray:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .leads import LeadBatch
+from .leads import LeadBatch, pick
 from .plan import Plan, Sourcing
 from .streams import Streams
 
@@ -125,8 +125,7 @@ def _products(plan: Plan, src: Sourcing, region: int, seg: np.ndarray, u: np.nda
     for g in np.unique(seg):
         sel = seg == g
         p = src.cell_products.get((region, int(g)), np.full(n_prod, 1.0 / n_prod))
-        cdf = np.cumsum(p)
-        out[sel] = np.minimum(np.searchsorted(cdf, u[sel] * cdf[-1], side="right"), n_prod - 1)
+        out[sel] = pick(p, u[sel])
     return out
 
 

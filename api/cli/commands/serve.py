@@ -26,6 +26,15 @@ def _settings(database: str | None, **overrides):
     return Settings.from_env(database_url=database, **overrides)
 
 
+def _session(database: str | None):
+    """A database session of the service's store (the ``service`` extra), for the key
+    commands."""
+    settings = _settings(database)
+    from salesplan.api.service.db import Database
+
+    return Database.from_settings(settings).session()
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
@@ -54,11 +63,9 @@ apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_he
 def apikey_create(name: Annotated[str, typer.Argument(help="A name for the key's holder")],
                   database: DatabaseOpt = None) -> None:
     """Create a key and print it once (only its hash is stored)."""
-    from salesplan.api.service.db import Database
     from salesplan.api.service.keys import create_key
 
-    db = Database.from_settings(_settings(database))
-    with db.session() as s:
+    with _session(database) as s:
         created = create_key(s, name)
     err.print(f"API key {created.name!r} (id {created.id}) created; it is shown once, store "
               "it now:", markup=False)
@@ -68,11 +75,9 @@ def apikey_create(name: Annotated[str, typer.Argument(help="A name for the key's
 @apikey_app.command("list")
 def apikey_list(database: DatabaseOpt = None) -> None:
     """List keys: id, name, created, revoked (never the key)."""
-    from salesplan.api.service.db import Database
     from salesplan.api.service.keys import list_keys
 
-    db = Database.from_settings(_settings(database))
-    with db.session() as s:
+    with _session(database) as s:
         rows = list_keys(s)
         if not rows:
             out.print("no API keys")
@@ -86,11 +91,9 @@ def apikey_list(database: DatabaseOpt = None) -> None:
 def apikey_revoke(key: Annotated[str, typer.Argument(help="The key's name or id")],
                   database: DatabaseOpt = None) -> None:
     """Revoke a key: it answers 401 from now on."""
-    from salesplan.api.service.db import Database
     from salesplan.api.service.keys import revoke_key
 
-    db = Database.from_settings(_settings(database))
-    with db.session() as s:
+    with _session(database) as s:
         row = revoke_key(s, key)
         out.print(f"API key {row.name!r} (id {row.id}) revoked", markup=False)
 
