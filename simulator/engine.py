@@ -120,8 +120,9 @@ class PipelineModel:
                         for gi in range(len(plan.segment_ids))}
         self._cache: dict[tuple[int, int], tuple[int, ...]] = {}
         self._cache_version = -1
-        # names a Lead carries; index -1 (initial pipeline source, no account) is the last item
-        self._src_names = [*(s.id for s in plan.scenario.lead_sources), ""]
+        # names a Lead carries; index -1 (initial pipeline, no account) is the last item, -2
+        # (a rep-sourced deal, should one ever be routed) the one before it
+        self._src_names = [*(s.id for s in plan.scenario.lead_sources), "rep_sourced", ""]
         self._acc_names = [*plan.account_ids, None]
         self.env = simpy.Environment(initial_time=plan.t0)
         self.headcount = np.zeros(len(plan.months))
