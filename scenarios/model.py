@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from .compensation import Compensation
 from .distributions import Distribution, Fixed
 from .levers import Variant
 
@@ -466,6 +467,7 @@ class Scenario(_Frozen):
     targets: Targets | None = None
     policies: Policies = Field(default_factory=Policies)
     initial_pipeline: list[PipelineDeal] = Field(default_factory=list)
+    compensation: Compensation | None = None
     variants: list[Variant] = Field(default_factory=list)
 
     @model_validator(mode="after")

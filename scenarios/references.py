@@ -220,6 +220,48 @@ def _targets_and_pipeline(ck: _Checker, sc: Any) -> None:
         ck.need(_get(deal, "product"), "product", f"{label}.product")
 
 
+def _compensation(ck: _Checker, sc: Any) -> None:
+    """Every rep's role has a pay plan; measure weights and SPIFs name products, segments and
+    roles that exist, and SPIF months fall within the horizon."""
+    comp = _get(sc, "compensation")
+    if comp is None:
+        return
+    plans = _items(comp, "plans")
+    roles = [r.strip() for r in (_get(p, "role") for p in plans) if isinstance(r, str)]
+    for i, rep in enumerate(_items(sc, "reps")):
+        role = _get(rep, "role", "AE")
+        role = role.strip() if isinstance(role, str) and role.strip() else "AE"
+        if plans and role not in roles:
+            ck.add(f"reps[{_label(rep, i)}].role",
+                   f"role {role!r} has no pay plan in compensation.plans (plans: "
+                   f"{_defined(roles)}); add a plan for it")
+    for i, plan in enumerate(plans):
+        label = f"compensation.plans[{_label(plan, i, 'role')}]"
+        for key, kind in (("product_weights", "product"), ("segment_weights", "segment")):
+            for k in sorted(_get(plan, key) or {}):
+                ck.need(k, kind, f"{label}.{key}")
+    horizon = _get(sc, "horizon")
+    start, months = _get(horizon, "start"), _get(horizon, "months")
+    first = last = None
+    if hasattr(start, "year") and isinstance(months, int):
+        first = f"{start.year:04d}-{start.month:02d}"
+        y, m = divmod(start.month - 1 + months - 1, 12)
+        last = f"{start.year + y:04d}-{m + 1:02d}"
+    for i, spif in enumerate(_items(comp, "spifs")):
+        label = f"compensation.spifs[{_label(spif, i, 'name')}]"
+        ck.need(_get(spif, "product"), "product", f"{label}.product")
+        ck.need(_get(spif, "segment"), "segment", f"{label}.segment")
+        for j, role in enumerate(_get(spif, "roles") or []):
+            if isinstance(role, str) and roles and role.strip() not in roles:
+                ck.add(f"{label}.roles[{j}]", f"{role!r} has no pay plan (plans: "
+                                              f"{_defined(roles)})")
+        for key in ("start", "end"):
+            month = _get(spif, key)
+            if first and isinstance(month, str) and not first <= month <= last:
+                ck.add(f"{label}.{key}", f"must be a month of the horizon ({first} to {last}), "
+                                         f"got {month}")
+
+
 def _lever(ck: _Checker, sc: Any, lv: Any, path: str) -> None:
     """What one variant lever names, as its class declares (``LeverModel.references``): a
     region, stage (or ``all``), lead source, product, segment or rep that must exist, or a month
@@ -256,6 +298,7 @@ def check_references(sc: Any) -> list[Problem]:
     _accounts(ck, sc)
     _targets_and_pipeline(ck, sc)
     _policies(ck, sc)
+    _compensation(ck, sc)
     for i, var in enumerate(_items(sc, "variants")):
         vlabel = f"variants[{_label(var, i, 'name')}]"
         for j, lv in enumerate(_items(var, "levers")):

@@ -28,7 +28,7 @@ from .plan import Plan
 from .routing import RoutingStrategy
 from .streams import Streams, replication_seed
 
-__all__ = ["ReplicationOutput", "deals_frame", "run_replication"]
+__all__ = ["PayDetail", "ReplicationOutput", "deals_frame", "run_replication"]
 
 
 @dataclass
@@ -73,6 +73,19 @@ class ReplicationOutput:
     open_count: np.ndarray      # [M] open deals (incl. queued leads) at each month end
     headcount: np.ndarray       # [M] seated reps at each month end
     deals: pd.DataFrame | None = None
+    pay_detail: PayDetail | None = None  # when the scenario has a pay plan
+
+
+@dataclass
+class PayDetail:
+    """Won value and deals by rep, product (or segment) and close month: what pay plans credit
+    (measure weights and SPIFs by product or segment). Kept only for scenarios with a
+    ``compensation`` section (it is R x P x M per replication)."""
+
+    bookings_product: np.ndarray  # [R, P, M]
+    won_product: np.ndarray       # [R, P, M]
+    bookings_segment: np.ndarray  # [R, G, M]
+    won_segment: np.ndarray       # [R, G, M]
 
 
 def run_replication(plan: Plan, seed: int, index: int, strategy: RoutingStrategy,
@@ -174,6 +187,13 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
                                                                   else np.int64)
 
     rep0 = np.maximum(rep, 0)
+    detail = None
+    if plan.scenario.compensation is not None:
+        detail = PayDetail(bookings_product=grid(rep0 * P + L.product, R * P, wv).reshape(R, P, M),
+                           won_product=grid(rep0 * P + L.product, R * P, None).reshape(R, P, M),
+                           bookings_segment=grid(rep0 * G + L.segment, R * G, wv
+                                                 ).reshape(R, G, M),
+                           won_segment=grid(rep0 * G + L.segment, R * G, None).reshape(R, G, M))
     contacted = created & routed & (start < H)
     wait = start - arr
     c = np.flatnonzero(created & routed)
@@ -207,6 +227,7 @@ def reduce_table(plan: Plan, tb: DealTable, index: int) -> ReplicationOutput:
         won_n_created=int((won & created).sum()),
         closed_n_created=int(((won | lost) & created).sum()),
         open_value=open_value, open_count=open_count, headcount=tb.headcount,
+        pay_detail=detail,
     )
 
 

@@ -152,6 +152,19 @@ class QuotaContext:
         return pd.DataFrame.from_dict(out, orient="index")
 
     @cached_property
+    def seated_profile(self) -> pd.DataFrame:
+        """Share of each horizon month (columns) the rep (rows) is planned to be seated: from
+        ``start_date`` (None: before the horizon) to ``end_date`` (None: after it); random
+        attrition is not counted."""
+        t = self._grid
+        out = {}
+        for r in self.scenario.reps:
+            s = self._start_offset(r.start_date)
+            e = self._start_offset(r.end_date) if r.end_date is not None else math.inf
+            out[r.id] = ((t >= s) & (t < e)).reshape(self.months, _STEPS).mean(axis=1)
+        return pd.DataFrame.from_dict(out, orient="index")
+
+    @cached_property
     def capacity_profile(self) -> pd.DataFrame:
         """Expected seat productivity per rep and month after ramp, vacancy and attrition."""
         t = self._grid

@@ -43,7 +43,8 @@ from .errors import Conflict, QuotaError
 from .pins import Pin
 from .rounding import apportion
 
-__all__ = ["DIMENSIONS", "PERIODS", "Cells", "build_cells", "parse_by", "split_reps"]
+__all__ = ["DIMENSIONS", "PERIODS", "Cells", "build_cells", "month_shares", "parse_by",
+           "split_reps"]
 
 PERIODS = ("quarter", "month", "week")
 DIMENSIONS = ("product", "category", "segment", *PERIODS)
@@ -199,18 +200,25 @@ def _product_dimension(ctx: QuotaContext, prod: np.ndarray,
     return prod.sum(axis=2, keepdims=True), [ALL]
 
 
+def month_shares(ctx: QuotaContext) -> np.ndarray:
+    """``per[r, t]`` of the module docstring: each rep's quota share by horizon month (reps x
+    months, rows sum to 1): the target seasonality times the rep's ramp profile (a rep never
+    seated in the horizon keeps the seasonality)."""
+    season = _season(ctx)
+    ramp = ctx.ramp_profile.reindex(ctx.rep_ids).to_numpy()  # n_reps x n_months
+    per = season[None, :] * ramp
+    zero = per.sum(axis=1) <= 0
+    per[zero] = season
+    return per / per.sum(axis=1, keepdims=True)
+
+
 def build_cells(ctx: QuotaContext, dims: tuple[str, ...]) -> Cells:
     """The cell grid for ``dims`` and every rep's shares over it."""
     sc = ctx.scenario
     seg = _segment_shares(ctx)  # n_reps x n_s
     prod = _product_shares(ctx)  # G x n_s x n_p
     gidx = np.array([sc.region_ids.index(r.region) for r in sc.reps])
-    season = _season(ctx)
-    ramp = ctx.ramp_profile.reindex(ctx.rep_ids).to_numpy()  # n_reps x n_months
-    per = season[None, :] * ramp
-    zero = per.sum(axis=1) <= 0
-    per[zero] = season
-    per = per / per.sum(axis=1, keepdims=True)
+    per = month_shares(ctx)
 
     prod, pnames = _product_dimension(ctx, prod, dims)
     ps = seg[:, :, None] * prod[gidx]  # n_reps x n_s x n_p

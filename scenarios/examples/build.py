@@ -242,6 +242,36 @@ def _midmarket_targets(share: pd.Series) -> dict:
             "seasonality": [0.22, 0.24, 0.25, 0.29]}
 
 
+# Pay plans (docs/compensation.md): on-target earnings about a fifth of a typical quota (quotas of
+# 4-6x OTE are the practitioners' norm), a 50/50 pay mix, nothing below half of quota, an
+# accelerator above quota and a cap, paid quarterly with a cumulative true-up; new hires get a
+# three-month draw. Budgets: midmarket's is about the simulated P90 of total pay under the
+# default quotas (salesplan comp, 100 replications, seed 1: mean 6.86M USD), small's likewise.
+MIDMARKET_COMP = {
+    "plans": [
+        {"role": "Enterprise AE", "ote": 240_000.0, "mix": 0.5, "threshold": 0.5,
+         "rates": [{"above": 0.0, "rate": 1.0}, {"above": 1.0, "rate": 1.75},
+                   {"above": 2.0, "rate": 1.0}],
+         "cap": 3.0, "period": "quarter", "product_weights": {"essentials": 0.5},
+         "draw": {"months": 3, "share": 1.0}},
+        {"role": "AE", "ote": 140_000.0, "mix": 0.5, "threshold": 0.5,
+         "rates": [{"above": 0.0, "rate": 1.0}, {"above": 1.0, "rate": 1.5}],
+         "cap": 3.0, "period": "quarter", "draw": {"months": 3, "share": 1.0}},
+    ],
+    "spifs": [{"name": "suite-q4", "product": "suite", "start": "2027-10", "end": "2027-12",
+               "per_deal": 1_000.0}],
+    "budget": 7_000_000.0,
+}
+SMALL_COMP = {
+    "plans": [{"role": "AE", "ote": 60_000.0, "mix": 0.5, "threshold": 0.5,
+               "rates": [{"above": 0.0, "rate": 1.0}, {"above": 1.0, "rate": 1.5}],
+               "cap": 3.0, "period": "quarter", "draw": {"months": 3, "share": 1.0}}],
+    "spifs": [{"name": "premium-q2", "product": "premium", "start": "2027-04",
+               "end": "2027-06", "per_deal": 300.0}],
+    "budget": 380_000.0,
+}
+
+
 def _midmarket_variants() -> list[dict]:
     """The what-if variants. The weakest region: the one furthest below its share of the
     target in the base simulation (West: about 10% short; measured with salesplan whatif, 200
@@ -264,6 +294,9 @@ def _midmarket_variants() -> list[dict]:
         {"name": "route-least-loaded", "description": "Route every lead to the least-loaded "
          "eligible rep instead of its territory owner",
          "levers": [{"lever": "routing", "strategy": "least_loaded"}]},
+        {"name": "accelerator-2x", "description": "Pay twice the base rate above quota, "
+         "uncapped (bookings do not change: the model has no effort response to pay)",
+         "levers": [{"lever": "pay_plan", "accelerator": 2.0, "uncapped": True}]},
     ]
 
 
@@ -301,6 +334,7 @@ def build_midmarket(out_dir: Path = HERE) -> list[Path]:
             "sourcing": MIDMARKET_SOURCING,
             "warmup_months": 3,
         },
+        "compensation": MIDMARKET_COMP,
         "variants": _midmarket_variants(),
     }
     scenario = Scenario.model_validate(doc)
@@ -423,6 +457,7 @@ def build_small(out_dir: Path = HERE) -> list[Path]:
              "age_days": float(5 + 4 * k), "owner": f"R{k % 5 + 1}",
              "segment": "SMB", "product": "basic", "value": 2_000.0 + 100 * k}
             for k in range(8)],
+        "compensation": SMALL_COMP,
         "variants": [
             {"name": "hire-south", "description": "Hire 1 rep in South from month 3",
              "levers": [{"lever": "hire", "region": "South", "count": 1, "start_month": 3}]},

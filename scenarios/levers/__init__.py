@@ -2,11 +2,11 @@
 application to a scenario.
 
 A variant is a name, a description and a list of levers; each lever is tagged by its ``lever``
-field. Each lever is one class (:mod:`.funnel`, :mod:`.people`, :mod:`.policy`) holding its
-fields, the fields that name other sections (checked with the scenario's cross-references) and
-its :meth:`~.base.LeverModel.apply`. To add a lever, define a :class:`~.base.LeverModel`
-subclass in one of those modules (or a new one imported below); the union :data:`Lever` is
-built from the registry :data:`LEVERS`.
+field. Each lever is one class (:mod:`.funnel`, :mod:`.people`, :mod:`.policy`, :mod:`.pay`)
+holding its fields, the fields that name other sections (checked with the scenario's
+cross-references) and its :meth:`~.base.LeverModel.apply`. To add a lever, define a
+:class:`~.base.LeverModel` subclass in one of those modules (or a new one imported below); the
+union :data:`Lever` is built from the registry :data:`LEVERS`.
 
 :func:`apply_levers` applies levers in order and returns an :class:`AppliedVariant`: a new frozen
 scenario, re-validated as a whole, with every clip, rounding or choice a lever made in its notes
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .base import LEVERS, LeverContext, LeverError, LeverModel, add_months
 from .funnel import Conversion, CycleTime, DealSize, LeadVolume, Price
+from .pay import AddSpif, PayPlanChange
 from .people import Attrition, Capacity, Departure, Hire
 from .policy import QuotaMethod, Realign, ResponseHalfLife, Routing, Target
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEVERS",
+    "AddSpif",
     "AppliedVariant",
     "Attrition",
     "Capacity",
@@ -44,6 +46,7 @@ __all__ = [
     "LeverContext",
     "LeverError",
     "LeverModel",
+    "PayPlanChange",
     "Price",
     "QuotaMethod",
     "Realign",
