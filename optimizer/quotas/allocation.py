@@ -152,6 +152,10 @@ def _ideal_if_feasible(level: AllocationLevel, free: list[str], lo: pd.Series,
     return values if sums_ok and free_ok else None
 
 
+_HOLD_SLACK = (1e-6, 1e-4)
+"""Relative (and absolute) slack on each group's stage-1 worst case in stage 2, tried in turn."""
+
+
 @dataclass
 class _Model:
     """The stage-1 model and its variables, keyed by item (``q``, ``over``, ``under``) and by
@@ -215,14 +219,23 @@ def _solve_lexicographic(model: _Model, free: list[str], slv: pulp.LpSolver,
             f"the solver reports the model {pulp.LpStatus.get(prob.status, prob.status)} "
             "(pins and bounds together admit no plan)")])
     worst = {g: float(v.varValue or 0.0) for g, v in t.items()}
-    for g, v in t.items():
-        prob += (v <= worst[g] * (1 + 1e-7) + 1e-9, f"worst_case_fixed_{model.group_tokens[g]}")
     prob.setObjective(pulp.lpSum(model.over[i] + model.under[i] for i in free))
-    prob.solve(slv)
-    if _status(prob) != 1:
-        raise QuotaError(f"{level} allocation: the second (total deviation) solve ended with "
-                         f"status {pulp.LpStatus.get(prob.status, prob.status)}")
-    return worst
+    # The worst case is a relative deviation; hold it with a slack above the solver's
+    # feasibility tolerance (1e-7), or a stage-1 optimum at that tolerance (a worst case of
+    # 1e-8, say) can read as infeasible in stage 2. A wider slack is tried before giving up.
+    for slack in _HOLD_SLACK:
+        held = []
+        for g, v in t.items():
+            name = f"worst_case_fixed_{model.group_tokens[g]}"
+            prob += (v <= worst[g] * (1 + slack) + slack, name)
+            held.append(name)
+        prob.solve(slv)
+        if _status(prob) == 1:
+            return worst
+        for name in held:
+            del prob.constraints[name]
+    raise QuotaError(f"{level} allocation: the second (total deviation) solve ended with "
+                     f"status {pulp.LpStatus.get(prob.status, prob.status)}")
 
 
 def solve_allocation(level: AllocationLevel,
