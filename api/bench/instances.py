@@ -23,7 +23,8 @@ strategies.
 file ``instances.lock.json`` beside this module) records each instance's recipe and fingerprint
 for :data:`INSTANCE_SET_VERSION`; ``salesplan bench instances --verify`` rebuilds and compares.
 Bump the version whenever a recipe, the generator or the simulator (through the calibrated
-targets) changes a fingerprint.
+targets) changes a fingerprint. Instances built from an example leave out its what-if variants
+and pay plan (2026.12.2): they are not part of the sales problem a strategy is measured on.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ __all__ = [
     "suite_instances",
 ]
 
-INSTANCE_SET_VERSION = "2026.12.1"
+INSTANCE_SET_VERSION = "2026.12.2"
 LOCK_FILE = Path(__file__).resolve().parent / "instances.lock.json"
 _LEVERS = TypeAdapter(list[Lever])
 
@@ -214,7 +215,10 @@ def build_instance(name: str) -> Instance:
                      f"{spec.calibration_replications} replications (seed "
                      f"{spec.calibration_seed})")
     elif spec.kind == "example":
-        sc = load_scenario(EXAMPLES / str(spec.example))
+        # the sales problem only: an example's what-if variants and pay plan are not part of
+        # what a strategy is measured on (and editing them must not change the instance)
+        sc = load_scenario(EXAMPLES / str(spec.example)).model_copy(
+            update={"variants": [], "compensation": None})
     elif spec.kind == "stress":
         sc = build_instance(str(spec.base)).scenario.model_copy(update={"variants": []})
         if spec.drop_reps is not None:

@@ -56,6 +56,8 @@ class Outcome:
     quotas: dict[str, float] | None = None
     quota_method: str | None = None
     mechanisms: tuple[str, ...] = ()   # how its levers move bookings (docs/whatif.md)
+    pay: np.ndarray | None = None      # [N] total pay under the scenario's pay plan
+    at_on_target_pay: np.ndarray | None = None  # [N] share of reps at on-target pay
 
     @property
     def target(self) -> float | None:
@@ -137,6 +139,7 @@ class Comparison:
         cost = estimate(o.cost)
         row["cost_mean"] = cost.mean
         row["bookings_per_cost"] = b.mean / cost.mean if cost.mean > 0 else math.nan
+        row |= self.pay_figures(o)
         if o is self.base:
             row |= {"diff_vs_base_mean": 0.0, "diff_vs_base_ci95_lo": 0.0,
                     "diff_vs_base_ci95_hi": 0.0, "paired_ci95_width": 0.0,
@@ -150,6 +153,31 @@ class Comparison:
                     "unpaired_ci95_width": uhi - ulo}
         row["mechanisms"] = ", ".join(o.mechanisms)
         return row | self.split_difference(o)
+
+    def pay_figures(self, o: Outcome) -> dict:
+        """Under the scenario's pay plan (NaN without one): expected total pay with its 95% CI,
+        cost of sales (pay over bookings, mean over replications), the share of reps at
+        on-target pay, and the paired difference in pay from the base."""
+        nan = math.nan
+        out = {"pay_mean": nan, "pay_ci95_lo": nan, "pay_ci95_hi": nan, "cost_of_sales": nan,
+               "share_at_on_target_pay": nan, "pay_diff_vs_base_mean": nan,
+               "pay_diff_vs_base_ci95_lo": nan, "pay_diff_vs_base_ci95_hi": nan}
+        if o.pay is None:
+            return out
+        e = estimate(o.pay)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(o.bookings > 0, o.pay / np.where(o.bookings > 0, o.bookings, 1), nan)
+        out |= {"pay_mean": e.mean, "pay_ci95_lo": e.ci95[0], "pay_ci95_hi": e.ci95[1],
+                "cost_of_sales": float(np.nanmean(ratio)) if np.isfinite(ratio).any() else nan,
+                "share_at_on_target_pay": float(np.mean(o.at_on_target_pay))}
+        if o is not self.base and self.base.pay is not None:
+            d = paired_difference(o.pay, self.base.pay)
+            out |= {"pay_diff_vs_base_mean": d.mean, "pay_diff_vs_base_ci95_lo": d.ci95[0],
+                    "pay_diff_vs_base_ci95_hi": d.ci95[1]}
+        elif o is self.base:
+            out |= {"pay_diff_vs_base_mean": 0.0, "pay_diff_vs_base_ci95_lo": 0.0,
+                    "pay_diff_vs_base_ci95_hi": 0.0}
+        return out
 
     def split_difference(self, o: Outcome) -> dict:
         """The difference from the base split by rep: what the variant's new reps (hires) book

@@ -47,16 +47,35 @@ def _img(png: bytes | None, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
+def _pct(v, digits: int = 0) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}%}"
+
+
+def _pay_cells(r: dict, cur: str) -> str:
+    """Pay under the plan (mean, 95% CI), cost of sales, share at on-target pay, and the paired
+    difference in pay from the base."""
+    return (f"<td>{money(r['pay_mean'], cur)}<br><small>{money(r['pay_ci95_lo'], cur)} to "
+            f"{money(r['pay_ci95_hi'], cur)}</small></td>"
+            f"<td>{_pct(r['cost_of_sales'], 1)}</td><td>{_pct(r['share_at_on_target_pay'])}</td>"
+            f"<td>{money(r['pay_diff_vs_base_mean'], cur)}<br><small>"
+            f"{money(r['pay_diff_vs_base_ci95_lo'], cur)} to "
+            f"{money(r['pay_diff_vs_base_ci95_hi'], cur)}</small></td>")
+
+
 def _fmt_table(c: Comparison) -> str:
     cur = c.currency
     rows = []
+    table = c.table()
+    with_pay = bool(table["pay_mean"].notna().any())
     head = ("<tr><th>variant</th><th>bookings (mean, 95% CI)</th><th>P10 / P50 / P90</th>"
             "<th>won deals</th><th>P(hit target)</th><th>reps at quota</th><th>cost</th>"
             "<th>bookings per cost</th><th>difference vs base (paired 95% CI)</th>"
-            "<th>CI width paired / unpaired</th></tr>")
-    for r in c.table().to_dict("records"):
-        def pct(v):
-            return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
+            "<th>CI width paired / unpaired</th>"
+            + ("<th>pay under the plan (95% CI)</th><th>cost of sales</th>"
+               "<th>reps at on-target pay</th><th>pay vs base (paired 95% CI)</th>"
+               if with_pay else "") + "</tr>")
+    for r in table.to_dict("records"):
+        pct = _pct
 
         rows.append(
             "<tr>"
@@ -75,7 +94,7 @@ def _fmt_table(c: Comparison) -> str:
             f"{money(r['diff_vs_base_ci95_lo'], cur)} to {money(r['diff_vs_base_ci95_hi'], cur)}"
             f"</small></td>"
             f"<td>{money(r['paired_ci95_width'], cur)} / {money(r['unpaired_ci95_width'], cur)}"
-            f"</td></tr>")
+            f"</td>" + (_pay_cells(r, cur) if with_pay else "") + "</tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -85,6 +104,13 @@ def why_it_moves(c: Comparison, o) -> str:
     book and the paired change in what the base's reps book (the hand-over's effect)."""
     cur = c.currency
     parts = [f"How it moves bookings: {', '.join(o.mechanisms) or 'another plan (a file)'}."]
+    if o.mechanisms and set(o.mechanisms) <= {"pay"}:
+        p = c.pay_figures(o)
+        parts = [f"A pay lever: bookings are unchanged (the model has no effort response to "
+                 f"pay); what the plan pays changes by {money(p['pay_diff_vs_base_mean'], cur)} "
+                 f"({money(p['pay_diff_vs_base_ci95_lo'], cur)} to "
+                 f"{money(p['pay_diff_vs_base_ci95_hi'], cur)}, paired), cost of sales "
+                 f"{_pct(p['cost_of_sales'], 1)}."]
     s = c.split_difference(o)
     if s["new_reps"]:
         parts.append(
@@ -144,7 +170,8 @@ random numbers (common random numbers), so differences are paired. Horizon
 spread of outcomes. P(hit target) carries a Wilson 95% interval. Cost is the simulated payroll
 (each rep's annual cost times the time seated, hires included). The paired interval of the
 difference uses the same replications of base and variant; the unpaired (Welch) width is shown
-for comparison.</p>
+for comparison. When the scenario has a pay plan, pay is base, commission, draws and SPIFs under
+it with each variant's quotas; cost of sales is pay over bookings (docs/compensation.md).</p>
 <h2>Cumulative bookings against the target</h2>{missing}{_img(charts.get("fan"), "fan chart")}
 <h2>Company bookings per variant</h2>{_img(charts.get("distribution"), "bookings distribution")}
 <h2>Probability each region hits its target</h2>{_img(charts.get("regions"), "region P(hit)")}

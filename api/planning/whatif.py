@@ -9,6 +9,9 @@ intervals are much tighter than comparing two independent runs (both widths are 
 Quotas: each outcome's reps get quotas from a quota method (``DEFAULT_METHOD``, the blend of
 capacity, history and potential under the peer band, by default; a ``quota_method`` lever
 chooses another), so the share of reps expected to reach quota can be compared across variants.
+Pay: when the scenario has a pay plan (``compensation``), each outcome also carries its pay per
+replication under that plan and those quotas (cost of sales, share at on-target pay, the paired
+difference in pay); pay levers change only these, never bookings.
 ``realign`` levers re-align territories with the optimiser before the variant is simulated. The
 base outcome's notes start with the scenario's validation warnings
 (:func:`salesplan.scenarios.scenario_warnings`).
@@ -34,6 +37,7 @@ from salesplan.scenarios.levers import AppliedVariant, LeverError, apply_levers,
 from salesplan.simulator import SimulationResult, simulate
 
 from .against import as_variant
+from .compensation import scenario_payouts
 from .headcount import Cost, HeadcountPlan, plan_headcount
 from .outcome import Comparison, Outcome
 from .quotas import rep_quotas
@@ -93,7 +97,20 @@ def _simulate_outcome(applied: AppliedVariant, description: str, replications: i
     out = outcome_from_result(applied.name, sc, result, description, applied.notes, quotas,
                               method if quotas else None)
     out.mechanisms = applied.mechanisms
+    if sc.compensation is not None and quotas:
+        add_pay(out, sc, quotas, result)
     return out
+
+
+def add_pay(out: Outcome, sc: Scenario, quotas: dict[str, float],
+            result: SimulationResult) -> None:
+    """Pay under the scenario's plan, per replication, on the outcome (what the comparison's
+    pay columns read): total pay and the share of reps at on-target pay."""
+    payouts, _, _ = scenario_payouts(sc, quotas, result)
+    out.pay = payouts.total.sum(axis=1)
+    has = payouts.target_variable > 0
+    out.at_on_target_pay = ((payouts.variable[:, has] >= payouts.target_variable[has] - 1e-6)
+                            .mean(axis=1) if has.any() else np.full(len(out.pay), np.nan))
 
 
 def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replications: int = 200,

@@ -35,6 +35,9 @@ def print_comparison(comparison) -> None:
     def pct(v: float) -> str:
         return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.0%}"
 
+    def pct1(v: float) -> str:
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.1%}"
+
     m = lambda v: money_short(v, cur)  # noqa: E731
     view = t[["variant"]].copy()
     view["bookings [95% CI]"] = [f"{m(v)} [{m(a)}, {m(b)}]" for v, a, b in zip(
@@ -53,6 +56,18 @@ def print_comparison(comparison) -> None:
         for i, (a, b) in enumerate(zip(t.paired_ci95_width, t.unpaired_ci95_width, strict=True))]
     out.print(frame_table(view, f"What-if: {comparison.replications} replications, seed "
                                 f"{comparison.seed}, common random numbers"))
+    if t.pay_mean.notna().any():  # the scenario has a pay plan
+        pay = t[["variant"]].copy()
+        pay["pay [95% CI]"] = [f"{m(v)} [{m(a)}, {m(b)}]" for v, a, b in zip(
+            t.pay_mean, t.pay_ci95_lo, t.pay_ci95_hi, strict=True)]
+        pay["cost of sales"] = [pct1(v) for v in t.cost_of_sales]
+        pay["reps at on-target pay"] = [pct(v) for v in t.share_at_on_target_pay]
+        pay["pay vs base [paired 95% CI]"] = [
+            "-" if i == 0 else f"{m(d)} [{m(a)}, {m(b)}]"
+            for i, (d, a, b) in enumerate(zip(t.pay_diff_vs_base_mean,
+                                              t.pay_diff_vs_base_ci95_lo,
+                                              t.pay_diff_vs_base_ci95_hi, strict=True))]
+        out.print(frame_table(pay, "Pay under the plan (docs/compensation.md)"))
 
 
 def whatif(
