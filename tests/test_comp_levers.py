@@ -143,3 +143,17 @@ def test_design_meets_the_budget_or_says_why(small):
     tight = run_comp(small, replications=N, seed=SEED, workers=1, design=(0.05, (0.6, 0.7)))
     assert not tight.design.feasible
     assert "base pay alone" in tight.design.message and "5.0%" in tight.design.message
+
+
+def test_whatif_report_shows_pay_only_with_a_pay_plan(small, tmp_path):
+    from salesplan.api.planning.report import write_report
+
+    c = _pay(small, "acc", {"lever": "pay_plan", "accelerator": 2.0})
+    paths = write_report(c, tmp_path / "with")
+    page = paths["report.html"].read_text()
+    assert "Pay under the plan" in page and "cost of sales" in page
+    without = compare(small.model_copy(update={"compensation": None}), [], replications=4,
+                      seed=SEED, workers=1)
+    page = write_report(without, tmp_path / "without")["report.html"].read_text()
+    assert "Pay under the plan" not in page
+    assert np.isnan(without.table()["pay_mean"]).all()

@@ -190,6 +190,7 @@ def comp_by_method(scenario: Scenario, result: SimulationResult,
                      "share_at_on_target_pay": s["share_at_on_target_pay"]["mean"],
                      "share_at_quota": s["share_at_quota"]["mean"],
                      "gini_pay_ratio": eq["gini_pay_ratio"],
+                     "pay_ratio_sd": eq["pay_ratio_sd"],
                      "territory_share": eq["territory_share"],
                      "rep_share": eq["rep_share"]})
     return pd.DataFrame(rows).set_index("method")

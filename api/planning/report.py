@@ -62,18 +62,30 @@ def _pay_cells(r: dict, cur: str) -> str:
             f"{money(r['pay_diff_vs_base_ci95_hi'], cur)}</small></td>")
 
 
+def _pay_table(c: Comparison) -> str:
+    """The pay section (empty without a pay plan): one row per variant."""
+    table = c.table()
+    if not table["pay_mean"].notna().any():
+        return ""
+    head = ("<tr><th>variant</th><th>pay under the plan (mean, 95% CI)</th><th>cost of sales"
+            "</th><th>reps at on-target pay</th><th>pay vs base (paired 95% CI)</th></tr>")
+    rows = [f"<tr><td>{html.escape(r['variant'])}</td>{_pay_cells(r, c.currency)}</tr>"
+            for r in table.to_dict("records")]
+    return (f"<h2>Pay under the plan</h2><table>{head}{''.join(rows)}</table>"
+            "<p class=\"notes\">Pay is base, commission, draws and SPIFs under the scenario's "
+            "pay plan with each variant's quotas; cost of sales is pay over bookings, the share "
+            "at on-target pay counts reps whose variable pay reaches its target "
+            "(docs/compensation.md).</p>")
+
+
 def _fmt_table(c: Comparison) -> str:
     cur = c.currency
     rows = []
     table = c.table()
-    with_pay = bool(table["pay_mean"].notna().any())
     head = ("<tr><th>variant</th><th>bookings (mean, 95% CI)</th><th>P10 / P50 / P90</th>"
             "<th>won deals</th><th>P(hit target)</th><th>reps at quota</th><th>cost</th>"
             "<th>bookings per cost</th><th>difference vs base (paired 95% CI)</th>"
-            "<th>CI width paired / unpaired</th>"
-            + ("<th>pay under the plan (95% CI)</th><th>cost of sales</th>"
-               "<th>reps at on-target pay</th><th>pay vs base (paired 95% CI)</th>"
-               if with_pay else "") + "</tr>")
+            "<th>CI width paired / unpaired</th></tr>")
     for r in table.to_dict("records"):
         pct = _pct
 
@@ -94,7 +106,7 @@ def _fmt_table(c: Comparison) -> str:
             f"{money(r['diff_vs_base_ci95_lo'], cur)} to {money(r['diff_vs_base_ci95_hi'], cur)}"
             f"</small></td>"
             f"<td>{money(r['paired_ci95_width'], cur)} / {money(r['unpaired_ci95_width'], cur)}"
-            f"</td>" + (_pay_cells(r, cur) if with_pay else "") + "</tr>")
+            f"</td></tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -170,8 +182,7 @@ random numbers (common random numbers), so differences are paired. Horizon
 spread of outcomes. P(hit target) carries a Wilson 95% interval. Cost is the simulated payroll
 (each rep's annual cost times the time seated, hires included). The paired interval of the
 difference uses the same replications of base and variant; the unpaired (Welch) width is shown
-for comparison. When the scenario has a pay plan, pay is base, commission, draws and SPIFs under
-it with each variant's quotas; cost of sales is pay over bookings (docs/compensation.md).</p>
+for comparison.</p>{_pay_table(c)}
 <h2>Cumulative bookings against the target</h2>{missing}{_img(charts.get("fan"), "fan chart")}
 <h2>Company bookings per variant</h2>{_img(charts.get("distribution"), "bookings distribution")}
 <h2>Probability each region hits its target</h2>{_img(charts.get("regions"), "region P(hit)")}

@@ -16,7 +16,8 @@ summarised with its mean, 95% CI of the mean and P10/P50/P90 across replications
 Pay equity looks at each rep's expected pay ratio ``rho_r = E[variable_r] / target variable_r``
 (1: the plan pays, on average, what it promised):
 
-- **Gini** of ``rho`` across reps (0: every rep can expect the same share of its promise);
+- **Gini** of ``rho`` across reps (0: every rep can expect the same share of its promise), and
+  ``rho``'s standard deviation across reps (the spread the shares below divide);
 - **where the spread comes from**: ``rho`` regressed across reps on the territory's richness
   relative to its quota (``log`` of the rep's territory potential over quota) and on the rep
   (``log`` productivity). The explained share of the variance (R^2) is split between the two by
@@ -69,7 +70,9 @@ def pay_equity(p: Payouts, potential: np.ndarray, productivity: np.ndarray) -> d
     territory and rep (module docstring). ``potential``/``productivity``: [R] per rep."""
     rho = _ratio(p.variable.mean(axis=0), p.target_variable)
     ok = np.isfinite(rho) & (potential > 0) & (p.quota > 0) & (productivity > 0)
-    out = {"gini_pay_ratio": gini(rho[np.isfinite(rho)]),
+    finite = rho[np.isfinite(rho)]
+    out = {"gini_pay_ratio": gini(finite),
+           "pay_ratio_sd": float(finite.std(ddof=1)) if finite.size > 1 else math.nan,
            "reps": int(np.isfinite(rho).sum()), "reps_in_decomposition": int(ok.sum()),
            "r2": math.nan, "territory_share": math.nan, "rep_share": math.nan}
     if ok.sum() < 4 or np.ptp(rho[ok]) <= 1e-12:
