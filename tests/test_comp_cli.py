@@ -273,3 +273,28 @@ def _without_pay_plan(tmp_path: Path) -> Path:
     (bare.parent / "small_accounts.csv").write_bytes(
         (SMALL.parent / "small_accounts.csv").read_bytes())
     return bare
+
+
+def test_the_comp_command_module_imports_no_engine():
+    """``salesplan --help`` lists ``comp`` and stays light: the command imports its engines
+    when it runs (``comp --help`` itself passes the HiGHS banner hook, like ``quotas``)."""
+    from test_cli_extras import ENGINES, _run
+
+    run = _run("""
+        from salesplan.api.cli.commands import comp
+        print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))
+    """)
+    assert run.returncode == 0, run.stderr
+    assert not set(run.stdout.split()) & (ENGINES | {"numpy", "pydantic"})
+
+
+def test_read_quotas_adds_up_a_reps_rows_and_rejects_bad_ones(tmp_path):
+    from salesplan.api.planning.simulation import QuotaFileError, read_quotas
+
+    path = tmp_path / "quotas.csv"
+    path.write_text("rep,product,quota\nR1,a,100\nR1,b,0\nR2,a,50\nR1,c,25\n")
+    assert read_quotas(path) == {"R1": 125.0, "R2": 50.0}
+    for rows, rep in (("R1,a,-1\nR2,a,5\n", "R1"), ("R1,a,x\n", "R1"), ("R3,a,0\n", "R3")):
+        path.write_text("rep,product,quota\n" + rows)
+        with pytest.raises(QuotaFileError, match=rep):
+            read_quotas(path)

@@ -125,3 +125,15 @@ def test_replications_follow_the_server_limit(tmp_path):
     r = client.post("/v1/runs", json={"scenario_id": sid, "kind": "comp",
                                       "options": {"replications": 51}}, headers=h)
     assert r.status_code == 422 and "limit of 50" in _problems(r)["options.replications"]
+
+
+def test_quotas_run_reports_what_the_quotas_do_to_pay(svc):
+    client, h = svc
+    sid = create_small(client, h)
+    r = client.post("/v1/runs", json={"scenario_id": sid, "kind": "quotas",
+                                      "options": {"replications": 4, "seed": 2}}, headers=h)
+    done = wait_final(client, h, r.json()["id"], timeout=180)
+    assert done["status"] == "succeeded", done
+    pay = client.get(f"/v1/runs/{done['id']}/result", headers=h).json()["result"]["pay"]
+    assert {"cost_of_sales", "share_at_on_target_pay", "gini_pay_ratio",
+            "territory_share"} <= set(pay)

@@ -339,7 +339,12 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     progress(1.0, "done")
     tables = _frames(res, ["quotas", "reps"])
     tables |= _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])
-    return RunOutput(result=jsonable(_value(res, "summary") or {}), tables=tables)
+    result = dict(_value(res, "summary") or {})
+    if scenario.compensation is not None:  # what the quotas do to pay, as the CLI reports it
+        from salesplan.api.planning.compensation import pay_figures, plan_rep_quotas
+
+        result["pay"] = pay_figures(scenario, res.result, plan_rep_quotas(scenario, res.quotas))
+    return RunOutput(result=jsonable(result), tables=tables)
 
 
 def run_comp_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
