@@ -5,6 +5,8 @@
   P(region hits its target) (:func:`region_hits`), rep attainment (:func:`attainment_chart`);
 - quota runs: P(attainment) per rep (:func:`p_attain_chart`) and its spread per method
   (:func:`methods_chart`);
+- comp runs: the commission curve of each role's plan (:func:`pay_curve_chart`) and each rep's
+  pay P10-P90 against its on-target earnings (:func:`pay_distribution_chart`);
 - strategy benchmarks: one PNG per family, a panel per metric (:func:`plot_families`).
 
 Import this module only when matplotlib is there (:func:`salesplan.api.extras.have`).
@@ -26,7 +28,8 @@ from .bench.summary import METRICS
 from .planning.outcome import Comparison, target_path
 
 __all__ = ["attainment_chart", "bookings_distribution", "fan_chart", "methods_chart",
-           "p_attain_chart", "plot_families", "region_hits"]
+           "p_attain_chart", "pay_curve_chart", "pay_distribution_chart", "plot_families",
+           "region_hits"]
 
 
 def _png(fig) -> bytes:
@@ -151,6 +154,101 @@ def methods_chart(plans: dict, path: Path) -> None:
     ax.grid(alpha=0.3, axis="y")
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def _curve_points(plan, top: float) -> tuple[np.ndarray, np.ndarray]:
+    """Attainment (a fraction) and earned variable / target variable of ``plan`` on [0, top],
+    with the jump at the threshold drawn as a vertical step."""
+    from salesplan.optimizer.compensation import commission_fraction
+
+    x = np.linspace(0.0, top, 1001)
+    t = plan.threshold
+    if 0 < t < top:  # the gate: 0 just below the threshold, the curve from it on
+        x = np.sort(np.concatenate([x, [t - 1e-9, t]]))
+    return x, commission_fraction(plan, x)
+
+
+def _by_value(plans: list, attr: str) -> dict[float, list[str]]:
+    """Distinct values of ``attr`` (threshold or cap) across plans -> the roles that have it."""
+    out: dict[float, list[str]] = {}
+    for plan in plans:
+        value = getattr(plan, attr)
+        if value is not None and value > 0:
+            out.setdefault(value, []).append(plan.role)
+    return out
+
+
+def _mark_thresholds_and_caps(ax, plans: list, top: float) -> None:
+    """One dotted line per distinct threshold and one dashed line per distinct cap, each
+    labelled with the roles it applies to (several roles often share them)."""
+    for t, roles in _by_value(plans, "threshold").items():
+        if t < top:
+            ax.axvline(100 * t, color="0.35", ls=":", lw=1)
+            ax.annotate(f"threshold {t:.0%} ({', '.join(roles)})", (100 * t, 0.05),
+                        xytext=(4, 0), textcoords="offset points", fontsize=8, color="0.25")
+    for c, roles in _by_value(plans, "cap").items():
+        ax.axhline(c, color="0.35", ls="--", lw=1)
+        ax.annotate(f"cap {c:g}x ({', '.join(roles)})", (100 * top, c), xytext=(-4, 4),
+                    textcoords="offset points", fontsize=8, color="0.25", ha="right")
+
+
+def pay_curve_chart(plans: list, top: float = 2.5) -> bytes:
+    """The commission curve f(attainment) of each pay plan (``PayPlan``s, one line per role):
+    x attainment 0-``top`` (a fraction, shown as %), y earned variable pay as a multiple of the
+    target variable; the threshold, tier starts and cap are marked."""
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, plan in enumerate(plans):
+        col = colours[k % len(colours)]
+        x, y = _curve_points(plan, top)
+        rates = ", ".join(f"{t.rate:g}x from {t.above:.0%}" for t in plan.rates)
+        ax.plot(100 * x, y, color=col, lw=2.4 - 0.5 * min(k, 2), label=f"{plan.role}: {rates}")
+        starts = [t.above for t in plan.rates if 0 < t.above < top]
+        if starts:
+            ax.plot([100 * a for a in starts], _fraction_at(plan, starts), "o", color=col, ms=5)
+    _mark_thresholds_and_caps(ax, plans, top)
+    ax.plot([100], [1.0], "s", mfc="none", mec="k", ms=11, label="on target: 100% pays 1x")
+    caps = [p.cap for p in plans if p.cap is not None]
+    ax.set_xlim(0, 100 * top)
+    ax.set_ylim(0, 1.12 * max([*caps, float(ax.get_ylim()[1])]))
+    ax.set_xlabel("attainment (credited bookings / quota, %)")
+    ax.set_ylabel("earned variable pay / target variable")
+    ax.set_title("Commission curve per role (dots: tier starts; dotted: threshold; "
+                 "dashed: cap)", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", framealpha=0.95)
+    ax.grid(alpha=0.3)
+    return _png(fig)
+
+
+def _fraction_at(plan, attainment: list[float]) -> np.ndarray:
+    """f(attainment) of ``plan`` at these points (fractions)."""
+    from salesplan.optimizer.compensation import commission_fraction
+
+    return commission_fraction(plan, np.asarray(attainment, dtype=float))
+
+
+def pay_distribution_chart(reps: pd.DataFrame, currency: str = "USD") -> bytes:
+    """Each rep's pay over the horizon, P10-P90 with the median, against its on-target earnings
+    (seated share), sorted by median pay; ``reps`` is the comp run's per-rep table."""
+    df = reps.sort_values("pay_p50").reset_index(drop=True)
+    label = df["rep"].astype(str)
+    if "region" in df:
+        label = label + " (" + df["region"].astype(str) + ")"
+    y = np.arange(len(df))
+    fig, ax = plt.subplots(figsize=(9, max(3.0, 0.24 * len(df) + 1.4)))
+    ax.hlines(y, df["pay_p10"], df["pay_p90"], color="tab:blue", lw=5, alpha=0.45,
+              label="pay P10-P90")
+    ax.plot(df["pay_p50"], y, "o", color="tab:blue", ms=4, label="median pay")
+    ax.plot(df["on_target_earnings"], y, "|", color="tab:red", ms=12, mew=2,
+            label="on-target earnings")
+    ax.set_yticks(y, label, fontsize=8 if len(df) <= 30 else 7)
+    ax.set_ylim(-0.7, len(df) - 0.3)
+    ax.xaxis.set_major_formatter(lambda v, _pos: f"{v / 1e3:,.0f}k")
+    ax.set_xlabel(f"pay over the horizon ({currency}): base + commission + SPIFs + draw top-up")
+    ax.set_title("Pay per rep against on-target earnings (sorted by median pay)", fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
+    return _png(fig)
 
 
 PANELS = {

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesplan.errors import SalesplanError
 from salesplan.optimizer.compensation import (
     Payouts,
     PayTerms,
@@ -36,12 +37,18 @@ from salesplan.simulator import SimulationResult, simulate
 
 from .quotas import horizon_quotas
 
-__all__ = ["CompError", "CompRun", "comp_by_method", "monthly_quotas", "run_comp",
-           "sales_from_result", "scenario_payouts"]
+__all__ = ["PAY_COLUMNS", "CompError", "CompRun", "comp_by_method", "comp_by_quotas",
+           "monthly_quotas", "pay_figures", "plan_rep_quotas", "run_comp", "sales_from_result",
+           "scenario_payouts"]
+
+PAY_COLUMNS = ("cost_of_sales", "share_at_on_target_pay", "gini_pay_ratio", "territory_share")
+"""What a quota plan does to pay, as ``salesplan quotas`` reports it (see :func:`pay_figures`)."""
 
 
-class CompError(ValueError):
-    """A comp run cannot be made as asked (no pay plan, quotas for unknown reps...)."""
+class CompError(SalesplanError, ValueError):
+    """A comp run cannot be made as asked (no pay plan, quotas for unknown reps...). A planner's
+    error (the CLI exits 2 with the message, the service answers with it); still a
+    ``ValueError`` for callers that caught it as one."""
 
 
 def sales_from_result(result: SimulationResult) -> Sales:
@@ -173,24 +180,48 @@ def run_comp(scenario: Scenario, quotas: Mapping[str, float] | None = None,
     return run
 
 
+def pay_figures(scenario: Scenario, result: SimulationResult,
+                quotas: Mapping[str, float]) -> dict:
+    """What these horizon quotas (currency per rep) do to pay on the simulated sales
+    ``result``: expected cost of sales (pay / bookings, a fraction), the expected share of reps
+    at on-target pay (a fraction), the Gini of the expected pay ratio across reps and the
+    territory share of its spread (both unitless; see
+    :mod:`salesplan.optimizer.compensation.summary`), then total pay (currency), the share at
+    quota and the rep share. No new simulation."""
+    comp = scenario.compensation
+    payouts, _, _ = scenario_payouts(scenario, quotas, result)
+    s = pay_summary(payouts, comp.budget if comp else None)
+    eq = _equity(scenario, payouts)
+    return {"cost_of_sales": s["cost_of_sales"]["mean"],
+            "share_at_on_target_pay": s["share_at_on_target_pay"]["mean"],
+            "gini_pay_ratio": eq["gini_pay_ratio"],
+            "territory_share": eq["territory_share"],
+            "total_pay": s["total_pay"]["mean"],
+            "pay_ratio_sd": eq["pay_ratio_sd"],
+            "share_at_quota": s["share_at_quota"]["mean"],
+            "rep_share": eq["rep_share"]}
+
+
+def plan_rep_quotas(scenario: Scenario, quotas: pd.DataFrame) -> dict[str, float]:
+    """Horizon quota per rep (currency) of a quota plan's ``quotas`` frame (rows summed per
+    rep; a rep without rows has quota 0)."""
+    per_rep = quotas.groupby("rep")["quota"].sum() if len(quotas) else pd.Series(dtype=float)
+    return {r.id: float(per_rep.get(r.id, 0.0)) for r in scenario.reps}
+
+
+def comp_by_quotas(scenario: Scenario, result: SimulationResult,
+                   quotas_by_method: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    """:func:`pay_figures` of each method's quotas on the same simulated sales (one row per
+    method, indexed by ``method``)."""
+    rows = [{"method": name, **pay_figures(scenario, result, quotas)}
+            for name, quotas in quotas_by_method.items()]
+    return pd.DataFrame(rows).set_index("method")
+
+
 def comp_by_method(scenario: Scenario, result: SimulationResult,
                    methods: Sequence[str] | None = None) -> pd.DataFrame:
     """Cost of sales, share at on-target pay and pay equity of every quota method on the same
-    simulated sales (one row per method)."""
-    rows = []
-    comp = scenario.compensation
-    for name in methods or method_names():
-        quotas, _ = horizon_quotas(scenario, name, result.rep_bookings())
-        payouts, _, _ = scenario_payouts(scenario, quotas, result)
-        s = pay_summary(payouts, comp.budget if comp else None)
-        eq = _equity(scenario, payouts)
-        rows.append({"method": name,
-                     "cost_of_sales": s["cost_of_sales"]["mean"],
-                     "total_pay": s["total_pay"]["mean"],
-                     "share_at_on_target_pay": s["share_at_on_target_pay"]["mean"],
-                     "share_at_quota": s["share_at_quota"]["mean"],
-                     "gini_pay_ratio": eq["gini_pay_ratio"],
-                     "pay_ratio_sd": eq["pay_ratio_sd"],
-                     "territory_share": eq["territory_share"],
-                     "rep_share": eq["rep_share"]})
-    return pd.DataFrame(rows).set_index("method")
+    simulated sales (one row per method; quotas under the default bounds, no over-assignment)."""
+    quotas = {name: horizon_quotas(scenario, name, result.rep_bookings())[0]
+              for name in methods or method_names()}
+    return comp_by_quotas(scenario, result, quotas)

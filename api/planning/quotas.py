@@ -13,7 +13,7 @@ potential 25%) runs under the default bounds: ramp relief and the peer band (eac
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -27,7 +27,8 @@ from salesplan.optimizer.quotas import (
 from salesplan.scenarios import Scenario
 from salesplan.simulator import SimulationResult, simulate
 
-__all__ = ["QuotaRun", "horizon_quotas", "rep_quotas", "run_quota_comparison", "run_quotas"]
+__all__ = ["QuotaRun", "compare_on", "horizon_quotas", "rep_quotas", "run_quota_comparison",
+           "run_quotas", "simulate_for_quotas"]
 
 
 def horizon_quotas(sc: Scenario, method: str, samples: object = None,
@@ -52,11 +53,13 @@ def rep_quotas(sc: Scenario, method: str, result: SimulationResult,
 
 @dataclass
 class QuotaRun:
-    """A quota plan with the simulation it was measured against."""
+    """A quota plan with the simulation it was measured against (``result``: the simulated
+    sales, kept so pay can be measured on the same draws)."""
 
     plan: QuotaPlan
     seed: int
     replications: int
+    result: SimulationResult | None = field(default=None, repr=False)
 
     @property
     def quotas(self) -> pd.DataFrame:
@@ -71,8 +74,9 @@ class QuotaRun:
         return self.plan.summary | {"seed": self.seed, "replications": self.replications}
 
 
-def _samples(sc: Scenario, replications: int, seed: int, workers: int | None,
-             progress: Callable[[int, int], None] | None) -> SimulationResult:
+def simulate_for_quotas(sc: Scenario, replications: int, seed: int, workers: int | None,
+                        progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+    """The simulation every quota run measures its plans against (no deal records kept)."""
     return simulate(sc, replications, seed, workers=workers, keep_deals=0, progress=progress)
 
 
@@ -84,11 +88,11 @@ def run_quotas(scenario: Scenario, method: str = DEFAULT_METHOD, replications: i
                progress: Callable[[int, int], None] | None = None) -> QuotaRun:
     """Simulate ``scenario`` and allocate its target with ``method`` (see the module notes);
     ``bounds`` None means the default :class:`Bounds` (ramp relief and the peer band)."""
-    result = _samples(scenario, replications, seed, workers, progress)
+    result = simulate_for_quotas(scenario, replications, seed, workers, progress)
     plan = allocate_quotas(scenario, method, samples=result.rep_bookings(),
                            over_assign=over_assign, pins=pins, by=by, rounding=rounding,
                            bounds=bounds)
-    return QuotaRun(plan, seed, replications)
+    return QuotaRun(plan, seed, replications, result)
 
 
 def run_quota_comparison(scenario: Scenario, replications: int = 200, seed: int = 0,
@@ -99,6 +103,14 @@ def run_quota_comparison(scenario: Scenario, replications: int = 200, seed: int 
                          ) -> tuple[pd.DataFrame, dict[str, QuotaPlan]]:
     """Every method side by side on the same simulated draws (one summary row per method),
     under the same ``bounds`` (None: the defaults)."""
-    result = _samples(scenario, replications, seed, workers, progress)
+    result = simulate_for_quotas(scenario, replications, seed, workers, progress)
+    return compare_on(scenario, result, over_assign, methods, bounds)
+
+
+def compare_on(scenario: Scenario, result: SimulationResult, over_assign: float = 1.0,
+               methods: Sequence[str] | None = None, bounds: Bounds | None = None,
+               ) -> tuple[pd.DataFrame, dict[str, QuotaPlan]]:
+    """Every method side by side on the simulated draws ``result`` (one summary row per
+    method), under the same ``bounds`` (None: the defaults)."""
     return compare_methods(scenario, result.rep_bookings(), methods, over_assign=over_assign,
                            by=(), rounding=1000, bounds=bounds)

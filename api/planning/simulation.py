@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from salesplan.scenarios.errors import SalesplanError
@@ -44,7 +45,10 @@ class QuotaFileError(SalesplanError):
 
 
 def read_quotas(path: Path) -> dict[str, float]:
-    """Quotas from a CSV with a ``rep`` (or ``rep_id``/``id``) and a ``quota`` column."""
+    """Horizon quota per rep (currency) from a CSV with a ``rep`` (or ``rep_id``/``id``) and a
+    ``quota`` column. Rows of the same rep are added up, so the ``quotas.csv`` that ``salesplan
+    quotas`` writes (one row per rep x product x segment x month) gives each rep's total. Every
+    row must be a non-negative number and every rep's total positive."""
     try:
         df = pd.read_csv(path)
     except (OSError, ValueError) as exc:
@@ -53,11 +57,17 @@ def read_quotas(path: Path) -> dict[str, float]:
     if rep_col is None or "quota" not in df.columns:
         raise QuotaFileError(f"{path}: needs columns 'rep' and 'quota', got "
                              f"{', '.join(map(str, df.columns))}")
+    reps = df[rep_col].astype(str).str.strip()
     quota = pd.to_numeric(df["quota"], errors="coerce")
-    bad = df.loc[quota.isna() | (quota <= 0), rep_col].astype(str).tolist()
+    bad = reps[quota.isna() | (quota < 0) | ~np.isfinite(quota.fillna(0))].tolist()
+    if bad:
+        raise QuotaFileError(f"{path}: quota must be a positive number (reps "
+                             f"{', '.join(dict.fromkeys(bad))})")
+    total = quota.astype(float).groupby(reps, sort=False).sum()
+    bad = total.index[total <= 0].tolist()
     if bad:
         raise QuotaFileError(f"{path}: quota must be a positive number (reps {', '.join(bad)})")
-    return dict(zip(df[rep_col].astype(str).str.strip(), quota.astype(float), strict=True))
+    return {str(rep): float(q) for rep, q in total.items()}
 
 
 def write_outputs(res: SimulationResult, out_dir: Path) -> SimulationFiles:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from salesplan.scenarios import Scenario
 
@@ -26,6 +26,7 @@ from ..formatting import jsonable
 __all__ = [
     "KINDS",
     "AlignOptions",
+    "CompOptions",
     "Kind",
     "PlanHeadcountOptions",
     "Progress",
@@ -184,6 +185,56 @@ class QuotasOptions(_Options):
             raise ValueError(str(exc).removeprefix("bounds: ")) from None
 
 
+class CompOptions(_Options):
+    replications: int = Field(200, ge=1, description="Monte Carlo replications")
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    method: str = Field("blended", description="A registered quota method name, used when no "
+                        "quotas are given (default: the blend of capacity, history and "
+                        "potential)")
+    quotas: dict[str, float] | None = Field(
+        None, description="Horizon quota per rep id (currency, finite, >= 0), for every rep of "
+                          "the scenario; default: quotas from the method")
+    budget_cost_of_sales: float | None = Field(
+        None, gt=0, lt=10, description="Design search: the most pay / bookings allowed (a "
+                                       "fraction); needs share_at_quota")
+    share_at_quota: tuple[float, float] | None = Field(
+        None, description="Design search: the wanted share of reps at quota [low, high] "
+                          "(fractions); needs budget_cost_of_sales")
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return _check_in_registry(v, _quota_names, "quota method")
+
+    @field_validator("quotas")
+    @classmethod
+    def _quotas(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        bad = [rep for rep, q in (v or {}).items() if not math.isfinite(q) or q < 0]
+        if bad:
+            raise ValueError(f"quotas must be finite and >= 0 (reps {', '.join(bad[:10])})")
+        return v
+
+    @field_validator("share_at_quota")
+    @classmethod
+    def _band(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not 0 <= v[0] <= v[1] <= 1:
+            raise ValueError(f"must satisfy 0 <= low <= high <= 1, got {list(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _design_pair(self) -> CompOptions:
+        if (self.budget_cost_of_sales is None) != (self.share_at_quota is None):
+            raise ValueError("the design search needs both budget_cost_of_sales and "
+                             "share_at_quota")
+        return self
+
+    @property
+    def design(self) -> tuple[float, tuple[float, float]] | None:
+        if self.budget_cost_of_sales is None or self.share_at_quota is None:
+            return None
+        return self.budget_cost_of_sales, self.share_at_quota
+
+
 # ---- JSON helpers -------------------------------------------------------------------------------
 
 def _value(obj: Any, name: str) -> Any:
@@ -288,7 +339,34 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     progress(1.0, "done")
     tables = _frames(res, ["quotas", "reps"])
     tables |= _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])
-    return RunOutput(result=jsonable(_value(res, "summary") or {}), tables=tables)
+    result = dict(_value(res, "summary") or {})
+    if scenario.compensation is not None:  # what the quotas do to pay, as the CLI reports it
+        from salesplan.api.planning.compensation import pay_figures, plan_rep_quotas
+
+        result["pay"] = pay_figures(scenario, res.result, plan_rep_quotas(scenario, res.quotas))
+    return RunOutput(result=jsonable(result), tables=tables)
+
+
+def run_comp_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
+                  ) -> RunOutput:
+    """The pay plan on simulated sales: ``result`` is the comp summary, tables ``payouts``
+    (and ``design``), charts ``pay_curve`` and ``pay_distribution``."""
+    from salesplan.api.planning.comp_report import comp_charts, payouts_table
+    from salesplan.api.planning.compensation import run_comp
+
+    o = CompOptions.model_validate(options)
+
+    def simulated(done: int, total: int) -> None:
+        progress(0.9 * done / max(total, 1), f"simulated {done} of {total} replications")
+
+    run = run_comp(scenario, o.quotas, o.method, o.replications, o.seed, workers=1,
+                   progress=simulated, design=o.design)
+    tables = {"payouts": payouts_table(run)}
+    if run.design is not None:
+        tables["design"] = run.design.grid
+    charts = comp_charts(run)
+    progress(1.0, "done")
+    return RunOutput(result=jsonable(run.summary), tables=tables, charts=charts)
 
 
 KINDS: dict[str, Kind] = {
@@ -297,6 +375,9 @@ KINDS: dict[str, Kind] = {
              "Monte Carlo simulation of the scenario (summary with intervals, tidy frames)"),
         Kind("align", AlignOptions, run_align, "Territory alignment with the optimiser"),
         Kind("quotas", QuotasOptions, run_quotas_kind, "Quotas per rep by a quota method"),
+        Kind("comp", CompOptions, run_comp_kind,
+             "Incentive pay on simulated sales: cost of sales, pay per rep, pay equity, and "
+             "optionally the plan design search"),
         Kind("whatif", WhatifOptions, run_whatif_kind,
              "Base and variants side by side with common random numbers"),
         Kind("plan-headcount", PlanHeadcountOptions, run_plan_headcount_kind,

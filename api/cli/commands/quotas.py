@@ -54,8 +54,10 @@ def quotas(
         "ramp), e.g. 0.5,2 or 0.25,inf; 'none' switches the band off"))] = DEFAULT_PEER_BAND,
 ) -> None:
     """Allocate the target to regions, reps, products, segments and periods, and report how
-    fair the quotas are (each rep's simulated probability of reaching quota)."""
-    from salesplan.api.planning.quotas import run_quota_comparison, run_quotas
+    fair the quotas are (each rep's simulated probability of reaching quota) and, when the
+    scenario has a pay plan, what they do to pay: cost of sales, the share of reps at on-target
+    pay and pay equity (on the same simulated draws)."""
+    from salesplan.api.planning.quotas import compare_on, run_quotas, simulate_for_quotas
     from salesplan.optimizer.quotas import Bounds, read_pins
     from salesplan.scenarios import load_scenario
 
@@ -69,19 +71,21 @@ def quotas(
             bar.update(task, completed=done)
 
         if compare_methods:
-            rows, plans = run_quota_comparison(sc, replications, seed, workers, over_assign,
-                                               progress=progress, bounds=bounds)
+            result = simulate_for_quotas(sc, replications, seed, workers, progress)
+            rows, plans = compare_on(sc, result, over_assign, bounds=bounds)
         else:
             pin_list = read_pins(pins) if pins else None
             run = run_quotas(sc, method, replications, seed, workers, over_assign, pin_list,
                              tuple(x.strip() for x in by.split(",") if x.strip()), rounding,
                              bounds=bounds, progress=progress)
     if compare_methods:
+        rows = _with_pay_columns(sc, result, rows, plans)
         _write_comparison(rows, plans, out_dir, f"Quota methods on the same {replications} "
                                                  f"replications (seed {seed})")
     else:
         _write_plan(run, out_dir, sc.horizon.currency, method,
-                    f"P(attainment) per rep, method {method} ({replications} replications)")
+                    f"P(attainment) per rep, method {method} ({replications} replications)",
+                    _plan_pay(sc, run))
 
 
 def parse_peer_band(text: str) -> tuple[float, float] | None:
@@ -100,6 +104,28 @@ def parse_peer_band(text: str) -> tuple[float, float] | None:
     return low, high
 
 
+def _with_pay_columns(sc, result, rows, plans: dict):
+    """``rows`` with what each method's quotas do to pay (``PAY_COLUMNS``) when the scenario
+    has a pay plan, measured on the same simulated ``result``; unchanged otherwise."""
+    if sc.compensation is None:
+        return rows
+    from salesplan.api.planning.compensation import PAY_COLUMNS, comp_by_quotas, plan_rep_quotas
+
+    pay = comp_by_quotas(sc, result, {name: plan_rep_quotas(sc, plan.quotas)
+                                      for name, plan in plans.items()})
+    return rows.join(pay[list(PAY_COLUMNS)])
+
+
+def _plan_pay(sc, run) -> dict | None:
+    """What the plan's quotas do to pay (cost of sales, share at on-target pay, pay equity) on
+    the run's simulated sales; None without a pay plan."""
+    if sc.compensation is None:
+        return None
+    from salesplan.api.planning.compensation import pay_figures, plan_rep_quotas
+
+    return pay_figures(sc, run.result, plan_rep_quotas(sc, run.quotas))
+
+
 def _write_comparison(rows, plans: dict, out_dir: Path, title: str) -> None:
     """``methods.csv``, ``reps_<method>.csv`` and the spread chart of every method."""
     from salesplan.api.extras import charts_skipped, have
@@ -112,24 +138,34 @@ def _write_comparison(rows, plans: dict, out_dir: Path, title: str) -> None:
         from salesplan.api.plots import methods_chart
 
         methods_chart(plans, chart)
-    view = rows.reset_index()[["method", "p_attain_spread", "p_attain_std",
-                               "expected_share_attaining", "quota_potential_gini"]]
-    out.print(frame_table(view, title, {"p_attain_spread": ".2f", "p_attain_std": ".3f",
-                                        "expected_share_attaining": ".1%",
-                                        "quota_potential_gini": ".3f"}))
+    columns = ["method", "p_attain_spread", "p_attain_std", "expected_share_attaining",
+               "quota_potential_gini"]
+    formats = {"p_attain_spread": ".2f", "p_attain_std": ".3f",
+               "expected_share_attaining": ".1%", "quota_potential_gini": ".3f"}
+    if "cost_of_sales" in rows.columns:
+        columns += ["cost_of_sales", "share_at_on_target_pay", "gini_pay_ratio",
+                    "territory_share"]
+        formats |= {"cost_of_sales": ".1%", "share_at_on_target_pay": ".0%",
+                    "gini_pay_ratio": ".3f", "territory_share": ".0%"}
+    view = rows.reset_index()[columns]
+    out.print(frame_table(view, title, formats))
     if not have("plots"):
         err.print(charts_skipped([chart.name]), markup=False)
     out.print(f"Written: {out_dir / 'methods.csv'}, reps_<method>.csv"
               + (f", {chart}" if have("plots") else ""))
 
 
-def _write_plan(run, out_dir: Path, cur: str, method: str, chart_title: str) -> None:
-    """``quotas.csv``, ``reps.csv``, ``summary.json``, the P(attainment) chart, and the table."""
+def _write_plan(run, out_dir: Path, cur: str, method: str, chart_title: str,
+                pay: dict | None = None) -> None:
+    """``quotas.csv``, ``reps.csv``, ``summary.json`` (with ``pay`` when the scenario has a pay
+    plan), the P(attainment) chart, and the table."""
     from salesplan.api.extras import charts_skipped, have
+    from salesplan.api.formatting import jsonable
 
     run.plan.write(out_dir)
+    summary = run.summary | ({"pay": jsonable(pay)} if pay is not None else {})
     (out_dir / "summary.json").write_text(json.dumps(
-        run.summary, indent=2, default=lambda o: None if o != o else float(o)) + "\n")
+        summary, indent=2, default=lambda o: None if o != o else float(o)) + "\n")
     if have("plots"):
         from salesplan.api.plots import p_attain_chart
 
@@ -145,12 +181,25 @@ def _write_plan(run, out_dir: Path, cur: str, method: str, chart_title: str) -> 
               f"P(attain) spread {s['p_attain_spread']:.2f} (sd {s['p_attain_std']:.3f}); "
               f"expected share of reps at quota {s['expected_share_attaining']:.0%}; "
               f"quota/potential Gini {s['quota_potential_gini']:.3f}")
+    if pay is not None:
+        out.print(pay_line(pay))
     for note in run.plan.notes:
         err.print(f"note: {note}", markup=False)
     if not have("plots"):
         err.print(charts_skipped(["p_attain.png"]), markup=False)
     out.print(f"Written: {out_dir}/quotas.csv, reps.csv, summary.json"
               + (", p_attain.png" if have("plots") else ""))
+
+
+def pay_line(pay: dict) -> str:
+    """The pay equity line of a quota plan (see :func:`_plan_pay`)."""
+    def pct(v: float | None, spec: str) -> str:
+        return "-" if v is None or v != v else format(v, spec)
+
+    return (f"Pay: cost of sales {pct(pay['cost_of_sales'], '.1%')}, share of reps at "
+            f"on-target pay {pct(pay['share_at_on_target_pay'], '.0%')}; pay equity: Gini of "
+            f"the expected pay ratio {pct(pay['gini_pay_ratio'], '.3f')}, territory share "
+            f"{pct(pay['territory_share'], '.0%')}")
 
 
 def register(app: typer.Typer) -> None:
