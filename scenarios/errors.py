@@ -44,6 +44,9 @@ _ID_SECTIONS = {
     "lead_sources": "id",
     "initial_pipeline": "id",
     "variants": "name",
+    "stages": "name",
+    "plans": "role",
+    "spifs": "name",
 }
 
 

@@ -99,7 +99,7 @@ IdList = Annotated[list[Id], BeforeValidator(_split_list)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Horizon(_Frozen):
@@ -469,6 +469,18 @@ class Scenario(_Frozen):
     initial_pipeline: list[PipelineDeal] = Field(default_factory=list)
     compensation: Compensation | None = None
     variants: list[Variant] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text(cls, data: Any) -> Any:
+        """Refuse lone surrogates and NUL characters anywhere (:mod:`.text`)."""
+        if isinstance(data, dict):
+            from .text import text_problems
+
+            problems = text_problems(data)
+            if problems:
+                raise ValueError("; ".join(f"{path}: {msg}" for path, msg in problems))
+        return data
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Scenario:

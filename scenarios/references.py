@@ -121,9 +121,10 @@ def _catalogue(ck: _Checker, sc: Any) -> None:
         for seg in sorted(_get(p, "deal_size_by_segment") or {}):
             ck.need(seg, "segment", f"products[{_label(p, i)}].deal_size_by_segment")
     for i, st in enumerate(_items(sc, "stages")):
+        label = f"stages[{_label(st, i, 'name')}]"
         for j, o in enumerate(_items(st, "overrides")):
-            ck.need(_get(o, "segment"), "segment", f"stages[{i}].overrides[{j}].segment")
-            ck.need(_get(o, "product"), "product", f"stages[{i}].overrides[{j}].product")
+            ck.need(_get(o, "segment"), "segment", f"{label}.overrides[{j}].segment")
+            ck.need(_get(o, "product"), "product", f"{label}.overrides[{j}].product")
     grades = _items(sc, "grades")
     if grades:
         total = sum(float(_get(g, "share") or 0) for g in grades

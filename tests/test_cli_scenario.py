@@ -29,7 +29,7 @@ def test_validate_reports_every_error_and_exits_2(tmp_path, capsys):
     path.write_text(yaml.safe_dump(doc))
     assert main(["validate", str(path)]) == 2
     captured = capsys.readouterr()
-    assert "stages[2].conversion: must be in [0, 1], got 1.3" in captured.err
+    assert "stages[proposal].conversion: must be in [0, 1], got 1.3" in captured.err
     assert "reps[R17].region: 'Northwest' is not a defined region" in captured.err
     assert "Traceback" not in captured.err + captured.out
 

@@ -66,7 +66,7 @@ Lever = Annotated[Union[tuple(LEVERS.values())], Field(discriminator="lever")]  
 class Variant(BaseModel):
     """A named what-if: the base scenario with ``levers`` applied in order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     description: str = ""

@@ -51,7 +51,7 @@ class LeverModel(BaseModel):
     ``lead source``, ``product``, ``segment``, ``rep``, or ``month``: a month of the horizon;
     a list field names one of them per entry), and implement :meth:`apply`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     references: ClassVar[dict[str, str]] = {}
     mechanisms: ClassVar[tuple[str, ...]] = ()
