@@ -81,19 +81,18 @@ def test_comp_run_with_quotas_by_rep(svc):
     assert (payouts["quota"] == 250_000).all()
 
 
-def test_quotas_for_unknown_reps_fail_the_run_with_the_reason(svc):
+def test_quotas_for_unknown_reps_are_refused_at_submission(svc):
     client, h = svc
     sid = create_small(client, h)
     r = client.post("/v1/runs", json={"scenario_id": sid, "kind": "comp", "options": {
         "replications": 2, "quotas": {"R1": 1000.0, "R99": 1000.0}}}, headers=h)
-    assert r.status_code == 202, r.text
-    done = wait_final(client, h, r.json()["id"], timeout=180)
-    assert done["status"] == "failed"
-    assert "R99" in done["error"] and "internal error" not in done["error"]
+    assert r.status_code == 422, r.text
+    assert "R99" in _problems(r)["options.quotas"]
+    assert client.get("/v1/runs", headers=h).json()["count"] == 0
 
 
 @pytest.mark.parametrize(("options", "field", "says"), [
-    ({"replications": 0}, "options.replications", "greater than or equal to 1"),
+    ({"replications": 1}, "options.replications", "greater than or equal to 2"),
     ({"method": "lottery"}, "options.method", "unknown quota method 'lottery'"),
     ({"quotas": {"R1": -5.0}}, "options.quotas", "finite and >= 0"),
     ({"quotas": {"R1": "lots"}}, "options.quotas.R1", ""),

@@ -201,7 +201,7 @@ def test_engine_kinds_end_to_end(svc):
                                                 "options": opts}, headers=h).json()["id"]
             for kind, opts in (("simulate", {"replications": 4, "seed": 7}), ("align", {}),
                                ("quotas", {"replications": 5, "method": "potential"}),
-                               ("plan-headcount", {"replications": 5, "max_hires": 2}))}
+                               ("plan-headcount", {"replications": 10, "max_hires": 2}))}
     for kind, rid in runs.items():
         done = wait_final(client, h, rid, timeout=120)
         assert done["status"] == "succeeded", done

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from salesplan.scenarios import Scenario
 
@@ -61,10 +62,60 @@ class Kind:
     options: type[BaseModel]
     run: KindFunction
     description: str = ""
+    check: Callable[[Scenario, Any], list[str]] | None = None
+    """What the options name that the scenario must have (variants, regions, reps): one
+    ``"field: message"`` per problem, checked at submission so a run never fails for it."""
+
+
+TEXT_ERROR = "invalid_text"
+"""The error type of the options' text check; its message is ``path: message; ...``."""
 
 
 class _Options(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Every kind's options: no unknown field, finite numbers only, integers given as integers
+    (``true`` is not 1), and text that is valid Unicode without NUL characters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text(cls, data: Any) -> Any:
+        from salesplan.scenarios.text import text_problems
+
+        problems = text_problems(data)
+        if problems:
+            raise PydanticCustomError(
+                TEXT_ERROR, "{problems}",
+                {"problems": "; ".join(f"{path or 'options'}: {msg}" for path, msg in problems)})
+        return data
+
+
+def _whatif_check(scenario: Scenario, o: Any) -> list[str]:
+    known = [v.name for v in scenario.variants]
+    return [f"variants: {name!r} is not a variant of this scenario (defined: "
+            f"{', '.join(known) or 'none'})" for name in (o.variants or []) if name not in known]
+
+
+def _headcount_check(scenario: Scenario, o: Any) -> list[str]:
+    known = scenario.region_ids
+    return [f"regions: {name!r} is not a region of this scenario (defined: {', '.join(known)})"
+            for name in (o.regions or []) if name not in known]
+
+
+def _comp_check(scenario: Scenario, o: Any) -> list[str]:
+    out = [] if scenario.compensation is not None else [
+        "kind: the scenario has no compensation section (a pay plan); add one"]
+    if o.quotas is not None:
+        ids = [r.id for r in scenario.reps]
+        unknown = sorted(set(o.quotas) - set(ids))
+        missing = [r for r in ids if r not in o.quotas]
+        parts = ([f"reps the scenario does not have: {', '.join(unknown[:10])}"] if unknown
+                 else []) + ([f"missing for reps: {', '.join(missing[:10])}"
+                              + (f" ({len(missing)} in all)" if len(missing) > 10 else "")]
+                             if missing else [])
+        if parts:
+            out.append(f"quotas: {'; and '.join(parts)}")
+    return out
 
 
 def _check_in_registry(value: str | None, loader: Callable[[], Any], what: str) -> str | None:
@@ -93,12 +144,13 @@ def _quota_names() -> Any:
 
 
 class SimulateOptions(_Options):
-    replications: int = Field(200, ge=1, description="Monte Carlo replications")
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    replications: int = Field(200, ge=1, strict=True, description="Monte Carlo replications")
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     routing: str | None = Field(None, description="A registered routing strategy name "
                                                   "(default: the scenario's)")
-    keep_deals: int = Field(1, ge=0, le=10, description="Replications whose per-deal records "
-                                                        "form the deals table (it is large)")
+    keep_deals: int = Field(1, ge=0, le=10, strict=True,
+                            description="Replications whose per-deal records form the deals "
+                                        "table (it is large)")
 
     @field_validator("routing")
     @classmethod
@@ -114,11 +166,11 @@ class AlignOptions(_Options):
     soft_balance: bool = False
     dedicate_oversized: bool = Field(
         False, description="an account above every rep's band gets a rep of its own")
-    max_moves: int | None = Field(None, ge=0)
+    max_moves: int | None = Field(None, ge=0, strict=True)
     max_distance: float | None = Field(None, gt=0)
     max_workload_hours: float | None = Field(None, gt=0)
     disruption: float = Field(100.0, ge=0)
-    candidates: int | None = Field(8, ge=1)
+    candidates: int | None = Field(8, ge=1, strict=True)
     strategy: Literal["auto", "exact", "fix"] = "auto"
     solver: Literal["highs", "cbc"] = "highs"
     time_limit: float = Field(120.0, gt=0, le=3600)
@@ -135,8 +187,9 @@ class AlignOptions(_Options):
 
 class WhatifOptions(_Options):
     variants: list[str] | None = Field(None, description="Variant names (default: all)")
-    replications: int = Field(200, ge=1)
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    replications: int = Field(200, ge=2, strict=True, description="Replications per variant "
+                              "(at least 2, for an interval)")
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     quota_method: str = Field("blended", description="A registered quota method name (default: "
                               "the blend of capacity, history and potential)")
 
@@ -148,11 +201,13 @@ class WhatifOptions(_Options):
 
 class PlanHeadcountOptions(_Options):
     p: float = Field(0.8, gt=0, lt=1, description="Required P(hit the company target)")
-    replications: int = Field(100, ge=1)
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    replications: int = Field(100, ge=10, strict=True, description="Replications per plan "
+                              "(at least 10, as on the command line)")
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     regions: list[str] | None = None
-    start_month: int = Field(1, ge=1, le=120, description="Earliest start month of hires")
-    max_hires: int = Field(20, ge=0, le=1000)
+    start_month: int = Field(1, ge=1, le=120, strict=True,
+                             description="Earliest start month of hires")
+    max_hires: int = Field(20, ge=0, le=1000, strict=True)
     cost: Literal["hires", "payroll"] = Field(
         "hires", description="Orders plans with as many hires: 'hires' starts them as early "
                              "as allowed, 'payroll' later when still reaching p and cheaper")
@@ -161,10 +216,12 @@ class PlanHeadcountOptions(_Options):
 class QuotasOptions(_Options):
     method: str = Field("blended", description="A registered quota method name (default: the "
                         "blend of capacity, history and potential)")
-    replications: int = Field(200, ge=1)
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    replications: int = Field(200, ge=2, strict=True, description="Replications simulated "
+                              "(at least 2)")
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     over_assign: float = Field(1.0, gt=0, le=5, description="Sum of quotas / target")
-    rounding: int = Field(1000, ge=1, le=10**9, description="Quotas are multiples of this")
+    rounding: int = Field(1000, ge=1, le=10**9, strict=True,
+                          description="Quotas are multiples of this")
     peer_band: tuple[float, float] | None = Field(
         (0.5, 2.0), description="Each rep's quota within [low, high] times its region's mean "
                                 "rep quota (scaled by its ramp); null switches the band off")
@@ -186,8 +243,9 @@ class QuotasOptions(_Options):
 
 
 class CompOptions(_Options):
-    replications: int = Field(200, ge=1, description="Monte Carlo replications")
-    seed: int = Field(0, ge=0, le=2**63 - 1)
+    replications: int = Field(200, ge=2, strict=True, description="Monte Carlo replications "
+                              "(at least 2)")
+    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
     method: str = Field("blended", description="A registered quota method name, used when no "
                         "quotas are given (default: the blend of capacity, history and "
                         "potential)")
@@ -377,11 +435,11 @@ KINDS: dict[str, Kind] = {
         Kind("quotas", QuotasOptions, run_quotas_kind, "Quotas per rep by a quota method"),
         Kind("comp", CompOptions, run_comp_kind,
              "Incentive pay on simulated sales: cost of sales, pay per rep, pay equity, and "
-             "optionally the plan design search"),
+             "optionally the plan design search", check=_comp_check),
         Kind("whatif", WhatifOptions, run_whatif_kind,
-             "Base and variants side by side with common random numbers"),
+             "Base and variants side by side with common random numbers", check=_whatif_check),
         Kind("plan-headcount", PlanHeadcountOptions, run_plan_headcount_kind,
-             "Fewest hires per region so that P(hit target) >= p"),
+             "Fewest hires per region so that P(hit target) >= p", check=_headcount_check),
     )
 }
 """The production registry. Tests add kinds through the ``get_kinds`` dependency only."""

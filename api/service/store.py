@@ -22,7 +22,7 @@ from salesplan.scenarios.io import TABLE_SECTIONS, loads_scenario, scenario_to_d
 from salesplan.scenarios.references import Problem
 
 from .db import Result, ResultFile, Run, ScenarioRow, ScenarioVersion, utcnow
-from .kinds import Kind
+from .kinds import TEXT_ERROR, Kind
 from .settings import Settings
 
 __all__ = [
@@ -203,8 +203,15 @@ def validate_options(kind: Kind, options: Mapping[str, Any], settings: Settings)
     try:
         parsed = kind.options.model_validate(dict(options))
     except ValidationError as exc:
-        problems = [Problem(".".join(["options", *map(str, e["loc"])]), e["msg"])
-                    for e in exc.errors(include_url=False)]
+        problems = []
+        for e in exc.errors(include_url=False):
+            if e["type"] == TEXT_ERROR:  # the text check: "path: message; ..."
+                for chunk in e["msg"].split("; "):
+                    path, _, msg = chunk.partition(": ")
+                    problems.append(Problem(f"options.{path}" if path != "options" else path,
+                                            msg))
+                continue
+            problems.append(Problem(".".join(["options", *map(str, e["loc"])]), e["msg"]))
         raise ScenarioError(problems, f"invalid options for run kind {kind.name!r}") from None
     reps = getattr(parsed, "replications", None)
     if reps is not None and reps > settings.max_replications:
@@ -215,6 +222,19 @@ def validate_options(kind: Kind, options: Mapping[str, Any], settings: Settings)
     return parsed.model_dump(mode="json")
 
 
+def check_against_scenario(kind: Kind, stored: ScenarioVersion, options: dict) -> None:
+    """What the options name (variants, regions, reps) must exist in the scenario version the
+    run is for: 422 at submission, never a failed run later."""
+    if kind.check is None:
+        return
+    scenario = loads_scenario(json.dumps(stored.document), "json", tables=stored.tables or {},
+                              source="scenario")
+    problems = kind.check(scenario, kind.options.model_validate(options))
+    if problems:
+        raise ScenarioError([Problem(f"options.{p.partition(': ')[0]}", p.partition(": ")[2])
+                             for p in problems], f"invalid options for run kind {kind.name!r}")
+
+
 def submit_run(session: Session, kinds: Mapping[str, Kind], settings: Settings, *,
                scenario_id: int, version: int | None, kind: str, options: Mapping[str, Any],
                api_key_id: str | None = None) -> Run:
@@ -223,8 +243,9 @@ def submit_run(session: Session, kinds: Mapping[str, Kind], settings: Settings, 
                                              f"{', '.join(sorted(kinds))}")], "run")
     row = get_scenario(session, scenario_id)
     number = version if version is not None else row.latest_version
-    get_version(session, scenario_id, number)
+    stored = get_version(session, scenario_id, number)
     clean = validate_options(kinds[kind], options, settings)
+    check_against_scenario(kinds[kind], stored, clean)
     run = Run(scenario_id=scenario_id, version=number, kind=kind, options=clean,
               status="queued", message="queued", api_key_id=api_key_id)
     session.add(run)
