@@ -78,6 +78,10 @@ def _message(err: Mapping[str, Any], raw: bool = False) -> str:
         bound = ctx.get(key)
         shown = f"{bound:g}" if isinstance(bound, int | float) else bound
         return template.format(**{key: shown}) + f", got {_short(got, raw)}"
+    if kind == "too_short" and "min_length" in ctx:
+        return f"needs at least {ctx['min_length']} item(s), got {ctx.get('actual_length', 0)}"
+    if kind == "too_long" and "max_length" in ctx:
+        return f"takes at most {ctx['max_length']} item(s), got {ctx.get('actual_length')}"
     if kind in ("too_short", "too_long"):
         return f"{err['msg'].lower()}"
     if kind == "string_pattern_mismatch":

@@ -97,9 +97,15 @@ def parse_scenario(
 
     Raises :class:`ScenarioError` listing every structural and cross-reference problem.
     """
+    if document is None:
+        raise ScenarioError([Problem("", "the file is empty: a scenario needs at least name, "
+                                         "horizon, regions, segments, products, stages and "
+                                         "reps (see docs/scenario-format.md)")], source)
     if not isinstance(document, Mapping):
-        raise ScenarioError([Problem("", f"a scenario must be a mapping of sections, "
-                                         f"got {type(document).__name__}")], source)
+        kind = {"list": "a list", "str": "plain text", "int": "a number",
+                "float": "a number"}.get(type(document).__name__, type(document).__name__)
+        raise ScenarioError([Problem("", f"a scenario must be a mapping of sections "
+                                         f"(name: ..., horizon: ...), got {kind}")], source)
     data = dict(document)
     problems: list[Problem] = []
     tables: dict[str, str] = {}

@@ -62,6 +62,10 @@ def _defined(values: list[str]) -> str:
     return shown + (f", ... ({len(values)} in all)" if len(values) > 12 else "")
 
 
+_SECTION_OF = {"region": "regions", "segment": "segments", "product": "products",
+               "stage": "stages", "rep": "reps", "lead source": "lead_sources"}
+
+
 @dataclass
 class _Checker:
     """The ids each section defines (``defined[kind]``, in document order, stripped; kinds
@@ -73,6 +77,7 @@ class _Checker:
 
     def __post_init__(self) -> None:
         self._known = {kind: set(ids) for kind, ids in self.defined.items()}
+        self._unresolved: dict[str, int] = {}
 
     @classmethod
     def of(cls, sc: Any) -> _Checker:
@@ -90,10 +95,22 @@ class _Checker:
 
     def need(self, value: Any, kind: str, path: str, what: str | None = None) -> None:
         """A problem at ``path`` when ``value`` (a non-empty string) is not a defined ``kind``
-        (``what``: how the message names the kind, default ``kind``)."""
+        (``what``: how the message names the kind, default ``kind``). When the section defines
+        nothing at all, the references are counted instead and reported once
+        (:meth:`finish`): one missing section, not one problem per row naming it."""
         if isinstance(value, str) and value.strip() and value.strip() not in self._known[kind]:
+            if not self.defined[kind]:
+                self._unresolved[kind] = self._unresolved.get(kind, 0) + 1
+                return
             self.add(path, f"{value!r} is not a defined {what or kind} "
                            f"(defined: {_defined(self.defined[kind])})")
+
+    def finish(self) -> list[Problem]:
+        """The problems, with one line per section that defines nothing but is named."""
+        for kind, n in self._unresolved.items():
+            self.add(_SECTION_OF.get(kind, kind), f"no {kind} is defined, so the {n} "
+                                                  f"reference(s) to one cannot resolve")
+        return self.problems
 
 
 def _duplicates(ck: _Checker, sc: Any) -> None:
@@ -304,4 +321,4 @@ def check_references(sc: Any) -> list[Problem]:
         vlabel = f"variants[{_label(var, i, 'name')}]"
         for j, lv in enumerate(_items(var, "levers")):
             _lever(ck, sc, lv, f"{vlabel}.levers[{j}]")
-    return ck.problems
+    return ck.finish()

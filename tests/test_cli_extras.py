@@ -103,3 +103,19 @@ def test_quota_help_lists_every_built_in_method():
     from salesplan.optimizer.quotas import method_names
 
     assert set(BUILT_IN_METHODS.split("|")) == set(method_names())
+
+
+def test_an_unwritable_out_is_one_line_and_exit_2(tmp_path, capsys):
+    """``--out`` under a file (or anywhere the user may not write) is a user error, not a
+    traceback (issue #19)."""
+    from salesplan.api.cli import main
+    from salesplan.scenarios.examples import EXAMPLES
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code = main(["simulate", str(EXAMPLES / "small.yaml"), "-n", "2",
+                 "--out", str(blocker / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert str(blocker / "out") in err or str(blocker) in err

@@ -165,7 +165,7 @@ BAD_LEVERS = [
     ({"lever": "price", "factor": 1.1, "stages": ["lead", "lead"]},
      "variants[more-leads].levers[0].stages: 'lead' listed more than once"),
     ({"lever": "price", "factor": 1.1, "stages": []},
-     "variants[more-leads].levers[0].stages: list should have at least 1 item"),
+     "variants[more-leads].levers[0].stages: needs at least 1 item(s), got 0"),
     ({"lever": "price", "factor": 0, "product": "core"},
      "variants[more-leads].levers[0].factor: must be > 0, got 0"),
     ({"lever": "price", "factor": 1.1, "conversion_factor": -0.5},

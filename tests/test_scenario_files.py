@@ -133,7 +133,8 @@ def test_invalid_json(tmp_path):
 def test_document_must_be_a_mapping(tmp_path):
     path = tmp_path / "list.yaml"
     path.write_text("- a\n- b\n")
-    assert _problems(path) == ["a scenario must be a mapping of sections, got list"]
+    assert _problems(path) == ["a scenario must be a mapping of sections (name: ..., horizon: "
+                               "...), got a list"]
 
 
 def test_json_and_yaml_load_the_same_scenario(tmp_path):

@@ -43,7 +43,8 @@ def scenarios(draw) -> dict:
     rep_ids = draw(_unique(ids, 1, 6))
     doc = {
         "name": draw(ids),
-        "description": draw(st.text(max_size=30)),
+        "description": draw(st.text(st.characters(codec="utf-8", exclude_characters="\x00"),
+                                    max_size=30)),
         "horizon": {"start": f"20{draw(st.integers(20, 40))}-{draw(st.integers(1, 12)):02d}-01",
                     "months": draw(st.integers(1, 36)),
                     "currency": draw(st.sampled_from(["USD", "EUR", "GBP"]))},

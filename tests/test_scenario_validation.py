@@ -62,9 +62,9 @@ CASES = [
     ("currency not ISO", _set("horizon.currency", "dollars"), "horizon.currency: must match"),
     ("horizon missing", _drop("horizon"), "horizon: is required"),
     # sections that must not be empty
-    ("no regions", _set("regions", []), "regions: list should have at least 1 item"),
-    ("no stages", _set("stages", []), "stages: list should have at least 1 item"),
-    ("no reps", _set("reps", []), "reps: list should have at least 1 item"),
+    ("no regions", _set("regions", []), "regions: needs at least 1 item(s), got 0"),
+    ("no stages", _set("stages", []), "stages: needs at least 1 item(s), got 0"),
+    ("no reps", _set("reps", []), "reps: needs at least 1 item(s), got 0"),
     ("unknown top-level field", _set("colour", "blue"), "colour: is not a known field"),
     # products and distributions
     ("product without size", _set("products.0", {"id": "core"}),
@@ -88,7 +88,7 @@ CASES = [
      _set("stages.1.duration", {"dist": "empirical", "values": [1, 2], "weights": [0, 0]}),
      "stages[contact].duration: weights must not all be zero"),
     ("empirical no values", _set("stages.1.duration", {"dist": "empirical", "values": []}),
-     "stages[contact].duration.values: list should have at least 1 item"),
+     "stages[contact].duration.values: needs at least 1 item(s), got 0"),
     ("segment deal size unknown segment",
      _set("products.0.deal_size_by_segment", {"Mega": {"dist": "fixed", "value": 3}}),
      "products[core].deal_size_by_segment: 'Mega' is not a defined segment"),
@@ -210,7 +210,7 @@ CASES = [
     ("lever unknown field", _set("variants.0.levers.0.colour", "red"),
      "variants[more-leads].levers[0].colour: is not a known field"),
     ("variant without levers", _set("variants.0.levers", []),
-     "variants[more-leads].levers: list should have at least 1 item"),
+     "variants[more-leads].levers: needs at least 1 item(s), got 0"),
     ("variant bad name", _set("variants.0.name", "more leads!"),
      "variants[more leads!].name: must match"),
     # issue #18: hand-overs, planned departures, sourcing, overflow, departures
@@ -308,3 +308,25 @@ def test_stage_override_resolution_is_most_specific_first():
     assert stage.resolve("Enterprise", "core")[0] == 0.3
     assert stage.resolve("SMB", "plus")[0] == 0.2
     assert stage.resolve("SMB", "core")[0] == 0.7
+
+
+def test_an_empty_file_and_an_empty_rep_list_say_so_plainly(tmp_path):
+    """A 0-byte file names what a scenario needs; ``reps: []`` is two lines, not one per
+    account owner (issue #19)."""
+    from salesplan.scenarios import load_scenario
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(empty)
+    assert "the file is empty" in str(e.value) and "NoneType" not in str(e.value)
+    doc = base_doc()
+    doc["reps"] = []
+    doc["accounts"] = [dict(doc["accounts"][0], id=f"A{i}") for i in range(30)]
+    with pytest.raises(ScenarioError) as e:
+        parse_scenario(doc)
+    lines = [p for p in str(e.value).splitlines()[1:] if p.strip()]
+    assert len(lines) == 2 and lines[0] == "  reps: needs at least 1 item(s), got 0"
+    # the 30 account owners, and the base document's other references to reps
+    assert lines[1].startswith("  reps: no rep is defined, so the 3")
+    assert lines[1].endswith(" reference(s) to one cannot resolve")

@@ -77,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     except SalesplanError as exc:
         err.print(f"error: {exc}", markup=False)
         return 2
+    except OSError as exc:
+        if exc.filename is None:  # not a path the user gave: a bug, with its traceback
+            raise
+        err.print(f"error: {exc.filename}: {exc.strerror or exc} (check the path and that "
+                  "you may read or write it)", markup=False)
+        return 2
     return result if isinstance(result, int) else 0
 
 
