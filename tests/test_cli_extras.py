@@ -119,3 +119,24 @@ def test_an_unwritable_out_is_one_line_and_exit_2(tmp_path, capsys):
     assert code == 2
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert str(blocker / "out") in err or str(blocker) in err
+
+
+def test_replications_are_capped_like_the_service_and_the_cap_can_be_raised(tmp_path, capsys):
+    """``-n 1000000000`` stops at once with a one-line error instead of filling memory; the cap
+    (the service's default, 2,000) is raised with ``salesplan --max-replications N`` or
+    ``SALESPLAN_MAX_REPLICATIONS`` (issue #19)."""
+    from salesplan.api.cli import main
+    from salesplan.scenarios.examples import EXAMPLES
+
+    small = str(EXAMPLES / "small.yaml")
+    assert main(["simulate", small, "-n", "1000000000", "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert "1,000,000,000 is above the cap of 2,000" in err and "Traceback" not in err
+    assert not (tmp_path / "a").exists()
+    for command in (["whatif", small], ["quotas", small], ["comp", small],
+                    ["plan-headcount", small]):
+        assert main(["--max-replications", "9", *command, "--replications", "12",
+                     "--out", str(tmp_path / "b")]) == 2, command
+        assert "above the cap of 9" in capsys.readouterr().err
+    assert main(["--max-replications", "3", "simulate", small, "-n", "3", "--out",
+                 str(tmp_path / "c")]) == 0

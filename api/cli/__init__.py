@@ -29,7 +29,7 @@ from .commands import (
     simulate,
     whatif,
 )
-from .console import err
+from .console import DEFAULT_MAX_REPLICATIONS, err
 
 try:  # recent typer vendors click as typer._click; older typer uses click itself
     from typer._click import exceptions as click_exceptions
@@ -52,9 +52,18 @@ SOLVING = frozenset({"align", "quotas", "comp", "whatif", "plan-headcount", "dem
 
 
 @app.callback()
-def _before_command(ctx: typer.Context) -> None:
-    """Before a command that may solve: swallow HiGHS's once-per-process banner, which would
-    otherwise land in the middle of tables and progress bars."""
+def _before_command(
+    ctx: typer.Context,
+    max_replications: int = typer.Option(
+        DEFAULT_MAX_REPLICATIONS, "--max-replications", min=1,
+        envvar="SALESPLAN_MAX_REPLICATIONS",
+        help="The most replications a command may run (the service's limit too); raise it to "
+             "run more on purpose."),
+) -> None:
+    """Before a command: the replication cap, and, for a command that may solve, swallow
+    HiGHS's once-per-process banner, which would otherwise land in the middle of tables and
+    progress bars."""
+    ctx.obj = {"max_replications": max_replications}
     if ctx.invoked_subcommand in SOLVING:
         from salesplan.optimizer.highs_banner import silence_highs_banner
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from salesplan.errors import SalesplanError
+
 from ..formatting import money, money_short
 
 if TYPE_CHECKING:
@@ -16,7 +18,37 @@ if TYPE_CHECKING:
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-__all__ = ["err", "frame_table", "money", "money_short", "out"]
+__all__ = ["DEFAULT_MAX_REPLICATIONS", "ReplicationCapError", "check_replications", "err",
+           "frame_table", "money", "money_short", "out"]
+
+DEFAULT_MAX_REPLICATIONS = 2_000
+"""The CLI's cap on replications per run, the service's default (``SALESPLAN_MAX_REPLICATIONS``):
+memory and time grow with replications, and a typo (``-n 1000000000``) should stop at once, not
+after gigabytes. ``salesplan --max-replications N COMMAND`` (or the environment variable) raises
+it."""
+
+
+class ReplicationCapError(SalesplanError):
+    """More replications than the cap (exit 2)."""
+
+
+def check_replications(replications: int, option: str = "--replications") -> None:
+    """Refuse ``replications`` above the cap set by ``salesplan --max-replications`` (default
+    :data:`DEFAULT_MAX_REPLICATIONS`)."""
+    try:  # recent typer vendors click as typer._click (its own context stack)
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        from click import get_current_context
+
+    ctx = get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    cap = (root.obj or {}).get("max_replications") if root is not None else None
+    cap = cap or DEFAULT_MAX_REPLICATIONS
+    if replications > cap:
+        raise ReplicationCapError(
+            f"{option} {replications:,} is above the cap of {cap:,} replications per run "
+            f"(memory and time grow with them); to run more, say so: salesplan "
+            f"--max-replications {replications} ...")
 
 
 def frame_table(df: pd.DataFrame, title: str | None = None, formats: dict | None = None) -> Table:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..console import err, frame_table, money_short, out
+from ..console import check_replications, err, frame_table, money_short, out
 from .quotas import BUILT_IN_METHODS, DEFAULT_QUOTA_METHOD
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def comp(
     """Pay every rep by the scenario's pay plan on simulated sales: cost of sales, the share of
     reps at on-target pay, P(pay over budget), pay per rep and pay equity; with a budget and a
     share band, search the accelerator, cap and quota level that meet both."""
+    check_replications(replications)
     from salesplan.api.extras import charts_skipped
     from salesplan.api.planning.comp_report import write_comp
     from salesplan.api.planning.compensation import CompError, monthly_quotas, run_comp

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from ..console import out
+from ..console import check_replications, out
 from .quotas import DEFAULT_QUOTA_METHOD
 from .whatif import whatif
 
@@ -28,6 +28,7 @@ def demo(
     seed: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """Run the main job on the shipped example: a what-if comparison of its variants."""
+    check_replications(replications)
     from salesplan.scenarios import EXAMPLES, load_scenario
 
     scenario = scenario or EXAMPLES / "midmarket.yaml"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..console import err, frame_table, money, out
+from ..console import check_replications, err, frame_table, money, out
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -57,6 +57,7 @@ def quotas(
     fair the quotas are (each rep's simulated probability of reaching quota) and, when the
     scenario has a pay plan, what they do to pay: cost of sales, the share of reps at on-target
     pay and pay equity (on the same simulated draws)."""
+    check_replications(replications)
     from salesplan.api.planning.quotas import compare_on, run_quotas, simulate_for_quotas
     from salesplan.optimizer.quotas import Bounds, read_pins
     from salesplan.scenarios import load_scenario

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..console import err, frame_table, money, out
+from ..console import check_replications, err, frame_table, money, out
 
 if TYPE_CHECKING:
     from salesplan.simulator.results import SimulationResult
@@ -30,6 +30,7 @@ def simulate(
                                                         "written to deals.csv")] = 10,
 ) -> None:
     """Simulate a scenario's pipeline: bookings, funnel, reps and their uncertainty."""
+    check_replications(replications)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from salesplan.api.extras import charts_skipped

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..console import err, frame_table, money_short, out
+from ..console import check_replications, err, frame_table, money_short, out
 from .quotas import BUILT_IN_METHODS, DEFAULT_QUOTA_METHOD
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def whatif(
 
     With --against, compare it with other scenario files (other plans) instead.
     """
+    check_replications(replications)
     from salesplan.api.extras import charts_skipped, have
     from salesplan.api.planning.report import write_report
     from salesplan.api.planning.whatif import run_against, run_whatif
@@ -198,6 +199,7 @@ def plan_headcount(
 
     Exits 2 when p is out of reach with these levers, after writing the best plan found and
     the frontier."""
+    check_replications(replications)
     from salesplan.api.formatting import jsonable
     from salesplan.api.planning.whatif import run_plan_headcount
     from salesplan.scenarios import load_scenario
