@@ -17,7 +17,18 @@ import typer
 
 from salesplan.errors import SalesplanError
 
-from .commands import align, bench, calibrate, demo, quotas, scenario, serve, simulate, whatif
+from .commands import (
+    align,
+    bench,
+    calibrate,
+    demo,
+    quotas,
+    scenario,
+    serve,
+    simulate,
+    track,
+    whatif,
+)
 from .console import err
 
 try:  # recent typer vendors click as typer._click; older typer uses click itself
@@ -32,7 +43,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (scenario, demo, simulate, serve, whatif, quotas, calibrate, align, bench):
+for module in (scenario, demo, simulate, serve, whatif, quotas, calibrate, track, align, bench):
     module.register(app)
 
 SOLVING = frozenset({"align", "quotas", "whatif", "plan-headcount", "demo", "bench", "serve"})
