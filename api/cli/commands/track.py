@@ -50,8 +50,9 @@ def track(history: History, out_dir: Out,
     out.print(headline(result), markup=False)
     top = result.risks.head(3)
     for r in top.itertuples():
-        out.print(f"at risk #{r.rank}: {r.level} {r.id} ({r.period}), P(hit) {r.p_hit:.0%}",
-                  markup=False)
+        who = "the company" if r.level == "company" else f"{r.level} {r.id}"
+        out.print(f"at risk #{r.rank}: {who} ({r.period}), P(hit) {r.p_hit:.0%}, gap "
+                  f"{r.gap:,.0f} x P(miss) {r.p_miss:.0%}", markup=False)
     if skipped:
         err.print(charts_skipped(skipped), markup=False)
     out.print("wrote " + ", ".join(str(f) for f in files), markup=False)

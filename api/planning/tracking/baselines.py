@@ -15,7 +15,8 @@ each becomes a probability.
 **As probabilities.** A baseline gives a point landing ``L = won to date + m``. Its spread is
 taken as the sampling noise of a compound Poisson sum: ``m / mu`` deals of the entity's won
 amounts (mean ``mu``, mean square ``s2``), so ``sd = sqrt(m s2 / mu)``; the landing is normal
-with that spread above the won to date: ``P(hit) = 1 - Phi((target - L) / sd)`` and
+with that spread above the won to date: ``P(hit) = 1 - Phi((target - L) / sd)`` (1 when the
+won to date already reaches the target) and
 ``P10, P90 = L -/+ 1.2816 sd`` (the low end not below won to date). With ``m = 0``, ``P(hit)``
 is 1 or 0. This is the most generous reading of a point forecast that knows nothing of the
 model's error.
@@ -80,5 +81,6 @@ def baseline_probability(done: float, extra: float, target: float, amounts: np.n
     if extra <= 0 or a.size == 0:
         return point, point, float(point >= target)
     sd = float(np.sqrt(extra * np.mean(a ** 2) / np.mean(a)))
-    p_hit = float(stats.norm.sf((target - point) / sd))
+    # no landing below the won to date: a target already reached is hit
+    p_hit = 1.0 if done >= target else float(stats.norm.sf((target - point) / sd))
     return max(point - Z90 * sd, done), point + Z90 * sd, p_hit

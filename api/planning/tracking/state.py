@@ -74,7 +74,7 @@ def as_of_state(history: History, asof: str | pd.Timestamp,
     d["rep"] = _text(d["owner"])
     placed = dict(reps or {})
     region = _text(d["region"])
-    from_plan = d["rep"].map(placed).fillna("")
+    from_plan = d["rep"].map(lambda r: placed.get(r, "")).astype(str)
     d["region"] = region.where(region != "", from_plan)
     d["product"] = _text(d["product"])
     d["segment"] = _text(d["segment"])
