@@ -103,3 +103,23 @@ def test_a_plan_places_a_rep_the_export_lacks(tmp_path):
     t = targets_frame([("2021Q3", "rep", "Eve", 100.0), ("2021Q3", "region", "North", 100.0)])
     f = forecast(h, "2021-08-15", t, replications=20, seed=0, reps={"Eve": "North"})
     assert f.table.set_index("id").loc["Eve", "p_hit"] == 0.0
+
+
+def test_a_history_export_names_its_weakest_stage(tmp_path):
+    """Stage conversions come from the stage history: each stage a deal left counts once."""
+    from _track_history import SF_STAGES, write_salesforce
+
+    from salesplan.api.planning.tracking import track
+    from salesplan.api.planning.tracking.standing import stage_conversion
+    from salesplan.api.planning.tracking.state import as_of_state
+
+    h = read_history(write_salesforce(tmp_path / "sf", n=120, seed=3), "salesforce")
+    conv = stage_conversion(as_of_state(h, "2021-09-01"))
+    assert set(conv["stage"]) <= set(SF_STAGES) and conv["stage"].nunique() >= 3
+    assert conv.groupby("stage")["advanced"].mean().between(0, 1).all()
+    t = targets_frame([("2021Q3", "rep", u, 400000.0) for u in ("U0", "U1", "U2")]
+                      + [("2021Q3", "company", "company", 1200000.0)])
+    r = track(h, "2021-09-01", t, replications=50, seed=0)
+    assert len(r.risks) and (r.risks["score"] >= 0).all()
+    assert set(r.actions["action"]) <= {"help the weakest stage", "add leads",
+                                        "move stalled deals", "pull forward", "hire"}

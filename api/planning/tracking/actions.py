@@ -5,9 +5,10 @@ lift in P(hit) of the target it is meant for, with the paired 95% interval
 
 Candidates and their assumptions (stated in ``assumption``):
 
-- **help the weakest stage** (a rep whose win rate is below its region peers'): coaching that
-  brings the rep's win rate to the peers' from the as-of date on, on its open deals and its new
-  ones (each won probability times peers' rate / rep's rate; at most 1);
+- **help the weakest stage** (a rep whose conversion at some stage is below its region peers',
+  :func:`~.risks.weakest_stage`; flat exports: the win rate): coaching that brings it to the
+  peers' from the as-of date on, on the rep's open deals at or before that stage and its new
+  ones (each won probability times peers' / rep's conversion; at most 1);
 - **add leads** (a region): ``LEADS_UPLIFT`` more new opportunities for every rep of the region
   from the as-of date on (arrival rate times 1 + uplift);
 - **move stalled deals** (a rep with deals past their stage's usual age): they go to the peer
@@ -34,6 +35,7 @@ from salesplan.stats import paired_difference
 
 from .forecast import landing_samples
 from .landing import Adjustments, simulate_landing
+from .risks import weakest_stage
 from .standing import WIN_RATE_WINDOW_DAYS
 
 __all__ = ["ACTION_COLUMNS", "evaluate_actions"]
@@ -42,8 +44,8 @@ ACTION_COLUMNS = ["rank", "action", "level", "id", "period", "detail", "assumpti
                   "p_hit_base", "p_hit_variant", "lift", "lift_lo", "lift_hi", "company_lift",
                   "company_lift_lo", "company_lift_hi", "landing_lift"]
 LEADS_UPLIFT = 0.2
-PULL_DAYS = 30
-PULL_SHARE = 0.3
+PULL_DAYS = 92
+PULL_SHARE = 0.2
 RAMP_MONTHS = 3
 MIN_FACTOR = 1.02   # a rep within 2% of its peers' win rate is not coached
 
@@ -95,21 +97,11 @@ def _candidates(f, r) -> list[dict]:
     if r.level == "rep":
         region, peers = _region_peers(state, r.id)
         mine = state.members("rep", r.id)
-        k, n = _win_rate(state, mine)
         peer_mask = np.isin(state.cells["rep"].to_numpy(), peers)
-        pk, pn = _win_rate(state, peer_mask)
-        factor = (pk / pn) / max(k / n, 1e-9) if n and pn else 1.0
-        if factor >= MIN_FACTOR:
-            unit = np.ones(len(model.unit))
-            unit[model.unit.index(r.id)] = factor
-            out.append({"action": "help the weakest stage", "level": "rep", "id": r.id,
-                        "period": period, "adj": Adjustments(
-                            deal_factor=np.where(mine[model.open_cell], factor, 1.0),
-                            win_factor=unit),
-                        "detail": f"win rate {k / n:.0%} (n={n}) raised to the region's "
-                                  f"{pk / pn:.0%} (n={pn})",
-                        "assumption": "coaching lifts every open and new deal's won "
-                                      f"probability by x{factor:.2f} from the as-of date"})
+        k, n = _win_rate(state, mine)
+        weak = weakest_stage(state, mine, peer_mask) if peers else None
+        if weak is not None and weak.peers / max(weak.value, 1e-9) >= MIN_FACTOR:
+            out.append(_coach(f, r, weak, mine))
         aged = f.pipeline["aged"].to_numpy() & mine[f.pipeline["cell"].to_numpy()]
         if aged.any() and peers and region:
             out += _move_deals(f, r, region, peers, aged, k, n)
@@ -125,6 +117,31 @@ def _candidates(f, r) -> list[dict]:
     if pull is not None:
         out.append(pull)
     return out
+
+
+def _coach(f, r, weak, mine: np.ndarray) -> dict:
+    """Bring the rep's weakest stage to its peers' conversion: open deals at or before that
+    stage and every new deal win with that factor more."""
+    state, model = f.state, f.model
+    stages = list(state.known.mapping.scenario_stages)
+    stage = weak.measure.removeprefix("conversion of stage ") if weak.measure.startswith(
+        "conversion of stage ") else stages[0]
+    factor = weak.peers / max(weak.value, 1e-9)
+    before = f.pipeline["stage"].map({s: i for i, s in enumerate(stages)}).to_numpy() \
+        <= stages.index(stage)
+    at = pd.Series(before, index=f.pipeline["id"].astype(str).to_numpy())
+    deal_ok = at.reindex(model.open_id).fillna(False).to_numpy(bool)
+    unit = np.ones(len(model.unit))
+    unit[model.unit.index(r.id)] = factor
+    return {"action": "help the weakest stage", "level": "rep", "id": r.id,
+            "period": r.period,
+            "adj": Adjustments(deal_factor=np.where(mine[model.open_cell] & deal_ok, factor,
+                                                    1.0), win_factor=unit),
+            "detail": f"{weak.measure} {weak.value:.0%} (n={weak.n}) raised to the region "
+                      f"peers' {weak.peers:.0%}",
+            "assumption": "coaching lifts the won probability of the rep's new deals and of "
+                          f"its open deals at or before {stage} by x{factor:.2f} from the "
+                          "as-of date"}
 
 
 def _move_deals(f, r, region: str, peers: list[str], aged: np.ndarray, k: int, n: int

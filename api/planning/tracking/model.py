@@ -42,7 +42,7 @@ __all__ = ["ARRIVAL_WINDOW_DAYS", "MIN_CLOSED", "LandingModel", "fit_landing_mod
 ARRIVAL_WINDOW_DAYS = 91
 """Trailing days (before the cut) whose created deals give each rep's arrival rate."""
 
-BEYOND_DAYS = 31
+BEYOND_DAYS = 92
 """Days simulated after the last tracked month (their wins count in no period): what a
 pull-forward action can bring into the period."""
 
@@ -143,7 +143,12 @@ def fit_landing_model(state: AsOfState, months: list[pd.Period]) -> LandingModel
                    "model_error_common_log_sd": math.sqrt(hz.common_log_var),
                    "model_error_cohort_log_sd": math.sqrt(hz.cohort_log_var),
                    "arrival_window_days": model.unit_exposure, **het.facts}
-    model.notes += [n for n in (bias_note, me.get("note"), hz.calendar_note) if n] + het.notes
+    model.notes += [n for n in (bias_note, hz.calendar_note) if n] + het.notes
+    if me.get("log_variance") is None:
+        model.notes.append(f"open-pipeline model error {me.get('note')}: the landing "
+                           "intervals carry no model error and are too narrow")
+    elif me.get("note"):
+        model.notes.append(f"open-pipeline model error: {me['note']}")
     return model
 
 

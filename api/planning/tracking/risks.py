@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from .peers import Comparison, proportion_gap, rate_ratio, velocity_ratio
-from .standing import WIN_RATE_WINDOW_DAYS
+from .standing import WIN_RATE_WINDOW_DAYS, stage_conversion
 
-__all__ = ["RISK_COLUMNS", "reasons", "risk_list"]
+__all__ = ["RISK_COLUMNS", "reasons", "risk_list", "weakest_stage"]
 
 RISK_COLUMNS = ["rank", "period", "level", "id", "target", "p50", "p_hit", "p_miss", "gap",
                 "score", "status", "why", "sure_reasons"]
@@ -77,11 +77,9 @@ def reasons(f, level: str, ident: str) -> list[tuple[Comparison, str]]:
     closed = d["outcome"].isin(["won", "lost"]) & d["close_date"].ge(start)
     won = d["outcome"].eq("won")
     out: list[tuple[Comparison, str]] = []
-    c = proportion_gap("win rate", int((closed & won & in_mine).sum()),
-                       int((closed & in_mine).sum()), int((closed & won & in_peers).sum()),
-                       int((closed & in_peers).sum()), low_is_bad=True)
-    if c and c.diff < 0:
-        out.append((c, "{:.0%}"))
+    weak = weakest_stage(state, mine, peers)
+    if weak is not None:
+        out.append((weak, "{:.0%}"))
     wins = closed & won & d["close_date"].notna()
     age = (d["close_date"] - d["created_date"]).dt.days.to_numpy(float)
     c = velocity_ratio(age[(wins & in_mine).to_numpy()], age[(wins & in_peers).to_numpy()])
@@ -104,6 +102,23 @@ def reasons(f, level: str, ident: str) -> list[tuple[Comparison, str]]:
     if cov is not None:
         out.append(cov)
     return out
+
+
+def weakest_stage(state, mine: np.ndarray, peers: np.ndarray) -> Comparison | None:
+    """The stage whose conversion (advanced / left, trailing year; flat exports: won / closed)
+    is furthest below the peers', if any is below."""
+    conv = stage_conversion(state)
+    worst = None
+    for stage in state.known.mapping.scenario_stages:
+        g = conv[conv["stage"] == stage]
+        m, p = mine[g["cell"].to_numpy()], peers[g["cell"].to_numpy()]
+        name = ("win rate" if len(state.known.mapping.scenario_stages) == 1 or state.flat
+                else f"conversion of stage {stage}")
+        c = proportion_gap(name, int(g["advanced"][m].sum()), int(m.sum()),
+                           int(g["advanced"][p].sum()), int(p.sum()), low_is_bad=True)
+        if c is not None and c.diff < 0 and (worst is None or c.diff < worst.diff):
+            worst = c
+    return worst
 
 
 def _units(state, mask: np.ndarray, level: str) -> int:

@@ -22,7 +22,8 @@ import pandas as pd
 
 from .state import AsOfState
 
-__all__ = ["AGE_BANDS", "open_pipeline", "pipeline_table", "stage_win_rates"]
+__all__ = ["AGE_BANDS", "open_pipeline", "pipeline_table", "stage_conversion",
+           "stage_win_rates"]
 
 AGE_BANDS = [0, 30, 60, 90, 180, np.inf]
 """Age bands (days since created) of the pipeline table."""
@@ -110,3 +111,30 @@ def pipeline_table(state: AsOfState, op: pd.DataFrame, entities: list[tuple[str,
         rows.append(g.assign(level=level, id=ident))
     cols = ["level", "id", "stage", "age_band", "deals", "value", "weighted_value", "aged_deals"]
     return pd.concat(rows, ignore_index=True)[cols] if rows else pd.DataFrame(columns=cols)
+
+
+def stage_conversion(state: AsOfState) -> pd.DataFrame:
+    """Per deal and open stage it left in the trailing ``WIN_RATE_WINDOW_DAYS`` days (history
+    exports): ``id``, ``cell``, ``stage``, ``advanced`` (True: it moved to a later stage or was
+    won; False: lost from it). Deals still in a stage are not counted (censored). Flat exports:
+    one stage, advanced = won, over the deals closed in the window."""
+    d = state.deals
+    start = state.cut - pd.Timedelta(days=WIN_RATE_WINDOW_DAYS)
+    tr = state.known.transitions
+    stages = list(state.known.mapping.scenario_stages)
+    if state.known.mapping.kind == "flat" or tr is None or tr.empty:
+        closed = d[d["outcome"].isin(["won", "lost"]) & d["close_date"].ge(start)]
+        return pd.DataFrame({"id": closed["id"], "cell": closed["cell"], "stage": stages[0],
+                             "advanced": closed["outcome"].eq("won")})
+    tr = tr.sort_values(["id", "date"], kind="stable")
+    nxt = tr.groupby("id")["stage"].shift(-1)
+    left = tr.assign(next=nxt, left_on=tr.groupby("id")["date"].shift(-1))
+    left = left[left["next"].notna() & left["stage"].isin(stages)
+                & left["left_on"].ge(start)]
+    order = {s: i for i, s in enumerate(stages)}
+    adv = left["next"].eq("won") | (left["next"].map(order).fillna(-1)
+                                     > left["stage"].map(order))
+    cell = left["id"].map(d.set_index("id")["cell"])
+    out = pd.DataFrame({"id": left["id"], "cell": cell, "stage": left["stage"],
+                        "advanced": adv & left["next"].ne("lost")})
+    return out[out["cell"].notna()].astype({"cell": np.int64})
