@@ -3,10 +3,12 @@
 as-of state (:class:`~.model.LandingModel`), on common random numbers.
 
 All random numbers of a run are drawn once, up front, from one ``numpy`` generator seeded by
-``seed`` (:class:`Draws`), and every quantity is a deterministic function of them (inverse
-CDFs). A what-if (:class:`Adjustments`: a deal's won probability scaled or moved to another
-rep, a unit's arrival rate or new-deal win rate scaled, wins pulled forward) re-runs on the
-same draws, so its paired difference with the base carries no sampling noise of its own.
+``seed`` (:class:`Draws`), except the uniforms of each new win, which are read at random access
+from a counter-based sequence keyed by the seed (:func:`win_uniforms`); every quantity is a
+deterministic function of them (inverse CDFs). A what-if (:class:`Adjustments`: a deal's won
+probability scaled or moved to another rep, a unit's arrival rate or new-deal win rate scaled,
+wins pulled forward) re-runs on the same draws, so its paired difference with the base carries
+no sampling noise of its own.
 
 Per replication:
 
@@ -53,8 +55,7 @@ class Draws:
     cohort_z: np.ndarray      # [R, cohorts]
     rate_u: np.ndarray        # [R, units]
     count_u: np.ndarray       # [R, units, months]
-    win_cell_u: np.ndarray    # [R, units, kmax]
-    win_amount_u: np.ndarray  # [R, units, kmax]
+    win_key: np.uint64        # the key of the new wins' counter-based uniforms
     arrival_common_z: np.ndarray  # [R]
     arrival_unit_z: np.ndarray    # [R, units]
     win_z: np.ndarray             # [R, units]: the rep's win ratio
@@ -82,23 +83,42 @@ class Adjustments:
 
 
 def draw(model: LandingModel, replications: int, seed: int) -> Draws:
-    """Every random number of a run (module docstring), from ``numpy.random.default_rng``
-    seeded by ``seed``; ``kmax`` (new wins per unit with a value drawn) covers twice the
-    largest arrival rate's 1e-9 upper Poisson quantile."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    """Every random number of a run (module docstring) from ``numpy.random.default_rng``
+    seeded by ``seed``, and the key of the new wins' counter-based uniforms
+    (:func:`win_uniforms`)."""
+    ss = np.random.SeedSequence(seed)
+    rng = np.random.default_rng(ss)
     R, n = replications, model.open_cum.shape[0]
     U, M = len(model.unit), len(model.months)
     n_coh = int(model.open_cohort.max()) + 1 if n else 0
-    hi_rate = _rate(model, np.full((1, U), 1 - 1e-9))[0]
-    kmax = int(stats.poisson.ppf(1 - 1e-9, 4 * hi_rate.max(initial=0) * model.new_kernel.sum())
-               ) + 5 if U else 1
     return Draws(seed=seed, pipe_u=rng.random((R, n)), pipe_amount_u=rng.random((R, n)),
                  pull_u=rng.random((R, n)), common_z=rng.standard_normal(R),
                  cohort_z=rng.standard_normal((R, n_coh)), rate_u=rng.random((R, U)),
-                 count_u=rng.random((R, U, M)), win_cell_u=rng.random((R, U, kmax)),
-                 win_amount_u=rng.random((R, U, kmax)),
+                 count_u=rng.random((R, U, M)), win_key=ss.generate_state(1, np.uint64)[0],
                  arrival_common_z=rng.standard_normal(R),
                  arrival_unit_z=rng.standard_normal((R, U)), win_z=rng.standard_normal((R, U)))
+
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def win_uniforms(key: np.uint64, r: np.ndarray, unit: int, k: np.ndarray, purpose: int
+                 ) -> np.ndarray:
+    """Uniforms in [0, 1) for the ``k``-th new win of ``unit`` in replications ``r``
+    (``purpose`` 0: its cell, 1: its value), by random access into a SplitMix64 sequence
+    (Steele, Lea and Flood 2014): output ``n`` is ``mix(key + n * gamma)`` with ``n`` a unique
+    counter of (replication, unit, k, purpose). The same win gets the same numbers in every
+    what-if, however many wins come before it in other units or months, and nothing is stored
+    per possible win."""
+    n = (((r.astype(np.uint64) << np.uint64(16)) + np.uint64(unit)) << np.uint64(25)) \
+        + (k.astype(np.uint64) << np.uint64(1)) + np.uint64(purpose)
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + (n + np.uint64(1)) * _GAMMA
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0 ** 53)
 
 
 def simulate_landing(model: LandingModel, draws: Draws, adj: Adjustments | None = None
@@ -169,24 +189,23 @@ def _new_deals(model: LandingModel, draws: Draws, adj: Adjustments, out: np.ndar
         win = win * adj.win_factor[None, :]
     lam = rate[:, :, None] * win[:, :, None] * model.new_kernel[None, None, :]
     counts = stats.poisson.ppf(draws.count_u, lam).astype(np.int64)
-    kmax = draws.win_cell_u.shape[2]
     for u in range(U):
         c = counts[:, u, :]                      # [R, M]
         n = c.sum(axis=1)
         if not n.any():
             continue
-        k = np.minimum(_positions(c.ravel(), n), kmax - 1)
+        k = _positions(c.ravel(), n)
         r = np.repeat(np.arange(R), n)
         month = np.repeat(np.tile(np.arange(M), R), c.ravel())
-        pick = np.searchsorted(np.cumsum(model.unit_mix[u]), draws.win_cell_u[r, u, k],
-                               side="right")
+        pick = np.searchsorted(np.cumsum(model.unit_mix[u]),
+                               win_uniforms(draws.win_key, r, u, k, 0), side="right")
+        value_u = win_uniforms(draws.win_key, r, u, k, 1)
         cell = model.unit_cells[u][np.minimum(pick, model.unit_cells[u].size - 1)]
         amount = np.empty(r.size)
         for p in np.unique(model.cell_product[cell]):
             sel = model.cell_product[cell] == p
             pool = model.pools[p]
-            amount[sel] = pool[(draws.win_amount_u[r[sel], u, k[sel]] * pool.size)
-                               .astype(np.int64)]
+            amount[sel] = pool[(value_u[sel] * pool.size).astype(np.int64)]
         np.add.at(out, (r * C + cell) * M + month, amount)
 
 

@@ -116,12 +116,12 @@ def _html(result, charts: dict[str, bytes]) -> str:
             f"<td>{money(r.weighted_pipeline)}</td><td>{_x(r.coverage)} / "
             f"{_x(r.coverage_weighted)}</td><td>{r.aged_deals}</td></tr>")
     risks = "".join(
-        f"<tr><td>{r.rank}</td><td>{esc(r.level)} {esc(str(r.id))}</td><td>{esc(r.period)}"
+        f"<tr><td>{r.rank}</td><td>{esc(_who(r.level, r.id))}</td><td>{esc(r.period)}"
         f"</td><td>{money(r.gap)} x {r.p_miss:.0%}</td><td>{esc(r.why)}</td></tr>"
         for r in result.risks.head(10).itertuples())
     actions = "".join(
-        f"<tr><td>{r.rank}</td><td>{esc(r.action)}</td><td>{esc(r.level)} "
-        f"{esc(str(r.id))}</td><td>{esc(r.detail)}</td><td>{_lift(r)}</td>"
+        f"<tr><td>{r.rank}</td><td>{esc(r.action)}</td><td>{esc(_who(r.level, r.id))}</td>"
+        f"<td>{esc(r.detail)}</td><td>{_lift(r)}</td>"
         f"<td>{esc(r.assumption)}</td></tr>" for r in result.actions.head(10).itertuples())
     figs = "".join(f"<p>{_img(png)}</p>" for png in charts.values()) or (
         "<p><i>Charts not drawn: install the plots extra (pip install 'salesplan[plots]')."
@@ -148,6 +148,10 @@ they aim at, with its 95% interval.</p>
 <th>assumption</th></tr>{actions}</table>
 <h2>Notes</h2><ul>{notes}</ul></body></html>
 """
+
+
+def _who(level: str, ident: object) -> str:
+    return "company" if level == "company" else f"{level} {ident}"
 
 
 def _x(v: float) -> str:

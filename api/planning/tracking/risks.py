@@ -2,8 +2,9 @@
 target is missed, times the probability of missing it), each with the reasons a sales
 director would check, every one backed by a comparison with peers (:mod:`.peers`).
 
-A reason is listed when the entity is worse than its peers on the measure (its point
-estimate); the comparison says whether the 95% interval makes that sure. Reasons: low
+A reason is listed when the entity is worse than its peers on the measure and either the 95%
+interval makes that sure or the point estimate is material (``MATERIAL_POINTS`` percentage
+points for a share, ``MATERIAL_RATIO`` for a ratio); the comparison says which. Reasons: low
 coverage, a stage whose conversion is below the peers', slow velocity, aged deals, few new
 opportunities. Columns of the risk list: ``rank, period, level, id, target, p50, p_hit,
 p_miss, gap`` (mean shortfall when missed), ``score`` (gap x P(miss), currency), ``status``,
@@ -23,6 +24,8 @@ __all__ = ["RISK_COLUMNS", "reasons", "risk_list", "weakest_stage"]
 RISK_COLUMNS = ["rank", "period", "level", "id", "target", "p50", "p_hit", "p_miss", "gap",
                 "score", "status", "why", "sure_reasons"]
 NEW_DEAL_WINDOW_DAYS = 91
+MATERIAL_POINTS = 0.03
+MATERIAL_RATIO = 0.10
 
 
 def risk_list(f) -> pd.DataFrame:
@@ -78,25 +81,25 @@ def reasons(f, level: str, ident: str) -> list[tuple[Comparison, str]]:
     won = d["outcome"].eq("won")
     out: list[tuple[Comparison, str]] = []
     weak = weakest_stage(state, mine, peers)
-    if weak is not None:
+    if weak is not None and (weak.sure or weak.diff <= -MATERIAL_POINTS):
         out.append((weak, "{:.0%}"))
     wins = closed & won & d["close_date"].notna()
     age = (d["close_date"] - d["created_date"]).dt.days.to_numpy(float)
     c = velocity_ratio(age[(wins & in_mine).to_numpy()], age[(wins & in_peers).to_numpy()])
-    if c and c.diff > 1:
+    if c and (c.sure or c.diff >= 1 + MATERIAL_RATIO):
         out.append((c, "{:.0f}"))
     op = f.pipeline
     om, opp = mine[op["cell"].to_numpy()], peers[op["cell"].to_numpy()]
     c = proportion_gap("open deals past usual age", int(op["aged"][om].sum()), int(om.sum()),
                        int(op["aged"][opp].sum()), int(opp.sum()), low_is_bad=False)
-    if c and c.diff > 0:
+    if c and c.diff > 0 and (c.sure or c.diff >= MATERIAL_POINTS):
         out.append((c, "{:.0%}"))
     recent = d["created_date"].ge(state.cut - pd.Timedelta(days=NEW_DEAL_WINDOW_DAYS))
     n_peer_units = max(_units(state, peers, level), 1)
     c = rate_ratio("new opportunities per day", int((recent & in_mine).sum()),
                    NEW_DEAL_WINDOW_DAYS, int((recent & in_peers).sum()),
                    NEW_DEAL_WINDOW_DAYS * n_peer_units)
-    if c and c.diff < 1:
+    if c and (c.sure or c.diff <= 1 - MATERIAL_RATIO):
         out.append((c, "{:.2f}"))
     cov = _coverage_rank(f, level, ident)
     if cov is not None:

@@ -87,7 +87,7 @@ def as_of_state(history: History, asof: str | pd.Timestamp,
     d["cell"] = key.get_indexer(pd.MultiIndex.from_frame(d[_CELL_COLUMNS]))
     d["age_days"] = (cut - d["created_date"]).dt.days
     state = AsOfState(asof=asof, cut=cut, known=known, deals=d, cells=cells,
-                      measurable=_measurable(history, d, placed))
+                      measurable=_measurable(d))
     unplaced = d["rep"].ne("") & d["region"].eq("")
     if unplaced.any() and state.measurable["region"] is None:
         state.notes.append(f"{int(unplaced.sum())} deals of reps without a region: counted in "
@@ -115,8 +115,7 @@ def _text(s: pd.Series) -> pd.Series:
     return s.where(s.notna(), "").astype(str).str.strip()
 
 
-def _measurable(history: History, d: pd.DataFrame, placed: dict[str, str]
-                ) -> dict[str, str | None]:
+def _measurable(d: pd.DataFrame) -> dict[str, str | None]:
     """Per level: None when the export measures it, else the reason it cannot."""
     def has(col: str) -> bool:
         return bool(d[col].ne("").any())
