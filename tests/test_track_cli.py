@@ -14,6 +14,7 @@ from salesplan.api.cli import main
 from salesplan.api.planning.tracking.actions import ACTION_COLUMNS
 from salesplan.api.planning.tracking.forecast import FORECAST_COLUMNS
 from salesplan.api.planning.tracking.risks import RISK_COLUMNS
+from salesplan.scenarios.crm import read_history
 
 MAVEN = Path(__file__).resolve().parent / "data" / "maven_crm" / "sales_pipeline.csv.gz"
 
@@ -119,6 +120,29 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys, small, targets, asof, say
     msg = _bad(tmp_path, capsys, targets, history=small, asof=asof)
     assert says in msg
     assert msg.strip().count("\n") <= 1  # one message (the console may wrap it once)
+
+
+def test_targets_or_quotas_exactly_one(tmp_path, capsys, small):
+    code = main(["track", str(small), "--mapping", "maven", "--asof", "2021-06-15",
+                 "--out", str(tmp_path / "o")])
+    assert code == 2 and "exactly one of --targets and --quotas" in capsys.readouterr().err
+    t = tmp_path / "t.csv"
+    t.write_text("period,level,id,target\n2021Q3,company,,1000\n")
+    code = main(["track", str(small), "--mapping", "maven", "--asof", "2021-06-15",
+                 "--targets", str(t), "--replications", "0", "--out", str(tmp_path / "o")])
+    assert code == 2 and "--replications 0" in capsys.readouterr().err
+
+
+def test_the_exports_last_day_is_a_valid_asof(tmp_path, small):
+    t = tmp_path / "t.csv"
+    t.write_text("period,level,id,target\n2021Q3,company,,1000\n")
+    last = read_history(small, "maven").as_of.date().isoformat()
+    code = main(["track", str(small), "--mapping", "maven", "--asof", last, "--targets",
+                 str(t), "--replications", "10", "--out", str(tmp_path / "o")])
+    assert code == 0
+    code = main(["track", str(small), "--mapping", "maven", "--asof", "2030-01-01",
+                 "--targets", str(t), "--replications", "10", "--out", str(tmp_path / "p")])
+    assert code == 2
 
 
 def test_quotas_csv_is_read_as_rep_targets(tmp_path, small):

@@ -64,8 +64,8 @@ class AsOfState:
 
 def as_of_state(history: History, asof: str | pd.Timestamp,
                 reps: dict[str, str] | None = None) -> AsOfState:
-    """The history as known at the end of day ``asof`` (a date inside the export: on or after
-    its first date, before its last). ``reps``: rep -> region from a plan, for reps the export
+    """The history as known at the end of day ``asof`` (a date inside the export: from its
+    first date to its last, both included). ``reps``: rep -> region from a plan, for reps the export
     or its team table do not place (or do not hold)."""
     asof = _check_asof(history, asof)
     cut = asof + pd.Timedelta(days=1)
@@ -104,10 +104,9 @@ def _check_asof(history: History, asof: str | pd.Timestamp) -> pd.Timestamp:
     if dates.empty:
         raise TrackingError("the export holds no dates: nothing to track")
     first, last = dates.min().normalize(), dates.max().normalize()
-    if not first <= day < last:
+    if not first <= day <= last:
         raise TrackingError(f"--asof {day.date()} is outside the export, which runs from "
-                            f"{first.date()} to {last.date()} (the as-of date must be on or "
-                            "after its first date and before its last)")
+                            f"{first.date()} to {last.date()}")
     return day
 
 
