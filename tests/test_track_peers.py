@@ -53,3 +53,19 @@ def test_working_days_and_elapsed_share():
     assert q.elapsed_share(pd.Timestamp("2017-09-30")) == 0
     assert q.elapsed_share(pd.Timestamp("2018-01-05")) == 1
     assert q.elapsed_share(pd.Timestamp("2017-11-15")) == pytest.approx(33 / 65)
+
+
+def test_rep_pipeline_factors_are_shrunk_toward_the_pool():
+    from salesplan.api.planning.tracking.rep_pipeline import _shrink
+
+    units = [f"R{i}" for i in range(10)]
+    forecast = np.full(10, 50.0)
+    even = _shrink(forecast, forecast.copy(), units, 3)
+    assert np.allclose(even.log_factor, 0) and np.allclose(even.log_sd, 0)
+    actual = np.where(np.arange(10) % 2 == 0, 20.0, 80.0)
+    split = _shrink(forecast, actual, units, 3)
+    raw = np.log((actual + 0.5) / (forecast + 0.5))
+    assert (np.sign(split.log_factor) == np.sign(raw)).all()
+    assert (np.abs(split.log_factor) < np.abs(raw)).all()
+    assert (split.log_sd > 0).all()
+    assert split.facts["rep_pipeline_between_log_sd"] > 0.5

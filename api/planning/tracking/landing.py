@@ -59,6 +59,7 @@ class Draws:
     arrival_common_z: np.ndarray  # [R]
     arrival_unit_z: np.ndarray    # [R, units]
     win_z: np.ndarray             # [R, units]: the rep's win ratio
+    pipe_rep_z: np.ndarray        # [R, units]: the rep's pipeline factor
 
     @property
     def replications(self) -> int:
@@ -96,7 +97,8 @@ def draw(model: LandingModel, replications: int, seed: int) -> Draws:
                  cohort_z=rng.standard_normal((R, n_coh)), rate_u=rng.random((R, U)),
                  count_u=rng.random((R, U, M)), win_key=ss.generate_state(1, np.uint64)[0],
                  arrival_common_z=rng.standard_normal(R),
-                 arrival_unit_z=rng.standard_normal((R, U)), win_z=rng.standard_normal((R, U)))
+                 arrival_unit_z=rng.standard_normal((R, U)), win_z=rng.standard_normal((R, U)),
+                 pipe_rep_z=rng.standard_normal((R, U)))
 
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -141,7 +143,8 @@ def _pipeline(model: LandingModel, draws: Draws, adj: Adjustments, out: np.ndarr
     s2c, s2w = model.common_log_var, model.cohort_log_var
     frailty = np.exp(np.sqrt(s2c) * draws.common_z - s2c / 2)[:, None] * np.exp(
         np.sqrt(s2w) * draws.cohort_z - s2w / 2)[:, model.open_cohort]
-    frailty = frailty * _win_ratio(model, draws)[:, model.open_unit]
+    frailty = frailty * (_win_ratio(model, draws) * _pipe_factor(model, draws)
+                         )[:, model.open_unit]
     if adj.deal_factor is not None:
         frailty = frailty * adj.deal_factor[None, :]
     cell = model.open_cell if adj.deal_cell is None else adj.deal_cell
@@ -217,6 +220,15 @@ def _rate(model: LandingModel, u: np.ndarray) -> np.ndarray:
     n = model.unit_count[None, :]
     q = stats.gamma.ppf(u, np.where(n > 0, n, 1.0)) / model.unit_exposure
     return np.where(n > 0, q, 0.0)
+
+
+def _pipe_factor(model: LandingModel, draws: Draws) -> np.ndarray:
+    """Per replication and unit: the factor on the rep's open deals' won probability
+    (:mod:`.rep_pipeline`), lognormal about its posterior mean."""
+    if model.unit_pipe_log_factor.size == 0:
+        return np.ones((draws.replications, len(model.unit)))
+    return np.exp(model.unit_pipe_log_factor[None, :]
+                  + model.unit_pipe_log_sd[None, :] * draws.pipe_rep_z)
 
 
 def _win_ratio(model: LandingModel, draws: Draws) -> np.ndarray:

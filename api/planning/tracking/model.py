@@ -13,7 +13,8 @@ arrive and win, and what a win is worth. :mod:`.landing` draws from it.
   posterior of a Poisson rate (reference prior ``1/rate``: none observed, none expected);
   each follows the same hazards from its creation day. Its cell (product, segment) follows
   the rep's won mix. Arrivals swing from month to month beyond Poisson noise, and reps
-  convert better or worse than the pool (:mod:`.heterogeneity`).
+  convert better or worse than the pool (:mod:`.heterogeneity`); a rep's open pipeline may
+  close more or less than the pooled model says (:mod:`.rep_pipeline`).
 - **Values**: a known amount is used as is; an unknown one (a flat export hides it until the
   close) is drawn from the won amounts of the deal's product before the cut.
 
@@ -35,6 +36,7 @@ from salesplan.simulator.calibration.forecast_error import bias_correction
 from .errors import TrackingError
 from .heterogeneity import heterogeneity
 from .periods import month_index
+from .rep_pipeline import rep_pipeline
 from .state import AsOfState
 
 __all__ = ["ARRIVAL_WINDOW_DAYS", "MIN_CLOSED", "LandingModel", "fit_landing_model"]
@@ -92,6 +94,8 @@ class LandingModel:
     unit_win_ratio_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
     arrival_common_log_var: float = 0.0
     arrival_own_log_var: float = 0.0
+    unit_pipe_log_factor: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unit_pipe_log_sd: np.ndarray = field(default_factory=lambda: np.zeros(0))
     facts: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -136,13 +140,15 @@ def fit_landing_model(state: AsOfState, months: list[pd.Period]) -> LandingModel
     model.unit_win_ratio, model.unit_win_ratio_sd = het.win_ratio, het.win_ratio_sd
     model.arrival_common_log_var = het.arrival_common_log_var
     model.arrival_own_log_var = het.arrival_own_log_var
+    rp = rep_pipeline(state, model.unit, hz.calendar, _window_wins)
+    model.unit_pipe_log_factor, model.unit_pipe_log_sd = rp.log_factor, rp.log_sd
     model.facts = {"closing_model": "age x month of quarter" if hz.calendar else "age only",
                    "pooled_stall_share": hz.pooled_stall,
                    "bias_correction": hz.pipeline_bias,
                    "bias_window_days": me.get("bias_window_days"),
                    "model_error_common_log_sd": math.sqrt(hz.common_log_var),
                    "model_error_cohort_log_sd": math.sqrt(hz.cohort_log_var),
-                   "arrival_window_days": model.unit_exposure, **het.facts}
+                   "arrival_window_days": model.unit_exposure, **het.facts, **rp.facts}
     model.notes += [n for n in (bias_note, hz.calendar_note) if n] + het.notes
     if me.get("log_variance") is None:
         model.notes.append(f"open-pipeline model error {me.get('note')}: the landing "
@@ -185,6 +191,13 @@ def _open_deals(state: AsOfState, hz, horizon: int, products: list[str]) -> dict
             "open_amount": op["amount"].to_numpy(float),
             "open_product": np.array([products.index(p) for p in op["product"]], dtype=np.int64),
             "open_id": op["id"].astype(str).to_numpy()}
+
+
+def _window_wins(hz, days: int) -> np.ndarray:
+    """Each open deal's probability of being won within ``days`` of the fit's cut (in the
+    fit's order of open deals)."""
+    won = hz.open_won_by_day[hz.open_row, :max(days, 0)].sum(axis=1)
+    return np.clip(_scale(hz) * won, 0.0, 1.0)
 
 
 def _scale(hz) -> np.ndarray:
