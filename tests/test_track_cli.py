@@ -125,7 +125,7 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys, small, targets, asof, say
 def test_targets_or_quotas_exactly_one(tmp_path, capsys, small):
     code = main(["track", str(small), "--mapping", "maven", "--asof", "2021-06-15",
                  "--out", str(tmp_path / "o")])
-    assert code == 2 and "exactly one of --targets and --quotas" in capsys.readouterr().err
+    assert code == 2 and "give the targets with --targets or --quotas" in capsys.readouterr().err
     t = tmp_path / "t.csv"
     t.write_text("period,level,id,target\n2021Q3,company,,1000\n")
     code = main(["track", str(small), "--mapping", "maven", "--asof", "2021-06-15",

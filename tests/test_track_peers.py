@@ -69,3 +69,19 @@ def test_rep_pipeline_factors_are_shrunk_toward_the_pool():
     assert (np.abs(split.log_factor) < np.abs(raw)).all()
     assert (split.log_sd > 0).all()
     assert split.facts["rep_pipeline_between_log_sd"] > 0.5
+
+
+def test_a_plans_targets_by_quarter_and_region():
+    from pathlib import Path
+
+    from salesplan.api.planning.tracking.targets import targets_from_plan
+    from salesplan.scenarios.io import load_scenario
+
+    plan = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "examples"
+                         / "small.yaml")
+    t = targets_from_plan(plan)
+    company = t[t["level"] == "company"]
+    assert company["target"].sum() == pytest.approx(plan.targets.company)
+    assert {p.kind for p in company["period"]} == {"quarter"} and len(company) == 4
+    regions = t[t["level"] == "region"]
+    assert regions["target"].sum() == pytest.approx(plan.targets.company)

@@ -25,8 +25,9 @@ def track(history: History, out_dir: Out,
                    "region and company sums)")] = None,
           mapping: Mapping = "maven", teams: Teams = None,
           scenario: Annotated[Path | None, typer.Option(
-              help="A plan (scenario YAML) whose reps place reps in regions the export "
-                   "lacks")] = None,
+              help="A plan (scenario YAML): its reps are placed in their regions (reps the "
+                   "export lacks included); without --targets or --quotas, its targets are "
+                   "tracked")] = None,
           replications: Annotated[int, typer.Option(help="Replications")] = 1000,
           seed: Annotated[int, typer.Option(help="Seed")] = 0,
           history_file: HistoryFile = None, products: Products = None,
@@ -37,13 +38,18 @@ def track(history: History, out_dir: Out,
     from salesplan.api.planning.tracking import TrackingError, read_targets
     from salesplan.api.planning.tracking import track as run_track
     from salesplan.api.planning.tracking.output import headline, write_tracking
+    from salesplan.api.planning.tracking.targets import targets_from_plan
 
-    if (targets is None) == (quotas is None):
-        raise TrackingError("give the targets with exactly one of --targets and --quotas")
+    if targets is not None and quotas is not None:
+        raise TrackingError("give the targets with one of --targets and --quotas, not both")
+    if targets is None and quotas is None and scenario is None:
+        raise TrackingError("give the targets with --targets or --quotas (or a --scenario "
+                            "plan with targets)")
     if replications < 1:
         raise TrackingError(f"--replications {replications}: at least 1")
-    t = read_targets(targets or quotas)
-    reps = _plan_reps(scenario) if scenario is not None else None
+    plan = _load_plan(scenario) if scenario is not None else None
+    t = read_targets(targets or quotas) if (targets or quotas) else targets_from_plan(plan)
+    reps = {r.id: r.region for r in plan.reps} if plan is not None else None
     h = _load(history, mapping, teams, history_file, products, strict)
     result = run_track(h, asof, t, replications=replications, seed=seed, reps=reps)
     files, skipped = write_tracking(result, out_dir)
@@ -58,11 +64,10 @@ def track(history: History, out_dir: Out,
     out.print("wrote " + ", ".join(str(f) for f in files), markup=False)
 
 
-def _plan_reps(path: Path) -> dict[str, str]:
+def _load_plan(path: Path):
     from salesplan.scenarios.io import load_scenario
 
-    sc = load_scenario(path)
-    return {r.id: r.region for r in sc.reps}
+    return load_scenario(path)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import TrackingError
 from .periods import Period, parse_period
 from .state import LEVELS, AsOfState
 
-__all__ = ["TARGET_COLUMNS", "check_targets", "read_targets", "targets_from_quotas"]
+__all__ = ["TARGET_COLUMNS", "check_targets", "read_targets", "targets_from_plan",
+           "targets_from_quotas"]
 
 TARGET_COLUMNS = ["period", "level", "id", "target"]
 _QUOTA_COLUMNS = {"rep", "period", "quota"}
@@ -127,3 +129,40 @@ def check_targets(t: pd.DataFrame, state: AsOfState) -> None:
             raise TrackingError(f"targets for unknown {level}(s) {shown}: the export (and the "
                                 f"plan, if any) know {len(known)} {level}s, e.g. "
                                 + ", ".join(repr(k) for k in sorted(known)[:3]))
+
+
+def targets_from_plan(scenario) -> pd.DataFrame:
+    """A plan's targets (``scenario.targets``) as target rows: the company target spread over
+    the horizon's months by the plan's seasonality (12 monthly or 4 quarterly weights, by
+    calendar month, as the simulator reads them; even without), summed per calendar quarter
+    the horizon covers whole (else per month), and the regions' shares of it
+    (``by_region``). Product and segment shares are not turned into targets (the plan's ids
+    need not be the export's names)."""
+    t = scenario.targets
+    if t is None:
+        raise TrackingError("the plan has no targets: give --targets or --quotas")
+    start = pd.Timestamp(scenario.horizon.start)
+    months = list(pd.period_range(start, periods=scenario.horizon.months, freq="M"))
+    w = np.ones(len(months))
+    if t.seasonality:
+        s = np.asarray(t.seasonality, dtype=float)
+        per_month = np.repeat(s, 3) if s.size == 4 else s
+        w = np.array([per_month[m.month - 1] for m in months])
+    amount = t.company * w / w.sum()
+    periods: list[tuple[str, float]] = []
+    by_q: dict[pd.Period, list[float]] = {}
+    for m, a in zip(months, amount, strict=True):
+        by_q.setdefault(m.asfreq("Q"), []).append(a)
+    for q, vals in by_q.items():
+        if len(vals) == 3:
+            periods.append((f"{q.year}Q{q.quarter}", float(sum(vals))))
+        else:
+            first = [m for m in months if m.asfreq("Q") == q]
+            periods += [(f"{m.year}-{m.month:02d}", float(a)) for m, a in zip(first, vals,
+                                                                                  strict=True)]
+    rows = [{"period": parse_period(p), "level": "company", "id": "company", "target": v}
+            for p, v in periods]
+    for region, share in sorted((t.by_region or {}).items()):
+        rows += [{"period": parse_period(p), "level": "region", "id": region,
+                  "target": v * share} for p, v in periods]
+    return _frame(rows, "the plan's targets")
