@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from _track_history import closed_deals, targets_frame, write_history
 
 from salesplan.api.planning.tracking import forecast
@@ -96,6 +97,17 @@ def test_a_history_export_weights_the_pipeline_by_stage(tmp_path):
     assert len(rates) >= 2 and rates.is_monotonic_increasing
     x = f.landing
     np.testing.assert_allclose(x[:, 1] + x[:, 2], x[:, 0])
+    # the landing conditions on the stage: a deal's won probability is scaled by its stage's
+    # win rate over the open deals' mean (later stages win more often here)
+    from salesplan.api.planning.tracking.model import _stage_factor
+
+    st = f.state
+    open_deals = st.deals[st.deals["outcome"].eq("open")]
+    factor = pd.Series(_stage_factor(st, open_deals), index=open_deals["stage"].to_numpy())
+    by_stage = factor.groupby(level=0).first().reindex(
+        [s for s in h.mapping.scenario_stages if s in set(factor.index)])
+    assert by_stage.is_monotonic_increasing and by_stage.iloc[-1] > 1 > by_stage.iloc[0]
+    assert np.mean(factor) == pytest.approx(1.0)
 
 
 def test_a_plan_places_a_rep_the_export_lacks(tmp_path):

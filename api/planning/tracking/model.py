@@ -18,8 +18,8 @@ arrive and win, and what a win is worth. :mod:`.landing` draws from it.
 - **Values**: a known amount is used as is; an unknown one (a flat export hides it until the
   close) is drawn from the won amounts of the deal's product before the cut.
 
-History exports (stage changes) use the same whole-cycle model: the stage is shown in the
-standing and weights the baseline, but the landing does not yet condition on it.
+History exports (stage changes) use the same whole-cycle model by age; an open deal's won
+probability is then moved between deals by its stage's win rate (:func:`_stage_factor`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .errors import TrackingError
 from .heterogeneity import heterogeneity
 from .periods import month_index
 from .rep_pipeline import rep_pipeline
+from .standing import stage_win_rates
 from .state import AsOfState
 
 __all__ = ["ARRIVAL_WINDOW_DAYS", "MIN_CLOSED", "LandingModel", "fit_landing_model"]
@@ -178,6 +179,7 @@ def _open_deals(state: AsOfState, hz, horizon: int, products: list[str]) -> dict
     dated = d[d["created_date"].notna() & ~(d["outcome"].ne("open") & d["close_date"].isna())]
     op = dated[dated["outcome"].eq("open")]
     per_day = hz.open_won_by_day[hz.open_row] * _scale(hz)[:, None]
+    per_day *= _stage_factor(state, op)[:, None]
     r, window = hz.pipeline_bias, int(hz.model_error.get("bias_window_days") or 0)
     if r != 1.0:
         per_day[:, :window] *= r
@@ -191,6 +193,23 @@ def _open_deals(state: AsOfState, hz, horizon: int, products: list[str]) -> dict
             "open_amount": op["amount"].to_numpy(float),
             "open_product": np.array([products.index(p) for p in op["product"]], dtype=np.int64),
             "open_id": op["id"].astype(str).to_numpy()}
+
+
+def _stage_factor(state: AsOfState, op: pd.DataFrame) -> np.ndarray:
+    """History exports: each open deal's won probability relative to its stage, ``w_s / w``,
+    with ``w_s`` its stage's win rate (:func:`~.standing.stage_win_rates`) and ``w`` their mean
+    over the open deals. The pooled model's total for the pipeline stays; the stage moves it
+    between deals (a deal in negotiation wins more often than one in prospecting of the same
+    age). Flat exports: 1."""
+    if state.flat or op.empty:
+        return np.ones(len(op))
+    rates = stage_win_rates(state)
+    stages = list(state.known.mapping.scenario_stages)
+    w = op["stage"].where(op["stage"].isin(stages), stages[0]).map(rates).to_numpy(float)
+    mean = float(np.nanmean(w)) if np.isfinite(w).any() else 0.0
+    if mean <= 0:
+        return np.ones(len(op))
+    return np.nan_to_num(w / mean, nan=1.0)
 
 
 def _window_wins(hz, days: int) -> np.ndarray:
