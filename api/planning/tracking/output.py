@@ -77,7 +77,8 @@ def write_tracking(result, out_dir: str | Path) -> tuple[list[Path], list[str]]:
     entities = list(dict.fromkeys(zip(f.table["level"], f.table["id"], strict=True)))
     pipeline_table(f.state, f.pipeline, entities).to_csv(files[4], index=False)
     charts, skipped = _charts(f)
-    files[5].write_text(_html(result, charts), encoding="utf-8")
+    pipe = pipeline_table(f.state, f.pipeline, [("company", "company")])
+    files[5].write_text(_html(result, charts, pipe), encoding="utf-8")
     return files, skipped
 
 
@@ -101,7 +102,26 @@ def _img(png: bytes) -> str:
     return f"<img src='data:image/png;base64,{base64.b64encode(png).decode()}'/>"
 
 
-def _html(result, charts: dict[str, bytes]) -> str:
+def _pipeline_html(pipe) -> str:
+    """The company's open pipeline, stages down, age bands across: deals and value (aged
+    deals in brackets)."""
+    if pipe.empty:
+        return "<p>No open deals.</p>"
+    bands = [b for b in ("0-30", "31-60", "61-90", "91-180", ">180") if b in set(pipe["age_band"])]
+    head = "".join(f"<th>{html.escape(b)} days</th>" for b in bands)
+    rows = []
+    for stage, g in pipe.groupby("stage", sort=False):
+        cells = []
+        for b in bands:
+            r = g[g["age_band"] == b]
+            cells.append("<td></td>" if r.empty else
+                         f"<td>{int(r['deals'].sum())} deals, {money(r['value'].sum())}"
+                         f" ({int(r['aged_deals'].sum())} aged)</td>")
+        rows.append(f"<tr><td>{html.escape(str(stage))}</td>{''.join(cells)}</tr>")
+    return f"<table><tr><th>stage</th>{head}</tr>{''.join(rows)}</table>"
+
+
+def _html(result, charts: dict[str, bytes], pipe) -> str:
     f = result.forecast
     esc = html.escape
     rows = []
@@ -138,6 +158,9 @@ days. Green: P(hit) at least 70%; amber: 30-70%; red: below 30%.</p>
 <th>pace</th><th>landing P10 / P50 / P90</th><th>P(hit)</th><th>run rate</th>
 <th>weighted pipeline</th><th>coverage (weighted)</th><th>aged deals</th></tr>
 {''.join(rows)}</table>{figs}
+<h2>Open pipeline</h2><p>The company's open deals by stage and age (days since created);
+values of deals whose amount the export hides are their product's mean won amount; aged: past
+their stage's usual age (the 90th percentile of won deals').</p>{_pipeline_html(pipe)}
 <h2>At risk</h2><p>Ranked by the mean gap when missed times P(miss); each reason compares
 with peers and says whether its 95% interval makes it sure.</p>
 <table><tr><th>#</th><th>who</th><th>period</th><th>gap x P(miss)</th><th>why</th></tr>
