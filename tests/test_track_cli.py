@@ -172,3 +172,28 @@ def test_a_plan_adds_its_reps(tmp_path, small):
     assert code == 0
     fc = pd.read_csv(tmp_path / "o" / "forecast.csv").set_index("id")
     assert fc.loc["R1", "p_hit"] == 0 and fc.loc["R1", "p90"] == 0
+
+
+def test_without_matplotlib_the_report_says_which_charts_are_missing(tmp_path, small):
+    import subprocess
+    import sys
+    import textwrap
+
+    t = tmp_path / "t.csv"
+    t.write_text("period,level,id,target\n2021Q3,company,,1000\n2021Q3,region,North,500\n")
+    code = textwrap.dedent(f"""
+        import sys
+        sys.modules['matplotlib'] = None
+        from salesplan.api.cli import main
+        sys.exit(main(['track', {str(small)!r}, '--mapping', 'maven', '--asof', '2021-06-15',
+                       '--targets', {str(t)!r}, '--replications', '20', '--out',
+                       {str(tmp_path / 'o')!r}]))
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "won to date against the pace line" in run.stderr
+    assert "pip install 'salesplan[plots]'" in run.stderr
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "Charts not drawn" in html and "<img" not in html
+    assert (tmp_path / "o" / "forecast.csv").exists()
