@@ -58,6 +58,8 @@ def evaluate_actions(f, risks: pd.DataFrame, *, max_actions: int = 12) -> pd.Dat
         cands += _candidates(f, r)
         if len(cands) >= max_actions:
             break
+    # an action is judged on the target it aims at: none, no row
+    cands = [c for c in cands if _row_index(f, c["level"], c["id"], c["period"]) is not None]
     rows = [_evaluate(f, c) for c in cands[:max_actions]]
     rows += _hire_rows(f, risks)
     if not rows:
