@@ -37,7 +37,7 @@ def track(history: History, out_dir: Out,
     from salesplan.api.extras import charts_skipped
     from salesplan.api.planning.tracking import TrackingError, read_targets
     from salesplan.api.planning.tracking import track as run_track
-    from salesplan.api.planning.tracking.output import headline, write_tracking
+    from salesplan.api.planning.tracking.output import headline, warnings, write_tracking
     from salesplan.api.planning.tracking.targets import targets_from_plan
 
     if targets is not None and quotas is not None:
@@ -54,6 +54,8 @@ def track(history: History, out_dir: Out,
     result = run_track(h, asof, t, replications=replications, seed=seed, reps=reps)
     files, skipped = write_tracking(result, out_dir)
     out.print(headline(result), markup=False)
+    for w in warnings(result.forecast.notes):
+        err.print(f"warning: {w}", markup=False)
     top = result.risks.head(3)
     for r in top.itertuples():
         who = "the company" if r.level == "company" else f"{r.level} {r.id}"

@@ -20,7 +20,7 @@ from .forecast import FORECAST_COLUMNS
 from .risks import RISK_COLUMNS
 from .standing import pipeline_table
 
-__all__ = ["summary", "write_tracking"]
+__all__ = ["headline", "summary", "warnings", "write_tracking"]
 
 _COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828"}
 
@@ -151,7 +151,7 @@ def _html(result, charts: dict[str, bytes], pipe) -> str:
 {f.state.asof.date()}</title><style>body{{font-family:sans-serif;max-width:1200px;margin:auto}}
 table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px}}
 </style></head><body><h1>Where we stand and where we land</h1>
-<p><b>{esc(headline(result))}</b></p>
+<p><b>{esc(headline(result))}</b></p>{_warnings(f.notes)}
 <p>Seed {f.seed}, {f.draws.replications} replications. Target to date: pro rata by working
 days. Green: P(hit) at least 70%; amber: 30-70%; red: below 30%.</p>
 <table><tr><th></th><th>period</th><th>level</th><th>id</th><th>target</th><th>won to date</th>
@@ -171,6 +171,18 @@ they aim at, with its 95% interval.</p>
 <th>assumption</th></tr>{actions}</table>
 <h2>Notes</h2><ul>{notes}</ul></body></html>
 """
+
+
+def warnings(notes: list[str]) -> list[str]:
+    """The notes a reader of the landing must see first: those saying its intervals are too
+    narrow."""
+    return [n for n in notes if "too narrow" in n]
+
+
+def _warnings(notes: list[str]) -> str:
+    w = warnings(notes)
+    return "".join(f"<p style='color:#c62828'><b>Warning:</b> {html.escape(n)}</p>"
+                   for n in w)
 
 
 def _who(level: str, ident: object) -> str:
