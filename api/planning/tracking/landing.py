@@ -3,8 +3,9 @@
 as-of state (:class:`~.model.LandingModel`), on common random numbers.
 
 All random numbers of a run are drawn once, up front, from one ``numpy`` generator seeded by
-``seed`` (:class:`Draws`), except the uniforms of each new win, which are read at random access
-from a counter-based sequence keyed by the seed (:func:`win_uniforms`); every quantity is a
+``seed`` (:class:`Draws`), except the uniforms of each open deal and of each new win, which are
+read at random access from counter-based sequences keyed by the seed (:func:`deal_uniforms`,
+:func:`win_uniforms`: nothing is stored per deal and replication); every quantity is a
 deterministic function of them (inverse CDFs). A what-if (:class:`Adjustments`: a deal's won
 probability scaled or moved to another rep, a unit's arrival rate or new-deal win rate scaled,
 wins pulled forward) re-runs on the same draws, so its paired difference with the base carries
@@ -40,7 +41,7 @@ from scipy import stats
 
 from .model import LandingModel
 
-__all__ = ["Adjustments", "Draws", "draw", "simulate_landing"]
+__all__ = ["Adjustments", "Draws", "deal_uniforms", "draw", "simulate_landing", "win_uniforms"]
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,7 @@ class Draws:
     """The uniforms and normals of one run (shapes in brackets; R replications)."""
 
     seed: int
-    pipe_u: np.ndarray        # [R, open deals]: the won day
-    pipe_amount_u: np.ndarray  # [R, open deals]: the value when unknown
-    pull_u: np.ndarray        # [R, open deals]: pulled forward or not
+    pipe_key: np.uint64       # open deals' uniforms (won day, value, pull): deal_uniforms
     common_z: np.ndarray      # [R]
     cohort_z: np.ndarray      # [R, cohorts]
     rate_u: np.ndarray        # [R, units]
@@ -85,17 +84,17 @@ class Adjustments:
 
 def draw(model: LandingModel, replications: int, seed: int) -> Draws:
     """Every random number of a run (module docstring) from ``numpy.random.default_rng``
-    seeded by ``seed``, and the key of the new wins' counter-based uniforms
-    (:func:`win_uniforms`)."""
+    seeded by ``seed``, and the keys of the open deals' and new wins' counter-based uniforms
+    (:func:`deal_uniforms`, :func:`win_uniforms`)."""
     ss = np.random.SeedSequence(seed)
     rng = np.random.default_rng(ss)
     R, n = replications, model.open_cum.shape[0]
     U, M = len(model.unit), len(model.months)
     n_coh = int(model.open_cohort.max()) + 1 if n else 0
-    return Draws(seed=seed, pipe_u=rng.random((R, n)), pipe_amount_u=rng.random((R, n)),
-                 pull_u=rng.random((R, n)), common_z=rng.standard_normal(R),
+    keys = ss.generate_state(2, np.uint64)
+    return Draws(seed=seed, pipe_key=keys[1], common_z=rng.standard_normal(R),
                  cohort_z=rng.standard_normal((R, n_coh)), rate_u=rng.random((R, U)),
-                 count_u=rng.random((R, U, M)), win_key=ss.generate_state(1, np.uint64)[0],
+                 count_u=rng.random((R, U, M)), win_key=keys[0],
                  arrival_common_z=rng.standard_normal(R),
                  arrival_unit_z=rng.standard_normal((R, U)), win_z=rng.standard_normal((R, U)),
                  pipe_rep_z=rng.standard_normal((R, U)))
@@ -103,6 +102,25 @@ def draw(model: LandingModel, replications: int, seed: int) -> Draws:
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+def _splitmix(key: np.uint64, n: np.ndarray) -> np.ndarray:
+    """Output ``n`` of the SplitMix64 sequence seeded by ``key`` as uniforms in [0, 1)."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(key) + (n + np.uint64(1)) * _GAMMA
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0 ** 53)
+
+
+def deal_uniforms(key: np.uint64, replications: int, deal: int, purpose: int) -> np.ndarray:
+    """Uniforms in [0, 1) of open deal ``deal`` in every replication (``purpose`` 0: its won
+    day, 1: its value, 2: its pull-forward), by random access into a SplitMix64 sequence at
+    the counter (deal, purpose, replication): nothing is stored per deal and replication."""
+    n = ((np.uint64(deal) * np.uint64(3) + np.uint64(purpose)) << np.uint64(32)) \
+        + np.arange(replications, dtype=np.uint64)
+    return _splitmix(key, n)
 
 
 def win_uniforms(key: np.uint64, r: np.ndarray, unit: int, k: np.ndarray, purpose: int
@@ -115,12 +133,7 @@ def win_uniforms(key: np.uint64, r: np.ndarray, unit: int, k: np.ndarray, purpos
     per possible win."""
     n = (((r.astype(np.uint64) << np.uint64(16)) + np.uint64(unit)) << np.uint64(25)) \
         + (k.astype(np.uint64) << np.uint64(1)) + np.uint64(purpose)
-    with np.errstate(over="ignore"):
-        z = np.uint64(key) + (n + np.uint64(1)) * _GAMMA
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2.0 ** 53)
+    return _splitmix(key, n)
 
 
 def simulate_landing(model: LandingModel, draws: Draws, adj: Adjustments | None = None
@@ -155,7 +168,7 @@ def _pipeline(model: LandingModel, draws: Draws, adj: Adjustments, out: np.ndarr
         if total <= 0:
             continue
         g = np.minimum(frailty[:, i], 1.0 / total)
-        day = np.searchsorted(cum, draws.pipe_u[:, i] / g, side="right")
+        day = np.searchsorted(cum, deal_uniforms(draws.pipe_key, R, i, 0) / g, side="right")
         won = day < model.horizon
         if not won.any():
             continue
@@ -163,13 +176,15 @@ def _pipeline(model: LandingModel, draws: Draws, adj: Adjustments, out: np.ndarr
         if adj.pull is not None:
             first, last, target_month, p, mask = adj.pull
             if mask[i]:
-                moved = won & (day >= first) & (day <= last) & (draws.pull_u[:, i] < p)
+                moved = won & (day >= first) & (day <= last) & (
+                    deal_uniforms(draws.pipe_key, R, i, 2) < p)
                 month = np.where(moved, target_month, month)
         won &= month >= 0
         amount = model.open_amount[i]
         if not np.isfinite(amount):
             pool = model.pools[model.open_product[i]]
-            amount = pool[(draws.pipe_amount_u[:, i] * pool.size).astype(np.int64)]
+            amount = pool[(deal_uniforms(draws.pipe_key, R, i, 1) * pool.size)
+                          .astype(np.int64)]
         else:
             amount = np.full(R, amount)
         r = rows[won]
