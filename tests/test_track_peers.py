@@ -85,3 +85,22 @@ def test_a_plans_targets_by_quarter_and_region():
     assert {p.kind for p in company["period"]} == {"quarter"} and len(company) == 4
     regions = t[t["level"] == "region"]
     assert regions["target"].sum() == pytest.approx(plan.targets.company)
+
+
+def test_counter_based_uniforms_are_uniform_and_repeatable():
+    from scipy import stats
+
+    from salesplan.api.planning.tracking.landing import deal_uniforms, win_uniforms
+
+    key = np.random.SeedSequence(5).generate_state(1, np.uint64)[0]
+    u = np.concatenate([deal_uniforms(key, 2000, d, p) for d in range(5) for p in range(3)])
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    assert np.array_equal(deal_uniforms(key, 50, 3, 1), deal_uniforms(key, 50, 3, 1))
+    assert not np.array_equal(deal_uniforms(key, 50, 3, 1), deal_uniforms(key, 50, 3, 2))
+    r, k = np.repeat(np.arange(100), 20), np.tile(np.arange(20), 100)
+    w = win_uniforms(key, r, 7, k, 0)
+    assert stats.kstest(w, "uniform").pvalue > 1e-3 and ((w >= 0) & (w < 1)).all()
+    # the k-th win's number does not depend on which other wins are asked for
+    assert win_uniforms(key, np.array([3]), 7, np.array([5]), 0)[0] == w[3 * 20 + 5]
+    # neighbouring counters are not correlated
+    assert abs(np.corrcoef(w[:-1], w[1:])[0, 1]) < 0.05
