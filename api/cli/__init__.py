@@ -27,6 +27,7 @@ from .commands import (
     scenario,
     serve,
     simulate,
+    track,
     whatif,
 )
 from .console import DEFAULT_MAX_REPLICATIONS, err
@@ -43,7 +44,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (scenario, demo, simulate, serve, whatif, quotas, comp, calibrate, align, bench):
+for module in (scenario, demo, simulate, serve, whatif, quotas, comp, calibrate, track, align,
+               bench):
     module.register(app)
 
 SOLVING = frozenset({"align", "quotas", "comp", "whatif", "plan-headcount", "demo", "bench",
