@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..console import err, out
+from ..console import check_replications, err, out
 from .calibrate import History, HistoryFile, Mapping, Out, Products, Strict, Teams, _load
 
 Targets = Annotated[Path | None, typer.Option(
@@ -47,6 +47,7 @@ def track(history: History, out_dir: Out,
                             "plan with targets)")
     if replications < 1:
         raise TrackingError(f"--replications {replications}: at least 1")
+    check_replications(replications)
     plan = _load_plan(scenario) if scenario is not None else None
     t = read_targets(targets or quotas) if (targets or quotas) else targets_from_plan(plan)
     reps = {r.id: r.region for r in plan.reps} if plan is not None else None
