@@ -81,7 +81,7 @@ def test_service_run_keeps_the_best_plan_and_frontier_when_out_of_reach(tmp_path
     verdict), not a failed run, so the frontier table is kept."""
     sc = load_scenario(_small_with_target(tmp_path, 100.0))
     messages: list[str] = []
-    out = run_plan_headcount_kind(sc, {"replications": 5, "max_hires": 1, "cost": "payroll"},
+    out = run_plan_headcount_kind(sc, {"replications": 10, "max_hires": 1, "cost": "payroll"},
                                   lambda _, message: messages.append(message))
     assert out.result["reached"] is False and out.result["cost"] == "payroll"
     assert "not reachable with these levers" in out.result["verdict"]
