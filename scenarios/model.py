@@ -6,7 +6,8 @@ Units and conventions (every engine relies on them):
 - Durations inside the funnel are in **days**; ramp, backfill lag and warm-up in **months**.
 - Rates: ``leads_per_month`` is the average expected number of new leads per calendar month;
   ``attrition_monthly`` is a monthly hazard (probability of leaving in a month of service).
-- Probabilities are in [0, 1]; conversion multipliers (grade, rep productivity) act on the
+- Probabilities are in [0, 1]; conversion multipliers (grade, lead source, rep productivity) act
+  on the
   **odds** of advancing, i.e. they add ``log(multiplier)`` to the log-odds.
 - Seasonality profiles are relative weights indexed by calendar month (January first); they are
   rescaled to mean 1 when used, so ``leads_per_month`` stays the average.
@@ -254,6 +255,9 @@ class Grade(_Frozen):
 class LeadSource(_Frozen):
     """A stream of leads: a non-homogeneous Poisson process with rate
     ``leads_per_month x seasonality[calendar month] x (1 + annual_growth) ** years``.
+
+    ``conversion_multiplier`` multiplies the odds of advancing at every stage for this source's
+    leads (like a grade's; 1: the stages' conversion as it is).
     """
 
     id: Id
@@ -266,6 +270,7 @@ class LeadSource(_Frozen):
     )
     annual_growth: float = Field(default=0.0, gt=-1, le=10)
     product_mix: dict[str, Annotated[float, Field(ge=0)]] | None = None
+    conversion_multiplier: float = Field(default=1.0, gt=0)
 
     @field_validator("seasonality")
     @classmethod

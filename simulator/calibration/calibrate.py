@@ -49,9 +49,10 @@ from .dimensions import scenario_dimensions
 from .documents import jsonable
 from .errors import CalibrationError
 from .estimators import ArrivalFit
+from .group_rates import group_rates
 from .hazards import ClosingHazards
 from .incidence import CumulativeIncidence
-from .lead_sources import arrival_months, lead_sources
+from .lead_sources import arrival_window, lead_sources
 from .outcomes import OutcomeFit
 from .pipeline import open_pipeline
 from .reps import rep_estimates
@@ -93,15 +94,16 @@ def calibration_parts(history: History, cutoff: str | dt.date | pd.Timestamp | N
     hazards = fit_pipeline_hazards(cut, dims.deals, pipeline_bias=pipeline_bias)
     stages = funnel_stages(cut, dims.deals, outcomes=cycle.outcomes, hazards=hazards.model)
     reps = rep_estimates(cut, dims)
-    window = arrival_months(dims.deals["created_date"], cut.truncation, cut.cut)
-    sourcing = rep_sourcing(cut, dims.deals, reps, window)
-    sources = lead_sources(cut, dims.deals, rep_sourced=sourcing.deal_ids)
+    window = arrival_window(dims.deals["created_date"], cut.truncation, cut.cut)
+    sourcing = rep_sourcing(cut, dims.deals, reps, window.full_months())
+    sources = lead_sources(cut, dims.deals, rep_sourced=sourcing.deal_ids, window=window)
     sizes = deal_sizes(dims)
     pipeline = open_pipeline(cut, dims.deals, hazards=hazards.model, reps=set(reps.region_of),
                              stage_names=stages.names)
+    groups = group_rates(dims.deals, flat=cut.flat) if not reps.notes else None
     return CalibrationParts(cut=cut, cycle=cycle, dims=dims, hazards=hazards, stages=stages,
                             sources=sources, sizes=sizes, reps=reps, pipeline=pipeline,
-                            sourcing=sourcing)
+                            sourcing=sourcing, groups=groups)
 
 
 def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = None,

@@ -40,6 +40,14 @@ class StageEstimates:
     names: list[str]
     fits: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    win_probability: dict[str, Any] = field(default_factory=dict)
+
+    def set_win_probability(self, model: str, ci: list[float] | None) -> None:
+        """Record the win probability of a new lead as the scenario gives it: the product of
+        the stage documents' conversions (what is printed is what is simulated), with the
+        interval of ``model``'s estimate when it has one."""
+        p = float(np.prod([d["conversion"] for d in self.documents]))
+        self.win_probability = {"value": p, "ci": ci, "model": model}
 
 
 def funnel_stages(cut: CutHistory, deals: pd.DataFrame, *, outcomes: OutcomeFit | None,
@@ -67,7 +75,14 @@ def flat_stage(cut: CutHistory, deals: pd.DataFrame, *, outcomes: OutcomeFit | N
         notes.append(f"flat export: one stage '{entry_stage}' from "
                      f"{m.columns.get('created', 'created')} to close; open deals of "
                      "earlier stages are placed in it")
-    return StageEstimates([stage], [entry_stage], notes=notes)
+    out = StageEstimates([stage], [entry_stage], notes=notes)
+    if hazards is not None:
+        p, se = hazards.new_deal["p_won"], hazards.new_deal["p_won_se"]
+        out.set_win_probability("closing hazards (P(won) of a new deal)",
+                                [max(p - 1.96 * se, 0.0), min(p + 1.96 * se, 1.0)])
+    else:
+        out.set_win_probability("competing outcomes", list(outcomes.p_won_ci))
+    return out
 
 
 def _hazard_stage(stage: dict[str, Any], hz: ClosingHazards, start: pd.Timestamp,
@@ -165,6 +180,7 @@ def history_stages(cut: CutHistory, deals: pd.DataFrame) -> StageEstimates:
     for s in seen:
         doc, out.fits[s] = _stage_estimate(s, counts, notes)
         out.documents.append(doc)
+    out.set_win_probability("product of the stage conversions", None)
     return out
 
 
