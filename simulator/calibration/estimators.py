@@ -214,6 +214,12 @@ def empirical_distribution(a: np.ndarray, points: int = EMPIRICAL_POINTS) -> dic
             "weights": [float(s.size) for s in slices]}
 
 
+def _sample_mean_ci(a: np.ndarray) -> list[float]:
+    """The normal 95% interval of the mean of ``a`` (its standard error ``sd / sqrt(n)``)."""
+    se = float(np.std(a, ddof=1) / math.sqrt(a.size)) if a.size > 1 else 0.0
+    return [float(a.mean()) - 1.96 * se, float(a.mean()) + 1.96 * se]
+
+
 def fit_deal_size(amounts: np.ndarray, zeros: int = 0) -> dict[str, Any]:
     """Lognormal or gamma (lower AIC) fitted to positive won amounts, with the mean's 95%
     interval (from the fit) and the sample mean; ``zeros``: won deals of amount 0 that are
@@ -242,7 +248,7 @@ def fit_deal_size(amounts: np.ndarray, zeros: int = 0) -> dict[str, Any]:
         lo, hi = f.mean_ci
         if not lo <= sample_mean <= hi:
             out.update(dist=empirical_distribution(a), family="empirical",
-                       parametric_mean=f.mean, mean=sample_mean,
+                       parametric_mean=f.mean, mean=sample_mean, mean_ci=_sample_mean_ci(a),
                        tail_check=f"the {f.family} fit's mean {f.mean:,.6g} (95% CI "
                                   f"{lo:,.6g}-{hi:,.6g}) misses the data's mean "
                                   f"{sample_mean:,.6g}: the tail does not fit; the empirical "
@@ -250,7 +256,7 @@ def fit_deal_size(amounts: np.ndarray, zeros: int = 0) -> dict[str, Any]:
     if zeros:
         both = np.concatenate([np.zeros(int(zeros)), a])
         out.update(dist=empirical_distribution(both), family="empirical", zeros=int(zeros),
-                   mean=float(both.mean()),
+                   mean=float(both.mean()), mean_ci=_sample_mean_ci(both),
                    zero_note=f"{int(zeros)} free (zero) deals beside {a.size} positive "
                              "amounts: the empirical distribution with its point mass at 0")
     return out

@@ -97,6 +97,13 @@ def _hazard_stage(stage: dict[str, Any], hz: ClosingHazards, start: pd.Timestamp
                    "p_won_by_quarter_month": p_by_q if hz.calendar else None,
                    "parametric_p_won": stage["conversion"]}
     stage["conversion"] = rounded(p_all)
+    if not hz.calendar and hz.loss_rule is not None:
+        # the competing-outcome model's lognormal or gamma losses cannot hold a point mass, so
+        # its won cycle is distorted: the hazards' won-day distribution instead
+        stage["duration"] = won_day_duration(dists[0], offset=0.0)
+        return ["closing-hazard model: no month-of-quarter effect; losses follow a rule at "
+                f"age {hz.loss_age} days, so the stage's conversion and its duration (the "
+                "won-day distribution) both come from the hazards"]
     if not hz.calendar:
         return ["closing-hazard model: no month-of-quarter effect (age-only model has the "
                 "lower AIC); stage conversion from it, the parametric won cycle as duration"]
