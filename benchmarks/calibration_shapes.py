@@ -16,8 +16,8 @@ user would. Two tables:
   level taken back from the horizon start by its fitted growth), bookings per month over the
   same months, the win rate by source of the deals
   old enough for their outcome to be known (every lead counted, an open one as not won:
-  the win rate a won-only export can show) and the mean won cycle time (days). Goal: within
-  10%.
+  the win rate a won-only export can show; with the data's 95% interval and the shrunk rate
+  the calibration targets) and the mean won cycle time (days). Goal: within 10%.
 
     .venv/bin/python -m salesplan.benchmarks.calibration_shapes [--seeds 1,2,3] [--replications 20]
 """
@@ -90,7 +90,7 @@ def recovered(name: str, shape: HistoryShape, g, cal) -> list[dict]:
                   if r["dimension"] == "source"}
         for s, truth in sorted(shape.sources.items()):
             r = groups[s]
-            lo, hi = jeffreys_interval(int(r["won"]), int(r["closed"]))
+            lo, hi = jeffreys_interval(int(r["won"]), int(r["deals"]))
             rows.append(_row(name, f"win rate {s} (shrunk)", truth.p_win, r["rate"], lo, hi))
     return rows
 
@@ -157,10 +157,16 @@ def simulated(name: str, cal, h, replications: int, seed: int) -> list[dict]:
              "simulated": sim_booked}]
     old = data[data["created_date"] < h.as_of - pd.Timedelta(days=resolved)]
     sim_old = d[d["created_date"] < horizon_days - resolved]
+    groups = {r["group"]: r["rate"] for r in
+              (cal.estimates.get("conversion_by_group") or {}).get("groups", [])
+              if r["dimension"] == "source"}
     for src in sorted(set(old["source"].dropna())):
-        dr = old[old["source"].eq(src)]["outcome"].eq("won").mean()
+        won_src = old[old["source"].eq(src)]["outcome"].eq("won")
+        lo, hi = jeffreys_interval(int(won_src.sum()), len(won_src))
         sr = sim_old[sim_old["source"].str.endswith(src)]["outcome"].eq("won").mean()
-        rows.append({"shape": name, "measure": f"win rate {src}", "data": dr, "simulated": sr})
+        rows.append({"shape": name, "measure": f"win rate {src}", "data": won_src.mean(),
+                     "data_lo": lo, "data_hi": hi, "shrunk": groups.get(src),
+                     "simulated": sr})
     cyc = (dw["close_date"] - dw["created_date"]).dt.days
     sw = sim_old[sim_old["outcome"].eq("won")]
     rows.append({"shape": name, "measure": "won cycle (days)", "data": float(cyc.mean()),
@@ -195,9 +201,12 @@ def main(argv: list[str] | None = None) -> None:
         print("\nsimulated vs data")
         print(sim_df.round(4).to_string(index=False))
     inside = rec_df["inside"].dropna()
+    rates = sim_df.dropna(subset=["data_lo"])
+    in_data = rates["simulated"].between(rates["data_lo"], rates["data_hi"])
     print(f"\n{int(inside.sum())} of {len(inside)} true values inside their 95% interval; "
           f"{int(sim_df['within_10pct'].sum())} of {len(sim_df)} simulated measures within 10% "
-          "of the data")
+          f"of the data; {int(in_data.sum())} of {len(rates)} simulated win rates inside the "
+          "data's 95% interval")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,23 @@
 """Win rates by lead source, segment and rep (and so by region), shrunk towards the pooled
 rate, as odds multipliers that reproduce each group's rate in simulation.
 
+**Resolved cohorts.** A closed win rate is biased towards wins where losses take longer than
+wins (recent losers are still open), and more so for a group that rarely wins. So the rates
+count the deals created long enough before the cut for their outcome to be known (the 99%
+quantile of the closed cycle times), every one of them (a deal still open by then is not won,
+as the stalled share says), and the closed deals only when too few are that old.
+
 **Targets.** In each dimension (``source``, ``segment``, ``rep``) with more than one group,
-group ``g`` with ``n_g`` closed deals of which ``k_g`` won has the shrunk rate
-``(s r + k_g) / (s + n_g)``: ``r`` is the pooled closed win rate ``K / N`` (deal-weighted, not
-the plain mean of the groups' rates) and ``s`` the prior strength of a beta-binomial fitted
+group ``g`` with ``n_g`` such deals of which ``k_g`` won has the shrunk rate
+``(s r + k_g) / (s + n_g)``: ``r`` is the pooled rate ``K / N`` (deal-weighted, not the plain
+mean of the groups' rates) and ``s`` the prior strength of a beta-binomial fitted
 over the dimension's groups by maximum marginal likelihood (complete pooling when the groups
 do not differ detectably). A small group stays near the pooled rate; a large one keeps its own.
 
 **Multipliers.** The simulator adds ``log m`` to a deal's log-odds for its source, its segment
 and its rep at once, so the multipliers are fitted together (backfitting): in turn for each
 dimension, ``x_g = log m_g`` solves ``sum_{i in g} expit(logit r + o_i + x_g) = n_g x target_g``
-over the group's closed deals, ``o_i`` the deal's other multipliers. A source concentrated in
+over the group's deals, ``o_i`` the deal's other multipliers. A source concentrated in
 one region's reps therefore does not get its effect twice. With the stage's conversion equal to
 ``r``, each group's simulated win rate is its target (over the data's mix of the other
 dimensions); the stage's conversion is the censoring-aware estimate, and the multipliers act on
@@ -40,12 +46,14 @@ DIMENSIONS = ("source", "segment", "rep")
 MULTIPLIER_BOUNDS = (1e-3, 1e3)
 """Odds multipliers are kept within these bounds (a group that never or always won)."""
 ROUNDS = 20
+RESOLVED_QUANTILE = 0.99
+MIN_RESOLVED = 50
 
 
 @dataclass
 class GroupRates:
-    """``tables``: per dimension, one row per group (group, closed, won, raw_rate, rate: the
-    shrunk target, multiplier); ``pooled``: the pooled closed win rate; ``strength``: the prior
+    """``tables``: per dimension, one row per group (group, deals, won, raw_rate, rate: the
+    shrunk target, multiplier); ``pooled``: the pooled rate; ``strength``: the prior
     strength per dimension; ``applied``: whether the source and segment multipliers enter the
     scenario; ``notes``."""
 
@@ -54,6 +62,7 @@ class GroupRates:
     strength: dict[str, float]
     applied: bool
     notes: list[str] = field(default_factory=list)
+    which: str = ""
 
     def multipliers(self, dimension: str) -> dict[str, float]:
         """Group -> odds multiplier (empty when the dimension has one group)."""
@@ -67,8 +76,8 @@ class GroupRates:
                 continue
             rows += [{"dimension": dim, **r} for r in t.to_dict(orient="records")]
         return {"pooled_rate": self.pooled, "prior_strength": self.strength,
-                "applied": self.applied, "groups": rows,
-                "method": "beta-binomial shrinkage towards the pooled closed win rate; odds "
+                "applied": self.applied, "groups": rows, "deals_counted": self.which,
+                "method": "beta-binomial shrinkage towards the pooled rate; odds "
                           "multipliers fitted jointly (source, segment, rep) to reproduce "
                           "each group's shrunk rate"}
 
@@ -94,11 +103,31 @@ def _solve(base: np.ndarray, target: float) -> float:
     return float(optimize.brentq(f, lo, hi, xtol=1e-10))
 
 
-def group_rates(deals: pd.DataFrame, *, flat: bool) -> GroupRates | None:
-    """The group rates of the closed deals of ``deals`` (columns ``outcome``, ``source``,
-    ``segment``, ``owner``; ``all`` / NaN: unknown). None when there are fewer than 2 closed
-    deals or the pooled rate is 0 or 1."""
+def resolved_deals(deals: pd.DataFrame, cut: pd.Timestamp) -> tuple[pd.DataFrame, str]:
+    """The deals whose outcome is known (module docstring, *resolved cohorts*): those created
+    at least the :data:`RESOLVED_QUANTILE` quantile of the closed cycle times before ``cut``,
+    every one counted (a deal still open then never closes: not won). Too few of them (fewer
+    than :data:`MIN_RESOLVED` or a third of the closed deals): the closed deals. With the
+    sentence that says which."""
     closed = deals[deals["outcome"].isin(["won", "lost"])]
+    cycle = (closed["close_date"] - closed["created_date"]).dt.days.dropna()
+    if len(cycle) >= 2:
+        age = math.ceil(float(np.quantile(cycle, RESOLVED_QUANTILE)))
+        old = deals[deals["created_date"] < cut - pd.Timedelta(days=age)]
+        if len(old) >= max(MIN_RESOLVED, len(closed) / 3):
+            return old, (f"the deals created {age} days or more before the cut (the "
+                         f"{RESOLVED_QUANTILE:.0%} quantile of the closed cycle times: their "
+                         "outcomes are known; one still open is not won)")
+    return closed, ("the closed deals (too few deals are old enough for their outcome to be "
+                    "known: recent losses still open are missing, a bias towards wins)")
+
+
+def group_rates(deals: pd.DataFrame, *, flat: bool, cut: pd.Timestamp) -> GroupRates | None:
+    """The group rates of ``deals`` (columns ``outcome``, ``created_date``, ``close_date``,
+    ``source``, ``segment``, ``owner``; ``all`` / NaN: unknown) known at ``cut``, over the
+    deals whose outcome is known (:func:`resolved_deals`). None when fewer than 2 deals count
+    or the pooled rate is 0 or 1."""
+    closed, which = resolved_deals(deals, cut)
     won = closed["outcome"].eq("won").to_numpy(dtype=float)
     if len(closed) < 2 or won.sum() in (0, len(closed)):
         return None
@@ -119,7 +148,7 @@ def group_rates(deals: pd.DataFrame, *, flat: bool) -> GroupRates | None:
         k = np.bincount(inv, weights=won[known])
         target, _, s = shrunk_rates(n, k)
         strength[dim] = s
-        tables[dim] = pd.DataFrame({"group": groups, "closed": n.astype(int),
+        tables[dim] = pd.DataFrame({"group": groups, "deals": n.astype(int),
                                     "won": k.astype(int), "raw_rate": k / n, "rate": target,
                                     "multiplier": 1.0})
         full = np.full(len(closed), -1)
@@ -154,9 +183,9 @@ def group_rates(deals: pd.DataFrame, *, flat: bool) -> GroupRates | None:
                          f"multiplier bounds {MULTIPLIER_BOUNDS} (clipped)")
     shown = [d for d in tables if d != "rep"]
     if shown:
-        notes.append("win rates by " + " and ".join(shown) + " shrunk towards the pooled "
-                     f"closed win rate {r:.3f} as odds multipliers fitted jointly with the "
+        notes.append("win rates by " + " and ".join(shown) + f" over {which}, shrunk towards "
+                     f"the pooled rate {r:.3f} as odds multipliers fitted jointly with the "
                      "reps' productivity"
                      + ("" if flat else "; reported, not applied (a multi-stage funnel: a "
                         "multiplier would act at every stage)"))
-    return GroupRates(tables, r, strength, applied=flat, notes=notes)
+    return GroupRates(tables, r, strength, applied=flat, notes=notes, which=which)

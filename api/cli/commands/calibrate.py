@@ -116,7 +116,7 @@ def _estimate_lines(est: dict) -> list[str]:
                      f"{w['outcomes']['followed_up_to']}")
     for g in (est.get("conversion_by_group") or {}).get("groups", []):
         lines.append(f"win rate {g['dimension']} {g['group']}: data {g['raw_rate']:.3f} "
-                     f"({g['closed']} closed), shrunk {g['rate']:.3f}")
+                     f"({g['deals']} deals), shrunk {g['rate']:.3f}")
     return lines
 
 
