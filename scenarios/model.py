@@ -29,8 +29,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -271,6 +273,14 @@ class LeadSource(_Frozen):
     annual_growth: float = Field(default=0.0, gt=-1, le=10)
     product_mix: dict[str, Annotated[float, Field(ge=0)]] | None = None
     conversion_multiplier: float = Field(default=1.0, gt=0)
+
+    @model_serializer(mode="wrap")
+    def _neutral_multiplier_left_out(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """A multiplier of 1 is not written (documents from before the field stay the same)."""
+        doc = handler(self)
+        if self.conversion_multiplier == 1.0:
+            doc.pop("conversion_multiplier", None)
+        return doc
 
     @field_validator("seasonality")
     @classmethod
