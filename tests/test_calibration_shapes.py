@@ -189,7 +189,7 @@ BY_SOURCE = {"web": SourceTruth(40, 0.276, region="North", segment="SMB"),
              "resale": SourceTruth(25, 0.063, region="South", segment="ENT")}
 
 
-def test_win_rate_by_source_is_reproduced_in_simulation(tmp_path):
+def test_win_rate_by_source_and_segment_is_reproduced_in_simulation(tmp_path):
     _, h, cal = _calibrate(HistoryShape(BY_SOURCE), tmp_path, seed=2)
     sim = _sim_deals(cal, replications=30)
     # the data's rate of the deals old enough for their outcome to be known (a closed-deal
@@ -199,6 +199,10 @@ def test_win_rate_by_source_is_reproduced_in_simulation(tmp_path):
         d = data[data["source"].eq(src)]["outcome"].eq("won").mean()
         s = sim[sim["source"].str.endswith(src)]["outcome"].eq("won").mean()
         assert abs(s / d - 1) < 0.1, (src, s, d)
+    for seg in ("SMB", "ENT"):
+        d = data[data["segment"].eq(seg)]["outcome"].eq("won").mean()
+        s = sim[sim["segment"].eq(seg)]["outcome"].eq("won").mean()
+        assert abs(s / d - 1) < 0.1, (seg, s, d)
     groups = {(r["dimension"], r["group"]) for r in cal.estimates["conversion_by_group"]["groups"]}
     assert ("source", "resale") in groups and ("segment", "ENT") in groups
 
