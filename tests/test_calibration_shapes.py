@@ -67,6 +67,16 @@ def test_won_only_funnel_is_calibrated_with_censoring_and_a_reported_stale_rule(
     assert any(n.startswith("stale rule:") for n in cal.estimates["notes"])
 
 
+def test_won_only_funnel_with_undated_losses_is_calibrated(tmp_path):
+    # the unconverted leads marked lost without a date: "the same error" before
+    g, h, cal = _calibrate(HistoryShape(TWO, won_only=True, undated_losses=True), tmp_path)
+    assert h.deals["outcome"].eq("lost").any() and h.deals.query("outcome == 'lost'")[
+        "close_date"].isna().all()
+    wp = cal.estimates["win_probability"]
+    _inside(wp["value"], wp["ci"], _true_win_rate(g))
+    assert cal.estimates["stale_rule"]["undated_losses_taken_as_open"] > 0
+
+
 def test_a_stated_stale_age_is_used(tmp_path):
     g = generate_history(HistoryShape(TWO, won_only=True), 1, tmp_path)
     m = g.mapping.model_copy(update={"stale_after_days": 120})
@@ -308,3 +318,27 @@ def test_generated_histories_are_the_same_for_the_same_seed(tmp_path):
     a = generate_history(HistoryShape(TWO, won_only=True), 5, tmp_path / "a")
     b = generate_history(HistoryShape(TWO, won_only=True), 5, tmp_path / "b")
     assert a.path.read_bytes() == b.path.read_bytes()
+
+
+def test_the_simulator_and_the_static_expectations_apply_a_source_s_multiplier():
+    from salesplan.scenarios.expected import expected_by_rep
+    from salesplan.scenarios.model import Scenario
+    sc = Scenario.model_validate({
+        "name": "mult", "horizon": {"start": "2027-01-01", "months": 12},
+        "regions": [{"id": "r"}], "segments": [{"id": "s"}],
+        "products": [{"id": "p", "deal_size": {"dist": "fixed", "value": 1.0}}],
+        "stages": [{"name": "open", "conversion": 0.2,
+                    "duration": {"dist": "fixed", "value": 5.0}}],
+        "lead_sources": [
+            {"id": "plain", "region": "r", "segment": "s", "leads_per_month": 100},
+            {"id": "hot", "region": "r", "segment": "s", "leads_per_month": 100,
+             "conversion_multiplier": 4.0}],
+        "reps": [{"id": "a", "region": "r", "capacity": 10_000}],
+        "policies": {"routing": "least_loaded"}})
+    d = simulate(sc, replications=5, seed=3, workers=1, keep_deals=5).deals
+    d = d[d["outcome"].isin(["won", "lost"])]
+    for src, p in (("plain", 0.2), ("hot", 0.5)):  # odds 0.25 x 4 = 1
+        won = d[d["source"].eq(src)]["outcome"].eq("won")
+        assert abs(won.mean() - p) < 4 * math.sqrt(p * (1 - p) / len(won)), (src, won.mean())
+    assert expected_by_rep(sc).at["a", "win_probability"] == pytest.approx(0.35)
+    assert "conversion_multiplier" not in sc.lead_sources[0].model_dump()

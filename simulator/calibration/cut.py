@@ -33,14 +33,18 @@ won deals' cycle times (a lead open longer is taken as lost at that age)."""
 @dataclass(frozen=True)
 class StaleRule:
     """Open deals older than ``age_days`` are lost at that age: ``source`` says where the age
-    comes from (``mapping`` or ``estimated``); ``deals`` were made lost by it at the cut."""
+    comes from (``mapping`` or ``estimated``); ``deals`` were made lost by it at the cut;
+    ``undated_lost``: losses without a close date in an export without a dated loss, taken as
+    open leads first (when they were given up is unknown)."""
 
     age_days: int
     source: str
     deals: int
+    undated_lost: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {"age_days": self.age_days, "source": self.source, "deals_made_lost": self.deals,
+                "undated_losses_taken_as_open": self.undated_lost,
                 "rule": f"a deal still open {self.age_days} days after it was created is "
                         "lost at that age (the simulator's lost deals keep the won timing)"}
 
@@ -48,11 +52,19 @@ class StaleRule:
 def apply_stale_rule(known: History, cut: pd.Timestamp) -> StaleRule | None:
     """Make stale open deals lost (in ``known.deals``). The rule applies when the mapping
     states ``stale_after_days``, or when the export records no dated loss (a won-only funnel:
-    a lead that never converts is never closed), with the age estimated as the
+    a lead that never converts is never closed, or is marked lost without a date; such losses
+    are open leads, censored at their age), with the age estimated as the
     :data:`STALE_QUANTILE` quantile of the won cycle times. None when it does not apply."""
     d = known.deals
     stated = known.mapping.stale_after_days
     dated_lost = d["outcome"].eq("lost") & d["close_date"].notna()
+    undated = d["outcome"].eq("lost") & d["close_date"].isna() & d["created_date"].notna()
+    reopened = 0
+    if int(dated_lost.sum()) == 0 and undated.any():
+        # a won-only funnel whose unconverted leads are marked lost without a date: when they
+        # were given up is unknown, so they are open leads, censored at their age
+        d.loc[undated, "outcome"] = "open"
+        reopened = int(undated.sum())
     is_open = d["outcome"].eq("open") & d["created_date"].notna()
     if stated is not None:
         age, source = math.ceil(stated), "mapping (stale_after_days)"
@@ -70,7 +82,7 @@ def apply_stale_rule(known: History, cut: pd.Timestamp) -> StaleRule | None:
     d.loc[stale, "outcome"] = "lost"
     d.loc[stale, "close_date"] = d.loc[stale, "created_date"] + pd.Timedelta(days=age)
     d.loc[stale, "stage"] = ""
-    return StaleRule(age, source, int(stale.sum()))
+    return StaleRule(age, source, int(stale.sum()), reopened)
 
 
 def history_at(history: History, cut: pd.Timestamp) -> History:
@@ -174,6 +186,9 @@ def cut_history(history: History, cutoff: str | dt.date | pd.Timestamp | None,
                                "deal sizes cannot be estimated (a calibration needs at least 2)")
     stale = apply_stale_rule(known, cut)
     if stale is not None:
+        if stale.undated_lost:
+            notes.append(f"no loss has a close date: {stale.undated_lost} losses without one "
+                         "are taken as open leads (when they were given up is unknown)")
         notes.append(f"stale rule: {stale.deals} deals open more than {stale.age_days} days "
                      f"at the cut are taken as lost at that age ({stale.source})")
     return CutHistory(full=history, known=known, cut=cut, start=start,

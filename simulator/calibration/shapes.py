@@ -7,7 +7,8 @@ export with the :class:`~salesplan.scenarios.crm.mapping.HistoryMapping` that re
 shapes of ``docs/calibration.md`` ("Shapes of export"):
 
 - ``won_only``: a marketing funnel that records only wins (a lead never converted stays open,
-  without a close date);
+  without a close date; with ``undated_losses``, one given up by the export date is marked
+  lost, still without a date);
 - ``loss_age``: every loss is recorded at one age (a CRM auto-close rule, e.g. 180 days);
 - ``zero_share``: that share of won deals carries amount 0 (the amount was never filled in);
 - ``leads_end``: the export's leads stop at that date while closes go on to ``as_of``;
@@ -65,6 +66,7 @@ class HistoryShape:
     lost_cv: float = 0.8
     loss_age: int | None = None
     won_only: bool = False
+    undated_losses: bool = False
     amount_mean: float = 5000.0
     amount_cv: float = 0.5
     amount_tail: float | None = None
@@ -157,10 +159,11 @@ def generate_history(shape: HistoryShape, seed: int, folder: str | Path,
                          "owner": f"{src.region}-{owner[i] + 1}"})
     d = pd.DataFrame(rows).sort_values(["created", "source"], kind="stable")
     d.insert(0, "id", [f"D{i:06d}" for i in range(1, len(d) + 1)])
-    seen = d["true_close"] <= end
-    if shape.won_only:
-        seen &= d["true_outcome"].eq("won")
+    closed = d["true_close"] <= end
+    seen = closed & d["true_outcome"].eq("won") if shape.won_only else closed
     stage = np.where(seen, np.where(d["true_outcome"].eq("won"), "Won", "Lost"), "Open")
+    if shape.won_only and shape.undated_losses:  # given up by the export date, no date kept
+        stage = np.where(closed & d["true_outcome"].eq("lost"), "Lost", stage)
     amount = np.where(d["zero"], 0.0, d["amount_true"])
     export = pd.DataFrame({
         "id": d["id"], "created": d["created"].dt.strftime("%Y-%m-%d"),
