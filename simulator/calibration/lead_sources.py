@@ -179,7 +179,7 @@ def lead_sources(cut: CutHistory, deals: pd.DataFrame,
             ["region", "segment", "source"], sort=True):
         own = window
         own_end = _early_end(g["created_date"], first_m.start_time, window.end)
-        if own_end is not None:
+        if own_end is not None and own_end.to_period("M") >= first_m:
             own = _window_to(first_m, own_end, cut.cut)
             notes.append(f"lead source {reg}/{seg}/{src}: its leads stop on "
                          f"{(own_end - pd.Timedelta(days=1)).date()}; its arrivals are "
