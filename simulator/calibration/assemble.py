@@ -57,7 +57,7 @@ class CalibrationParts:
         """The odds multipliers of ``dimension`` that enter the scenario (module
         :mod:`.group_rates`; empty when none)."""
         g = self.groups
-        if g is None or (dimension != "rep" and not g.applied):
+        if g is None or not g.applied:
             return {}
         return g.multipliers(dimension)
 
@@ -66,17 +66,8 @@ class CalibrationParts:
         mult = self._applied("source")
         if not mult:
             return self.sources.documents
-        return [{**doc, "conversion_multiplier": rounded(mult.get(fit.group["source"], 1.0), 6)}
+        return [{**doc, "conversion_multiplier": rounded(mult.get(fit.group["source"], 1.0), 4)}
                 for doc, fit in zip(self.sources.documents, self.sources.fits, strict=True)]
-
-    def rep_documents(self) -> list[dict[str, Any]]:
-        """The rep documents, with the jointly fitted productivity when the source or segment
-        multipliers are applied (else the reps' own estimate, the same without them)."""
-        if not (self._applied("source") or self._applied("segment")):
-            return self.reps.documents
-        mult = self._applied("rep")
-        return [{**r, "productivity": rounded(mult.get(r["id"], r["productivity"]), 4)}
-                for r in self.reps.documents]
 
     @property
     def notes(self) -> list[str]:
@@ -110,15 +101,17 @@ class CalibrationParts:
         return regions
 
     def stage_documents(self) -> list[dict[str, Any]]:
-        """The stage documents with the pipeline cohorts' overrides. Overrides exist only for a
-        flat export (one stage), so they go to its only stage."""
+        """The stage documents with the segments' conversion overrides (:mod:`.group_rates`; a
+        multiplier within 1e-4 of 1 gives none) and the pipeline cohorts' overrides. Overrides
+        exist only for a flat export (one stage), so they go to its only stage."""
         stages = self.stages.documents
         segs = self._applied("segment")
         first = stages[0]
         p = min(max(float(first["conversion"]), 1e-9), 1 - 1e-9)
         by_segment = [{"segment": seg, "conversion": rounded(float(
             special.expit(special.logit(p) + math.log(m))))}
-            for seg, m in sorted(segs.items()) if seg in self.dims.segments]
+            for seg, m in sorted(segs.items())
+            if seg in self.dims.segments and abs(math.log(m)) >= 1e-4]
         overrides = [*by_segment, *self.pipeline.overrides]
         if not overrides:
             return stages
@@ -141,7 +134,7 @@ def build_scenario(parts: CalibrationParts, *, name: str | None, currency: str) 
         "products": parts.sizes.documents,
         "stages": parts.stage_documents(),
         "lead_sources": parts.source_documents(),
-        "reps": parts.rep_documents(),
+        "reps": parts.reps.documents,
         "policies": parts.policies_document(),
         "initial_pipeline": parts.pipeline.deals,
     }

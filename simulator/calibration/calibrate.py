@@ -100,8 +100,8 @@ def calibration_parts(history: History, cutoff: str | dt.date | pd.Timestamp | N
     sizes = deal_sizes(dims)
     pipeline = open_pipeline(cut, dims.deals, hazards=hazards.model, reps=set(reps.region_of),
                              stage_names=stages.names)
-    groups = (group_rates(dims.deals, flat=cut.flat, cut=cut.cut) if not reps.notes
-              else None)
+    groups = group_rates(dims.deals, flat=cut.flat, cut=cut.cut, rep_multipliers={
+        d["id"]: d["productivity"] for d in reps.documents})
     return CalibrationParts(cut=cut, cycle=cycle, dims=dims, hazards=hazards, stages=stages,
                             sources=sources, sizes=sizes, reps=reps, pipeline=pipeline,
                             sourcing=sourcing, groups=groups)

@@ -1,5 +1,5 @@
-"""Win rates by lead source, segment and rep (and so by region), shrunk towards the pooled
-rate, as odds multipliers that reproduce each group's rate in simulation.
+"""Win rates by lead source and segment, shrunk towards the pooled rate, as odds multipliers
+that reproduce each group's rate in simulation beside the reps' productivity.
 
 **Resolved cohorts.** A closed win rate is biased towards wins where losses take longer than
 wins (recent losers are still open), and more so for a group that rarely wins. So the rates
@@ -7,24 +7,26 @@ count the deals created long enough before the cut for their outcome to be known
 quantile of the closed cycle times), every one of them (a deal still open by then is not won,
 as the stalled share says), and the closed deals only when too few are that old.
 
-**Targets.** In each dimension (``source``, ``segment``, ``rep``) with more than one group,
+**Targets.** In each dimension (``source``, ``segment``) with more than one group,
 group ``g`` with ``n_g`` such deals of which ``k_g`` won has the shrunk rate
 ``(s r + k_g) / (s + n_g)``: ``r`` is the pooled rate ``K / N`` (deal-weighted, not the plain
 mean of the groups' rates) and ``s`` the prior strength of a beta-binomial fitted
 over the dimension's groups by maximum marginal likelihood (complete pooling when the groups
 do not differ detectably). A small group stays near the pooled rate; a large one keeps its own.
 
-**Multipliers.** The simulator adds ``log m`` to a deal's log-odds for its source, its segment
-and its rep at once, so the multipliers are fitted together (backfitting): in turn for each
-dimension, ``x_g = log m_g`` solves ``sum_{i in g} expit(logit r + o_i + x_g) = n_g x target_g``
-over the group's deals, ``o_i`` the deal's other multipliers. A source concentrated in
-one region's reps therefore does not get its effect twice. With the stage's conversion equal to
-``r``, each group's simulated win rate is its target (over the data's mix of the other
-dimensions); the stage's conversion is the censoring-aware estimate, and the multipliers act on
-its odds. A rep's multiplier is its ``productivity``; a source's its
-``conversion_multiplier``; a segment's an override of the stage's conversion. One-stage
-(flat) funnels only: in a history export's funnel a multiplier would act at every stage (the
-rates are reported, not applied, except the reps' productivity).
+**Multipliers.** The simulator adds ``log m`` to a new lead's log-odds for its source, its
+segment and its rep at once. The reps' multipliers are their ``productivity`` (:mod:`.reps`:
+each rep's rate against the pooled rate, so a region's rate comes through its reps), and they
+also act on the open pipeline's deals, which carry no source; so they are held fixed, and the
+source and segment multipliers are fitted given them (backfitting between the two): in turn,
+``x_g = log m_g`` solves ``sum_{i in g} expit(logit r + o_i + x_g) = n_g x target_g`` over the
+group's deals, ``o_i`` the deal's rep's and other dimension's log multipliers. A source sold
+only by one region's reps therefore does not get the region's effect twice. With the stage's
+conversion equal to ``r``, each group's simulated win rate is its target (over the data's mix
+of the other dimensions); the stage's conversion is the censoring-aware estimate and the
+multipliers act on its odds. A source's multiplier is its ``conversion_multiplier``, a
+segment's an override of the stage's conversion. One-stage (flat) funnels only: in a history
+export's funnel a multiplier would act at every stage (the rates are reported, not applied).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from .estimators import beta_binomial_prior
 
 __all__ = ["DIMENSIONS", "MULTIPLIER_BOUNDS", "GroupRates", "group_rates", "shrunk_rates"]
 
-DIMENSIONS = ("source", "segment", "rep")
+DIMENSIONS = ("source", "segment")
 MULTIPLIER_BOUNDS = (1e-3, 1e3)
 """Odds multipliers are kept within these bounds (a group that never or always won)."""
 ROUNDS = 20
@@ -72,14 +74,12 @@ class GroupRates:
     def to_dict(self) -> dict[str, Any]:
         rows = []
         for dim, t in self.tables.items():
-            if dim == "rep":
-                continue
             rows += [{"dimension": dim, **r} for r in t.to_dict(orient="records")]
         return {"pooled_rate": self.pooled, "prior_strength": self.strength,
                 "applied": self.applied, "groups": rows, "deals_counted": self.which,
                 "method": "beta-binomial shrinkage towards the pooled rate; odds "
-                          "multipliers fitted jointly (source, segment, rep) to reproduce "
-                          "each group's shrunk rate"}
+                          "multipliers of source and segment fitted jointly, given the reps' "
+                          "productivity, to reproduce each group's shrunk rate"}
 
 
 def shrunk_rates(n: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -122,18 +122,21 @@ def resolved_deals(deals: pd.DataFrame, cut: pd.Timestamp) -> tuple[pd.DataFrame
                     "known: recent losses still open are missing, a bias towards wins)")
 
 
-def group_rates(deals: pd.DataFrame, *, flat: bool, cut: pd.Timestamp) -> GroupRates | None:
+def group_rates(deals: pd.DataFrame, *, flat: bool, cut: pd.Timestamp,
+                rep_multipliers: dict[str, float] | None = None) -> GroupRates | None:
     """The group rates of ``deals`` (columns ``outcome``, ``created_date``, ``close_date``,
     ``source``, ``segment``, ``owner``; ``all`` / NaN: unknown) known at ``cut``, over the
-    deals whose outcome is known (:func:`resolved_deals`). None when fewer than 2 deals count
-    or the pooled rate is 0 or 1."""
+    deals whose outcome is known (:func:`resolved_deals`), given the reps' multipliers
+    ``rep_multipliers`` (owner -> productivity; a rep not in it: 1). None when there is one
+    source and one segment, fewer than 2 deals count, or the pooled rate is 0 or 1."""
     closed, which = resolved_deals(deals, cut)
     won = closed["outcome"].eq("won").to_numpy(dtype=float)
     if len(closed) < 2 or won.sum() in (0, len(closed)):
         return None
     keys = {"source": closed["source"].fillna(ALL).astype(str).to_numpy(),
-            "segment": closed["segment"].fillna(ALL).astype(str).to_numpy(),
-            "rep": closed["owner"].fillna("").astype(str).to_numpy()}
+            "segment": closed["segment"].fillna(ALL).astype(str).to_numpy()}
+    reps = rep_multipliers or {}
+    rep_offset = np.log(closed["owner"].map(reps).fillna(1.0).to_numpy(dtype=float))
     tables: dict[str, pd.DataFrame] = {}
     strength: dict[str, float] = {}
     index: dict[str, np.ndarray] = {}
@@ -158,11 +161,11 @@ def group_rates(deals: pd.DataFrame, *, flat: bool, cut: pd.Timestamp) -> GroupR
         return None
     x = {dim: np.zeros(len(t)) for dim, t in tables.items()}
     logit_r = math.log(r / (1 - r))
-    for _ in range(ROUNDS if len(tables) > 1 else 1):
+    for _ in range(ROUNDS):
         change = 0.0
         for dim, t in tables.items():
             idx = index[dim]
-            other = np.zeros(len(closed))
+            other = rep_offset.copy()
             for d2 in tables:
                 if d2 != dim:
                     other += np.where(index[d2] >= 0, x[d2][np.maximum(index[d2], 0)], 0.0)
@@ -181,11 +184,11 @@ def group_rates(deals: pd.DataFrame, *, flat: bool, cut: pd.Timestamp) -> GroupR
         if at_bound.any():
             notes.append(f"win rate by {dim}: {', '.join(t.loc[at_bound, 'group'])} at the "
                          f"multiplier bounds {MULTIPLIER_BOUNDS} (clipped)")
-    shown = [d for d in tables if d != "rep"]
+    shown = list(tables)
     if shown:
         notes.append("win rates by " + " and ".join(shown) + f" over {which}, shrunk towards "
-                     f"the pooled rate {r:.3f} as odds multipliers fitted jointly with the "
-                     "reps' productivity"
+                     f"the pooled rate {r:.3f} as odds multipliers fitted given the reps' "
+                     "productivity"
                      + ("" if flat else "; reported, not applied (a multi-stage funnel: a "
                         "multiplier would act at every stage)"))
     return GroupRates(tables, r, strength, applied=flat, notes=notes, which=which)
