@@ -19,11 +19,14 @@ from salesplan.scenarios.crm.reader import History
 
 from .errors import CalibrationError
 
-__all__ = ["MIN_DEALS", "STALE_QUANTILE", "CutHistory", "StaleRule", "apply_stale_rule",
-           "cut_history", "history_at"]
+__all__ = ["MIN_DATED_LOSSES", "MIN_DEALS", "STALE_QUANTILE", "CutHistory", "StaleRule",
+           "apply_stale_rule", "cut_history", "history_at"]
 
 MIN_DEALS = 10
 """The fewest usable deals before the cut a calibration accepts."""
+
+MIN_DATED_LOSSES = 2
+"""An export with fewer dated losses records no losses to speak of: a won-only funnel."""
 
 STALE_QUANTILE = 0.99
 """A won-only export's stale age, when the mapping does not state one: this quantile of the
@@ -51,16 +54,18 @@ class StaleRule:
 
 def apply_stale_rule(known: History, cut: pd.Timestamp) -> StaleRule | None:
     """Make stale open deals lost (in ``known.deals``). The rule applies when the mapping
-    states ``stale_after_days``, or when the export records no dated loss (a won-only funnel:
-    a lead that never converts is never closed, or is marked lost without a date; such losses
-    are open leads, censored at their age), with the age estimated as the
+    states ``stale_after_days``, or when the export records no dated loss (fewer than
+    :data:`MIN_DATED_LOSSES`: a won-only funnel, where a lead that never converts is never
+    closed, or is marked lost without a date; such losses are open leads, censored at their
+    age), with the age estimated as the
     :data:`STALE_QUANTILE` quantile of the won cycle times. None when it does not apply."""
     d = known.deals
     stated = known.mapping.stale_after_days
     dated_lost = d["outcome"].eq("lost") & d["close_date"].notna()
     undated = d["outcome"].eq("lost") & d["close_date"].isna() & d["created_date"].notna()
     reopened = 0
-    if int(dated_lost.sum()) == 0 and undated.any():
+    few_losses = int(dated_lost.sum()) < MIN_DATED_LOSSES
+    if few_losses and undated.any():
         # a won-only funnel whose unconverted leads are marked lost without a date: when they
         # were given up is unknown, so they are open leads, censored at their age
         d.loc[undated, "outcome"] = "open"
@@ -68,14 +73,14 @@ def apply_stale_rule(known: History, cut: pd.Timestamp) -> StaleRule | None:
     is_open = d["outcome"].eq("open") & d["created_date"].notna()
     if stated is not None:
         age, source = math.ceil(stated), "mapping (stale_after_days)"
-    elif int(dated_lost.sum()) == 0 and is_open.any():
+    elif few_losses and is_open.any():
         won = d["outcome"].eq("won")
         cycle = (d.loc[won, "close_date"] - d.loc[won, "created_date"]).dt.days.dropna()
         if len(cycle) < 2:
             return None
         age = max(math.ceil(float(np.quantile(cycle, STALE_QUANTILE))), 1)
         source = (f"estimated: the {STALE_QUANTILE:.0%} quantile of {len(cycle)} won cycle "
-                  "times (the export records no loss)")
+                  f"times (the export records {int(dated_lost.sum())} dated losses)")
     else:
         return None
     stale = is_open & ((cut - d["created_date"]).dt.days > age)
