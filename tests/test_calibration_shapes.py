@@ -142,6 +142,19 @@ def test_arrivals_stop_where_the_export_s_leads_stop(tmp_path):
     assert w["outcomes"]["followed_up_to"] == str(h.as_of.date()) > "2025-10-01"
 
 
+def test_a_source_whose_leads_stop_early_is_counted_to_its_own_end(tmp_path):
+    shape = HistoryShape({"web": SourceTruth(60, 0.3),
+                          "partner": SourceTruth(30, 0.1, leads_end="2025-04-20")}, months=24)
+    _, _, cal = _calibrate(shape, tmp_path)
+    fits = {a.group["source"]: a for a in cal.arrivals}
+    assert fits["partner"].months[-1] == "2025-04" and fits["web"].months[-1] == "2025-12"
+    for src, truth in (("partner", 30), ("web", 60)):
+        lo, hi = fits[src].level_ci
+        assert lo / WIDEN <= truth <= hi * WIDEN, (src, fits[src].level)
+    assert fits["partner"].annual_growth == 0.0
+    assert any("partner: its leads stop on 2025-04-" in n for n in cal.estimates["notes"])
+
+
 def test_cli_prints_both_windows_and_the_scenario_s_win_probability(tmp_path, capsys):
     shape = HistoryShape(TWO, months=30, leads_end="2025-06-15", as_of="2025-12-31",
                          loss_age=180)

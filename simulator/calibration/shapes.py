@@ -39,13 +39,15 @@ __all__ = ["GeneratedHistory", "HistoryShape", "SourceTruth", "generate_history"
 class SourceTruth:
     """One lead source: ``leads_per_month`` at ``start`` (leads per 30.44 days),
     ``annual_growth`` (a rate ``(1 + g) ** years``), ``p_win`` (probability that a lead is
-    won), ``region`` and ``segment``."""
+    won), ``region``, ``segment`` and ``leads_end`` (its export's last lead date; None: the
+    shape's)."""
 
     leads_per_month: float
     p_win: float
     annual_growth: float = 0.0
     region: str = "North"
     segment: str = ""
+    leads_end: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,9 @@ def generate_history(shape: HistoryShape, seed: int, folder: str | Path,
     rows = []
     for name_s in sorted(shape.sources):
         src = shape.sources[name_s]
-        days = _arrivals(rng, src, start, leads_stop)
+        stop = leads_stop if src.leads_end is None else min(
+            leads_stop, pd.Timestamp(src.leads_end) + pd.Timedelta(days=1))
+        days = _arrivals(rng, src, start, stop)
         n = days.size
         won = rng.uniform(0, 1, n) < src.p_win
         d_won = np.ceil(_lognormal(rng, shape.won_mean, shape.won_cv, n))
