@@ -21,13 +21,15 @@ entry-month cohorts, each a segment ``pipeline-YYYY-MM`` with a stage override h
 ``P(won | open at the cut)`` and the won deals' remaining-time distribution.
 
 :func:`calibrate` runs the steps, each in its own module and each returning a typed result
-that the next steps read: :mod:`.cut` (the history as known at the cut, the horizon),
+that the next steps read: :mod:`.cut` (the history as known at the cut, the horizon, the stale
+rule of a won-only export),
 :mod:`.cycle` (deal lifetimes, the competing-outcome model, the cumulative incidence, the
 closing hazards and their model error), :mod:`.dimensions` (regions, segments, products,
 teams), :mod:`.stages`, :mod:`.reps`, :mod:`.sourcing` (the rate of rep-sourced deals, where
 the export says who sourced a deal), :mod:`.lead_sources` (arrivals of the other deals),
-:mod:`.deal_sizes`, :mod:`.pipeline` (the open pipeline); :mod:`.assemble` builds the scenario
-and the estimates.
+:mod:`.deal_sizes`, :mod:`.pipeline` (the open pipeline), :mod:`.group_rates` (win rates by
+source and segment as odds multipliers); :mod:`.assemble` builds the scenario and the
+estimates.
 """
 
 from __future__ import annotations
