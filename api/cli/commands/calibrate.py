@@ -94,6 +94,10 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
     out.print("wrote " + ", ".join(str(f) for f in files))
 
 
+MAX_GROUP_LINES = 12
+"""The most win rates by group the terminal prints (all are in calibration.json)."""
+
+
 def _estimate_lines(est: dict) -> list[str]:
     """The terminal's summary of a calibration: the win probability a new lead gets in the
     scenario (the same number), the stale rule, both windows and the rates by group."""
@@ -114,9 +118,13 @@ def _estimate_lines(est: dict) -> list[str]:
         lines.append(f"arrivals counted {a['first_month']}..{a['last_month']} (leads recorded "
                      f"to {a['data_end']}); outcomes followed up to "
                      f"{w['outcomes']['followed_up_to']}")
-    for g in (est.get("conversion_by_group") or {}).get("groups", []):
+    groups = (est.get("conversion_by_group") or {}).get("groups", [])
+    for g in groups[:MAX_GROUP_LINES]:
         lines.append(f"win rate {g['dimension']} {g['group']}: data {g['raw_rate']:.3f} "
                      f"({g['deals']} deals), shrunk {g['rate']:.3f}")
+    if len(groups) > MAX_GROUP_LINES:
+        lines.append(f"... and {len(groups) - MAX_GROUP_LINES} more groups' win rates in "
+                     "calibration.json (conversion_by_group)")
     return lines
 
 
