@@ -355,3 +355,31 @@ def test_the_simulator_and_the_static_expectations_apply_a_source_s_multiplier()
         assert abs(won.mean() - p) < 4 * math.sqrt(p * (1 - p) / len(won)), (src, won.mean())
     assert expected_by_rep(sc).at["a", "win_probability"] == pytest.approx(0.35)
     assert "conversion_multiplier" not in sc.lead_sources[0].model_dump()
+
+
+def test_a_win_loss_sample_by_region_channel_and_size_is_reproduced(tmp_path):
+    # the vendor's shape: every deal closed, no owner, no open stage; region, sales channel and
+    # client size; the channels win 27.6 / 18.6 / 21.9 / 6.3%
+    rates = {"direct": 0.276, "reseller": 0.186, "online": 0.219, "partner": 0.063}
+    shape = HistoryShape({f"{ch}-{reg}-{size}": SourceTruth(n, p, region=reg, segment=size)
+                          for ch, p in rates.items() for reg, n in (("East", 12), ("West", 8))
+                          for size in ("small", "large")}, as_of="2026-12-31")
+    g = generate_history(shape, 4, tmp_path)
+    export = pd.read_csv(g.path)
+    export["source"] = export["source"].str.split("-").str[0]  # the channel alone
+    export.to_csv(g.path, index=False)
+    cols = {k: v for k, v in g.mapping.columns.items() if k != "owner"}
+    m = g.mapping.model_copy(update={"columns": cols, "stages": [], "stage_names": None})
+    h = read_history(g.path, m, find_beside=False)
+    assert set(h.deals["outcome"]) == {"won", "lost"}
+    cal = calibrate(h, cutoff="2026-01-01")
+    sim = _sim_deals(cal, replications=10)
+    data = h.deals
+    for ch in rates:
+        d = data[data["source"].eq(ch)]["outcome"].eq("won").mean()
+        s = sim[sim["source"].str.endswith(ch)]["outcome"].eq("won").mean()
+        assert abs(s / d - 1) < 0.1, (ch, s, d)
+    for reg in ("East", "West"):
+        d = data[data["region"].eq(reg)]["outcome"].eq("won").mean()
+        s = sim[sim["region"].eq(reg)]["outcome"].eq("won").mean()
+        assert abs(s / d - 1) < 0.1, (reg, s, d)
