@@ -85,8 +85,9 @@ def _win_and_days(cell: _Cell, log_odds: float, start: int = 0) -> tuple[float, 
     return float(np.prod(passes)), float(np.sum(reach * cell.days[start:]))
 
 
-def _lead_flows(sc: Scenario) -> dict[str, dict[tuple[str, str], float]]:
-    """Rep -> (segment, product) -> expected leads per month over the horizon."""
+def _lead_flows(sc: Scenario) -> dict[str, dict[tuple[str, str, float], float]]:
+    """Rep -> (segment, product, the source's log odds multiplier) -> expected leads per month
+    over the horizon."""
     flows: dict[str, dict[tuple[str, str], float]] = {r.id: {} for r in sc.reps}
     start_day = {r.id: (r.start_date - sc.horizon.start).days if r.start_date else 0
                  for r in sc.reps}
@@ -96,7 +97,7 @@ def _lead_flows(sc: Scenario) -> dict[str, dict[tuple[str, str], float]]:
         total_mix = sum(mix.values())
         for rep_id, share in _cell_owners(sc, src.region, src.segment, start_day).items():
             for prod, w in mix.items():
-                key = (src.segment, prod)
+                key = (src.segment, prod, math.log(src.conversion_multiplier))
                 flows[rep_id][key] = flows[rep_id].get(key, 0.0) + per_month * share * w / total_mix
     return flows
 
@@ -132,10 +133,10 @@ def expected_by_rep(sc: Scenario) -> pd.DataFrame:
     for r in sc.reps:
         lp = math.log(r.productivity)
         leads = won = booked = busy = 0.0
-        for (seg, prod), n in flows[r.id].items():
+        for (seg, prod, lm), n in flows[r.id].items():
             value = sc.product_index[prod].deal_size_for(seg).mean_value
             for share, g in grades:
-                p, d = _win_and_days(cells[(seg, prod)], lp + g)
+                p, d = _win_and_days(cells[(seg, prod)], lp + g + lm)
                 leads += n * share
                 won += n * share * p
                 booked += n * share * p * value

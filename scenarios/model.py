@@ -6,7 +6,8 @@ Units and conventions (every engine relies on them):
 - Durations inside the funnel are in **days**; ramp, backfill lag and warm-up in **months**.
 - Rates: ``leads_per_month`` is the average expected number of new leads per calendar month;
   ``attrition_monthly`` is a monthly hazard (probability of leaving in a month of service).
-- Probabilities are in [0, 1]; conversion multipliers (grade, rep productivity) act on the
+- Probabilities are in [0, 1]; conversion multipliers (grade, lead source, rep productivity) act
+  on the
   **odds** of advancing, i.e. they add ``log(multiplier)`` to the log-odds.
 - Seasonality profiles are relative weights indexed by calendar month (January first); they are
   rescaled to mean 1 when used, so ``leads_per_month`` stays the average.
@@ -28,8 +29,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -255,6 +258,9 @@ class Grade(_Frozen):
 class LeadSource(_Frozen):
     """A stream of leads: a non-homogeneous Poisson process with rate
     ``leads_per_month x seasonality[calendar month] x (1 + annual_growth) ** years``.
+
+    ``conversion_multiplier`` multiplies the odds of advancing at every stage for this source's
+    leads (like a grade's; 1: the stages' conversion as it is).
     """
 
     id: Id
@@ -267,6 +273,15 @@ class LeadSource(_Frozen):
     )
     annual_growth: float = Field(default=0.0, gt=-1, le=10)
     product_mix: dict[str, Annotated[float, Field(ge=0)]] | None = None
+    conversion_multiplier: float = Field(default=1.0, gt=0)
+
+    @model_serializer(mode="wrap")
+    def _neutral_multiplier_left_out(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """A multiplier of 1 is not written (documents from before the field stay the same)."""
+        doc = handler(self)
+        if self.conversion_multiplier == 1.0:
+            doc.pop("conversion_multiplier", None)
+        return doc
 
     @field_validator("seasonality")
     @classmethod

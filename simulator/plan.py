@@ -82,6 +82,8 @@ class Plan:
     account_handover: np.ndarray = field(  # day the owner takes the account over (-inf: always)
         default_factory=lambda: np.zeros(0))
     sourcing: Sourcing | None = None  # rep-sourced deals (None: nobody sources)
+    # log odds multiplier of each lead source's leads (LeadSource.conversion_multiplier)
+    source_log_mult: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def quarter_month(self, t: np.ndarray) -> np.ndarray:
         """Month of the calendar quarter (0, 1, 2) of times ``t`` (days since horizon start)."""
@@ -213,6 +215,7 @@ def compile_plan(sc: Scenario) -> Plan:
         deal_size=[[sc.product_index[p].deal_size_for(g) for g in sc.segment_ids]
                    for p in sc.product_ids],
         target=sc.targets.company if sc.targets else None,
+        source_log_mult=np.log([s.conversion_multiplier for s in sc.lead_sources] or [1.0]),
     )
     plan.expected_leads = [source_expected_counts(plan, src) for src in sc.lead_sources]
     _add_plan_changes(plan, sc)

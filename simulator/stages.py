@@ -51,6 +51,9 @@ def stage_tables(plan: Plan, leads: LeadBatch) -> StageTables:
     S, n = plan.n_stages, len(leads)
     u = np.ascontiguousarray(leads.uniforms.T)
     a = plan.conv_logit[:, leads.segment, leads.product] + plan.grade_log_mult[leads.grade]
+    if plan.source_log_mult.any():  # lead sources' odds multipliers (none on other deals)
+        src = leads.source
+        a = a + np.where(src >= 0, plan.source_log_mult[np.maximum(src, 0)], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         m = np.log(u[1:])
         m -= np.log1p(-u[1:])

@@ -97,7 +97,8 @@ def test_every_dirty_row_is_reported(tmp_path, row, kind, action, field):
 def test_every_problem_kind_is_documented_and_tested():
     tested = {d[1] for d in DIRTY} | {"orphan_history", "unknown_history_stage",
                                        "inconsistent_history", "left_truncated",
-                                       "missing_sourced_by", "unknown_sourced_by"}
+                                       "missing_sourced_by", "unknown_sourced_by",
+                                       "zero_amount"}  # tests/test_calibration_shapes.py
     assert tested == set(PROBLEM_KINDS)
     doc = (Path(__file__).parents[1] / "docs" / "calibration.md").read_text()
     for kind in PROBLEM_KINDS:

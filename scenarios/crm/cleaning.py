@@ -37,6 +37,8 @@ PROBLEM_KINDS: dict[str, str] = {
     "negative_amount": "a negative amount (blanked)",
     "unparseable_amount": "an amount that is not a number (blanked)",
     "missing_amount": "a won deal without an amount (not used for deal sizes)",
+    "zero_amount": "a won or open deal whose amount is 0: unknown (blanked) or a free deal "
+                   "(kept), as the mapping's zero_amount says",
     "open_without_amount": "an open deal without an amount (its value is drawn from the "
                            "product's deal-size distribution)",
     "name_variant": "a name differing from the canonical spelling only in case, spacing or "

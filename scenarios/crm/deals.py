@@ -9,7 +9,8 @@ still kept); each step below fills some columns and records what it found in the
 3. :func:`read_outcomes`: outcome and open stage from the stage column (unknown: dropped);
 4. :func:`check_dates`: rows without any date or closed before created (dropped), closed rows
    without a close date (kept);
-5. :func:`read_amounts`: amounts (unreadable or negative: blanked; missing: kept);
+5. :func:`read_amounts`: amounts (unreadable or negative: blanked; zero on a won or open deal:
+   blanked or kept as the mapping's ``zero_amount`` says; missing: kept);
 6. :func:`read_names`: owner, account, product, region, segment, source and sourced_by as
    text; :func:`read_sourcing`: whether a rep created the deal (the mapping's ``rep_sourced``
    values), unknown without a ``sourced_by`` value (blank: reported);
@@ -195,12 +196,38 @@ def read_amounts(rows: DealRows) -> None:
         rows.record(i, "negative_amount", "fixed", f"amount {amt.iat[i]:g} < 0; blanked",
                     "amount")
     amt = amt.where(~neg)
+    amt, zero = _zero_amounts(rows, amt)
     if rows.export.has("amount"):
-        none = amt.isna().to_numpy() & keep & ~bad_text & ~neg
+        none = amt.isna().to_numpy() & keep & ~bad_text & ~neg & ~zero
         for kind, out in (("missing_amount", "won"), ("open_without_amount", "open")):
             for i in np.flatnonzero(none & df["outcome"].eq(out).to_numpy()):
                 rows.record(i, kind, "kept", "no amount", "amount")
     df["amount"] = amt.to_numpy(dtype=float)
+
+
+def _zero_amounts(rows: DealRows, amt: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Count the won and open deals whose amount is 0 (``zero_amount``; a lost deal's amount
+    is not used). The mapping's ``zero_amount`` says what 0 means: ``unknown`` (the field was
+    never filled in: blanked, fixed) or ``free`` (a real zero: kept). Returns the amounts and
+    which rows were zero."""
+    df, keep = rows.frame, rows.keep
+    free = rows.export.mapping.zero_amount == "free"
+    zero = (amt == 0).to_numpy() & keep & df["outcome"].isin(["won", "open"]).to_numpy()
+    column = rows.export.mapping.columns.get("amount", "amount")
+    for i in np.flatnonzero(zero):
+        rows.record(i, "zero_amount", "kept" if free else "fixed",
+                    f"{column} is 0 on a{'n' if df.at[i, 'outcome'] == 'open' else ''} "
+                    f"{df.at[i, 'outcome']} deal: "
+                    + ("a real zero (zero_amount: free)" if free else
+                       "taken as unknown and blanked (zero_amount: unknown)"), "amount")
+    if zero.any():
+        n_won = int((zero & df["outcome"].eq("won").to_numpy()).sum())
+        rows.report.notes.append(
+            f"{int(zero.sum())} won or open deals ({n_won} won) have amount 0: "
+            + ("kept as free deals (mapping zero_amount: free)" if free else
+               "taken as unknown (mapping zero_amount: unknown; say 'free' if 0 is a real "
+               "amount)"))
+    return (amt if free else amt.where(~zero)), zero
 
 
 def read_names(rows: DealRows) -> None:

@@ -56,6 +56,9 @@ __all__ = [
     "norm_key",
 ]
 
+DEFAULT_STAGE = "open"
+"""The one stage of a flat export whose mapping lists no open stage."""
+
 CANONICAL_FIELDS = ("id", "created", "close", "stage", "amount", "owner", "account", "product",
                     "region", "segment", "source", "sourced_by")
 
@@ -97,6 +100,13 @@ class HistoryMapping(_Frozen):
     - ``rep_sourced``: the values of the ``sourced_by`` column that mean a rep created the
       deal; ``routed``: the values that mean a routed lead (None: every other value). Both
       need ``columns`` to map ``sourced_by``; matching ignores case, spacing and punctuation.
+    - ``zero_amount``: what an amount of 0 on a won or open deal means: ``unknown`` (the
+      default: the field was never filled in; blanked and reported) or ``free`` (a real zero,
+      kept: deal sizes get a point mass at 0).
+    - ``stale_after_days``: a deal still open this many days after it was created is lost at
+      that age (None: estimated for an export that records no loss, else no rule).
+    - ``stages`` may be empty for a flat export (every deal closed, or no stage column): the
+      scenario's one stage is then ``open``.
     """
 
     name: str = "custom"
@@ -104,7 +114,7 @@ class HistoryMapping(_Frozen):
     columns: dict[str, str]
     date_format: str | None = None
     outcomes: dict[str, Literal["won", "lost"]]
-    stages: list[str] = Field(min_length=1)
+    stages: list[str] = Field(default_factory=list)
     stage_names: list[str] | None = None
     history_columns: dict[str, str] | None = None
     history_file: str | None = None
@@ -114,6 +124,8 @@ class HistoryMapping(_Frozen):
     funnel_entry: str | None = None
     rep_sourced: list[str] = Field(default_factory=list)
     routed: list[str] | None = None
+    zero_amount: Literal["unknown", "free"] = "unknown"
+    stale_after_days: float | None = Field(default=None, gt=0)
     notes: str = ""
 
     @model_validator(mode="after")
@@ -126,6 +138,8 @@ class HistoryMapping(_Frozen):
             raise ValueError("columns must map 'id'")
         if not ({"created", "close"} & set(self.columns)):
             raise ValueError("columns must map at least one date ('created' or 'close')")
+        if self.kind == "history" and not self.stages:
+            raise ValueError("kind 'history' needs stages: the open stages in funnel order")
         if self.stage_names is not None and len(self.stage_names) != len(self.stages):
             raise ValueError("stage_names must have one name per entry of stages")
         if self.kind == "history":
@@ -171,7 +185,9 @@ class HistoryMapping(_Frozen):
 
     @property
     def scenario_stages(self) -> list[str]:
-        return list(self.stage_names or self.stages)
+        """The scenario's open stages (``[DEFAULT_STAGE]`` when the mapping lists none: every
+        deal of the export is closed, or an open deal has no stage column to say where)."""
+        return list(self.stage_names or self.stages) or [DEFAULT_STAGE]
 
 
 MAVEN = HistoryMapping(
@@ -218,6 +234,17 @@ SALESFORCE = HistoryMapping(
 PRESETS: dict[str, HistoryMapping] = {"maven": MAVEN, "salesforce": SALESFORCE}
 
 
+def _error_text(e: dict) -> str:
+    """One validation error as ``field: message`` (no ``field:`` for the whole mapping, and
+    without pydantic's ``Value error,`` prefix)."""
+    msg = str(e["msg"]).removeprefix("Value error, ")
+    where = ".".join(map(str, e["loc"]))
+    got = e.get("input")
+    if where and isinstance(got, str | int | float | bool) and e.get("type") != "missing":
+        msg = f"{msg} (got {got!r})"
+    return f"{where}: {msg}" if where else msg
+
+
 def get_mapping(spec: str | Path | HistoryMapping | None) -> HistoryMapping:
     """A preset by name (``maven``, ``salesforce``), a YAML mapping file, or a mapping."""
     if isinstance(spec, HistoryMapping):
@@ -246,6 +273,5 @@ def get_mapping(spec: str | Path | HistoryMapping | None) -> HistoryMapping:
     try:
         return HistoryMapping.model_validate(doc)
     except ValidationError as exc:
-        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                         for e in exc.errors(include_url=False))
+        msgs = "; ".join(_error_text(e) for e in exc.errors(include_url=False))
         raise MappingError(f"{path}: {msgs}") from exc

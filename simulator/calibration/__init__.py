@@ -5,8 +5,10 @@
 - :func:`backtest`: calibrate before a cut, simulate after it, compare with what happened;
 - the steps of :func:`calibrate`, one module each: :mod:`.cut`, :mod:`.cycle`,
   :mod:`.dimensions`, :mod:`.stages`, :mod:`.reps`, :mod:`.sourcing` (rep-sourced deals),
-  :mod:`.lead_sources`, :mod:`.deal_sizes`, :mod:`.pipeline`, :mod:`.assemble` (see
-  :mod:`.calibrate`);
+  :mod:`.lead_sources`, :mod:`.deal_sizes`, :mod:`.pipeline`, :mod:`.group_rates` (win rates
+  by source and segment), :mod:`.assemble` (see :mod:`.calibrate`);
+- :mod:`.shapes`: generated histories with known parameters in the shapes real exports come in
+  (won-only, losses at one age, zero amounts, data that ends early, rates by source);
 - the models: :mod:`.fits` (censored/truncated lognormal and gamma duration fits),
   :mod:`.outcomes` (the competing-outcome model), :mod:`.incidence` (Aalen-Johansen cumulative
   incidence); :mod:`.estimators`: arrivals, deal sizes, rep productivity (empirical Bayes);

@@ -4,8 +4,12 @@ JSON-ready estimates (what ``calibration.json`` holds)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
+from scipy import special
 
 from salesplan.scenarios.model import Scenario
 
@@ -13,7 +17,9 @@ from .cut import CutHistory
 from .cycle import CycleModels, PipelineHazards
 from .deal_sizes import DealSizes
 from .dimensions import ALL, Dimensions
-from .errors import CalibrationError
+from .documents import rounded
+from .errors import CalibrationBugError
+from .group_rates import GroupRates
 from .lead_sources import LeadSources
 from .pipeline import OpenPipeline
 from .reps import RepEstimates
@@ -41,12 +47,34 @@ class CalibrationParts:
     reps: RepEstimates
     pipeline: OpenPipeline
     sourcing: RepSourcing
+    groups: GroupRates | None = None
+
+    @property
+    def groups_notes(self) -> list[str]:
+        return self.groups.notes if self.groups is not None else []
+
+    def _applied(self, dimension: str) -> dict[str, float]:
+        """The odds multipliers of ``dimension`` that enter the scenario (module
+        :mod:`.group_rates`; empty when none)."""
+        g = self.groups
+        if g is None or not g.applied:
+            return {}
+        return g.multipliers(dimension)
+
+    def source_documents(self) -> list[dict[str, Any]]:
+        """The lead-source documents with each source's conversion multiplier."""
+        mult = self._applied("source")
+        if not mult:
+            return self.sources.documents
+        return [{**doc, "conversion_multiplier": rounded(mult.get(fit.group["source"], 1.0), 4)}
+                for doc, fit in zip(self.sources.documents, self.sources.fits, strict=True)]
 
     @property
     def notes(self) -> list[str]:
         """Every step's notes, in the order the steps ran."""
         return [*self.cut.notes, *self.cycle.notes, *self.dims.notes, *self.hazards.notes,
-                *self.stages.notes, *self.sourcing.notes, *self.sources.notes,
+                *self.stages.notes, *self.reps.notes, *self.groups_notes, *self.sourcing.notes,
+                *self.sources.notes, *self.sizes.notes,
                 *self.pipeline.notes]
 
     @property
@@ -73,12 +101,21 @@ class CalibrationParts:
         return regions
 
     def stage_documents(self) -> list[dict[str, Any]]:
-        """The stage documents with the pipeline cohorts' overrides. Overrides exist only for a
-        flat export (one stage), so they go to its only stage."""
+        """The stage documents with the segments' conversion overrides (:mod:`.group_rates`; a
+        multiplier within 1e-4 of 1 gives none) and the pipeline cohorts' overrides. Overrides
+        exist only for a flat export (one stage), so they go to its only stage."""
         stages = self.stages.documents
-        if not self.pipeline.overrides:
+        segs = self._applied("segment")
+        first = stages[0]
+        p = min(max(float(first["conversion"]), 1e-9), 1 - 1e-9)
+        by_segment = [{"segment": seg, "conversion": rounded(float(
+            special.expit(special.logit(p) + math.log(m))))}
+            for seg, m in sorted(segs.items())
+            if seg in self.dims.segments and abs(math.log(m)) >= 1e-4]
+        overrides = [*by_segment, *self.pipeline.overrides]
+        if not overrides:
             return stages
-        return [{**stages[0], "overrides": self.pipeline.overrides}, *stages[1:]]
+        return [{**first, "overrides": overrides}, *stages[1:]]
 
 
 def build_scenario(parts: CalibrationParts, *, name: str | None, currency: str) -> Scenario:
@@ -96,15 +133,25 @@ def build_scenario(parts: CalibrationParts, *, name: str | None, currency: str) 
                      + [{"id": s} for s in parts.pipeline.cohorts]),
         "products": parts.sizes.documents,
         "stages": parts.stage_documents(),
-        "lead_sources": parts.sources.documents,
+        "lead_sources": parts.source_documents(),
         "reps": parts.reps.documents,
         "policies": parts.policies_document(),
         "initial_pipeline": parts.pipeline.deals,
     }
+    return validate_scenario(doc)
+
+
+def validate_scenario(doc: dict[str, Any]) -> Scenario:
+    """The scenario of ``doc``; a document the schema rejects raises :class:`CalibrationBugError`
+    naming each offending estimate (every estimate is clipped into its bounds, with a note, by
+    the step that makes it, so a rejection is a calibration bug)."""
     try:
         return Scenario.model_validate(doc)
-    except Exception as exc:  # pragma: no cover - a calibration bug, reported plainly
-        raise CalibrationError(f"the calibrated scenario does not validate: {exc}") from exc
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))} = {e.get('input')!r}: {e['msg']}"
+                          for e in exc.errors(include_url=False)[:10])
+        raise CalibrationBugError("the calibrated scenario does not validate (a calibration bug, "
+                             f"please report it): {where}") from None
 
 
 def _cumulative_incidence(cycle: CycleModels) -> dict[str, Any]:
@@ -128,10 +175,14 @@ def estimates_document(parts: CalibrationParts) -> dict[str, Any]:
         "mapping": m.name,
         "funnel": {"kind": m.kind, "stages": parts.stages.names, "assumption": m.notes},
         "deals_used": len(parts.dims.deals),
+        "win_probability": parts.stages.win_probability,
+        "conversion_by_group": parts.groups.to_dict() if parts.groups is not None else None,
+        "stale_rule": cut.stale.to_dict() if cut.stale is not None else None,
         "outcomes": outcomes.to_dict() if outcomes is not None else None,
         "cumulative_incidence": _cumulative_incidence(parts.cycle),
         "stages": parts.stages.fits,
         "arrivals": [a.to_dict() for a in parts.sources.fits],
+        "windows": parts.sources.window.to_dict() if parts.sources.window else None,
         "deal_sizes": parts.sizes.by_product,
         "deal_size_pooled": parts.sizes.pooled,
         "reps": parts.reps.frame.to_dict(orient="records"),

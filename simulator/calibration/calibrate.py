@@ -21,13 +21,15 @@ entry-month cohorts, each a segment ``pipeline-YYYY-MM`` with a stage override h
 ``P(won | open at the cut)`` and the won deals' remaining-time distribution.
 
 :func:`calibrate` runs the steps, each in its own module and each returning a typed result
-that the next steps read: :mod:`.cut` (the history as known at the cut, the horizon),
+that the next steps read: :mod:`.cut` (the history as known at the cut, the horizon, the stale
+rule of a won-only export),
 :mod:`.cycle` (deal lifetimes, the competing-outcome model, the cumulative incidence, the
 closing hazards and their model error), :mod:`.dimensions` (regions, segments, products,
 teams), :mod:`.stages`, :mod:`.reps`, :mod:`.sourcing` (the rate of rep-sourced deals, where
 the export says who sourced a deal), :mod:`.lead_sources` (arrivals of the other deals),
-:mod:`.deal_sizes`, :mod:`.pipeline` (the open pipeline); :mod:`.assemble` builds the scenario
-and the estimates.
+:mod:`.deal_sizes`, :mod:`.pipeline` (the open pipeline), :mod:`.group_rates` (win rates by
+source and segment as odds multipliers); :mod:`.assemble` builds the scenario and the
+estimates.
 """
 
 from __future__ import annotations
@@ -49,9 +51,10 @@ from .dimensions import scenario_dimensions
 from .documents import jsonable
 from .errors import CalibrationError
 from .estimators import ArrivalFit
+from .group_rates import group_rates
 from .hazards import ClosingHazards
 from .incidence import CumulativeIncidence
-from .lead_sources import arrival_months, lead_sources
+from .lead_sources import arrival_window, lead_sources
 from .outcomes import OutcomeFit
 from .pipeline import open_pipeline
 from .reps import rep_estimates
@@ -93,15 +96,17 @@ def calibration_parts(history: History, cutoff: str | dt.date | pd.Timestamp | N
     hazards = fit_pipeline_hazards(cut, dims.deals, pipeline_bias=pipeline_bias)
     stages = funnel_stages(cut, dims.deals, outcomes=cycle.outcomes, hazards=hazards.model)
     reps = rep_estimates(cut, dims)
-    window = arrival_months(dims.deals["created_date"], cut.truncation, cut.cut)
-    sourcing = rep_sourcing(cut, dims.deals, reps, window)
-    sources = lead_sources(cut, dims.deals, rep_sourced=sourcing.deal_ids)
+    window = arrival_window(dims.deals["created_date"], cut.truncation, cut.cut)
+    sourcing = rep_sourcing(cut, dims.deals, reps, window.full_months())
+    sources = lead_sources(cut, dims.deals, rep_sourced=sourcing.deal_ids, window=window)
     sizes = deal_sizes(dims)
     pipeline = open_pipeline(cut, dims.deals, hazards=hazards.model, reps=set(reps.region_of),
                              stage_names=stages.names)
+    groups = group_rates(dims.deals, flat=cut.flat, cut=cut.cut, rep_multipliers={
+        d["id"]: d["productivity"] for d in reps.documents})
     return CalibrationParts(cut=cut, cycle=cycle, dims=dims, hazards=hazards, stages=stages,
                             sources=sources, sizes=sizes, reps=reps, pipeline=pipeline,
-                            sourcing=sourcing)
+                            sourcing=sourcing, groups=groups)
 
 
 def calibrate(history: History, cutoff: str | dt.date | pd.Timestamp | None = None,

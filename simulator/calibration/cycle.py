@@ -116,6 +116,8 @@ def fit_pipeline_hazards(cut: CutHistory, deals: pd.DataFrame, *, pipeline_bias:
             f"{v} deals ({k.replace('_', ' ')})" for k, v in left.items()))
     if hazards.calendar_note:
         notes.append(f"closing-hazard model: {hazards.calendar_note}")
+    if hazards.loss_rule:
+        notes.append(f"closing-hazard model: {hazards.loss_rule['rule']}")
     notes += _size_model_error(hazards, deals, cut, pipeline_bias)
     return PipelineHazards(hazards, notes)
 

@@ -153,14 +153,18 @@ def _growth(fit: PoissonFit) -> tuple[float, tuple[float, float], bool]:
 
 
 def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dict[str, str],
-                 min_months_growth: int = 12, min_months_season: int = 24) -> ArrivalFit:
+                 min_months_growth: int = 12, min_months_season: int = 24,
+                 last_days: int | None = None) -> ArrivalFit:
     """Fit monthly counts of ``dates`` over the fully observed months ``first``..``last``
     (:class:`ArrivalFit`): seasonality from ``min_months_season`` months of at least 5 leads a
-    month on average, a trend from ``min_months_growth`` months and 30 leads."""
+    month on average, a trend from ``min_months_growth`` months and 30 leads. ``last_days``:
+    the month ``last`` is observed for its first ``last_days`` days only (its exposure)."""
     periods = pd.period_range(first, last, freq="M")
     counts = (dates.dt.to_period("M").value_counts().reindex(periods, fill_value=0)
               .to_numpy(dtype=float))
     expo = _month_exposure(periods)
+    if last_days is not None:
+        expo[-1] = last_days / DAYS_PER_MONTH
     n_m = len(periods)
     notes: list[str] = []
     per_month = counts.sum() / max(n_m, 1)
@@ -192,21 +196,70 @@ def fit_arrivals(dates: pd.Series, first: pd.Period, last: pd.Period, group: dic
                       float(counts.sum() / expo.sum()), notes)
 
 
-def fit_deal_size(amounts: np.ndarray) -> dict[str, Any]:
+EMPIRICAL_POINTS = 200
+"""The most values an empirical deal-size distribution keeps (quantiles of the amounts)."""
+
+
+def empirical_distribution(a: np.ndarray, points: int = EMPIRICAL_POINTS) -> dict[str, Any]:
+    """The amounts ``a`` as an empirical distribution: every distinct value with its count, or
+    ``points`` equally weighted quantiles (the mean of each slice of the sorted amounts, so the
+    mean is kept) when there are more distinct values."""
+    a = np.sort(np.asarray(a, dtype=float))
+    vals, counts = np.unique(a, return_counts=True)
+    if vals.size <= points:
+        return {"dist": "empirical", "values": [float(v) for v in vals],
+                "weights": [float(c) for c in counts]}
+    slices = np.array_split(a, points)
+    return {"dist": "empirical", "values": [float(s.mean()) for s in slices],
+            "weights": [float(s.size) for s in slices]}
+
+
+def _sample_mean_ci(a: np.ndarray) -> list[float]:
+    """The normal 95% interval of the mean of ``a`` (its standard error ``sd / sqrt(n)``)."""
+    se = float(np.std(a, ddof=1) / math.sqrt(a.size)) if a.size > 1 else 0.0
+    return [float(a.mean()) - 1.96 * se, float(a.mean()) + 1.96 * se]
+
+
+def fit_deal_size(amounts: np.ndarray, zeros: int = 0) -> dict[str, Any]:
     """Lognormal or gamma (lower AIC) fitted to positive won amounts, with the mean's 95%
-    interval (from the fit) and the sample mean."""
+    interval (from the fit) and the sample mean; ``zeros``: won deals of amount 0 that are
+    real (free) deals.
+
+    Tail check: the parametric fit is kept only when the sample mean lies inside its mean's
+    95% interval. A heavy or capped tail makes a lognormal overshoot (or a gamma undershoot)
+    the data's mean; then the empirical distribution of the amounts is used
+    (:func:`empirical_distribution`), and ``tail_check`` says why. Free zeros also make the
+    distribution empirical (a point mass at 0 beside the positive amounts)."""
     a = np.asarray(amounts, dtype=float)
     a = a[np.isfinite(a) & (a > 0)]
     if a.size < 2:
         raise ValueError("need at least 2 positive amounts")
+    sample_mean = float(a.mean())
     if np.ptp(a) <= 1e-9 * a.mean():
-        return {"dist": {"dist": "fixed", "value": float(a.mean())}, "n": int(a.size),
-                "mean": float(a.mean()), "mean_ci": [float(a.mean())] * 2, "cv": 0.0,
-                "family": "fixed", "sample_mean": float(a.mean())}
-    f = fit_duration(a)
-    return {"dist": f.distribution(), "n": int(a.size), "mean": f.mean,
-            "mean_ci": list(f.mean_ci), "cv": f.cv, "cv_ci": list(f.cv_ci), "family": f.family,
-            "sample_mean": float(a.mean()), "ks": f.ks_events, "alternatives": f.alternatives}
+        out = {"dist": {"dist": "fixed", "value": sample_mean}, "n": int(a.size),
+               "mean": sample_mean, "mean_ci": [sample_mean] * 2, "cv": 0.0,
+               "family": "fixed", "sample_mean": sample_mean}
+    else:
+        f = fit_duration(a)
+        out = {"dist": f.distribution(), "n": int(a.size), "mean": f.mean,
+               "mean_ci": list(f.mean_ci), "cv": f.cv, "cv_ci": list(f.cv_ci),
+               "family": f.family, "sample_mean": sample_mean, "ks": f.ks_events,
+               "alternatives": f.alternatives}
+        lo, hi = f.mean_ci
+        if not lo <= sample_mean <= hi:
+            out.update(dist=empirical_distribution(a), family="empirical",
+                       parametric_mean=f.mean, mean=sample_mean, mean_ci=_sample_mean_ci(a),
+                       tail_check=f"the {f.family} fit's mean {f.mean:,.6g} (95% CI "
+                                  f"{lo:,.6g}-{hi:,.6g}) misses the data's mean "
+                                  f"{sample_mean:,.6g}: the tail does not fit; the empirical "
+                                  "distribution of the amounts is used")
+    if zeros:
+        both = np.concatenate([np.zeros(int(zeros)), a])
+        out.update(dist=empirical_distribution(both), family="empirical", zeros=int(zeros),
+                   mean=float(both.mean()), mean_ci=_sample_mean_ci(both),
+                   zero_note=f"{int(zeros)} free (zero) deals beside {a.size} positive "
+                             "amounts: the empirical distribution with its point mass at 0")
+    return out
 
 
 def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -214,8 +267,9 @@ def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]
 
     ``frame``: one row per closed deal with ``owner``, ``won`` (bool) and ``days`` (cycle time,
     NaN if unknown). Win rate: a beta-binomial model; the prior Beta(a, b) is fitted by maximum
-    marginal likelihood over reps; each rep's posterior mean ``(a + wins) / (a + b + n)`` is the
-    shrunk win rate, and the multiplier is its odds over the prior mean's odds (the team). Open
+    marginal likelihood over reps, then centred on the pooled rate ``K / N`` (same strength
+    ``a + b``); each rep's posterior mean ``(a + wins) / (a + b + n)`` is the shrunk win rate,
+    and the multiplier is its odds over the pooled rate's odds (the team). Open
     deals do not enter (they are neither wins nor losses). Speed: log cycle times of won deals;
     a normal-normal model shrinks each rep's mean log time toward the team's with weight
     ``tau^2 / (tau^2 + s^2 / n)`` (tau^2 by the method of moments); the multiplier is
@@ -228,8 +282,12 @@ def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]
     n = g["won"].size().to_numpy(dtype=float)
     k = g["won"].sum().to_numpy(dtype=float)
     reps = list(g.size().index)
-    a, b, capped = _beta_binomial_prior(n, k)
-    team = a / (a + b)
+    a0, b0, capped = beta_binomial_prior(n, k)
+    # shrink towards the pooled (deal-weighted) rate, the rate the multipliers act on, not the
+    # prior's mean (about the plain mean of the reps' rates): the latter biases every rep high
+    # or low by the difference
+    team = float(k.sum() / max(n.sum(), 1))
+    a, b = (a0 + b0) * team, (a0 + b0) * (1 - team)
     post = (a + k) / (a + b + n)
     lo = stats.beta.ppf(0.025, a + k, b + n - k)
     hi = stats.beta.ppf(0.975, a + k, b + n - k)
@@ -248,12 +306,13 @@ def rep_productivity(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]
     out["speed_multiplier"] = out["rep"].map(speed).fillna(1.0)
     out["speed_shrinkage"] = out["rep"].map(shrink).fillna(0.0)
     prior = {"a": float(a), "b": float(b), "team_win_rate": float(team),
+             "prior_mean_of_reps": float(a0 / (a0 + b0)),
              "prior_strength": float(a + b), "complete_pooling": capped,
              "speed_tau2": tau2, "speed_within_var": s2}
     return out, prior
 
 
-def _beta_binomial_prior(n: np.ndarray, k: np.ndarray) -> tuple[float, float, bool]:
+def beta_binomial_prior(n: np.ndarray, k: np.ndarray) -> tuple[float, float, bool]:
     """The Beta(a, b) prior of the reps' win rates by maximum marginal likelihood (``n`` closed
     and ``k`` won deals per rep), and whether it was capped at complete pooling (a + b > 1e5:
     no detectable between-rep variation; then a + b = 1e5 at the team's rate)."""

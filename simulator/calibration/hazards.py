@@ -13,6 +13,13 @@ date); a cell never at risk takes its age bin's rate over the other months. ``ca
 drops ``q``: the age-only model. Both are fitted when the history covers all three months of a
 quarter; the lower AIC wins (AIC counts a won and a lost rate per cell at risk).
 
+**Losses stacked at one age** (a CRM that auto-closes deals at 180 days, or the stale rule of
+a won-only export): when one age holds at least ``LOSS_RULE_SHARE`` of the losses, it is a
+rule, not a hazard: those losses leave the lost counts, and every deal still open at that age
+is lost on that day (:func:`loss_rule_age`). Spread over its 14-day bin, the same losses would
+let about a quarter of the deals survive the bin and stall (generated: 180-day losses, a
+pooled stalled share of 0.26 against 0 with the rule).
+
 Why the calendar: sales teams close in end-of-quarter bunches. In the Maven export a deal more
 than two weeks old is never won in the first month of a quarter, and wins are 1.8 times as
 frequent (per open deal-day) in the last month of a quarter as in the first, while losses are
@@ -50,6 +57,8 @@ from salesplan.scenarios.calendar import quarter_month
 __all__ = ["ClosingHazards", "DealDays", "fit_closing_hazards"]
 
 MIN_INFORMATIVE = 0.05  # a cohort whose closing deals would mostly still be open: pooled share
+LOSS_RULE_SHARE = 0.3
+"""The share of the losses at one age above which they are a rule (:func:`loss_rule_age`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,6 +177,9 @@ class ClosingHazards:
     # the pipeline forecast's model error from inner cuts (``forecast_error``), set by the
     # calibration; empty: not estimated (the parameter draws then add nothing for it)
     model_error: dict[str, Any] = field(default_factory=dict)
+    # the loss rule: every deal still open at this age (days) is lost on that day (None: none)
+    loss_age: int | None = None
+    loss_rule: dict[str, Any] | None = None
 
     @property
     def cohort_log_var(self) -> float:
@@ -229,6 +241,8 @@ class ClosingHazards:
         q = self._q(days)
         b = np.minimum(np.arange(ages) // self.bin_days, self.n_bins - 1)[None, :]
         hw, hl = self.h_won[b, q], self.h_lost[b, q]
+        if self.loss_age is not None and self.loss_age < ages:
+            hl[:, self.loss_age] = 1.0 - hw[:, self.loss_age]  # the rule: every open deal lost
         surv = np.concatenate([np.ones((created_day.size, 1)),
                                np.cumprod(1 - hw - hl, axis=1)], axis=1)
         return surv, surv[:, :-1] * hw
@@ -338,7 +352,28 @@ class ClosingHazards:
             "calendar_note": self.calendar_note,
             "pipeline_model_error": self.model_error or None,
             "cohorts": self.stall,
+            "loss_rule": self.loss_rule,
         }
+
+
+def loss_rule_age(deals: DealDays) -> tuple[int | None, dict[str, Any] | None]:
+    """The age at which losses stack (a CRM auto-close rule, or a stale rule): the most common
+    age of the dated losses, when it holds at least :data:`LOSS_RULE_SHARE` of them and 5 or
+    more; with its record (age, losses there, all losses). (None, None) otherwise."""
+    lost = ~deals.is_open & (deals.outcome == "lost") & (deals.end >= deals.entry)
+    ages = (deals.end - deals.created)[lost]
+    if ages.size < 5:
+        return None, None
+    vals, counts = np.unique(ages, return_counts=True)
+    k = int(np.argmax(counts))
+    if counts[k] < 5 or counts[k] < LOSS_RULE_SHARE * ages.size:
+        return None, None
+    return int(vals[k]), {"age_days": int(vals[k]), "losses_at_age": int(counts[k]),
+                          "losses": int(ages.size),
+                          "rule": f"{counts[k]} of {ages.size} losses happen at age "
+                                  f"{int(vals[k])} days: modelled as a rule (every deal still "
+                                  "open at that age is lost that day), not as a hazard "
+                                  "spread over its age bin"}
 
 
 def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarray,
@@ -359,7 +394,8 @@ def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarra
     options = [True, False] if calendar is None else [calendar]
     if calendar is None and seen_q < 3:
         options = [False]  # a month of the quarter never seen: its closing rate is unknown
-    fits = {cal: _fit(deals, 3 if cal else 1) for cal in options}
+    loss_age, loss_rule = loss_rule_age(deals)
+    fits = {cal: _fit(deals, 3 if cal else 1, loss_age) for cal in options}
     best = min(fits, key=lambda k: (fits[k]["aic"], k))  # a tie goes to age only (False)
     f = fits[best]
     hz = ClosingHazards(
@@ -370,13 +406,14 @@ def fit_closing_hazards(created: pd.Series, close: pd.Series, outcome: np.ndarra
                      for k, v in fits.items() if k != best},
         origin=deals.origin, moq=deals.moq, dropped=deals.dropped,
         calendar_note=None if seen_q == 3 or calendar is not None else
-        "the history before the cut does not cover all three months of a quarter: age only")
+        "the history before the cut does not cover all three months of a quarter: age only",
+        loss_age=loss_age, loss_rule=loss_rule)
     _stalled_shares(hz, deals)
     _forecast(hz, deals)
     return hz
 
 
-def _fit(deals: DealDays, Q: int) -> dict[str, Any]:
+def _fit(deals: DealDays, Q: int, loss_age: int | None = None) -> dict[str, Any]:
     """Hazards = events / deal-days at risk per cell (``Q`` months of the quarter: 3, or 1 for
     age only), and the log-likelihood."""
     c, e, entry, n_bins, moq = deals.created, deals.end, deals.entry, deals.n_bins, deals.moq
@@ -387,8 +424,11 @@ def _fit(deals: DealDays, Q: int) -> dict[str, Any]:
     cell = (np.minimum((ev - c[closed]) // deals.bin_days, n_bins - 1) * Q
             + (moq[ev] if Q > 1 else 0))
     won = deals.outcome[closed] == "won"
+    lost = ~won
+    if loss_age is not None:  # the rule's losses are not hazard events
+        lost &= (ev - c[closed]) != loss_age
     Nw = np.bincount(cell[won], minlength=NC).astype(float)
-    Nl = np.bincount(cell[~won], minlength=NC).astype(float)
+    Nl = np.bincount(cell[lost], minlength=NC).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         hw = np.where(E > 0, Nw / E, 0.0)
         hl = np.where(E > 0, Nl / E, 0.0)

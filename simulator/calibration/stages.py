@@ -40,6 +40,14 @@ class StageEstimates:
     names: list[str]
     fits: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    win_probability: dict[str, Any] = field(default_factory=dict)
+
+    def set_win_probability(self, model: str, ci: list[float] | None) -> None:
+        """Record the win probability of a new lead as the scenario gives it: the product of
+        the stage documents' conversions (what is printed is what is simulated), with the
+        interval of ``model``'s estimate when it has one."""
+        p = float(np.prod([d["conversion"] for d in self.documents]))
+        self.win_probability = {"value": p, "ci": ci, "model": model}
 
 
 def funnel_stages(cut: CutHistory, deals: pd.DataFrame, *, outcomes: OutcomeFit | None,
@@ -67,7 +75,14 @@ def flat_stage(cut: CutHistory, deals: pd.DataFrame, *, outcomes: OutcomeFit | N
         notes.append(f"flat export: one stage '{entry_stage}' from "
                      f"{m.columns.get('created', 'created')} to close; open deals of "
                      "earlier stages are placed in it")
-    return StageEstimates([stage], [entry_stage], notes=notes)
+    out = StageEstimates([stage], [entry_stage], notes=notes)
+    if hazards is not None:
+        p, se = hazards.new_deal["p_won"], hazards.new_deal["p_won_se"]
+        out.set_win_probability("closing hazards (P(won) of a new deal)",
+                                [max(p - 1.96 * se, 0.0), min(p + 1.96 * se, 1.0)])
+    else:
+        out.set_win_probability("competing outcomes", list(outcomes.p_won_ci))
+    return out
 
 
 def _hazard_stage(stage: dict[str, Any], hz: ClosingHazards, start: pd.Timestamp,
@@ -82,6 +97,13 @@ def _hazard_stage(stage: dict[str, Any], hz: ClosingHazards, start: pd.Timestamp
                    "p_won_by_quarter_month": p_by_q if hz.calendar else None,
                    "parametric_p_won": stage["conversion"]}
     stage["conversion"] = rounded(p_all)
+    if not hz.calendar and hz.loss_rule is not None:
+        # the competing-outcome model's lognormal or gamma losses cannot hold a point mass, so
+        # its won cycle is distorted: the hazards' won-day distribution instead
+        stage["duration"] = won_day_duration(dists[0], offset=0.0)
+        return ["closing-hazard model: no month-of-quarter effect; losses follow a rule at "
+                f"age {hz.loss_age} days, so the stage's conversion and its duration (the "
+                "won-day distribution) both come from the hazards"]
     if not hz.calendar:
         return ["closing-hazard model: no month-of-quarter effect (age-only model has the "
                 "lower AIC); stage conversion from it, the parametric won cycle as duration"]
@@ -165,6 +187,7 @@ def history_stages(cut: CutHistory, deals: pd.DataFrame) -> StageEstimates:
     for s in seen:
         doc, out.fits[s] = _stage_estimate(s, counts, notes)
         out.documents.append(doc)
+    out.set_win_probability("product of the stage conversions", None)
     return out
 
 

@@ -3,6 +3,8 @@ a calibration against what really happened after a cut date."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,19 @@ PipelineBias = Annotated[bool, typer.Option(
     help="Scale the open pipeline's win probabilities by the bias the inner cuts before the "
          "cut measured (realised / forecast wins); --no-pipeline-bias keeps the hazard "
          "model's forecast")]
+
+
+@contextmanager
+def _bugs_exit_1() -> Iterator[None]:
+    """A calibration bug (an estimate the scenario schema rejects) exits 1 with its message,
+    never as a user error (exit 2)."""
+    from salesplan.simulator.calibration.errors import CalibrationBugError
+
+    try:
+        yield
+    except CalibrationBugError as exc:
+        err.print(f"internal error: {exc}", markup=False)
+        raise typer.Exit(1) from None
 
 
 def _load(history: Path, mapping: str, teams: Path | None, history_file: Path | None,
@@ -57,15 +72,15 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
     from salesplan.simulator.calibration import write_calibration
 
     h = _load(history, mapping, teams, history_file, products, strict)
-    cal = run_calibrate(h, cutoff=cutoff, horizon_months=months, pipeline_bias=pipeline_bias)
+    with _bugs_exit_1():
+        cal = run_calibrate(h, cutoff=cutoff, horizon_months=months,
+                            pipeline_bias=pipeline_bias)
     files = write_calibration(cal, out_dir)
     s = h.summary()
-    o = cal.estimates["outcomes"]
     out.print(f"read {s['rows_read']} rows: kept {s['rows_kept']}, fixed {s['rows_fixed']}, "
               f"dropped {s['rows_dropped']}")
-    if o:
-        out.print(f"win probability {o['p_won']:.3f} (95% CI {o['p_won_ci'][0]:.3f}-"
-                  f"{o['p_won_ci'][1]:.3f})")
+    for line in _estimate_lines(cal.estimates):
+        out.print(line, markup=False)
     src = cal.estimates.get("sourcing") or {}
     if src.get("estimable"):
         out.print(f"rep-sourced deals {src['per_rep_per_month']:.2f} per rep-month (95% CI "
@@ -77,6 +92,40 @@ def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams:
               f"{len(cal.scenario.initial_pipeline)} open deals")
     _charts_note()
     out.print("wrote " + ", ".join(str(f) for f in files))
+
+
+MAX_GROUP_LINES = 12
+"""The most win rates by group the terminal prints (all are in calibration.json)."""
+
+
+def _estimate_lines(est: dict) -> list[str]:
+    """The terminal's summary of a calibration: the win probability a new lead gets in the
+    scenario (the same number), the stale rule, both windows and the rates by group."""
+    lines = []
+    wp = est.get("win_probability") or {}
+    if wp:
+        ci = wp.get("ci")
+        lines.append(f"win probability {wp['value']:.3f}"
+                     + (f" (95% CI {ci[0]:.3f}-{ci[1]:.3f})" if ci else "")
+                     + f" [{wp['model']}]")
+    if est.get("stale_rule"):
+        r = est["stale_rule"]
+        lines.append(f"stale rule: open deals older than {r['age_days']} days are lost at that "
+                     f"age ({r['deals_made_lost']} deals; {r['source']})")
+    w = est.get("windows")
+    if w:
+        a = w["arrivals"]
+        lines.append(f"arrivals counted {a['first_month']}..{a['last_month']} (leads recorded "
+                     f"to {a['data_end']}); outcomes followed up to "
+                     f"{w['outcomes']['followed_up_to']}")
+    groups = (est.get("conversion_by_group") or {}).get("groups", [])
+    for g in groups[:MAX_GROUP_LINES]:
+        lines.append(f"win rate {g['dimension']} {g['group']}: data {g['raw_rate']:.3f} "
+                     f"({g['deals']} deals), shrunk {g['rate']:.3f}")
+    if len(groups) > MAX_GROUP_LINES:
+        lines.append(f"... and {len(groups) - MAX_GROUP_LINES} more groups' win rates in "
+                     "calibration.json (conversion_by_group)")
+    return lines
 
 
 def _charts_note() -> None:
@@ -104,8 +153,9 @@ def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut dat
     from salesplan.simulator.calibration import write_backtest
 
     h = _load(history, mapping, teams, history_file, products, strict)
-    bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers,
-                      draws=draws, pipeline_bias=pipeline_bias)
+    with _bugs_exit_1():
+        bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers,
+                          draws=draws, pipeline_bias=pipeline_bias)
     files = write_backtest(bt, out_dir)
     s = bt.summary
     rng80 = s["monte_carlo"]["coverage_80_range"]
