@@ -67,16 +67,13 @@ def read_table(text: str, section: str, source: str) -> tuple[list[dict[str, Any
     missing = [c for c in required if c not in header]
     if missing:
         problems.append(Problem(source, f"missing required column(s) {', '.join(missing)}"))
+    fields = set(known)
+    # the columns to keep, by their raw header name (more cells than names come as key None)
+    keep = {raw: raw.strip() for raw in (reader.fieldnames or []) if raw.strip() in fields}
     rows = []
     for raw in reader:
-        row = {}
-        for key, value in raw.items():
-            if key is None:  # more cells than header names
-                continue
-            k = key.strip()
-            if k in model.model_fields and value is not None and value.strip() != "":
-                row[k] = value
-        rows.append(row)
+        rows.append({k: v for key, k in keep.items()
+                     if (v := raw.get(key)) is not None and v.strip() != ""})
     return rows, problems
 
 
@@ -143,11 +140,16 @@ def parse_scenario(
     return scenario
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (the same documents and types as the
+pure-Python ``SafeLoader``, several times faster on a 2,000-account file), else the latter."""
+
+
 def _parse_text(text: str, fmt: str, source: str) -> Any:
     try:
         if fmt == "json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader (above)
     except json.JSONDecodeError as exc:
         raise ScenarioError([Problem("", f"not valid JSON: line {exc.lineno} column {exc.colno}: "
                                          f"{exc.msg}")], source) from None
