@@ -208,6 +208,10 @@ def test_admin_manages_the_keys_of_its_workspace(world):
     assert client.get("/v1/scenarios", headers=carol).status_code == 401
     assert client.delete("/v1/keys/carol", headers=a).status_code == 200
     assert client.delete("/v1/keys/nobody", headers=a).status_code == 404
+    # not its own key (409), which keeps working
+    r = client.delete("/v1/keys/a-admin", headers=a)
+    assert r.status_code == 409 and "salesplan apikey revoke" in r.json()["detail"]
+    assert client.get("/v1/keys", headers=a).status_code == 200
     # an admin may create an admin of its own workspace, never of another
     r = client.post("/v1/keys", json={"name": "frank", "role": "admin", "workspace": "b"},
                     headers=a)
@@ -223,3 +227,31 @@ def test_submitting_a_run_for_another_workspaces_scenario_is_not_found(world):
     # the same answer as for a scenario that does not exist
     r2 = client.post("/v1/runs", json={"scenario_id": 999999, "kind": "echo"}, headers=b)
     assert r2.status_code == 404
+
+
+def test_cli_creates_keys_in_a_workspace_with_a_role(tmp_path, monkeypatch, capsys):
+    from salesplan.api.cli import main
+
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    monkeypatch.setenv("SALESPLAN_DATABASE_URL", url)
+    assert main(["apikey", "create", "vic", "--workspace", "sales-emea", "--role",
+                 "viewer"]) == 0
+    out = capsys.readouterr()
+    vic = {"X-API-Key": out.out.strip().splitlines()[-1]}
+    assert "viewer of workspace 'sales-emea'" in out.err
+    assert main(["apikey", "create", "root"]) == 0  # defaults: admin of `default`
+    root = {"X-API-Key": capsys.readouterr().out.strip().splitlines()[-1]}
+    assert main(["apikey", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "sales-emea  viewer" in listing and "default  admin" in listing
+    assert main(["apikey", "create", "x", "--role", "owner"]) == 2
+    assert "unknown role 'owner'" in capsys.readouterr().err
+    assert main(["apikey", "create", "y", "--workspace", "no spaces"]) == 2
+    assert "workspace name" in capsys.readouterr().err
+
+    app = make_app(tmp_path, run_pool=False, database_url=url)
+    client = TestClient(app)
+    sid = create_small(client, root)
+    assert client.get(f"/v1/scenarios/{sid}", headers=vic).status_code == 404
+    assert client.get("/v1/scenarios", headers=vic).json()["count"] == 0
+    assert client.post("/v1/scenarios", json=small_upload(), headers=vic).status_code == 403

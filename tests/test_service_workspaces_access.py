@@ -155,3 +155,19 @@ def test_head_health(tmp_path):
     assert r.status_code == 200 and r.content == b""
     assert client.get("/health").json()["status"] == "ok"
     assert set(app.openapi()["paths"]["/health"]) == {"get"}
+
+
+def test_docs_fall_back_to_the_cdn_with_a_warning_without_fastapi_offline(tmp_path,
+                                                                           monkeypatch, caplog):
+    from salesplan.api.service import app as app_module
+
+    def missing():
+        raise ModuleNotFoundError("No module named 'fastapi_offline'")
+
+    monkeypatch.setattr(app_module, "_docs_assets_dir", missing)
+    with caplog.at_level("WARNING", logger="salesplan.service"):
+        client = TestClient(make_app(tmp_path, run_pool=False))
+    assert "fastapi-offline is not installed" in caplog.text
+    r = client.get("/docs")
+    assert r.status_code == 200 and "https://" in r.text
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 404

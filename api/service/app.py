@@ -60,34 +60,43 @@ def _docs_assets_dir():
 
 
 def _add_docs(app: FastAPI) -> None:
-    """``/docs`` and ``/redoc`` with their scripts and styles served by this app."""
-    assets = _docs_assets_dir()
+    """``/docs`` and ``/redoc`` with their scripts and styles served by this app (without the
+    ``fastapi-offline`` package: from a CDN, with a warning saying so)."""
+    try:
+        assets = _docs_assets_dir()
+    except ModuleNotFoundError:
+        assets = None
+        log.warning("fastapi-offline is not installed (pip install 'salesplan[service]'): the "
+                    "/docs and /redoc pages load their scripts from a CDN and stay blank "
+                    "without internet access")
 
-    @app.get("/docs-assets/{name}", include_in_schema=False)
-    def docs_asset(name: str) -> FileResponse:
-        if name not in DOCS_ASSETS:
-            raise HTTPException(404, f"no documentation asset {name!r}")
-        return FileResponse(str(assets / name), media_type=DOCS_ASSETS[name],
-                            headers={"Cache-Control": "public, max-age=86400"})
+    if assets is not None:
+        @app.get("/docs-assets/{name}", include_in_schema=False)
+        def docs_asset(name: str) -> FileResponse:
+            if name not in DOCS_ASSETS:
+                raise HTTPException(404, f"no documentation asset {name!r}")
+            return FileResponse(str(assets / name), media_type=DOCS_ASSETS[name],
+                                headers={"Cache-Control": "public, max-age=86400"})
 
-    # behind a proxy that mounts the app under a prefix (uvicorn --root-path /salesplan), the
-    # pages' URLs carry the prefix
+    def urls(request: Request, **names: str) -> dict[str, str]:
+        # behind a proxy that mounts the app under a prefix (uvicorn --root-path /salesplan),
+        # the pages' URLs carry the prefix
+        root = request.scope.get("root_path", "").rstrip("/")
+        local = {k: f"{root}/docs-assets/{v}" for k, v in names.items()}
+        return {"openapi_url": root + app.openapi_url, "title": f"{app.title} - API",
+                **(local if assets is not None else {})}
+
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
-        return get_swagger_ui_html(openapi_url=root + app.openapi_url,
-                                   title=f"{app.title} - API",
-                                   swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js",
-                                   swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url=f"{root}/docs-assets/favicon.png")
+        return get_swagger_ui_html(**urls(request, swagger_js_url="swagger-ui-bundle.js",
+                                          swagger_css_url="swagger-ui.css",
+                                          swagger_favicon_url="favicon.png"))
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "").rstrip("/")
-        return get_redoc_html(openapi_url=root + app.openapi_url, title=f"{app.title} - API",
-                              redoc_js_url=f"{root}/docs-assets/redoc.standalone.js",
-                              redoc_favicon_url=f"{root}/docs-assets/favicon.png",
-                              with_google_fonts=False)
+        return get_redoc_html(**urls(request, redoc_js_url="redoc.standalone.js",
+                                     redoc_favicon_url="favicon.png"),
+                              with_google_fonts=assets is None)
 
 
 def create_app(settings: Settings | None = None, run_pool: bool = True) -> FastAPI:

@@ -43,10 +43,16 @@ def list_keys(session: SessionDep, admin: AdminDep) -> KeysPublic:
     return KeysPublic(data=[_public(r) for r in rows], count=len(rows))
 
 
-@router.delete("/{key_ref}", response_model=KeyPublic)
+@router.delete("/{key_ref}", response_model=KeyPublic,
+               responses={409: {"model": ErrorPublic, "description": "The caller's own key"}})
 def revoke_key(key_ref: KeyRef, session: SessionDep, admin: AdminDep) -> KeyPublic:
-    """Revoke a key of the workspace (by id or name): it answers 401 from now on."""
+    """Revoke a key of the workspace (by id or name): it answers 401 from now on. An admin
+    cannot revoke its own key (another admin or ``salesplan apikey revoke`` can), so that a
+    workspace is never left without the key that manages it by mistake."""
     row = keystore.find_key(session, key_ref, admin.workspace)
     if row is None:
         raise NotFoundError(f"no API key named or with id {key_ref!r} in this workspace")
+    if row.id == admin.id:
+        raise ConflictError("this is the key making the request; revoke it with another admin "
+                            "key of the workspace or with `salesplan apikey revoke`")
     return _public(keystore.revoke_key(session, row.id, admin.workspace))
