@@ -244,6 +244,9 @@ def test_cli_creates_keys_in_a_workspace_with_a_role(tmp_path, monkeypatch, caps
     assert main(["apikey", "list"]) == 0
     listing = capsys.readouterr().out
     assert "sales-emea  viewer" in listing and "default  admin" in listing
+    assert main(["apikey", "list", "--workspace", "sales-emea"]) == 0
+    listing = capsys.readouterr().out
+    assert "vic" in listing and "root" not in listing
     assert main(["apikey", "create", "x", "--role", "owner"]) == 2
     assert "unknown role 'owner'" in capsys.readouterr().err
     assert main(["apikey", "create", "y", "--workspace", "no spaces"]) == 2

@@ -81,12 +81,16 @@ def apikey_create(
 
 
 @apikey_app.command("list")
-def apikey_list(database: DatabaseOpt = None) -> None:
+def apikey_list(
+    workspace: Annotated[str | None, typer.Option(
+        help="List only this workspace's keys (default: every workspace's).")] = None,
+    database: DatabaseOpt = None,
+) -> None:
     """List keys: id, name, workspace, role, created, revoked (never the key)."""
     from salesplan.api.service.keys import list_keys
 
     with _session(database) as s:
-        rows = list_keys(s)
+        rows = list_keys(s, workspace)
         if not rows:
             out.print("no API keys")
         for r in rows:
