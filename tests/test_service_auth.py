@@ -15,7 +15,9 @@ from salesplan.api.service.keys import revoke_key, verify_key
 
 @pytest.fixture
 def app(tmp_path):
-    return make_app(tmp_path, run_pool=False)
+    # every route with a bad key: more failures than the default rate limit lets through
+    # (the limit itself: test_service_workspaces_access.py)
+    return make_app(tmp_path, run_pool=False, auth_failure_limit=10_000)
 
 
 def protected_routes(app) -> list[tuple[str, str]]:

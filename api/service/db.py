@@ -4,6 +4,10 @@ Tables: ``scenarios`` (a name and a soft-delete flag), ``scenario_versions`` (im
 document as uploaded, JSON, and its CSV tables), ``runs`` (the queue and its history),
 ``results`` (a run's JSON result) with ``result_files`` (its CSV tables and PNG charts) and
 ``api_keys`` (sha256 of each key; the key itself is never stored).
+
+Scenarios, runs and keys carry a ``workspace`` (a name; ``default`` for everything a previous
+version stored) and keys a ``role`` (``admin``, ``planner`` or ``viewer``). :func:`migrate`
+adds those columns to a database created before they existed (idempotent, at start-up).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -25,6 +30,8 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -35,6 +42,8 @@ from salesplan.scenarios.errors import SalesplanError
 from .settings import Settings
 
 __all__ = [
+    "DEFAULT_WORKSPACE",
+    "ROLES",
     "ApiKey",
     "Base",
     "Database",
@@ -44,8 +53,15 @@ __all__ = [
     "Run",
     "ScenarioRow",
     "ScenarioVersion",
+    "migrate",
     "utcnow",
 ]
+
+DEFAULT_WORKSPACE = "default"
+ROLES = ("viewer", "planner", "admin")
+"""Roles, each allowed what the one before it is: a viewer reads; a planner also creates and
+updates scenarios, submits and cancels runs, deletes scenarios; an admin also manages the keys
+of its workspace."""
 
 class DatabaseError(SalesplanError):
     """The database cannot be opened (bad URL, missing driver, unreachable server)."""
@@ -68,6 +84,10 @@ class ScenarioRow(Base):
     updated: Mapped[dt.datetime] = mapped_column(default=utcnow)
     latest_version: Mapped[int] = mapped_column(Integer, default=1)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    workspace: Mapped[str] = mapped_column(String(64), default=DEFAULT_WORKSPACE,
+                                           server_default=DEFAULT_WORKSPACE)
+
+    __table_args__ = (Index("ix_scenarios_workspace", "workspace"),)
 
 
 class ScenarioVersion(Base):
@@ -101,6 +121,10 @@ class Run(Base):
     started: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     finished: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     api_key_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    workspace: Mapped[str] = mapped_column(String(64), default=DEFAULT_WORKSPACE,
+                                           server_default=DEFAULT_WORKSPACE)
+
+    __table_args__ = (Index("ix_runs_workspace", "workspace"),)
 
 
 class Result(Base):
@@ -130,6 +154,42 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     created: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    workspace: Mapped[str] = mapped_column(String(64), default=DEFAULT_WORKSPACE,
+                                           server_default=DEFAULT_WORKSPACE)
+    # keys made before roles existed managed everything: they become admins of ``default``
+    role: Mapped[str] = mapped_column(String(16), default="admin", server_default="admin")
+
+
+MIGRATIONS: tuple[tuple[str, str, str], ...] = (
+    # (table, column, DDL type and default); every existing row gets the default
+    ("scenarios", "workspace", f"VARCHAR(64) NOT NULL DEFAULT '{DEFAULT_WORKSPACE}'"),
+    ("runs", "workspace", f"VARCHAR(64) NOT NULL DEFAULT '{DEFAULT_WORKSPACE}'"),
+    ("api_keys", "workspace", f"VARCHAR(64) NOT NULL DEFAULT '{DEFAULT_WORKSPACE}'"),
+    ("api_keys", "role", "VARCHAR(16) NOT NULL DEFAULT 'admin'"),
+)
+INDEXES = (("ix_scenarios_workspace", "scenarios"), ("ix_runs_workspace", "runs"))
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Bring a database made by an earlier version up to the current tables: add the missing
+    columns (with their defaults, so existing rows land in the ``default`` workspace and
+    existing keys become its admins) and their indexes. Idempotent; returns what it added."""
+    added = []
+    with engine.begin() as conn:
+        insp = inspect(conn)
+        tables = set(insp.get_table_names())
+        for table, column, ddl in MIGRATIONS:
+            if table not in tables:
+                continue
+            if column not in {c["name"] for c in insp.get_columns(table)}:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+                added.append(f"{table}.{column}")
+        insp = inspect(conn)
+        for index, table in INDEXES:
+            if index not in {i["name"] for i in insp.get_indexes(table)}:
+                conn.execute(text(f"CREATE INDEX {index} ON {table} (workspace)"))
+                added.append(index)
+    return added
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -161,6 +221,7 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             Base.metadata.create_all(self.engine)
+            self.migrated = migrate(self.engine)
         except OperationalError as exc:
             raise DatabaseError(f"cannot open the database "
                                 f"{self.engine.url.render_as_string(hide_password=True)}: "

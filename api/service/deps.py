@@ -10,15 +10,16 @@ from fastapi import Depends, HTTPException, Path, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from .db import ApiKey, Database
+from .db import ROLES, ApiKey, Database
 from .keys import verify_key
 from .kinds import KINDS, Kind
+from .ratelimit import FailureLimiter
 from .schemas import MAX_ID
 from .settings import Settings
 from .worker import RunPool
 
-__all__ = ["ApiKeyDep", "DbDep", "KindsDep", "PoolDep", "RunId", "ScenarioId", "SessionDep",
-           "SettingsDep", "VersionNo", "require_key"]
+__all__ = ["AdminDep", "ApiKeyDep", "DbDep", "KindsDep", "PlannerDep", "PoolDep", "RunId",
+           "ScenarioId", "SessionDep", "SettingsDep", "VersionNo", "require_key", "require_role"]
 
 
 def get_settings(request: Request) -> Settings:
@@ -59,21 +60,55 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API k
 _bearer = HTTPBearer(auto_error=False, description="An API key as a bearer token")
 
 
+def get_limiter(request: Request) -> FailureLimiter:
+    return request.app.state.auth_limiter
+
+
 def require_key(
+    request: Request,
     db: DbDep,
+    limiter: Annotated[FailureLimiter, Depends(get_limiter)],
     header: Annotated[str | None, Security(_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> ApiKey:
-    """The caller's API key (``X-API-Key`` or ``Authorization: Bearer``), else 401."""
+    """The caller's API key (``X-API-Key`` or ``Authorization: Bearer``), else 401. A wrong key
+    counts as a failure of the client (remote address); past its limit the client gets 429
+    before any key is checked, so that a blocked client learns nothing about the keys it
+    tries (a missing key is not counted: nothing was guessed)."""
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        raise HTTPException(429, f"too many failed authentications from this address; retry "
+                                 f"in {wait} s", {"Retry-After": str(wait)})
     key = header or (bearer.credentials if bearer else None)
-    if not key:
+    if not key:  # nothing was guessed: not counted
         raise HTTPException(401, "an API key is required (X-API-Key header or "
                                  "Authorization: Bearer)", {"WWW-Authenticate": "Bearer"})
     with db.session() as s:
         row = verify_key(s, key)
     if row is None:
+        limiter.failed(client)
         raise HTTPException(401, "invalid or revoked API key", {"WWW-Authenticate": "Bearer"})
     return row
 
 
 ApiKeyDep = Annotated[ApiKey, Depends(require_key)]
+
+
+def require_role(role: str):
+    """A dependency: the caller's key if its role is ``role`` or above (viewer < planner <
+    admin), else 403 naming the role needed."""
+    needed = ROLES.index(role)
+
+    def check(key: ApiKeyDep) -> ApiKey:
+        if ROLES.index(key.role) < needed:
+            raise HTTPException(403, f"this API key is a {key.role} of workspace "
+                                     f"{key.workspace!r}; this needs the {role} role"
+                                     + (" (or admin)" if role == "planner" else ""))
+        return key
+
+    return check
+
+
+PlannerDep = Annotated[ApiKey, Depends(require_role("planner"))]
+AdminDep = Annotated[ApiKey, Depends(require_role("admin"))]

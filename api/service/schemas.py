@@ -148,3 +148,34 @@ class HealthPublic(BaseModel):
     database: str
     queued: int
     running: int
+
+
+Role = Literal["viewer", "planner", "admin"]
+"""A key's role: a viewer reads; a planner also writes scenarios and runs; an admin also manages
+its workspace's keys."""
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$",
+                      description="A name for the key's holder, unique on this server")
+    role: Role = Field("viewer", description="The new key's role in the caller's workspace")
+
+
+class KeyPublic(BaseModel):
+    id: str = Field(description="The key's id (the 8 hex digits after 'sp_' in the key)")
+    name: str
+    workspace: str
+    role: Role
+    created: UTCDateTime
+    revoked: UTCDateTime | None = None
+
+
+class KeyCreated(KeyPublic):
+    key: str = Field(description="The key itself: shown in this answer only, store it now "
+                                 "(the server keeps only its hash)")
+
+
+class KeysPublic(BaseModel):
+    data: list[KeyPublic]
+    count: int

@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["ENV_PREFIX", "Settings", "get_settings"]
 
@@ -40,6 +40,22 @@ class Settings(BaseModel):
     max_attempts: int = Field(
         3, ge=1, description="Starts of a run (restarts included) before it is marked failed")
     poll_interval: float = Field(0.2, gt=0, description="Run pool tick (seconds)")
+    auth_failure_limit: int = Field(
+        20, ge=1, description="Failed authentications a client (remote address) may make in "
+                              "auth_failure_window seconds; past it, 429 with Retry-After")
+    auth_failure_window: float = Field(
+        60.0, gt=0, description="The window (seconds) of auth_failure_limit")
+    cors_origins: tuple[str, ...] = Field(
+        (), description="Origins allowed to call the API from a browser (CORS), e.g. "
+                        "'https://plan.example.com,https://bi.example.com'; '*' for any. "
+                        "Empty (the default): no CORS headers, browsers refuse other origins")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,6 +3,10 @@
 Each function takes a session and plain values and returns rows or raises a domain error
 (:class:`NotFoundError`, :class:`ConflictError`, :class:`~salesplan.scenarios.errors.ScenarioError`,
 a :class:`LimitError`), which the app turns into 404 / 409 / 422 answers.
+
+The routes pass the caller's ``workspace``: a scenario or run of another workspace is "not found"
+exactly as one that does not exist (404, never 403: its existence is not revealed). ``None``
+(internal callers only) means every workspace.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from salesplan.scenarios.errors import SalesplanError, ScenarioError
 from salesplan.scenarios.io import TABLE_SECTIONS, loads_scenario, scenario_to_document
 from salesplan.scenarios.references import Problem
 
-from .db import Result, ResultFile, Run, ScenarioRow, ScenarioVersion, utcnow
+from .db import DEFAULT_WORKSPACE, Result, ResultFile, Run, ScenarioRow, ScenarioVersion, utcnow
 from .kinds import TEXT_ERROR, Kind
 from .settings import Settings
 
@@ -140,15 +144,21 @@ def validate_scenario(settings: Settings, *, text: str | None = None, fmt: str =
     return Validated(scenario, scenario_to_document(scenario, refs), used)
 
 
-def get_scenario(session: Session, scenario_id: int) -> ScenarioRow:
+def _visible(row, workspace: str | None) -> bool:
+    return workspace is None or row.workspace == workspace
+
+
+def get_scenario(session: Session, scenario_id: int,
+                 workspace: str | None = None) -> ScenarioRow:
     row = session.get(ScenarioRow, scenario_id)
-    if row is None or row.deleted:
+    if row is None or row.deleted or not _visible(row, workspace):
         raise NotFoundError(f"no scenario {scenario_id}")
     return row
 
 
-def get_version(session: Session, scenario_id: int, version: int) -> ScenarioVersion:
-    get_scenario(session, scenario_id)
+def get_version(session: Session, scenario_id: int, version: int,
+                workspace: str | None = None) -> ScenarioVersion:
+    get_scenario(session, scenario_id, workspace)
     row = session.scalar(select(ScenarioVersion).where(
         ScenarioVersion.scenario_id == scenario_id, ScenarioVersion.version == version))
     if row is None:
@@ -161,8 +171,9 @@ def latest_version(session: Session, row: ScenarioRow) -> ScenarioVersion | None
         ScenarioVersion.scenario_id == row.id, ScenarioVersion.version == row.latest_version))
 
 
-def create_scenario(session: Session, v: Validated) -> ScenarioRow:
-    row = ScenarioRow(name=v.scenario.name[:200], latest_version=1)
+def create_scenario(session: Session, v: Validated,
+                    workspace: str = DEFAULT_WORKSPACE) -> ScenarioRow:
+    row = ScenarioRow(name=v.scenario.name[:200], latest_version=1, workspace=workspace)
     session.add(row)
     session.flush()
     session.add(ScenarioVersion(scenario_id=row.id, version=1, name=row.name,
@@ -171,8 +182,9 @@ def create_scenario(session: Session, v: Validated) -> ScenarioRow:
     return row
 
 
-def add_version(session: Session, scenario_id: int, v: Validated) -> ScenarioRow:
-    row = get_scenario(session, scenario_id)
+def add_version(session: Session, scenario_id: int, v: Validated,
+                workspace: str | None = None) -> ScenarioRow:
+    row = get_scenario(session, scenario_id, workspace)
     number = (session.scalar(select(func.max(ScenarioVersion.version))
                              .where(ScenarioVersion.scenario_id == row.id)) or 0) + 1
     session.add(ScenarioVersion(scenario_id=row.id, version=number, name=v.scenario.name[:200],
@@ -184,16 +196,19 @@ def add_version(session: Session, scenario_id: int, v: Validated) -> ScenarioRow
     return row
 
 
-def list_scenarios(session: Session, offset: int, limit: int) -> tuple[list[ScenarioRow], int]:
+def list_scenarios(session: Session, offset: int, limit: int,
+                   workspace: str | None = None) -> tuple[list[ScenarioRow], int]:
     where = ScenarioRow.deleted.is_(False)
+    if workspace is not None:
+        where = where & (ScenarioRow.workspace == workspace)
     count = session.scalar(select(func.count()).select_from(ScenarioRow).where(where)) or 0
     rows = session.scalars(select(ScenarioRow).where(where).order_by(ScenarioRow.id)
                            .offset(offset).limit(limit)).all()
     return list(rows), count
 
 
-def delete_scenario(session: Session, scenario_id: int) -> None:
-    get_scenario(session, scenario_id).deleted = True
+def delete_scenario(session: Session, scenario_id: int, workspace: str | None = None) -> None:
+    get_scenario(session, scenario_id, workspace).deleted = True
 
 
 # ---- runs ----------------------------------------------------------------------------------------
@@ -237,32 +252,37 @@ def check_against_scenario(kind: Kind, stored: ScenarioVersion, options: dict) -
 
 def submit_run(session: Session, kinds: Mapping[str, Kind], settings: Settings, *,
                scenario_id: int, version: int | None, kind: str, options: Mapping[str, Any],
-               api_key_id: str | None = None) -> Run:
+               api_key_id: str | None = None, workspace: str | None = None) -> Run:
+    """Queue a run of a scenario version (``workspace``: the caller's; the run belongs to the
+    scenario's workspace)."""
     if kind not in kinds:
         raise ScenarioError([Problem("kind", f"unknown run kind {kind!r}; expected one of: "
                                              f"{', '.join(sorted(kinds))}")], "run")
-    row = get_scenario(session, scenario_id)
+    row = get_scenario(session, scenario_id, workspace)
     number = version if version is not None else row.latest_version
-    stored = get_version(session, scenario_id, number)
+    stored = get_version(session, scenario_id, number, workspace)
     clean = validate_options(kinds[kind], options, settings)
     check_against_scenario(kinds[kind], stored, clean)
     run = Run(scenario_id=scenario_id, version=number, kind=kind, options=clean,
-              status="queued", message="queued", api_key_id=api_key_id)
+              status="queued", message="queued", api_key_id=api_key_id,
+              workspace=row.workspace)
     session.add(run)
     session.flush()
     return run
 
 
-def get_run(session: Session, run_id: int) -> Run:
+def get_run(session: Session, run_id: int, workspace: str | None = None) -> Run:
     run = session.get(Run, run_id)
-    if run is None:
+    if run is None or not _visible(run, workspace):
         raise NotFoundError(f"no run {run_id}")
     return run
 
 
 def list_runs(session: Session, offset: int, limit: int, status: str | None,
-              scenario_id: int | None) -> tuple[list[Run], int]:
+              scenario_id: int | None, workspace: str | None = None) -> tuple[list[Run], int]:
     q = select(Run)
+    if workspace is not None:
+        q = q.where(Run.workspace == workspace)
     if status:
         q = q.where(Run.status == status)
     if scenario_id is not None:
@@ -272,8 +292,8 @@ def list_runs(session: Session, offset: int, limit: int, status: str | None,
     return list(rows), count
 
 
-def cancel_run(session: Session, run_id: int) -> Run:
-    run = get_run(session, run_id)
+def cancel_run(session: Session, run_id: int, workspace: str | None = None) -> Run:
+    run = get_run(session, run_id, workspace)
     changed = session.execute(
         update(Run).where(Run.id == run_id, Run.status.in_(("queued", "running")))
         .values(status="cancelled", finished=utcnow(), message="cancelled",
@@ -287,8 +307,9 @@ def cancel_run(session: Session, run_id: int) -> Run:
     return run
 
 
-def get_result(session: Session, run_id: int) -> tuple[Run, Result, list[tuple[str, str]]]:
-    run = get_run(session, run_id)
+def get_result(session: Session, run_id: int,
+               workspace: str | None = None) -> tuple[Run, Result, list[tuple[str, str]]]:
+    run = get_run(session, run_id, workspace)
     if run.status != "succeeded":
         detail = f": {run.error}" if run.error else ""
         raise ConflictError(f"run {run_id} is {run.status}{detail}; results exist only for "
@@ -302,8 +323,9 @@ def get_result(session: Session, run_id: int) -> tuple[Run, Result, list[tuple[s
     return run, result, [(kind, name) for kind, name in files]
 
 
-def get_file(session: Session, run_id: int, kind: str, name: str) -> ResultFile:
-    get_result(session, run_id)
+def get_file(session: Session, run_id: int, kind: str, name: str,
+             workspace: str | None = None) -> ResultFile:
+    get_result(session, run_id, workspace)
     row = session.get(ResultFile, (run_id, kind, name))
     if row is None:
         raise NotFoundError(f"run {run_id} has no {kind} named {name!r}")

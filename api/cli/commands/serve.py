@@ -60,31 +60,43 @@ apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_he
 
 
 @apikey_app.command("create")
-def apikey_create(name: Annotated[str, typer.Argument(help="A name for the key's holder")],
-                  database: DatabaseOpt = None) -> None:
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="A name for the key's holder")],
+    workspace: Annotated[str, typer.Option(
+        help="The workspace the key belongs to; it sees only that workspace's scenarios and "
+             "runs.")] = "default",
+    role: Annotated[str, typer.Option(
+        help="The key's role: viewer (reads), planner (also creates and runs), admin (also "
+             "manages the workspace's keys over the API).")] = "admin",
+    database: DatabaseOpt = None,
+) -> None:
     """Create a key and print it once (only its hash is stored)."""
     from salesplan.api.service.keys import create_key
 
     with _session(database) as s:
-        created = create_key(s, name)
-    err.print(f"API key {created.name!r} (id {created.id}) created; it is shown once, store "
-              "it now:", markup=False)
+        created = create_key(s, name, workspace=workspace, role=role)
+    err.print(f"API key {created.name!r} (id {created.id}, {created.role} of workspace "
+              f"{created.workspace!r}) created; it is shown once, store it now:", markup=False)
     print(created.key)
 
 
 @apikey_app.command("list")
-def apikey_list(database: DatabaseOpt = None) -> None:
-    """List keys: id, name, created, revoked (never the key)."""
+def apikey_list(
+    workspace: Annotated[str | None, typer.Option(
+        help="List only this workspace's keys (default: every workspace's).")] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """List keys: id, name, workspace, role, created, revoked (never the key)."""
     from salesplan.api.service.keys import list_keys
 
     with _session(database) as s:
-        rows = list_keys(s)
+        rows = list_keys(s, workspace)
         if not rows:
             out.print("no API keys")
         for r in rows:
             state = f"revoked {r.revoked:%Y-%m-%d %H:%M}" if r.revoked else "active"
-            out.print(f"{r.id}  {r.name}  created {r.created:%Y-%m-%d %H:%M}  {state}",
-                      markup=False)
+            out.print(f"{r.id}  {r.name}  {r.workspace}  {r.role}  "
+                      f"created {r.created:%Y-%m-%d %H:%M}  {state}", markup=False)
 
 
 @apikey_app.command("revoke")

@@ -1,4 +1,5 @@
-"""``GET /health``: no key needed; says whether the database answers and how many runs wait."""
+"""``GET /health`` (and ``HEAD``, for probes): no key needed; says whether the database answers
+and how many runs wait."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..schemas import ErrorPublic, HealthPublic
 router = APIRouter(tags=["health"])
 
 
+@router.head("/health", include_in_schema=False)
 @router.get("/health", response_model=HealthPublic,
             responses={503: {"model": ErrorPublic, "description": "The database is unreachable"}})
 def health(db: DbDep) -> HealthPublic:

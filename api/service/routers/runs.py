@@ -1,5 +1,8 @@
 """``/v1/runs``: submit (202, queued), list, status, cancel, result JSON, CSV tables, PNG
-charts. Runs execute in the run pool, never in the request."""
+charts. Runs execute in the run pool, never in the request.
+
+A key sees only its workspace's runs (another workspace's answer 404); submitting and
+cancelling need the planner role (viewers: 403)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from .. import store
 from ..db import Run, utcnow
-from ..deps import ApiKeyDep, KindsDep, PoolDep, RunId, SessionDep, SettingsDep
+from ..deps import ApiKeyDep, KindsDep, PlannerDep, PoolDep, RunId, SessionDep, SettingsDep
 from ..schemas import (
     MAX_ID,
     ErrorPublic,
@@ -48,10 +51,10 @@ def _public(run: Run) -> RunPublic:
 @router.post("", status_code=202, response_model=RunPublic,
              responses={202: {"description": "Queued; poll GET /v1/runs/{id}"}})
 def submit_run(body: RunCreate, session: SessionDep, settings: SettingsDep, kinds: KindsDep,
-               pool: PoolDep, key: ApiKeyDep, response: Response) -> RunPublic:
+               pool: PoolDep, key: PlannerDep, response: Response) -> RunPublic:
     run = store.submit_run(session, kinds, settings, scenario_id=body.scenario_id,
                            version=body.version, kind=body.kind, options=body.options,
-                           api_key_id=key.id)
+                           api_key_id=key.id, workspace=key.workspace)
     session.commit()
     if pool is not None:
         pool.wake()
@@ -60,24 +63,25 @@ def submit_run(body: RunCreate, session: SessionDep, settings: SettingsDep, kind
 
 
 @router.get("", response_model=RunsPublic)
-def list_runs(session: SessionDep, status: RunStatus | None = None,
+def list_runs(session: SessionDep, key: ApiKeyDep, status: RunStatus | None = None,
               scenario_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
               offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> RunsPublic:
-    rows, count = store.list_runs(session, offset, limit, status, scenario_id)
+    rows, count = store.list_runs(session, offset, limit, status, scenario_id, key.workspace)
     return RunsPublic(data=[_public(r) for r in rows], count=count)
 
 
 @router.get("/{run_id}", response_model=RunPublic)
-def get_run(run_id: RunId, session: SessionDep) -> RunPublic:
-    return _public(store.get_run(session, run_id))
+def get_run(run_id: RunId, session: SessionDep, key: ApiKeyDep) -> RunPublic:
+    return _public(store.get_run(session, run_id, key.workspace))
 
 
 @router.delete("/{run_id}", response_model=RunPublic,
                responses={409: FINISHED})
-def cancel_run(run_id: RunId, session: SessionDep, pool: PoolDep) -> RunPublic:
+def cancel_run(run_id: RunId, session: SessionDep, pool: PoolDep,
+               key: PlannerDep) -> RunPublic:
     """Cancel a queued or running run (a running one's process is stopped)."""
-    run = store.cancel_run(session, run_id)
+    run = store.cancel_run(session, run_id, key.workspace)
     session.commit()
     if pool is not None:
         pool.wake()
@@ -86,8 +90,8 @@ def cancel_run(run_id: RunId, session: SessionDep, pool: PoolDep) -> RunPublic:
 
 @router.get("/{run_id}/result", response_model=RunResultPublic,
             responses={409: NOT_DONE})
-def get_result(run_id: RunId, session: SessionDep) -> RunResultPublic:
-    run, result, files = store.get_result(session, run_id)
+def get_result(run_id: RunId, session: SessionDep, key: ApiKeyDep) -> RunResultPublic:
+    run, result, files = store.get_result(session, run_id, key.workspace)
     return RunResultPublic(run_id=run.id, kind=run.kind, result=result.result,
                            tables=[name for kind, name in files if kind == "table"],
                            charts=[name for kind, name in files if kind == "chart"])
@@ -97,8 +101,8 @@ def get_result(run_id: RunId, session: SessionDep) -> RunResultPublic:
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                              "description": "The table as CSV"},
                        409: NOT_DONE})
-def get_table(run_id: RunId, name: FileName, session: SessionDep) -> Response:
-    row = store.get_file(session, run_id, "table", re.sub(r"\.csv$", "", name))
+def get_table(run_id: RunId, name: FileName, session: SessionDep, key: ApiKeyDep) -> Response:
+    row = store.get_file(session, run_id, "table", re.sub(r"\.csv$", "", name), key.workspace)
     return Response(row.content, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{row.name}.csv"'})
 
@@ -108,6 +112,6 @@ def get_table(run_id: RunId, name: FileName, session: SessionDep) -> Response:
                                                                    "format": "binary"}}},
                              "description": "The chart as PNG"},
                        409: NOT_DONE})
-def get_chart(run_id: RunId, name: FileName, session: SessionDep) -> Response:
-    row = store.get_file(session, run_id, "chart", re.sub(r"\.png$", "", name))
+def get_chart(run_id: RunId, name: FileName, session: SessionDep, key: ApiKeyDep) -> Response:
+    row = store.get_file(session, run_id, "chart", re.sub(r"\.png$", "", name), key.workspace)
     return Response(row.content, media_type="image/png")

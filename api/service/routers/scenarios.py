@@ -1,5 +1,8 @@
 """``/v1/scenarios``: create (JSON or multipart upload), list, get, new version, versions,
-delete. Every version is immutable; an update adds one."""
+delete. Every version is immutable; an update adds one.
+
+A key sees only its workspace's scenarios (another workspace's answer 404); creating, updating
+and deleting need the planner role (viewers: 403)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from salesplan.scenarios.references import Problem
 
 from .. import store
 from ..db import ScenarioRow, ScenarioVersion
-from ..deps import ScenarioId, SessionDep, SettingsDep, VersionNo
+from ..deps import ApiKeyDep, PlannerDep, ScenarioId, SessionDep, SettingsDep, VersionNo
 from ..schemas import (
     ScenarioCreate,
     ScenarioPublic,
@@ -74,71 +77,73 @@ FormatField = Annotated[Literal["yaml", "json"] | None, Form(
 
 
 @router.post("", status_code=201, response_model=ScenarioPublic)
-def create_scenario(body: ScenarioCreate, session: SessionDep,
-                    settings: SettingsDep) -> ScenarioPublic:
+def create_scenario(body: ScenarioCreate, session: SessionDep, settings: SettingsDep,
+                    key: PlannerDep) -> ScenarioPublic:
     """Create a scenario from a JSON body (a document, or YAML/JSON text, with CSV tables)."""
-    row = store.create_scenario(session, _from_body(body, settings))
+    row = store.create_scenario(session, _from_body(body, settings), key.workspace)
     return _public(session, row)
 
 
 @router.post("/upload", status_code=201, response_model=ScenarioPublic)
-async def upload_scenario(session: SessionDep, settings: SettingsDep, file: FileField,
-                          tables: TablesField = (), format: FormatField = None,
+async def upload_scenario(session: SessionDep, settings: SettingsDep, key: PlannerDep,
+                          file: FileField, tables: TablesField = (), format: FormatField = None,
                           ) -> ScenarioPublic:
     """Create a scenario from a multipart upload: the document file and its CSV tables."""
     validated = await _from_upload(file, list(tables), format, settings)
-    return _public(session, store.create_scenario(session, validated))
+    return _public(session, store.create_scenario(session, validated, key.workspace))
 
 
 @router.get("", response_model=ScenariosPublic)
-def list_scenarios(session: SessionDep, offset: Offset = 0, limit: Limit = 100
+def list_scenarios(session: SessionDep, key: ApiKeyDep, offset: Offset = 0, limit: Limit = 100
                    ) -> ScenariosPublic:
-    rows, count = store.list_scenarios(session, offset, limit)
+    rows, count = store.list_scenarios(session, offset, limit, key.workspace)
     return ScenariosPublic(data=[_public(session, r) for r in rows], count=count)
 
 
 @router.get("/{scenario_id}", response_model=ScenarioPublic)
-def get_scenario(scenario_id: ScenarioId, session: SessionDep) -> ScenarioPublic:
-    return _public(session, store.get_scenario(session, scenario_id))
+def get_scenario(scenario_id: ScenarioId, session: SessionDep, key: ApiKeyDep) -> ScenarioPublic:
+    return _public(session, store.get_scenario(session, scenario_id, key.workspace))
 
 
 @router.put("/{scenario_id}", response_model=ScenarioPublic)
 def update_scenario(scenario_id: ScenarioId, body: ScenarioCreate, session: SessionDep,
-                    settings: SettingsDep) -> ScenarioPublic:
+                    settings: SettingsDep, key: PlannerDep) -> ScenarioPublic:
     """Store a new version (earlier versions stay as they were)."""
-    store.get_scenario(session, scenario_id)
-    return _public(session, store.add_version(session, scenario_id, _from_body(body, settings)))
+    store.get_scenario(session, scenario_id, key.workspace)
+    return _public(session, store.add_version(session, scenario_id, _from_body(body, settings),
+                                              key.workspace))
 
 
 @router.put("/{scenario_id}/upload", response_model=ScenarioPublic)
 async def upload_version(scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep,
-                         file: FileField, tables: TablesField = (),
+                         key: PlannerDep, file: FileField, tables: TablesField = (),
                          format: FormatField = None,
                          ) -> ScenarioPublic:
     """A new version from a multipart upload."""
-    store.get_scenario(session, scenario_id)
+    store.get_scenario(session, scenario_id, key.workspace)
     validated = await _from_upload(file, list(tables), format, settings)
-    return _public(session, store.add_version(session, scenario_id, validated))
+    return _public(session, store.add_version(session, scenario_id, validated, key.workspace))
 
 
 @router.get("/{scenario_id}/versions", response_model=ScenarioVersionsPublic)
-def list_versions(scenario_id: ScenarioId, session: SessionDep) -> ScenarioVersionsPublic:
-    store.get_scenario(session, scenario_id)
+def list_versions(scenario_id: ScenarioId, session: SessionDep,
+                  key: ApiKeyDep) -> ScenarioVersionsPublic:
+    store.get_scenario(session, scenario_id, key.workspace)
     rows = store.list_versions(session, scenario_id)
     return ScenarioVersionsPublic(data=[_summary(v) for v in rows], count=len(rows))
 
 
 @router.get("/{scenario_id}/versions/{version}", response_model=ScenarioVersionPublic)
 def get_version(scenario_id: ScenarioId, version: VersionNo,
-                session: SessionDep) -> ScenarioVersionPublic:
-    v = store.get_version(session, scenario_id, version)
+                session: SessionDep, key: ApiKeyDep) -> ScenarioVersionPublic:
+    v = store.get_version(session, scenario_id, version, key.workspace)
     return ScenarioVersionPublic(version=v.version, created=v.created, name=v.name,
                                  counts=v.counts, scenario_id=v.scenario_id,
                                  document=v.document, tables=v.tables)
 
 
 @router.delete("/{scenario_id}", status_code=204, response_class=Response)
-def delete_scenario(scenario_id: ScenarioId, session: SessionDep) -> Response:
+def delete_scenario(scenario_id: ScenarioId, session: SessionDep, key: PlannerDep) -> Response:
     """Delete a scenario (its versions are kept for the runs that used them)."""
-    store.delete_scenario(session, scenario_id)
+    store.delete_scenario(session, scenario_id, key.workspace)
     return Response(status_code=204)
