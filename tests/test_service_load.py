@@ -80,3 +80,41 @@ def test_fifty_concurrent_submissions(tmp_path):
     with app.state.db.session() as s:
         assert s.query(Run).count() == N
         assert s.query(Run).filter(Run.attempts != 1).count() == 0
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_uploads_all_succeed(tmp_path):
+    """50 clients upload a scenario at the same moment: every one gets 201 (issue #19: 13 of
+    50 got a 500, "database is locked", when validation shared the CPU fifty ways while write
+    transactions stayed open until after the response). Bounded by DEADLINE."""
+    from test_service_support import small_upload
+
+    app = make_app(tmp_path, run_pool=False)
+    h = {"X-API-Key": new_key(app)}
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    body = small_upload()
+
+    async def burst() -> list[int]:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=h,
+                                     timeout=DEADLINE,
+                                     limits=httpx.Limits(max_connections=N + 4)) as client:
+            for _ in range(100):
+                try:
+                    if (await client.get("/health")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+            rs = await asyncio.gather(*(client.post("/v1/scenarios", json=body)
+                                        for _ in range(N)))
+            return [r.status_code for r in rs]
+
+    try:
+        codes = asyncio.run(burst())
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert codes == [201] * N, codes

@@ -8,6 +8,7 @@ work on a network with no internet access."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, run_pool: bool = True) -> FastA
                   docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.db = db
+    app.state.validation_slots = threading.BoundedSemaphore(settings.validation_concurrency)
     app.state.pool = None
     app.state.auth_limiter = FailureLimiter(settings.auth_failure_limit,
                                             settings.auth_failure_window)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import yaml
@@ -117,8 +118,18 @@ def _check_yaml_expansion(text: str) -> None:
 
 def validate_scenario(settings: Settings, *, text: str | None = None, fmt: str = "yaml",
                       document: Mapping[str, Any] | None = None,
-                      tables: Mapping[str, str] | None = None) -> Validated:
-    """Validate an upload (every problem at once) and check the size limits."""
+                      tables: Mapping[str, str] | None = None,
+                      slots: AbstractContextManager | None = None) -> Validated:
+    """Validate an upload (every problem at once) and check the size limits; ``slots`` (a
+    semaphore) bounds how many validations run at once."""
+    with slots if slots is not None else nullcontext():
+        return _validate_scenario(settings, text=text, fmt=fmt, document=document,
+                                  tables=tables)
+
+
+def _validate_scenario(settings: Settings, *, text: str | None, fmt: str,
+                       document: Mapping[str, Any] | None,
+                       tables: Mapping[str, str] | None) -> Validated:
     tables = dict(tables or {})
     try:
         if document is not None:

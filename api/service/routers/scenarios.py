@@ -6,10 +6,12 @@ and deleting need the planner role (viewers: 403)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import PurePath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from salesplan.scenarios.errors import ScenarioError
 from salesplan.scenarios.references import Problem
@@ -44,9 +46,10 @@ def _public(session, row: ScenarioRow) -> ScenarioPublic:
                           latest=_summary(latest) if latest else None)
 
 
-def _from_body(body: ScenarioCreate, settings: Settings) -> store.Validated:
+def _from_body(body: ScenarioCreate, settings: Settings, request: Request) -> store.Validated:
     return store.validate_scenario(settings, text=body.text, fmt=body.format,
-                                   document=body.document, tables=body.tables)
+                                   document=body.document, tables=body.tables,
+                                   slots=request.app.state.validation_slots)
 
 
 async def _decode(upload: UploadFile, what: str) -> str:
@@ -59,14 +62,17 @@ async def _decode(upload: UploadFile, what: str) -> str:
 
 
 async def _from_upload(file: UploadFile, tables: list[UploadFile], fmt: str | None,
-                       settings: Settings) -> store.Validated:
+                       settings: Settings, request: Request) -> store.Validated:
     text = await _decode(file, "file")
     if fmt is None:
         fmt = "json" if PurePath(file.filename or "").suffix.lower() == ".json" else "yaml"
     named = {}
     for t in tables:
         named[PurePath(t.filename or "table.csv").name] = await _decode(t, "table")
-    return store.validate_scenario(settings, text=text, fmt=fmt, tables=named)
+    # CPU-bound: in a worker thread, so the event loop (and /health) keeps answering
+    return await run_in_threadpool(
+        partial(store.validate_scenario, settings, text=text, fmt=fmt, tables=named,
+                slots=request.app.state.validation_slots))
 
 
 FileField = Annotated[UploadFile, File(description="The scenario, YAML or JSON")]
@@ -78,19 +84,22 @@ FormatField = Annotated[Literal["yaml", "json"] | None, Form(
 
 @router.post("", status_code=201, response_model=ScenarioPublic)
 def create_scenario(body: ScenarioCreate, session: SessionDep, settings: SettingsDep,
-                    key: PlannerDep) -> ScenarioPublic:
+                    key: PlannerDep, request: Request) -> ScenarioPublic:
     """Create a scenario from a JSON body (a document, or YAML/JSON text, with CSV tables)."""
-    row = store.create_scenario(session, _from_body(body, settings), key.workspace)
+    row = store.create_scenario(session, _from_body(body, settings, request), key.workspace)
+    session.commit()  # the write transaction ends here, not after the response is built
     return _public(session, row)
 
 
 @router.post("/upload", status_code=201, response_model=ScenarioPublic)
 async def upload_scenario(session: SessionDep, settings: SettingsDep, key: PlannerDep,
-                          file: FileField, tables: TablesField = (), format: FormatField = None,
-                          ) -> ScenarioPublic:
+                          request: Request, file: FileField, tables: TablesField = (),
+                          format: FormatField = None) -> ScenarioPublic:
     """Create a scenario from a multipart upload: the document file and its CSV tables."""
-    validated = await _from_upload(file, list(tables), format, settings)
-    return _public(session, store.create_scenario(session, validated, key.workspace))
+    validated = await _from_upload(file, list(tables), format, settings, request)
+    row = store.create_scenario(session, validated, key.workspace)
+    session.commit()
+    return _public(session, row)
 
 
 @router.get("", response_model=ScenariosPublic)
@@ -107,22 +116,26 @@ def get_scenario(scenario_id: ScenarioId, session: SessionDep, key: ApiKeyDep) -
 
 @router.put("/{scenario_id}", response_model=ScenarioPublic)
 def update_scenario(scenario_id: ScenarioId, body: ScenarioCreate, session: SessionDep,
-                    settings: SettingsDep, key: PlannerDep) -> ScenarioPublic:
+                    settings: SettingsDep, key: PlannerDep, request: Request) -> ScenarioPublic:
     """Store a new version (earlier versions stay as they were)."""
     store.get_scenario(session, scenario_id, key.workspace)
-    return _public(session, store.add_version(session, scenario_id, _from_body(body, settings),
-                                              key.workspace))
+    validated = _from_body(body, settings, request)
+    row = store.add_version(session, scenario_id, validated, key.workspace)
+    session.commit()
+    return _public(session, row)
 
 
 @router.put("/{scenario_id}/upload", response_model=ScenarioPublic)
 async def upload_version(scenario_id: ScenarioId, session: SessionDep, settings: SettingsDep,
-                         key: PlannerDep, file: FileField, tables: TablesField = (),
-                         format: FormatField = None,
+                         key: PlannerDep, request: Request, file: FileField,
+                         tables: TablesField = (), format: FormatField = None,
                          ) -> ScenarioPublic:
     """A new version from a multipart upload."""
     store.get_scenario(session, scenario_id, key.workspace)
-    validated = await _from_upload(file, list(tables), format, settings)
-    return _public(session, store.add_version(session, scenario_id, validated, key.workspace))
+    validated = await _from_upload(file, list(tables), format, settings, request)
+    row = store.add_version(session, scenario_id, validated, key.workspace)
+    session.commit()
+    return _public(session, row)
 
 
 @router.get("/{scenario_id}/versions", response_model=ScenarioVersionsPublic)
