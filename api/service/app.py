@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, run_pool: bool = True) -> FastA
     app.state.settings = settings
     app.state.db = db
     app.state.validation_slots = threading.BoundedSemaphore(settings.validation_concurrency)
+    app.state.health_threads = anyio.CapacityLimiter(2)
     app.state.pool = None
     app.state.auth_limiter = FailureLimiter(settings.auth_failure_limit,
                                             settings.auth_failure_window)

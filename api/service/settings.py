@@ -33,9 +33,10 @@ class Settings(BaseModel):
     max_replications: int = Field(2_000, ge=1, description="Replications per run (422)")
     run_workers: int = Field(2, ge=1, le=64, description="Simultaneous runs; more runs queue")
     validation_concurrency: int = Field(
-        2, ge=1, le=64, description="Scenario uploads validated at once; more wait their turn "
-                                    "(validation is CPU-bound: letting 50 share the CPU makes "
-                                    "every one of them, and /health, slow)")
+        1, ge=1, le=64, description="Scenario uploads validated at once; more wait their turn "
+                                    "(validation is CPU-bound Python, serialised by the GIL "
+                                    "anyway: letting 50 share it makes every one of them, and "
+                                    "/health, slow)")
     run_time_limit: float = Field(
         1800.0, gt=0, description="Seconds a run may take before it is stopped and failed")
     run_memory_mb: int | None = Field(
