@@ -13,6 +13,19 @@ Restart: :meth:`RunPool.start` first re-queues runs left ``running`` by a previo
 crash, a kill), or marks them failed with the reason once they have been started
 ``max_attempts`` times. A graceful :meth:`RunPool.stop` re-queues the runs it interrupts. Exactly
 one server process should serve a database (see ``docs/service.md``).
+
+Workers die with the server: each worker arms the Linux parent-death signal and watches its
+parent (:func:`~.runproc.die_with_parent`), so a ``kill -9`` of the server leaves no worker
+computing a run that the next server will run again. Workers are started by the monitor thread,
+which lives as long as the pool (the parent-death signal fires when the *thread* that started
+the process ends).
+
+One execution at a time: a claim is a compare-and-set on ``(status, attempts)`` that bumps
+``attempts``; the attempt number is the claim's token. Every later write of this pool for the
+run (progress, the result, the re-queue on stop) is conditioned on ``status = 'running'`` and
+``attempts`` still equal to that token, and a run whose row no longer carries it (cancelled, or
+re-queued and claimed again by another server) has its process stopped on the next tick. A stale
+server or worker therefore can neither write over the run's result nor keep computing it.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -51,10 +65,16 @@ class _Worker:
     process: Any
     conn: Connection
     run_id: int | None = None
+    attempt: int = 0  # the claim's token: the run's ``attempts`` after this pool claimed it
     served: int = 0
     started: float = 0.0
     progress: tuple[float, str] | None = None
     written: float = 0.0
+
+
+def _owned(run_id: int, attempt: int) -> tuple:
+    """The condition of every write for a run by the pool that claimed it as ``attempt``."""
+    return Run.id == run_id, Run.status == "running", Run.attempts == attempt
 
 
 def recover_interrupted(db: Database, max_attempts: int) -> tuple[int, int]:
@@ -70,6 +90,8 @@ def recover_interrupted(db: Database, max_attempts: int) -> tuple[int, int]:
                 r.finished = utcnow()
                 r.error = (f"interrupted by a server stop or crash {r.attempts} time(s); "
                            f"not retried (max_attempts={max_attempts})")
+                r.message = (f"failed: interrupted by a server stop or crash "
+                             f"{r.attempts} time(s)")
                 failed += 1
             else:
                 r.status = "queued"
@@ -109,7 +131,7 @@ class RunPool:
             self._thread.join(timeout=30)
             self._thread = None
         for w in list(self._workers):
-            run_id = w.run_id
+            run_id, attempt = w.run_id, w.attempt
             if run_id is None:
                 with contextlib.suppress(OSError, ValueError):
                     w.conn.send(None)
@@ -117,7 +139,7 @@ class RunPool:
             self._kill(w)
             if requeue and run_id is not None:
                 with self.db.session() as s:
-                    s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+                    s.execute(update(Run).where(*_owned(run_id, attempt))
                               .values(status="queued", message="re-queued: the server stopped"))
         self._workers.clear()
 
@@ -161,7 +183,7 @@ class RunPool:
             return None
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(target=worker_main, daemon=True,
-                                    args=(child, self.settings.run_memory_mb),
+                                    args=(child, self.settings.run_memory_mb, os.getpid()),
                                     name="salesplan-run-worker")
         process.start()
         child.close()
@@ -170,15 +192,22 @@ class RunPool:
         return w
 
     def _check_cancelled(self) -> None:
+        """Stop the process of every run this pool no longer owns: cancelled, deleted, or
+        re-queued and claimed again elsewhere (its ``attempts`` moved past our token)."""
         busy = {w.run_id: w for w in self._workers if w.run_id is not None}
         if not busy:
             return
         with self.db.session() as s:
-            rows = s.execute(select(Run.id, Run.status).where(Run.id.in_(list(busy))))
-            gone = [rid for rid, status in rows if status != "running"]
-        for rid in gone:
-            log.info("run %d cancelled: stopping its process", rid)
-            self._drop(busy[rid])
+            rows = dict(s.execute(select(Run.id, Run.attempts)
+                                  .where(Run.id.in_(list(busy)), Run.status == "running")).all())
+        for rid, w in busy.items():
+            if rid not in rows:
+                log.info("run %d cancelled: stopping its process", rid)
+                self._drop(w)
+            elif rows[rid] != w.attempt:
+                log.warning("run %d attempt %d was taken over (now attempt %d): stopping its "
+                            "process here", rid, w.attempt, rows[rid])
+                self._drop(w)
 
     def _launch_next(self, worker: _Worker) -> bool:
         """Claim the oldest queued run and hand it to ``worker``; False if the queue is empty."""
@@ -187,13 +216,15 @@ class RunPool:
                             .order_by(Run.created, Run.id).limit(1)).first()
             if run is None:
                 return False
+            attempt = run.attempts + 1
             claimed = s.execute(
-                update(Run).where(Run.id == run.id, Run.status == "queued")
-                .values(status="running", started=utcnow(), attempts=Run.attempts + 1,
+                update(Run).where(Run.id == run.id, Run.status == "queued",
+                                  Run.attempts == run.attempts)
+                .values(status="running", started=utcnow(), attempts=attempt,
                         progress=0.0, message="starting", error=None)
             ).rowcount
             if claimed != 1:
-                return True  # cancelled meanwhile: try the next one
+                return True  # cancelled or claimed elsewhere meanwhile: try the next one
             version = s.scalar(select(ScenarioVersion).where(
                 ScenarioVersion.scenario_id == run.scenario_id,
                 ScenarioVersion.version == run.version))
@@ -204,21 +235,21 @@ class RunPool:
         if kind is None or document is None:
             why = (f"unknown run kind {kind_name!r} (not registered on this server)"
                    if kind is None else "the scenario version no longer exists")
-            self._finish(run_id, "failed", why)
+            self._finish(run_id, attempt, "failed", why)
             return True
         try:
             worker.conn.send((kind.run, document, tables, options))
         except (OSError, ValueError) as exc:
             self._drop(worker)
-            self._finish(run_id, "failed", f"could not start the run: {exc}")
+            self._finish(run_id, attempt, "failed", f"could not start the run: {exc}")
             return True
-        worker.run_id, worker.started = run_id, time.monotonic()
+        worker.run_id, worker.attempt, worker.started = run_id, attempt, time.monotonic()
         worker.progress, worker.written = None, 0.0
         log.info("run %d (%s) started in process %s", run_id, kind_name, worker.process.pid)
         return True
 
     def _poll(self, w: _Worker) -> None:
-        run_id = w.run_id
+        run_id, attempt = w.run_id, w.attempt
         assert run_id is not None
         outcome = None
         try:
@@ -234,9 +265,9 @@ class RunPool:
             w.run_id = None
             w.served += 1
             if outcome[0] == "done":
-                self._finish(run_id, "succeeded", None, outcome[1])
+                self._finish(run_id, attempt, "succeeded", None, outcome[1])
             else:
-                self._finish(run_id, "failed", outcome[1])
+                self._finish(run_id, attempt, "failed", outcome[1])
             if w.served >= MAX_RUNS_PER_WORKER:  # recycle: bounded memory growth
                 with contextlib.suppress(OSError, ValueError):
                     w.conn.send(None)
@@ -244,15 +275,15 @@ class RunPool:
             return
         if not w.process.is_alive():
             self._drop(w)
-            self._finish(run_id, "failed", f"the run process exited unexpectedly "
-                                           f"(exit code {w.process.exitcode})")
+            self._finish(run_id, attempt, "failed", f"the run process exited unexpectedly "
+                                                    f"(exit code {w.process.exitcode})")
             return
         limit = self.settings.run_time_limit
         now = time.monotonic()
         if now - w.started > limit:
             self._drop(w)
-            self._finish(run_id, "failed", f"stopped: the run took longer than the run time "
-                                           f"limit of {limit:g} s")
+            self._finish(run_id, attempt, "failed", f"stopped: the run took longer than the "
+                                                    f"run time limit of {limit:g} s")
             return
         if w.progress is not None and now - w.written >= PROGRESS_EVERY:
             fraction, message = w.progress
@@ -260,8 +291,7 @@ class RunPool:
             if 0 <= fraction <= 1:
                 values["progress"] = round(fraction, 4)
             with self.db.session() as s:
-                s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
-                          .values(**values))
+                s.execute(update(Run).where(*_owned(run_id, attempt)).values(**values))
             w.written, w.progress = now, None
 
     def _drop(self, w: _Worker) -> None:
@@ -282,17 +312,23 @@ class RunPool:
         with contextlib.suppress(OSError):
             w.conn.close()
 
-    def _finish(self, run_id: int, status: str, error: str | None,
+    def _finish(self, run_id: int, attempt: int, status: str, error: str | None,
                 payload: dict | None = None) -> None:
+        """Write a run's outcome, only if attempt ``attempt`` still owns it (see the module
+        documentation); otherwise the outcome is discarded."""
         with self.db.session() as s:
             values: dict[str, Any] = {"status": status, "finished": utcnow(), "error": error,
                                       "message": "done" if status == "succeeded" else "failed"}
             if status == "succeeded":
                 values["progress"] = 1.0
-            changed = s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+            changed = s.execute(update(Run).where(*_owned(run_id, attempt))
                                 .values(**values)).rowcount
-            if changed != 1 or payload is None:
-                return  # cancelled meanwhile: the output is discarded
+            if changed != 1:
+                log.info("run %d attempt %d: outcome discarded (the run was cancelled or taken "
+                         "over meanwhile)", run_id, attempt)
+                return
+            if payload is None:
+                return
             s.add(Result(run_id=run_id, result=payload["result"]))
             for name, text in payload["tables"].items():
                 s.add(ResultFile(run_id=run_id, kind="table", name=name,
