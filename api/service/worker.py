@@ -11,8 +11,14 @@ half-written result; a fresh process takes its place.
 
 Restart: :meth:`RunPool.start` first re-queues runs left ``running`` by a previous process (a
 crash, a kill), or marks them failed with the reason once they have been started
-``max_attempts`` times. A graceful :meth:`RunPool.stop` re-queues the runs it interrupts. Exactly
-one server process should serve a database (see ``docs/service.md``).
+``max_attempts`` times. A graceful :meth:`RunPool.stop` re-queues the runs it interrupts.
+
+One active pool per database (:class:`PoolLock`): a pool executes runs only while it holds the
+database's run-pool lock (SQLite: an exclusive ``flock`` on a file beside the database file;
+PostgreSQL: a session advisory lock on a connection the pool keeps open). The operating system
+or the database server releases the lock when its holder dies, ``kill -9`` included. A second
+server on the same database serves HTTP, and its pool waits, without recovering or claiming
+anything, until the lock is free; then it recovers the runs left ``running`` and takes over.
 
 Workers die with the server: each worker arms the Linux parent-death signal and watches its
 parent (:func:`~.runproc.die_with_parent`), so a ``kill -9`` of the server leaves no worker
@@ -41,19 +47,120 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import Connection as DbConnection
 
 from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
 from .runproc import worker_main
 from .settings import Settings
 
-__all__ = ["RunPool", "recover_interrupted"]
+__all__ = ["PoolLock", "RunPool", "recover_interrupted"]
 
 log = logging.getLogger("salesplan.service")
 
 PROGRESS_EVERY = 0.5  # seconds between progress writes per run
 MAX_RUNS_PER_WORKER = 100  # a worker process is replaced after this many runs
+LOCK_RETRY = 1.0  # seconds between attempts of a waiting pool to take the run-pool lock
+LOCK_CHECK = 2.0  # seconds between checks that a PostgreSQL lock's connection is still alive
+PG_LOCK_KEY = 0x73616C6573706C61  # "salesplan": the advisory lock key of the run pool
+
+
+# ---- one active pool per database ----------------------------------------------------------------
+
+class PoolLock:
+    """The run-pool lock of a database: held by at most one pool, released when its holder
+    process dies. SQLite: ``flock`` on ``<database file>.runpool.lock`` (POSIX; ``msvcrt``
+    on Windows). PostgreSQL: ``pg_try_advisory_lock`` on a dedicated connection. Other
+    databases: no lock (every pool acts; the attempt fence still keeps results single)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._file: Any = None
+        self._conn: DbConnection | None = None
+        self._checked = 0.0
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None or self._conn is not None
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free (never blocks); True if this pool holds it now."""
+        if self.held:
+            return True
+        dialect = self.db.engine.dialect.name
+        if dialect == "sqlite":
+            return self._acquire_file()
+        if dialect == "postgresql":
+            return self._acquire_pg()
+        return True
+
+    def _acquire_file(self) -> bool:
+        path = self.db.engine.url.database
+        if not path or path == ":memory:":
+            self._file = True  # a private database: nobody to exclude
+            return True
+        f = open(f"{path}.runpool.lock", "a+b")  # noqa: SIM115 - kept open while held
+        try:
+            try:
+                import fcntl
+
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except ImportError:  # pragma: no cover - Windows
+                import msvcrt
+
+                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            f.close()
+            return False
+        self._file = f
+        return True
+
+    def _acquire_pg(self) -> bool:
+        conn = self.db.engine.connect()
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                               {"k": PG_LOCK_KEY}).scalar()
+            conn.commit()
+        except Exception:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            return False
+        self._conn, self._checked = conn, time.monotonic()
+        return True
+
+    def still_held(self) -> bool:
+        """False if the lock was lost (PostgreSQL: its connection died, so the server
+        released it); checked at most every :data:`LOCK_CHECK` seconds."""
+        if self._conn is None:
+            return self.held
+        now = time.monotonic()
+        if now - self._checked < LOCK_CHECK:
+            return True
+        self._checked = now
+        try:
+            self._conn.execute(text("SELECT 1")).scalar()
+            self._conn.commit()
+        except Exception:
+            log.exception("the run-pool lock's database connection failed")
+            self.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        f, conn = self._file, self._conn
+        self._file = self._conn = None
+        if f is not None and f is not True:
+            with contextlib.suppress(OSError):
+                f.close()  # closing the file releases the flock
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                conn.commit()
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 # ---- the pool ------------------------------------------------------------------------------------
@@ -114,10 +221,16 @@ class RunPool:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lock = PoolLock(db)
+        self._lock_tried = 0.0
 
     # ---- lifecycle ----
     def start(self) -> None:
-        recover_interrupted(self.db, self.settings.max_attempts)
+        """Start the monitor; runs left ``running`` are recovered once the pool holds the
+        run-pool lock (at once, unless another live server holds it)."""
+        if not self._take_lock():
+            log.warning("another server's run pool is active on this database: this pool "
+                        "waits for its lock and claims no run until then")
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="salesplan-runs", daemon=True)
         self._thread.start()
@@ -130,6 +243,12 @@ class RunPool:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        try:
+            self._stop_workers(requeue)
+        finally:
+            self.lock.release()
+
+    def _stop_workers(self, requeue: bool) -> None:
         for w in list(self._workers):
             run_id, attempt = w.run_id, w.attempt
             if run_id is None:
@@ -163,7 +282,28 @@ class RunPool:
             self._wake.wait(self.settings.poll_interval)
             self._wake.clear()
 
+    def _take_lock(self) -> bool:
+        """Hold the run-pool lock (trying at most every :data:`LOCK_RETRY` s); on taking it,
+        recover the runs a dead holder left ``running``."""
+        if self.lock.held:
+            if self.lock.still_held():
+                return True
+            log.error("lost the run-pool lock: stopping this pool's runs (another server may "
+                      "take them over)")
+            self._stop_workers(requeue=False)
+            return False
+        now = time.monotonic()
+        if self._lock_tried and now - self._lock_tried < LOCK_RETRY:
+            return False
+        self._lock_tried = now
+        if not self.lock.acquire():
+            return False
+        recover_interrupted(self.db, self.settings.max_attempts)
+        return True
+
     def _tick(self) -> None:
+        if not self._take_lock():
+            return
         for w in list(self._workers):
             if w.run_id is not None:
                 self._poll(w)
