@@ -11,8 +11,27 @@ half-written result; a fresh process takes its place.
 
 Restart: :meth:`RunPool.start` first re-queues runs left ``running`` by a previous process (a
 crash, a kill), or marks them failed with the reason once they have been started
-``max_attempts`` times. A graceful :meth:`RunPool.stop` re-queues the runs it interrupts. Exactly
-one server process should serve a database (see ``docs/service.md``).
+``max_attempts`` times. A graceful :meth:`RunPool.stop` re-queues the runs it interrupts.
+
+One active pool per database (:class:`PoolLock`): a pool executes runs only while it holds the
+database's run-pool lock (SQLite: an exclusive ``flock`` on a file beside the database file;
+PostgreSQL: a session advisory lock on a connection the pool keeps open). The operating system
+or the database server releases the lock when its holder dies, ``kill -9`` included. A second
+server on the same database serves HTTP, and its pool waits, without recovering or claiming
+anything, until the lock is free; then it recovers the runs left ``running`` and takes over.
+
+Workers die with the server: each worker arms the Linux parent-death signal and watches its
+parent (:func:`~.runproc.die_with_parent`), so a ``kill -9`` of the server leaves no worker
+computing a run that the next server will run again. Workers are started by the monitor thread,
+which lives as long as the pool (the parent-death signal fires when the *thread* that started
+the process ends).
+
+One execution at a time: a claim is a compare-and-set on ``(status, attempts)`` that bumps
+``attempts``; the attempt number is the claim's token. Every later write of this pool for the
+run (progress, the result, the re-queue on stop) is conditioned on ``status = 'running'`` and
+``attempts`` still equal to that token, and a run whose row no longer carries it (cancelled, or
+re-queued and claimed again by another server) has its process stopped on the next tick. A stale
+server or worker therefore can neither write over the run's result nor keep computing it.
 """
 
 from __future__ import annotations
@@ -20,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -27,19 +47,120 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import Connection as DbConnection
 
 from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
 from .runproc import worker_main
 from .settings import Settings
 
-__all__ = ["RunPool", "recover_interrupted"]
+__all__ = ["PoolLock", "RunPool", "recover_interrupted"]
 
 log = logging.getLogger("salesplan.service")
 
 PROGRESS_EVERY = 0.5  # seconds between progress writes per run
 MAX_RUNS_PER_WORKER = 100  # a worker process is replaced after this many runs
+LOCK_RETRY = 1.0  # seconds between attempts of a waiting pool to take the run-pool lock
+LOCK_CHECK = 2.0  # seconds between checks that a PostgreSQL lock's connection is still alive
+PG_LOCK_KEY = 0x73616C6573706C61  # "salesplan": the advisory lock key of the run pool
+
+
+# ---- one active pool per database ----------------------------------------------------------------
+
+class PoolLock:
+    """The run-pool lock of a database: held by at most one pool, released when its holder
+    process dies. SQLite: ``flock`` on ``<database file>.runpool.lock`` (POSIX; ``msvcrt``
+    on Windows). PostgreSQL: ``pg_try_advisory_lock`` on a dedicated connection. Other
+    databases: no lock (every pool acts; the attempt fence still keeps results single)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._file: Any = None
+        self._conn: DbConnection | None = None
+        self._checked = 0.0
+
+    @property
+    def held(self) -> bool:
+        return self._file is not None or self._conn is not None
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free (never blocks); True if this pool holds it now."""
+        if self.held:
+            return True
+        dialect = self.db.engine.dialect.name
+        if dialect == "sqlite":
+            return self._acquire_file()
+        if dialect == "postgresql":
+            return self._acquire_pg()
+        return True
+
+    def _acquire_file(self) -> bool:
+        path = self.db.engine.url.database
+        if not path or path == ":memory:":
+            self._file = True  # a private database: nobody to exclude
+            return True
+        f = open(f"{path}.runpool.lock", "a+b")  # noqa: SIM115 - kept open while held
+        try:
+            try:
+                import fcntl
+
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except ImportError:  # pragma: no cover - Windows
+                import msvcrt
+
+                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            f.close()
+            return False
+        self._file = f
+        return True
+
+    def _acquire_pg(self) -> bool:
+        conn = self.db.engine.connect()
+        try:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                               {"k": PG_LOCK_KEY}).scalar()
+            conn.commit()
+        except Exception:
+            conn.close()
+            raise
+        if not got:
+            conn.close()
+            return False
+        self._conn, self._checked = conn, time.monotonic()
+        return True
+
+    def still_held(self) -> bool:
+        """False if the lock was lost (PostgreSQL: its connection died, so the server
+        released it); checked at most every :data:`LOCK_CHECK` seconds."""
+        if self._conn is None:
+            return self.held
+        now = time.monotonic()
+        if now - self._checked < LOCK_CHECK:
+            return True
+        self._checked = now
+        try:
+            self._conn.execute(text("SELECT 1")).scalar()
+            self._conn.commit()
+        except Exception:
+            log.exception("the run-pool lock's database connection failed")
+            self.release()
+            return False
+        return True
+
+    def release(self) -> None:
+        f, conn = self._file, self._conn
+        self._file = self._conn = None
+        if f is not None and f is not True:
+            with contextlib.suppress(OSError):
+                f.close()  # closing the file releases the flock
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                conn.commit()
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 # ---- the pool ------------------------------------------------------------------------------------
@@ -51,10 +172,16 @@ class _Worker:
     process: Any
     conn: Connection
     run_id: int | None = None
+    attempt: int = 0  # the claim's token: the run's ``attempts`` after this pool claimed it
     served: int = 0
     started: float = 0.0
     progress: tuple[float, str] | None = None
     written: float = 0.0
+
+
+def _owned(run_id: int, attempt: int) -> tuple:
+    """The condition of every write for a run by the pool that claimed it as ``attempt``."""
+    return Run.id == run_id, Run.status == "running", Run.attempts == attempt
 
 
 def recover_interrupted(db: Database, max_attempts: int) -> tuple[int, int]:
@@ -70,6 +197,8 @@ def recover_interrupted(db: Database, max_attempts: int) -> tuple[int, int]:
                 r.finished = utcnow()
                 r.error = (f"interrupted by a server stop or crash {r.attempts} time(s); "
                            f"not retried (max_attempts={max_attempts})")
+                r.message = (f"failed: interrupted by a server stop or crash "
+                             f"{r.attempts} time(s)")
                 failed += 1
             else:
                 r.status = "queued"
@@ -92,10 +221,16 @@ class RunPool:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lock = PoolLock(db)
+        self._lock_tried = 0.0
 
     # ---- lifecycle ----
     def start(self) -> None:
-        recover_interrupted(self.db, self.settings.max_attempts)
+        """Start the monitor; runs left ``running`` are recovered once the pool holds the
+        run-pool lock (at once, unless another live server holds it)."""
+        if not self._take_lock():
+            log.warning("another server's run pool is active on this database: this pool "
+                        "waits for its lock and claims no run until then")
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="salesplan-runs", daemon=True)
         self._thread.start()
@@ -108,8 +243,14 @@ class RunPool:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        try:
+            self._stop_workers(requeue)
+        finally:
+            self.lock.release()
+
+    def _stop_workers(self, requeue: bool) -> None:
         for w in list(self._workers):
-            run_id = w.run_id
+            run_id, attempt = w.run_id, w.attempt
             if run_id is None:
                 with contextlib.suppress(OSError, ValueError):
                     w.conn.send(None)
@@ -117,7 +258,7 @@ class RunPool:
             self._kill(w)
             if requeue and run_id is not None:
                 with self.db.session() as s:
-                    s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+                    s.execute(update(Run).where(*_owned(run_id, attempt))
                               .values(status="queued", message="re-queued: the server stopped"))
         self._workers.clear()
 
@@ -141,7 +282,28 @@ class RunPool:
             self._wake.wait(self.settings.poll_interval)
             self._wake.clear()
 
+    def _take_lock(self) -> bool:
+        """Hold the run-pool lock (trying at most every :data:`LOCK_RETRY` s); on taking it,
+        recover the runs a dead holder left ``running``."""
+        if self.lock.held:
+            if self.lock.still_held():
+                return True
+            log.error("lost the run-pool lock: stopping this pool's runs (another server may "
+                      "take them over)")
+            self._stop_workers(requeue=False)
+            return False
+        now = time.monotonic()
+        if self._lock_tried and now - self._lock_tried < LOCK_RETRY:
+            return False
+        self._lock_tried = now
+        if not self.lock.acquire():
+            return False
+        recover_interrupted(self.db, self.settings.max_attempts)
+        return True
+
     def _tick(self) -> None:
+        if not self._take_lock():
+            return
         for w in list(self._workers):
             if w.run_id is not None:
                 self._poll(w)
@@ -161,7 +323,7 @@ class RunPool:
             return None
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(target=worker_main, daemon=True,
-                                    args=(child, self.settings.run_memory_mb),
+                                    args=(child, self.settings.run_memory_mb, os.getpid()),
                                     name="salesplan-run-worker")
         process.start()
         child.close()
@@ -170,15 +332,22 @@ class RunPool:
         return w
 
     def _check_cancelled(self) -> None:
+        """Stop the process of every run this pool no longer owns: cancelled, deleted, or
+        re-queued and claimed again elsewhere (its ``attempts`` moved past our token)."""
         busy = {w.run_id: w for w in self._workers if w.run_id is not None}
         if not busy:
             return
         with self.db.session() as s:
-            rows = s.execute(select(Run.id, Run.status).where(Run.id.in_(list(busy))))
-            gone = [rid for rid, status in rows if status != "running"]
-        for rid in gone:
-            log.info("run %d cancelled: stopping its process", rid)
-            self._drop(busy[rid])
+            rows = dict(s.execute(select(Run.id, Run.attempts)
+                                  .where(Run.id.in_(list(busy)), Run.status == "running")).all())
+        for rid, w in busy.items():
+            if rid not in rows:
+                log.info("run %d cancelled: stopping its process", rid)
+                self._drop(w)
+            elif rows[rid] != w.attempt:
+                log.warning("run %d attempt %d was taken over (now attempt %d): stopping its "
+                            "process here", rid, w.attempt, rows[rid])
+                self._drop(w)
 
     def _launch_next(self, worker: _Worker) -> bool:
         """Claim the oldest queued run and hand it to ``worker``; False if the queue is empty."""
@@ -187,13 +356,15 @@ class RunPool:
                             .order_by(Run.created, Run.id).limit(1)).first()
             if run is None:
                 return False
+            attempt = run.attempts + 1
             claimed = s.execute(
-                update(Run).where(Run.id == run.id, Run.status == "queued")
-                .values(status="running", started=utcnow(), attempts=Run.attempts + 1,
+                update(Run).where(Run.id == run.id, Run.status == "queued",
+                                  Run.attempts == run.attempts)
+                .values(status="running", started=utcnow(), attempts=attempt,
                         progress=0.0, message="starting", error=None)
             ).rowcount
             if claimed != 1:
-                return True  # cancelled meanwhile: try the next one
+                return True  # cancelled or claimed elsewhere meanwhile: try the next one
             version = s.scalar(select(ScenarioVersion).where(
                 ScenarioVersion.scenario_id == run.scenario_id,
                 ScenarioVersion.version == run.version))
@@ -204,21 +375,21 @@ class RunPool:
         if kind is None or document is None:
             why = (f"unknown run kind {kind_name!r} (not registered on this server)"
                    if kind is None else "the scenario version no longer exists")
-            self._finish(run_id, "failed", why)
+            self._finish(run_id, attempt, "failed", why)
             return True
         try:
             worker.conn.send((kind.run, document, tables, options))
         except (OSError, ValueError) as exc:
             self._drop(worker)
-            self._finish(run_id, "failed", f"could not start the run: {exc}")
+            self._finish(run_id, attempt, "failed", f"could not start the run: {exc}")
             return True
-        worker.run_id, worker.started = run_id, time.monotonic()
+        worker.run_id, worker.attempt, worker.started = run_id, attempt, time.monotonic()
         worker.progress, worker.written = None, 0.0
         log.info("run %d (%s) started in process %s", run_id, kind_name, worker.process.pid)
         return True
 
     def _poll(self, w: _Worker) -> None:
-        run_id = w.run_id
+        run_id, attempt = w.run_id, w.attempt
         assert run_id is not None
         outcome = None
         try:
@@ -234,9 +405,9 @@ class RunPool:
             w.run_id = None
             w.served += 1
             if outcome[0] == "done":
-                self._finish(run_id, "succeeded", None, outcome[1])
+                self._finish(run_id, attempt, "succeeded", None, outcome[1])
             else:
-                self._finish(run_id, "failed", outcome[1])
+                self._finish(run_id, attempt, "failed", outcome[1])
             if w.served >= MAX_RUNS_PER_WORKER:  # recycle: bounded memory growth
                 with contextlib.suppress(OSError, ValueError):
                     w.conn.send(None)
@@ -244,15 +415,15 @@ class RunPool:
             return
         if not w.process.is_alive():
             self._drop(w)
-            self._finish(run_id, "failed", f"the run process exited unexpectedly "
-                                           f"(exit code {w.process.exitcode})")
+            self._finish(run_id, attempt, "failed", f"the run process exited unexpectedly "
+                                                    f"(exit code {w.process.exitcode})")
             return
         limit = self.settings.run_time_limit
         now = time.monotonic()
         if now - w.started > limit:
             self._drop(w)
-            self._finish(run_id, "failed", f"stopped: the run took longer than the run time "
-                                           f"limit of {limit:g} s")
+            self._finish(run_id, attempt, "failed", f"stopped: the run took longer than the "
+                                                    f"run time limit of {limit:g} s")
             return
         if w.progress is not None and now - w.written >= PROGRESS_EVERY:
             fraction, message = w.progress
@@ -260,8 +431,7 @@ class RunPool:
             if 0 <= fraction <= 1:
                 values["progress"] = round(fraction, 4)
             with self.db.session() as s:
-                s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
-                          .values(**values))
+                s.execute(update(Run).where(*_owned(run_id, attempt)).values(**values))
             w.written, w.progress = now, None
 
     def _drop(self, w: _Worker) -> None:
@@ -282,17 +452,23 @@ class RunPool:
         with contextlib.suppress(OSError):
             w.conn.close()
 
-    def _finish(self, run_id: int, status: str, error: str | None,
+    def _finish(self, run_id: int, attempt: int, status: str, error: str | None,
                 payload: dict | None = None) -> None:
+        """Write a run's outcome, only if attempt ``attempt`` still owns it (see the module
+        documentation); otherwise the outcome is discarded."""
         with self.db.session() as s:
             values: dict[str, Any] = {"status": status, "finished": utcnow(), "error": error,
                                       "message": "done" if status == "succeeded" else "failed"}
             if status == "succeeded":
                 values["progress"] = 1.0
-            changed = s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+            changed = s.execute(update(Run).where(*_owned(run_id, attempt))
                                 .values(**values)).rowcount
-            if changed != 1 or payload is None:
-                return  # cancelled meanwhile: the output is discarded
+            if changed != 1:
+                log.info("run %d attempt %d: outcome discarded (the run was cancelled or taken "
+                         "over meanwhile)", run_id, attempt)
+                return
+            if payload is None:
+                return
             s.add(Result(run_id=run_id, result=payload["result"]))
             for name, text in payload["tables"].items():
                 s.add(ResultFile(run_id=run_id, kind="table", name=name,

@@ -1,0 +1,316 @@
+"""Workers die with the server, and a run executes at most once at a time (issue #19).
+
+- ``kill -9`` of a real server process: within 2 s no process of its worker tree is alive; the
+  restarted server runs the run again, and it completes exactly once.
+- The portable parent watch alone (no parent-death signal) also ends an orphaned worker.
+- A second server on the same database waits for the first one's run-pool lock, then takes
+  over the runs it left; it never runs them while the first one lives.
+- A stale claim (a server whose run was re-queued and claimed again) can write neither progress
+  nor a result, and its worker is stopped on its next tick.
+- A run failed after repeated crashes says why in its message.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text, update
+from test_service_lifecycle_support import (
+    alive,
+    free_port,
+    lifecycle_kinds,
+    middle,
+    start_server,
+    wait_health,
+)
+from test_service_support import create_small, make_app, new_key, wait_final, wait_status
+
+from salesplan.api.service.db import Result, Run
+from salesplan.api.service.deps import get_kinds
+from salesplan.api.service.worker import PoolLock, RunPool, recover_interrupted
+
+ORPHAN_LIMIT = 2.0  # seconds: a worker whose server is gone must be gone by then
+
+
+def _wait_gone(pids: list[int], timeout: float) -> float:
+    """Seconds until none of ``pids`` is alive (fails past ``timeout``)."""
+    t0 = time.monotonic()
+    while alive(pids):
+        assert time.monotonic() - t0 < timeout, f"still alive: {alive(pids)}"
+        time.sleep(0.01)
+    return time.monotonic() - t0
+
+
+def _stop(proc) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_kill_9_leaves_no_worker_and_the_run_completes_once(tmp_path):
+    setup = make_app(tmp_path, run_pool=False)
+    key = new_key(setup)
+    setup.state.db.dispose()
+    h = {"X-API-Key": key}
+    journal = tmp_path / "journal.txt"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    server = start_server(tmp_path, port, tmp_path / "server1.log")
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            wait_health(client, server)
+            sid = create_small(client, h)
+            r = client.post("/v1/runs", headers=h, json={
+                "scenario_id": sid, "kind": "journal",
+                "options": {"seconds": 4, "journal": str(journal)}})
+            assert r.status_code == 202, r.text
+            rid = r.json()["id"]
+            wait_status(client, h, rid, "running")
+            _wait_started(journal)
+        tree = [p.pid for p in psutil.Process(server.pid).children(recursive=True)]
+        assert tree, "the server has no worker process"
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        gone_after = _wait_gone(tree, timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+    print(f"worker tree of {len(tree)} process(es) gone {gone_after:.3f} s after kill -9")
+    assert gone_after < ORPHAN_LIMIT
+    first = journal.read_text().split()
+    assert first[0] == "start" and "end" not in first  # killed mid-run, never finished
+
+    server2 = start_server(tmp_path, port, tmp_path / "server2.log")
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            wait_health(client, server2)
+            done = wait_final(client, h, rid)
+    finally:
+        _stop(server2)
+    assert done["status"] == "succeeded", done
+    assert done["attempts"] == 2
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 3 and lines[1].startswith("start") and lines[2].startswith("end"), lines
+    assert lines[1].split()[1] == lines[2].split()[1] == str(_result_pid(tmp_path, rid))
+
+
+def _result_pid(data_dir: Path, rid: int) -> int:
+    app = make_app(data_dir, run_pool=False)
+    with app.state.db.session() as s:
+        rows = s.query(Result).filter(Result.run_id == rid).all()
+        assert len(rows) == 1
+        pid = rows[0].result["pid"]
+    app.state.db.dispose()
+    return pid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["sentinel", "poll"])
+def test_parent_watch_alone_ends_an_orphan(tmp_path, mode):
+    """Without the parent-death signal (as on macOS or Windows) the watch thread ends the
+    worker: through the multiprocessing parent sentinel, or by polling ``os.getppid()``."""
+    pid_file = tmp_path / "child.pid"
+    parent = mp.get_context("spawn").Process(target=middle, args=(str(pid_file), mode))
+    parent.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.is_alive()
+            time.sleep(0.02)
+        child = int(pid_file.read_text())
+        time.sleep(0.5)  # the child arms its watch right after start-up
+        assert alive([child])
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.join(timeout=10)
+        gone_after = _wait_gone([child], timeout=10)
+    finally:
+        if parent.is_alive():
+            parent.kill()
+    print(f"{mode}: orphan gone {gone_after:.3f} s after its parent's kill -9")
+    assert gone_after < ORPHAN_LIMIT
+
+
+def _pool(app) -> RunPool:
+    return RunPool(app.state.db, app.state.settings, lifecycle_kinds())
+
+
+def _journal_run(client, h, sid, journal: Path, seconds: float) -> int:
+    r = client.post("/v1/runs", headers=h, json={
+        "scenario_id": sid, "kind": "journal",
+        "options": {"seconds": seconds, "journal": str(journal)}})
+    assert r.status_code == 202, r.text
+    return r.json()["id"]
+
+
+def _wait_started(journal: Path, timeout: float = 60.0) -> None:
+    """Until the worker has begun executing the run (it journals its start)."""
+    deadline = time.monotonic() + timeout
+    while not journal.exists():
+        assert time.monotonic() < deadline, "the run never started executing"
+        time.sleep(0.02)
+
+
+def _journal_app(tmp_path):
+    app = make_app(tmp_path, run_pool=False)
+    app.dependency_overrides[get_kinds] = lifecycle_kinds
+    h = {"X-API-Key": new_key(app)}
+    client = TestClient(app)
+    return app, client, h, create_small(client, h)
+
+
+def test_a_second_server_waits_for_the_first_then_takes_over(tmp_path):
+    """A second pool on the same database neither re-queues nor claims the first pool's live
+    run; once the first is gone (here: stopped as a crash would, leaving the row running), it
+    takes the lock, recovers the run and completes it, once."""
+    app, client, h, sid = _journal_app(tmp_path)
+    journal = tmp_path / "journal.txt"
+    rid = _journal_run(client, h, sid, journal, 2.0)
+    a = _pool(app)
+    a.start()
+    b = _pool(app)
+    try:
+        wait_status(client, h, rid, "running")
+        _wait_started(journal)
+        b.start()
+        time.sleep(1.0)  # several ticks of b
+        assert not b.lock.held and b.active == []
+        body = client.get(f"/v1/runs/{rid}", headers=h).json()
+        assert (body["status"], body["attempts"]) == ("running", 1)
+        a.stop(requeue=False)  # the first server dies mid-run
+        done = wait_final(client, h, rid)
+        assert b.lock.held
+    finally:
+        a.stop()
+        b.stop()
+    assert (done["status"], done["attempts"]) == ("succeeded", 2), done
+    lines = journal.read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["start", "start", "end"], lines
+
+
+def test_a_stale_claim_cannot_write_and_its_worker_stops(tmp_path):
+    """Server A runs a run; the row is re-queued and claimed again elsewhere (attempt 2: a
+    server on a database without a run-pool lock, or after A lost its lock). A stops its
+    process on its next tick and can write neither progress nor a result for the run."""
+    app, client, h, sid = _journal_app(tmp_path)
+    journal = tmp_path / "journal.txt"
+    rid = _journal_run(client, h, sid, journal, 3.0)
+    a = _pool(app)
+    a.start()
+    try:
+        wait_status(client, h, rid, "running")
+        _wait_started(journal)
+        (worker_a,) = [w for w in a._workers if w.run_id == rid]
+        with app.state.db.session() as s:  # the other server's recovery and claim, at once
+            claimed = s.execute(update(Run).where(Run.id == rid, Run.attempts == 1)
+                                .values(attempts=2, message="starting")).rowcount
+        assert claimed == 1
+        deadline = time.monotonic() + 10
+        while a.active:  # A noticed the take-over and stopped its process
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert not worker_a.process.is_alive()
+        a._finish(rid, 1, "succeeded", None, {"result": {"pid": -1}, "tables": {},
+                                              "charts": {}})
+        a._finish(rid, 1, "failed", "stale failure")
+    finally:
+        a.stop()
+    body = client.get(f"/v1/runs/{rid}", headers=h).json()
+    assert (body["status"], body["attempts"], body["error"]) == ("running", 2, None), body
+    with app.state.db.session() as s:
+        assert s.get(Result, rid) is None
+    assert journal.read_text().split()[::2] == ["start"]  # A's execution never completed
+
+
+def test_stale_progress_and_result_are_discarded(tmp_path):
+    """The fence itself: writes under an attempt the row no longer carries change nothing."""
+    app = make_app(tmp_path, run_pool=False)
+    h = {"X-API-Key": new_key(app)}
+    client = TestClient(app)
+    sid = create_small(client, h)
+    rid = client.post("/v1/runs", headers=h, json={"scenario_id": sid, "kind": "sleep",
+                                                   "options": {"seconds": 1}}).json()["id"]
+    with app.state.db.session() as s:  # claimed by attempt 2 (attempt 1 was re-queued)
+        run = s.get(Run, rid)
+        run.status, run.attempts, run.message = "running", 2, "starting"
+    pool = _pool(app)
+    pool._finish(rid, 1, "succeeded", None, {"result": {"stale": True}, "tables": {},
+                                            "charts": {}})
+    with app.state.db.session() as s:
+        run = s.get(Run, rid)
+        assert (run.status, run.message, run.attempts) == ("running", "starting", 2)
+        assert s.get(Result, rid) is None
+    pool._finish(rid, 2, "succeeded", None, {"result": {"stale": False}, "tables": {},
+                                            "charts": {}})
+    result = client.get(f"/v1/runs/{rid}/result", headers=h).json()
+    assert result["result"] == {"stale": False}
+
+
+def test_failed_after_crashes_says_why_in_its_message(tmp_path):
+    app = make_app(tmp_path, run_pool=False)
+    h = {"X-API-Key": new_key(app)}
+    client = TestClient(app)
+    sid = create_small(client, h)
+    rid = client.post("/v1/runs", headers=h, json={"scenario_id": sid, "kind": "sleep",
+                                                   "options": {"seconds": 1}}).json()["id"]
+    with app.state.db.session() as s:  # the third start was interrupted by a crash
+        run = s.get(Run, rid)
+        run.status, run.attempts, run.message = "running", 3, "starting"
+    assert recover_interrupted(app.state.db, max_attempts=3) == (0, 1)
+    body = client.get(f"/v1/runs/{rid}", headers=h).json()
+    assert body["status"] == "failed"
+    assert body["message"] == "failed: interrupted by a server stop or crash 3 time(s)"
+    assert "not retried (max_attempts=3)" in body["error"]
+
+
+def test_pool_lock_sqlite_excludes_a_second_pool_until_released(tmp_path):
+    app = make_app(tmp_path, run_pool=False)
+    first, second = PoolLock(app.state.db), PoolLock(app.state.db)
+    assert first.acquire() and not second.acquire()
+    first.release()
+    assert second.acquire() and second.still_held()
+    second.release()
+
+
+@pytest.mark.skipif(not os.environ.get("SALESPLAN_TEST_POSTGRES_URL"),
+                    reason="SALESPLAN_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
+def test_pool_lock_postgres_is_released_when_its_connection_dies():
+    from salesplan.api.service.db import Database
+
+    url = os.environ["SALESPLAN_TEST_POSTGRES_URL"]
+    db1, db2 = Database(url), Database(url)
+    first, second = PoolLock(db1), PoolLock(db2)
+    try:
+        assert first.acquire() and not second.acquire()
+        assert first._conn is not None
+        backend = first._conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        first._conn.commit()
+        with db2.engine.connect() as c:  # the holder's connection dies
+            c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+            c.commit()
+        deadline = time.monotonic() + 10
+        while not second.acquire():
+            assert time.monotonic() < deadline, "the lock was not released"
+            time.sleep(0.1)
+        first._checked = 0.0
+        assert not first.still_held() and not first.held  # the old holder notices
+    finally:
+        first.release()
+        second.release()
+        db1.dispose()
+        db2.dispose()

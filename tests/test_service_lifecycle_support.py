@@ -1,0 +1,121 @@
+"""Helpers for the lifecycle tests (no tests here): a server in a subprocess with a real worker
+pool, a run kind that journals each execution's start and end, and the process-tree checks.
+
+The kind and the process targets live at module level so that spawned processes can import them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+from pydantic import BaseModel, ConfigDict, Field
+from test_service_support import all_kinds, make_app
+
+from salesplan.api.service.kinds import Kind, RunOutput
+
+TESTS = Path(__file__).resolve().parent
+
+
+class JournalOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    seconds: float = Field(1.0, ge=0, le=600)
+    journal: str
+
+
+def journal(scenario, options: dict, progress) -> RunOutput:
+    """Append ``start <pid>`` to the journal file, sleep, append ``end <pid>``. No progress
+    while it sleeps, like an align inside its solver: a worker that reports progress would
+    notice its server's death on its next send anyway, one that does not must be ended."""
+    path, seconds = options["journal"], float(options["seconds"])
+    with open(path, "a") as f:
+        f.write(f"start {os.getpid()}\n")
+    time.sleep(seconds)
+    with open(path, "a") as f:
+        f.write(f"end {os.getpid()}\n")
+    return RunOutput(result={"pid": os.getpid()})
+
+
+def lifecycle_kinds() -> dict[str, Kind]:
+    return {**all_kinds(), "journal": Kind("journal", JournalOptions, journal, "test: journal")}
+
+
+def serve(data_dir: str, port: int) -> None:
+    """Run the service (test kinds, 2 run workers) on 127.0.0.1:``port`` until killed."""
+    import uvicorn
+
+    from salesplan.api.service.deps import get_kinds
+
+    app = make_app(Path(data_dir), run_workers=2)
+    app.dependency_overrides[get_kinds] = lifecycle_kinds
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
+    code = (f"import sys; sys.path.insert(0, {str(TESTS)!r}); "
+            f"import test_service_lifecycle_support as m; m.serve({str(data_dir)!r}, {port})")
+    out = open(log, "ab")  # noqa: SIM115 - owned by the child
+    return subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT,
+                            cwd=str(data_dir))
+
+
+def wait_health(client, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server exited during start-up"
+        try:
+            if client.get("/health").status_code == 200:
+                return
+        except httpx.TransportError:  # not listening yet
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the server did not answer /health")
+
+
+def alive(pids: list[int]) -> list[int]:
+    """The pids still running (a zombie, dead but not yet reaped, counts as gone)."""
+    out = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def watched_child(parent_pid: int, mode: str) -> None:
+    """A process that relies on the portable parent watch only (no parent-death signal);
+    ``mode='poll'`` also hides the multiprocessing parent sentinel, leaving the getppid poll."""
+    import multiprocessing as mp
+
+    from salesplan.api.service import runproc
+
+    runproc._set_pdeathsig = lambda: False
+    if mode == "poll":
+        mp.parent_process = lambda: None
+    runproc.die_with_parent(parent_pid)
+    time.sleep(600)
+
+
+def middle(pid_file: str, mode: str) -> None:
+    """Start a :func:`watched_child`, write its pid to ``pid_file`` and wait to be killed."""
+    import multiprocessing as mp
+
+    child = mp.get_context("spawn").Process(target=watched_child, args=(os.getpid(), mode),
+                                            daemon=False)
+    child.start()
+    Path(pid_file).write_text(str(child.pid))
+    time.sleep(600)
