@@ -69,8 +69,8 @@ def calibrate(history: History, out_dir: Out = Path("calibrate-output"),
               months: Annotated[int, typer.Option(help="The horizon in months.")] = 12,
               history_file: HistoryFile = None, products: Products = None,
               strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
-    """Estimate a scenario from CRM history: writes DIR/scenario.yaml, DIR/calibration.json and
-    DIR/report.html."""
+    """Estimate a scenario from CRM history: writes scenario.yaml, calibration.json and
+    report.html into the --out folder."""
     from salesplan.simulator.calibration import calibrate as run_calibrate
     from salesplan.simulator.calibration import write_calibration
 
@@ -154,8 +154,9 @@ def backtest(history: History, cutoff: Annotated[str, typer.Option(help="The cut
                                                 "point estimates only.")] = 100,
              history_file: HistoryFile = None, products: Products = None,
              strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
-    """Calibrate before CUTOFF, simulate after it, compare: writes DIR/backtest.csv,
-    DIR/quarters.csv, DIR/summary.json and DIR/report.html."""
+    """Calibrate before --cutoff, simulate after it and compare with what happened: writes
+    backtest.csv, quarters.csv, summary.json and report.html into the --out folder, and ends
+    with whether the coverage goal was met."""
     from salesplan.simulator.calibration import backtest as run_backtest
     from salesplan.simulator.calibration import write_backtest
 

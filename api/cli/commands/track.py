@@ -34,8 +34,8 @@ def track(history: History,
           seed: Seed = 0,
           history_file: HistoryFile = None, products: Products = None,
           strict: Strict = False) -> None:
-    """Where we stand and where we land as of a date: writes DIR/summary.json, forecast.csv,
-    risks.csv, actions.csv, pipeline.csv and report.html."""
+    """Where we stand and where we land as of a date: writes summary.json, forecast.csv,
+    risks.csv, actions.csv, pipeline.csv and report.html into the --out folder."""
     from salesplan.api.extras import charts_skipped
     from salesplan.api.planning.tracking import TrackingError, read_targets
     from salesplan.api.planning.tracking import track as run_track
