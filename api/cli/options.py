@@ -11,9 +11,6 @@ import typer
 
 __all__ = ["OUT_HELP", "Out", "ScenarioFile", "Seed", "Workers"]
 
-DEFAULT_SEED = 0
-"""Every command's ``--seed``: results depend only on it (and on the inputs)."""
-
 ScenarioFile = Annotated[Path, typer.Argument(help="The scenario file (.yaml, .yml or .json).")]
 OUT_HELP = "The folder for the outputs (created if missing)."
 Out = Annotated[Path, typer.Option("--out", help=OUT_HELP)]

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 FileArg = ScenarioFile
-OutOpt = Out
 
 
 def _progress() -> Progress:
@@ -73,7 +72,7 @@ def print_comparison(comparison) -> None:
 
 def whatif(
     file: FileArg,
-    out_dir: OutOpt = Path("whatif-output"),
+    out_dir: Out = Path("whatif-output"),
     variants: Annotated[str | None, typer.Option(
         help="Comma-separated variant names (default: all variants in the file).")] = None,
     replications: Annotated[int, typer.Option(min=2, help="Replications per variant.")] = 200,
@@ -181,7 +180,7 @@ def print_frontier(plan) -> None:
 
 def plan_headcount(
     file: FileArg,
-    out_dir: OutOpt = Path("headcount-output"),
+    out_dir: Out = Path("headcount-output"),
     p: Annotated[float, typer.Option("--p", min=0.01, max=0.99,
                                      help="The required probability that the company hits "
                                           "its target.")] = 0.8,
