@@ -1,6 +1,7 @@
 """Numbers as people and programs read them: money as ``$1,234,567`` in reports and tables,
 ``$22.71M`` where space is short; plain JSON (no NaN, no numpy). Shared by the CLI, the reports
-and the HTTP service."""
+and the HTTP service; the formatting itself lives in :mod:`salesplan.numbers`, below every layer,
+so the engines' reports use it too."""
 
 from __future__ import annotations
 
@@ -8,34 +9,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["jsonable", "money", "money_short"]
+from salesplan.numbers import interval, money, money_short, percent, readable, round_floats
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-
-
-def money(value: float | None, currency: str = "USD", digits: int = 0) -> str:
-    """``$1,234,567`` style (ISO code prefix for currencies without a common symbol)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    sym = _SYMBOLS.get(currency, currency + " ")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{sym}{abs(value):,.{digits}f}"
-
-
-def money_short(value: float | None, currency: str = "USD") -> str:
-    """``$22.71M`` / ``$840.2k`` style for narrow terminal tables."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    sym = _SYMBOLS.get(currency, currency + " ")
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e9:
-        return f"{sign}{sym}{v / 1e9:.2f}B"
-    if v >= 1e6:
-        return f"{sign}{sym}{v / 1e6:.2f}M"
-    if v >= 1e3:
-        return f"{sign}{sym}{v / 1e3:.1f}k"
-    return f"{sign}{sym}{v:.0f}"
+__all__ = ["interval", "jsonable", "money", "money_short", "percent", "readable", "round_floats"]
 
 
 def jsonable(value: Any) -> Any:

@@ -80,7 +80,7 @@ def test_simulate_without_matplotlib_writes_the_tables_and_names_the_charts(tmp_
     """, block=("matplotlib",))
     assert run.returncode == 0, run.stderr
     written = {p.name for p in tmp_path.iterdir()}
-    assert {"summary.json", "bookings.csv", "reps.csv"} <= written
+    assert {"summary.json", "bookings.csv.gz", "reps.csv"} <= written
     assert not {p for p in written if p.endswith(".png")}
     assert "funnel.png" in run.stderr and "pip install 'salesplan[plots]'" in run.stderr
     assert json.loads((tmp_path / "summary.json").read_text())["replications"] == 3

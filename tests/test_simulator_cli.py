@@ -26,10 +26,10 @@ def test_simulate_writes_outputs(tmp_path, capsys):
         assert len(s[key]["ci95"]) == 2
     assert 0 <= s["p_hit_target"] <= 1
     assert set(s["quotas"]) == {f"R{i}" for i in range(1, 7)}
-    for name in ("deals.csv", "bookings.csv", "funnel.csv", "reps.csv", "funnel.png",
+    for name in ("deals.csv.gz", "bookings.csv.gz", "funnel.csv", "reps.csv", "funnel.png",
                  "bookings_fan.png", "attainment.png"):
         assert (out / name).stat().st_size > 0
-    bookings = pd.read_csv(out / "bookings.csv")
+    bookings = pd.read_csv(out / "bookings.csv.gz")
     assert abs(bookings.bookings.sum() / 4 - s["bookings"]["mean"]) < 1e-6 * s["bookings"]["mean"]
     reps = pd.read_csv(out / "reps.csv")
     assert {"utilisation", "mean_wait_days", "won_deals", "bookings", "p_attain_100"} <= set(

@@ -31,14 +31,17 @@ from .commands import (
     whatif,
 )
 from .console import DEFAULT_MAX_REPLICATIONS, err
+from .help import ProseGroup, flags_take_no_value
 
 try:  # recent typer vendors click as typer._click; older typer uses click itself
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click import exceptions as click_exceptions
 
+flags_take_no_value()
 app = typer.Typer(
     name="salesplan",
+    cls=ProseGroup,
     help="Simulation and optimisation for sales territory and quota planning.",
     no_args_is_help=True,
     add_completion=False,

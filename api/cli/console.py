@@ -3,6 +3,8 @@ and helpers that render pandas frames and money in the scenario's currency."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -19,7 +21,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 __all__ = ["DEFAULT_MAX_REPLICATIONS", "ReplicationCapError", "check_replications", "err",
-           "frame_table", "money", "money_short", "out"]
+           "frame_table", "money", "money_short", "out", "phases"]
 
 DEFAULT_MAX_REPLICATIONS = 2_000
 """The CLI's cap on replications per run, the service's default (``SALESPLAN_MAX_REPLICATIONS``):
@@ -72,3 +74,24 @@ def frame_table(df: pd.DataFrame, title: str | None = None, formats: dict | None
                 cells.append(str(value))
         table.add_row(*cells)
     return table
+
+
+@contextmanager
+def phases(first: str) -> Iterator[Callable[..., None]]:
+    """A transient progress display on stderr for a command that runs in phases: yields
+    ``update(phase, done=None, total=None)``; with a total, the bar and ``done/total`` show,
+    without one the bar pulses. The elapsed time shows throughout; nothing is left on the
+    terminal when the command is done."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.fields[count]}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:
+        task = progress.add_task(first, total=None, count="")
+
+        def update(phase: str, done: int | None = None, total: int | None = None) -> None:
+            count = f"{done:,}/{total:,}" if done is not None and total else ""
+            progress.update(task, description=phase, completed=done or 0, total=total,
+                            count=count)
+
+        yield update

@@ -3,12 +3,17 @@ charts, and the quotas file it may read.
 
 Outputs in the folder: ``summary.json`` (replications, seed, bookings and won_deals with mean,
 ci95, p10, p50, p90, p_hit_target with its Wilson interval when a target exists, funnel overall
-figures), ``deals.csv`` (the deals of the first ``keep_deals`` replications), ``bookings.csv``
-(rep x month per replication), ``bookings_region.csv``, ``bookings_product.csv``,
-``bookings_segment.csv``, ``funnel.csv``, ``coverage.csv`` (pipeline coverage per month end),
-``reps.csv``, and with the ``plots`` extra the charts ``funnel.png``, ``bookings_fan.png``
-(cumulative bookings by month against the target) and ``attainment.png`` (distribution of
-attainment per rep; of bookings without quotas).
+figures), ``funnel.csv``, ``coverage.csv`` (pipeline coverage per month end), ``reps.csv``; the
+tables with a row per replication gzip-compressed (``pandas.read_csv`` reads them as they are):
+``bookings.csv.gz`` (rep x month per replication), ``bookings_region.csv.gz``,
+``bookings_product.csv.gz``, ``bookings_segment.csv.gz`` and, when deals are kept
+(``keep_deals`` > 0), ``deals.csv.gz`` (the deals of the first ``keep_deals`` replications); and
+with the ``plots`` extra the charts ``funnel.png``, ``bookings_fan.png`` (cumulative bookings by
+month against the target) and ``attainment.png`` (distribution of attainment per rep; of
+bookings without quotas).
+
+Floats are rounded for people and diffs (:func:`salesplan.numbers.round_floats`): money to the
+cent, everything else to 6 decimals.
 """
 
 from __future__ import annotations
@@ -24,12 +29,20 @@ from salesplan.scenarios.errors import SalesplanError
 from salesplan.simulator import plots
 from salesplan.simulator.results import SimulationResult
 
-from ..formatting import jsonable
+from ..formatting import jsonable, round_floats
 
-__all__ = ["CHARTS", "QuotaFileError", "SimulationFiles", "read_quotas", "write_outputs"]
+__all__ = ["CHARTS", "GZIP", "MONEY_COLUMNS", "QuotaFileError", "SimulationFiles", "read_quotas",
+           "write_outputs"]
 
 CHARTS = {"funnel.png": plots.funnel_figure, "bookings_fan.png": plots.bookings_fan_figure,
           "attainment.png": plots.attainment_figure}
+
+
+MONEY_COLUMNS = ("bookings", "bookings_p10", "bookings_p90", "value", "open_pipeline_value",
+                 "cumulative_bookings", "remaining_target")
+"""The money columns of the tables written (rounded to the cent)."""
+GZIP = {"method": "gzip", "compresslevel": 6, "mtime": 0}
+"""How the per-replication tables are compressed (``mtime`` 0: the same run, the same bytes)."""
 
 
 @dataclass(frozen=True)
@@ -78,17 +91,19 @@ def write_outputs(res: SimulationResult, out_dir: Path) -> SimulationFiles:
     files = {"summary.json": None}
     (out_dir / "summary.json").write_text(json.dumps(jsonable(summary), indent=2))
     tables = {
-        "deals.csv": res.deals,
-        "bookings.csv": res.bookings,
-        "bookings_region.csv": res.bookings_by("region"),
-        "bookings_product.csv": res.bookings_by("product"),
-        "bookings_segment.csv": res.bookings_by("segment"),
         "funnel.csv": res.funnel,
         "coverage.csv": res.coverage,
         "reps.csv": res.reps,
+        "bookings.csv.gz": res.bookings,
+        "bookings_region.csv.gz": res.bookings_by("region"),
+        "bookings_product.csv.gz": res.bookings_by("product"),
+        "bookings_segment.csv.gz": res.bookings_by("segment"),
     }
+    if len(res.deals):
+        tables["deals.csv.gz"] = res.deals
     for name, df in tables.items():
-        df.to_csv(out_dir / name, index=False)
+        round_floats(df, MONEY_COLUMNS).to_csv(
+            out_dir / name, index=False, compression=GZIP if name.endswith(".gz") else None)
         files[name] = None
     if not plots.available():
         return SimulationFiles([out_dir / f for f in files], list(CHARTS))

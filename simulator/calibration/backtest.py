@@ -28,6 +28,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +75,7 @@ class BacktestSettings:
 
     replications: int = 1000
     seed: int = 0
-    workers: int = 1
+    workers: int | None = 1
     draws: int = 100
 
     @property
@@ -146,15 +150,40 @@ def _simulation_plan(cal: Calibration, settings: BacktestSettings
     return plan
 
 
-def simulate_after_cut(cal: Calibration, settings: BacktestSettings) -> Simulated:
+Progress = Callable[[str, int | None, int | None], None]
+"""``progress(phase, done, total)``: the backtest's phase (calibrating, simulating, comparing)
+and, while simulating, the replications done out of all (None while a phase has no count)."""
+
+
+@contextmanager
+def _pool(workers: int | None):
+    """One process pool for every parameter draw (None: one process per CPU; 1: no pool, the
+    draws run in this process); results do not depend on it."""
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    if n <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        yield pool
+
+
+def simulate_after_cut(cal: Calibration, settings: BacktestSettings,
+                       progress: Progress | None = None) -> Simulated:
     """Simulated bookings by region x month per replication (pooled over parameter draws)
     and the deal records of a few replications."""
+    with _pool(settings.workers) as pool:
+        return _simulate_draws(cal, settings, pool, progress)
+
+
+def _simulate_draws(cal: Calibration, settings: BacktestSettings, pool: Executor | None,
+                    progress: Progress | None) -> Simulated:
     frames, deals, leads = [], [], []
     plan = _simulation_plan(cal, settings)
+    total = sum(n for _, n, _ in plan)
     offset = 0
     for k, (sc, n, s) in enumerate(plan):
-        res = simulate(sc, replications=n, seed=s, workers=settings.workers,
-                       keep_deals=min(n, max(1, 20 // max(len(plan), 1))))
+        res = simulate(sc, replications=n, seed=s, workers=1 if pool is None else None,
+                       executor=pool, keep_deals=min(n, max(1, 20 // max(len(plan), 1))))
         b = res.bookings_by("region")
         b["replication"] += offset
         b["draw"] = k
@@ -166,6 +195,8 @@ def simulate_after_cut(cal: Calibration, settings: BacktestSettings) -> Simulate
             dd["replication"] = dd["replication"] + offset - n
             deals.append(dd)
         leads.append(res.stack("leads").astype(float))
+        if progress is not None:
+            progress("simulating the months after the cut", offset, total)
     kept = pd.concat(deals, ignore_index=True) if deals else pd.DataFrame()
     kept.attrs["leads_mean"] = float(np.concatenate(leads).mean())
     return Simulated(bookings=pd.concat(frames, ignore_index=True), deals=kept)
@@ -361,19 +392,29 @@ def _rep_sourced_after_cut(cal: Calibration, deals: pd.DataFrame, cut: pd.Timest
 
 def backtest(history: History, cutoff: str | dt.date | pd.Timestamp, *,
              replications: int = 1000, seed: int = 0, months: int | None = None,
-             workers: int = 1, draws: int = 100, pipeline_bias: bool = True) -> BacktestResult:
+             workers: int | None = 1, draws: int = 100, pipeline_bias: bool = True,
+             progress: Progress | None = None) -> BacktestResult:
     """Run the backtest of ``history`` at ``cutoff`` (a first of month) over ``months`` months
     (None: every full month after it). ``draws`` > 1 splits the replications over that many
     parameter draws (:func:`perturbed_scenario`), so the prediction intervals carry the
     estimation uncertainty; ``draws`` <= 1 simulates the point estimates only. ``workers``:
-    processes. ``pipeline_bias``: as in :func:`~.calibrate.calibrate`."""
+    processes (None: one per CPU; results do not depend on it). ``pipeline_bias``: as in
+    :func:`~.calibrate.calibrate`. ``progress(phase, done, total)`` is told each phase and the
+    replications simulated."""
+    def tell(phase: str, done: int | None = None, total: int | None = None) -> None:
+        if progress is not None:
+            progress(phase, done, total)
+
     cut = pd.Timestamp(cutoff)
     months = backtest_months(history, cut, months)
     settings = BacktestSettings(replications=replications, seed=seed, workers=workers,
                                 draws=draws)
+    tell("calibrating before the cut")
     cal = calibrate(history, cutoff=cut, horizon_months=months, name="backtest",
                     pipeline_bias=pipeline_bias)
-    simulated = simulate_after_cut(cal, settings)
+    tell("simulating the months after the cut", 0, settings.replications)
+    simulated = simulate_after_cut(cal, settings, progress)
+    tell("comparing with what happened")
     actual = actual_wins(history.deals, cut, months)
     month_labels = cal_months(cal)
     wide = _replication_matrices(simulated.bookings)

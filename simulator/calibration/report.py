@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from pathlib import Path
 from typing import Any
+
+from salesplan.numbers import money, number, percent, readable, round_floats
 
 from .. import plots
 from ..plots import backtest_figures, calibration_figures
@@ -18,21 +19,51 @@ _NO_CHARTS = ("<p><em>Charts not drawn: matplotlib is not installed (pip install
               "'salesplan[plots]').</em></p>")
 
 
-def _table(rows: list[dict[str, Any]], cols: list[str] | None = None) -> str:
+SHARE_WORDS = ("coverage", "share", "rate", "mape", "ape", "conversion", "growth", "p_won",
+               "p_lost", "p_stall", "probability", "pit")
+"""Columns whose values are shares, printed as percentages (matched on the column's words)."""
+MONEY_BACKTEST = ("actual", "mean", "p10", "p25", "p50", "p75", "p90", "naive_last_period",
+                  "bookings_actual", "bookings_p50_total")
+"""The backtest's money columns (on rows of bookings, not of won deals)."""
+MONEY_DEAL_SIZES = ("mean", "mean_ci", "sample_mean")
+"""The money columns of the calibration's deal sizes."""
+CSV_MONEY = ("actual", "mean", "p10", "p25", "p50", "p75", "p90", "naive_last_period")
+"""Money (and counts' quantiles) in backtest.csv and quarters.csv: to the cent."""
+
+
+def _is_share(col: str) -> bool:
+    words = col.lower().split("_")
+    return any(w in words or col.lower().startswith(w) for w in SHARE_WORDS)
+
+
+def _cell(col: str, v: Any, money_cols: tuple[str, ...], currency: str) -> str:
+    """One value as a person reads it: money with its currency, shares as percentages, other
+    numbers with 3 significant digits (thousands separated, never ``2.8e+06``), intervals as
+    ``lo to hi``, nested values as ``key: value`` text."""
+    if col in money_cols:
+        fmt = lambda x: money(x, currency)  # noqa: E731
+    elif _is_share(col):
+        fmt = lambda x: number(x) if isinstance(x, bool) else percent(x)  # noqa: E731
+    else:
+        fmt = number
+    return html.escape(readable(v, fmt) if v is not None else "")
+
+
+def _table(rows: list[dict[str, Any]], cols: list[str] | None = None, *,
+           money_cols: tuple[str, ...] = (), currency: str = "USD",
+           money_if: Any = None) -> str:
+    """An HTML table of ``rows``; ``money_cols`` printed as money in ``currency`` (on the rows
+    for which ``money_if(row)`` holds, when given)."""
     if not rows:
         return "<p>(none)</p>"
     cols = cols or list(rows[0])
-
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:,.4g}" if math.isfinite(v) else ""
-        if isinstance(v, list | dict):
-            return html.escape(json.dumps(v)[:120])
-        return html.escape(str(v))
-
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{fmt(r.get(c))}</td>" for c in cols) + "</tr>"
-                   for r in rows)
+    rows_html = []
+    for r in rows:
+        cols_money = money_cols if money_if is None or money_if(r) else ()
+        rows_html.append("<tr>" + "".join(f"<td>{_cell(c, r.get(c), cols_money, currency)}</td>"
+                                          for c in cols) + "</tr>")
+    body = "".join(rows_html)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -156,7 +187,8 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
         *_pipeline_parts(e["open_pipeline"], e.get("closing_hazards"), figs),
         "<h2>Deal sizes</h2>",
         _table([dict(v["all"], product=k) for k, v in e["deal_sizes"].items()],
-               ["product", "n", "family", "mean", "mean_ci", "cv", "sample_mean"]),
+               ["product", "n", "family", "mean", "mean_ci", "cv", "sample_mean"],
+               money_cols=MONEY_DEAL_SIZES, currency=cal.scenario.horizon.currency),
         "<h2>Reps (empirical-Bayes shrinkage)</h2>",
         _table([e["rep_prior"]]),
         _table(e["reps"]),
@@ -172,22 +204,27 @@ def write_calibration(cal: Any, out: Path) -> list[Path]:
 def write_backtest(bt: Any, out: Path) -> list[Path]:
     """Write ``backtest.csv``, ``quarters.csv``, ``summary.json`` and ``report.html``."""
     out.mkdir(parents=True, exist_ok=True)
-    bt.table.to_csv(out / "backtest.csv", index=False)
-    bt.quarters.to_csv(out / "quarters.csv", index=False)
+    round_floats(bt.table, CSV_MONEY).to_csv(out / "backtest.csv", index=False)
+    round_floats(bt.quarters, CSV_MONEY).to_csv(out / "quarters.csv", index=False)
     (out / "summary.json").write_text(json.dumps(bt.summary, indent=2) + "\n",
                                       encoding="utf-8")
     drawn = plots.available()
     figs = backtest_figures(bt) if drawn else {}
     s = bt.summary
-    parts = [_table([{k: v for k, v in s.items() if not isinstance(v, list | dict)}]),
+    cur = bt.calibration.scenario.horizon.currency
+    bookings = dict(money_cols=MONEY_BACKTEST, currency=cur,
+                    money_if=lambda r: r.get("measure", "bookings") == "bookings")
+    parts = [_table([{k: v for k, v in s.items() if not isinstance(v, list | dict)}],
+                    **bookings),
              "<h2>Monte Carlo error of the coverage (resampled)</h2>",
              _table([s["monte_carlo"]] if s.get("monte_carlo") else []),
              *(_img(figs[k]) for k in ("bands", "pit") if k in figs),
              *([] if drawn else [_NO_CHARTS]), "<h2>Where the won deals come from</h2>",
              _table([s["decomposition"]] if s.get("decomposition") else []),
              "<h2>Region x quarter</h2>",
-             _table(bt.quarters.to_dict(orient="records")),
-             "<h2>Region x month</h2>", _table(bt.table.to_dict(orient="records"))]
+             _table(bt.quarters.to_dict(orient="records"), **bookings),
+             "<h2>Region x month</h2>", _table(bt.table.to_dict(orient="records"),
+                                                 **bookings)]
     (out / "report.html").write_text(_page(f"Backtest at {s['cutoff']}", parts),
                                      encoding="utf-8")
     return [out / "backtest.csv", out / "quarters.csv", out / "summary.json",

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..console import err, frame_table, money, out
+from ..console import err, frame_table, money, out, phases
+from ..options import Out, ScenarioFile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,41 +51,43 @@ def _read_travel(path: Path) -> pd.DataFrame:
 
 
 def align(
-    file: Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the outputs")],
-    mode: Annotated[Mode, typer.Option(help="carve: ignore owners; realign: few moves")] =
-        Mode.realign,
+    file: ScenarioFile,
+    out_dir: Out = Path("align-output"),
+    mode: Annotated[Mode, typer.Option(
+        help="How to treat today's owners: carve ignores them, realign moves few accounts.")] = (
+        Mode.realign),
     balance: Annotated[str, typer.Option(
-        help="Bands as metric=tolerance[,...] (metrics: workload, potential, accounts; "
-             "optional :weight for soft mode); '' for none")] = "workload=0.10",
+        help="Balance bands as metric=tolerance[,...] (metrics: workload, potential, "
+             "accounts; an optional :weight for --soft); '' for none.")] = "workload=0.10",
     soft: Annotated[bool, typer.Option("--soft", help="Penalise band violations instead of "
-                                                      "forbidding them")] = False,
+                                                      "forbidding them.")] = False,
     dedicate_oversized: Annotated[bool, typer.Option(
         "--dedicate-oversized", help="An account above every rep's band gets a rep of its "
-                                     "own; the others are balanced without it")] = False,
-    max_moves: Annotated[int | None, typer.Option(help="Cap on accounts moved (realign)")] =
+                                     "own; the others are balanced without it.")] = False,
+    max_moves: Annotated[int | None, typer.Option(help="The most accounts moved (realign).")] =
         None,
     max_moved_potential: Annotated[float | None, typer.Option(
-        help="Cap on potential moved, currency/yr (realign)")] = None,
+        help="The most potential moved, in currency per year (realign).")] = None,
     max_workload_hours: Annotated[float | None, typer.Option(
-        help="Rep capacity, hours/yr (every rep)")] = None,
+        help="Every rep's capacity in hours per year.")] = None,
     max_distance: Annotated[float | None, typer.Option(
-        help="Accounts farther than this (km or minutes) are ineligible")] = None,
+        help="Accounts farther than this (km or minutes) are ineligible.")] = None,
     disruption: Annotated[float, typer.Option(
         help="Disruption weight: a move costs like serving the account this much farther "
-             "(km or minutes)")] = 100.0,
+             "(km or minutes).")] = 100.0,
     candidates: Annotated[int, typer.Option(
-        help="Candidate reps per account (k nearest eligible; 0 = all)")] = 8,
-    strategy: Annotated[Strategy, typer.Option(help="exact MILP, LP fix-and-repair, or auto")] =
-        Strategy.auto,
-    time_limit: Annotated[float, typer.Option(help="Seconds (per point with --tradeoff)")] =
-        120.0,
-    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at")] = 0.005,
-    solver: Annotated[SolverName, typer.Option(help="MILP solver")] = SolverName.highs,
+        help="Candidate reps per account (the k nearest eligible; 0 for all).")] = 8,
+    strategy: Annotated[Strategy, typer.Option(
+        help="The solution strategy: exact (MILP), fix (LP fix-and-repair) or auto.")] = (
+        Strategy.auto),
+    time_limit: Annotated[float, typer.Option(
+        help="The solver time limit in seconds (per point with --tradeoff).")] = 120.0,
+    gap: Annotated[float, typer.Option(help="The relative MIP gap to stop at.")] = 0.005,
+    solver: Annotated[SolverName, typer.Option(help="The MILP solver.")] = SolverName.highs,
     travel: Annotated[Path | None, typer.Option(
-        help="Travel table CSV: account, rep, distance (km) or minutes")] = None,
+        help="A travel table CSV with columns account, rep, and distance (km) or minutes.")] = None,
     do_tradeoff: Annotated[bool, typer.Option(
-        "--tradeoff", help="Sweep the disruption weight; write the Pareto points and a plot")] =
+        "--tradeoff", help="Sweep the disruption weight; write the Pareto points and a plot.")] =
         False,
 ) -> None:
     """Align accounts to reps: balanced, compact, with few moves."""
@@ -109,6 +112,12 @@ def align(
         _align(problem, opts, out_dir, sc.name)
 
 
+def _solving(what: str, opts: AlignmentOptions):
+    """The progress display while the solver works (it reports nothing until done)."""
+    spec = opts.solver_spec()
+    return phases(f"{what} ({spec.name}, time limit {spec.time_limit:,.0f} s)")
+
+
 def _missing(v: object) -> bool:
     """None or NaN (what ``pandas.isna`` says of a scalar, without importing pandas)."""
     return v is None or v != v
@@ -119,7 +128,8 @@ def _tradeoff(problem: AlignmentProblem, opts: AlignmentOptions, out_dir: Path) 
     from salesplan.api.extras import charts_skipped, have
     from salesplan.optimizer import tradeoff
 
-    points = tradeoff(problem, opts)
+    with _solving("sweeping the disruption weight", opts):
+        points = tradeoff(problem, opts)
     points.to_csv(out_dir / "tradeoff.csv", index=False)
     if have("plots"):
         from salesplan.optimizer.plots import tradeoff_figure
@@ -143,7 +153,8 @@ def _align(problem: AlignmentProblem, opts: AlignmentOptions, out_dir: Path, nam
     from salesplan.optimizer import AlignmentError, solve_alignment
 
     try:
-        result = solve_alignment(problem, opts)
+        with _solving("solving the alignment", opts):
+            result = solve_alignment(problem, opts)
     except AlignmentError as exc:
         (out_dir / "summary.json").write_text(json.dumps(
             {"status": exc.status, "reasons": exc.reasons, "headline": exc.headline},

@@ -75,24 +75,25 @@ def machine() -> str:
 
 @bench.command("strategies")
 def strategies_cmd(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the results")],
-    suite: Annotated[str, typer.Option(help="small | standard | full")] = "small",
-    seeds: Annotated[int | None, typer.Option(help="Seeds 0..N-1 (default: the suite's)")]
+    out_dir: Annotated[Path, typer.Option(
+        "--out", help="The folder for the results (created if missing).")] = Path("bench-output"),
+    suite: Annotated[str, typer.Option(help="The suite: small, standard or full.")] = "small",
+    seeds: Annotated[int | None, typer.Option(help="Run seeds 0..N-1 (default: the suite's).")]
     = None,
     replications: Annotated[int | None, typer.Option(
-        help="Replications per seed (default: the suite's)")] = None,
+        help="Replications per seed (default: the suite's).")] = None,
     instances: Annotated[str | None, typer.Option(
-        help="Comma-separated instance names (default: the suite's)")] = None,
+        help="Comma-separated instance names (default: the suite's).")] = None,
     families: Annotated[str | None, typer.Option(
-        help="Comma-separated families: routing, territory, quota (default: all)")] = None,
+        help="Comma-separated families: routing, territory, quota (default: all).")] = None,
     routings: Annotated[str | None, typer.Option(
-        help="Comma-separated routing strategies (default: the four built in)")] = None,
+        help="Comma-separated routing strategies (default: the four built in).")] = None,
     scheduler: Annotated[str | None, typer.Option(
-        help="Dask scheduler address (tcp://host:8786); default: local processes")] = None,
+        help="A Dask scheduler address (tcp://host:8786); default: local processes.")] = None,
     workers: Annotated[int | None, typer.Option(
-        help="Local worker processes (default: one per CPU; 1 = this process)")] = None,
+        help="Local worker processes (default: one per CPU; 1 = this process).")] = None,
     plugin: Annotated[list[str] | None, typer.Option(
-        help="Import this module first (it registers routing strategies); repeatable")] = None,
+        help="Import this module first (it registers routing strategies); repeatable.")] = None,
 ) -> None:
     """Compare routing, territory and quota strategies on a suite of instances."""
     from salesplan.api.bench.instances import INSTANCES, SUITES
@@ -179,11 +180,12 @@ def _sweep_and_write(spec, suite: str, scheduler: str | None, workers: int | Non
 
 @bench.command("instances")
 def instances_cmd(
-    verify: Annotated[bool, typer.Option(help="Rebuild and compare with the manifest")] = False,
-    suite: Annotated[str | None, typer.Option(help="Only this suite's instances")] = None,
+    verify: Annotated[bool, typer.Option(
+        help="Rebuild each instance and compare it with the manifest.")] = False,
+    suite: Annotated[str | None, typer.Option(help="List only this suite's instances.")] = None,
     write_lock: Annotated[bool, typer.Option(
         help="Rebuild every instance and rewrite the manifest (after a deliberate change; "
-             "bump INSTANCE_SET_VERSION)")] = False,
+             "bump INSTANCE_SET_VERSION).")] = False,
 ) -> None:
     """List the benchmark instance set (recipes, sizes, fingerprints)."""
     from salesplan.api.bench.instances import (
@@ -234,8 +236,8 @@ PERF = (
 
 @bench.command("perf")
 def perf_cmd(
-    quick: Annotated[bool, typer.Option(help="Reduced sizes (minutes instead of ~25 min)")]
-    = False,
+    quick: Annotated[bool, typer.Option(
+        help="Run reduced sizes (minutes instead of about 25 min).")] = False,
 ) -> None:
     """Run the performance benchmarks: CLI start-up, simulator, territory and quota engines."""
     for title, module, full, short in PERF:

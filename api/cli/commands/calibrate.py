@@ -10,24 +10,26 @@ from typing import Annotated
 
 import typer
 
-from ..console import err, out
+from ..console import check_replications, err, out, phases
+from ..options import Out, Seed, Workers
 
-History = Annotated[Path, typer.Argument(help="Opportunity export (CSV, may be .gz)")]
-Mapping = Annotated[str, typer.Option(help="maven, salesforce, or a YAML mapping file")]
-Teams = Annotated[Path | None, typer.Option(help="Team table CSV (rep -> region); default: the "
-                                            "mapping's teams_file beside the export, if any")]
+History = Annotated[Path, typer.Argument(help="The opportunity export (CSV, may be .gz).")]
+Mapping = Annotated[str, typer.Option(
+    help="How to read the export: maven, salesforce, or a YAML mapping file.")]
+Teams = Annotated[Path | None, typer.Option(
+    help="The team table CSV (rep -> region); by default the mapping's teams_file beside the "
+         "export, if any.")]
 HistoryFile = Annotated[Path | None, typer.Option(
     "--history-file", help="Stage-history CSV for history mappings (default: the mapping's "
-    "history_file beside the export, e.g. OpportunityHistory.csv)")]
+    "history_file beside the export, e.g. OpportunityHistory.csv).")]
 Products = Annotated[Path | None, typer.Option(help="Product list CSV whose first column gives "
                                                "canonical product names (default: products.csv "
-                                               "beside the export, if any)")]
-Strict = Annotated[bool, typer.Option(help="Turn every data problem into an error")]
-Out = Annotated[Path, typer.Option("--out", help="Output directory")]
+                                               "beside the export, if any).")]
+Strict = Annotated[bool, typer.Option(help="Turn every data problem into an error.")]
 PipelineBias = Annotated[bool, typer.Option(
     help="Scale the open pipeline's win probabilities by the bias the inner cuts before the "
          "cut measured (realised / forecast wins); --no-pipeline-bias keeps the hazard "
-         "model's forecast")]
+         "model's forecast.")]
 
 
 @contextmanager
@@ -59,23 +61,27 @@ def _load(history: Path, mapping: str, teams: Path | None, history_file: Path | 
                         strict=strict)
 
 
-def calibrate(history: History, out_dir: Out, mapping: Mapping = "maven", teams: Teams = None,
-              cutoff: Annotated[str | None, typer.Option(help="Cut date YYYY-MM-DD (default: "
+def calibrate(history: History, out_dir: Out = Path("calibrate-output"),
+              mapping: Mapping = "maven", teams: Teams = None,
+              cutoff: Annotated[str | None, typer.Option(help="The cut date YYYY-MM-DD (default: "
                                                          "the day after the export's last "
-                                                         "date)")] = None,
-              months: Annotated[int, typer.Option(help="Horizon months")] = 12,
+                                                         "date).")] = None,
+              months: Annotated[int, typer.Option(help="The horizon in months.")] = 12,
               history_file: HistoryFile = None, products: Products = None,
               strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
-    """Estimate a scenario from CRM history: writes DIR/scenario.yaml, DIR/calibration.json and
-    DIR/report.html."""
+    """Estimate a scenario from CRM history: writes scenario.yaml, calibration.json and
+    report.html into the --out folder."""
     from salesplan.simulator.calibration import calibrate as run_calibrate
     from salesplan.simulator.calibration import write_calibration
 
-    h = _load(history, mapping, teams, history_file, products, strict)
-    with _bugs_exit_1():
-        cal = run_calibrate(h, cutoff=cutoff, horizon_months=months,
-                            pipeline_bias=pipeline_bias)
-    files = write_calibration(cal, out_dir)
+    with phases("reading the export") as progress:
+        h = _load(history, mapping, teams, history_file, products, strict)
+        progress("estimating the scenario")
+        with _bugs_exit_1():
+            cal = run_calibrate(h, cutoff=cutoff, horizon_months=months,
+                                pipeline_bias=pipeline_bias)
+        progress("writing the report")
+        files = write_calibration(cal, out_dir)
     s = h.summary()
     out.print(f"read {s['rows_read']} rows: kept {s['rows_kept']}, fixed {s['rows_fixed']}, "
               f"dropped {s['rows_dropped']}")
@@ -135,37 +141,64 @@ def _charts_note() -> None:
         err.print(charts_skipped(["the figures of report.html"]), markup=False)
 
 
-def backtest(history: History, cutoff: Annotated[str, typer.Option(help="Cut date (a first of "
-                                                                   "month)")],
-             out_dir: Out, mapping: Mapping = "maven", teams: Teams = None,
+def backtest(history: History, cutoff: Annotated[str, typer.Option(help="The cut date (a first of "
+                                                                   "month).")],
+             out_dir: Out = Path("backtest-output"), mapping: Mapping = "maven",
+             teams: Teams = None,
              replications: Annotated[int, typer.Option(
-                 help="Replications (each region-month's P10 and P90 come from them)")] = 1000,
-             seed: Annotated[int, typer.Option(help="Seed")] = 0,
-             workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+                 help="Replications (each region-month's P10 and P90 come from them).")] = 1000,
+             seed: Seed = 0,
+             workers: Workers = None,
              draws: Annotated[int, typer.Option(help="Parameter draws the replications are "
                                                 "split over (estimation uncertainty); 0 or 1: "
-                                                "point estimates only")] = 100,
+                                                "point estimates only.")] = 100,
              history_file: HistoryFile = None, products: Products = None,
              strict: Strict = False, pipeline_bias: PipelineBias = True) -> None:
-    """Calibrate before CUTOFF, simulate after it, compare: writes DIR/backtest.csv,
-    DIR/quarters.csv, DIR/summary.json and DIR/report.html."""
+    """Calibrate before --cutoff, simulate after it and compare with what happened: writes
+    backtest.csv, quarters.csv, summary.json and report.html into the --out folder, and ends
+    with whether the coverage goal was met."""
     from salesplan.simulator.calibration import backtest as run_backtest
     from salesplan.simulator.calibration import write_backtest
 
-    h = _load(history, mapping, teams, history_file, products, strict)
-    with _bugs_exit_1():
-        bt = run_backtest(h, cutoff, replications=replications, seed=seed, workers=workers,
-                          draws=draws, pipeline_bias=pipeline_bias)
-    files = write_backtest(bt, out_dir)
+    check_replications(replications)
+    with phases("reading the export") as progress:
+        h = _load(history, mapping, teams, history_file, products, strict)
+        with _bugs_exit_1():
+            bt = run_backtest(h, cutoff, replications=replications, seed=seed,
+                              workers=workers, draws=draws, pipeline_bias=pipeline_bias,
+                              progress=progress)
+        progress("writing the report")
+        files = write_backtest(bt, out_dir)
     s = bt.summary
     rng80 = s["monte_carlo"]["coverage_80_range"]
     mc = (f"Monte Carlo 5-95%: {rng80[0]:.0%}-{rng80[1]:.0%}" if rng80 is not None
           else f"no Monte Carlo range: a single {s['monte_carlo']['unit']}")
+    mape = s["mape_region_quarter"]
     out.print(f"coverage 50%: {s['coverage_50']:.0%}, 80%: {s['coverage_80']:.0%} "
-              f"({mc}; {s['region_months']} region-months); "
-              f"MAPE region-quarter: {s['mape_region_quarter']:.1%}")
+              f"({mc}; {s['region_months']} region-months); MAPE region-quarter: "
+              + ("-" if mape is None else f"{mape:.1%}"))
     _charts_note()
     out.print("wrote " + ", ".join(str(f) for f in files))
+    out.print(verdict(s), markup=False)
+
+
+def verdict(summary: dict) -> str:
+    """The backtest's last line: whether the 80% intervals covered what happened as often as
+    the goal asks (``goal_coverage_met`` in ``summary.json``), and the MAPE goal beside it."""
+    lo, hi = summary["goals"]["coverage_80_between"]
+    cov = summary["coverage_80"]
+    if summary["goal_coverage_met"]:
+        head = (f"Coverage goal met: the 80% intervals held the actual in {cov:.0%} of "
+                f"region-months (goal {lo:.0%}-{hi:.0%}).")
+    else:
+        why = "too narrow" if cov < lo else "too wide"
+        head = (f"Coverage goal missed: the 80% intervals held the actual in {cov:.0%} of "
+                f"region-months (goal {lo:.0%}-{hi:.0%}; the intervals are {why}).")
+    mape, goal = summary["mape_region_quarter"], summary["goals"]["mape_region_quarter_below"]
+    if mape is None:
+        return head + " MAPE goal not measured (no region-quarter)."
+    met = "met" if summary.get("goal_mape_met") else "missed"
+    return head + f" MAPE goal {met}: {mape:.1%} (goal below {goal:.0%})."
 
 
 def register(app: typer.Typer) -> None:

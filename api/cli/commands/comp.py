@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..console import check_replications, err, frame_table, money_short, out
+from ..options import Out, Seed, Workers
 from .quotas import BUILT_IN_METHODS, DEFAULT_QUOTA_METHOD
 
 if TYPE_CHECKING:
@@ -52,25 +53,23 @@ def design_request(budget: float | None, share: str | None
 
 def comp(
     file: Annotated[Path, typer.Argument(help="Scenario file with a compensation section "
-                                              "(.yaml, .yml or .json)")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs")],
+                                              "(.yaml, .yml or .json).")],
+    out_dir: Out = Path("comp-output"),
     quotas: Annotated[Path | None, typer.Option(help=(
         "Quotas CSV with columns rep, quota (the quotas.csv of 'salesplan quotas': rows are "
-        "added up per rep); every rep needs one. Default: quotas from --method"))] = None,
-    method: Annotated[str, typer.Option(help=f"Quota method when no --quotas: "
-                                             f"{BUILT_IN_METHODS}")] = DEFAULT_QUOTA_METHOD,
+        "added up per rep); every rep needs one. Default: quotas from --method."))] = None,
+    method: Annotated[str, typer.Option(help=f"The quota method when no --quotas: "
+                                             f"{BUILT_IN_METHODS}.")] = DEFAULT_QUOTA_METHOD,
     replications: Annotated[int, typer.Option("--replications", "-n", min=2,
-                                              help="Monte Carlo replications")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (results depend only on it)")
-                    ] = 0,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: CPUs)")
-                       ] = None,
+                                              help="Monte Carlo replications.")] = 200,
+    seed: Seed = 0,
+    workers: Workers = None,
     budget_cost_of_sales: Annotated[float | None, typer.Option(help=(
         "Design search: the most pay / bookings allowed (a fraction in (0, 10), e.g. 0.25); "
-        "needs --share-at-quota"))] = None,
+        "needs --share-at-quota."))] = None,
     share_at_quota: Annotated[str | None, typer.Option(help=(
         "Design search: the wanted share of reps at quota as LO,HI fractions (e.g. 0.6,0.7); "
-        "needs --budget-cost-of-sales"))] = None,
+        "needs --budget-cost-of-sales."))] = None,
 ) -> None:
     """Pay every rep by the scenario's pay plan on simulated sales: cost of sales, the share of
     reps at on-target pay, P(pay over budget), pay per rep and pay equity; with a budget and a

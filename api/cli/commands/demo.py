@@ -15,17 +15,18 @@ from typing import Annotated
 import typer
 
 from ..console import check_replications, out
+from ..options import Seed
 from .quotas import DEFAULT_QUOTA_METHOD
 from .whatif import whatif
 
 
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Where to write outputs")] = Path(
+    out_dir: Annotated[Path, typer.Option("--out", help="The folder for the outputs.")] = Path(
         "demo-output"),
     scenario: Annotated[Path | None, typer.Option(
-        help="Scenario file (default: the shipped example midmarket.yaml)")] = None,
-    replications: Annotated[int, typer.Option(min=2, help="Replications per variant")] = 100,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
+        help="The scenario file (default: the shipped example midmarket.yaml).")] = None,
+    replications: Annotated[int, typer.Option(min=2, help="Replications per variant.")] = 100,
+    seed: Seed = 0,
 ) -> None:
     """Run the main job on the shipped example: a what-if comparison of its variants."""
     check_replications(replications)

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..console import check_replications, err, frame_table, money, out
+from ..options import Out, ScenarioFile, Seed, Workers
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
+FileArg = ScenarioFile
 BUILT_IN_METHODS = "even|history|potential|capacity|pipeline|blended|fair"
 """The built-in quota methods, for the help text (which must not import the optimiser);
 ``tests/test_quota_cli.py`` checks the list against the registry."""
@@ -34,24 +35,26 @@ def _bar() -> Progress:
 
 def quotas(
     file: FileArg,
-    out_dir: Annotated[Path, typer.Option("--out", help="Output directory")] = Path(
+    out_dir: Out = Path(
         "quotas-output"),
-    method: Annotated[str, typer.Option(help=f"Quota method: {BUILT_IN_METHODS}, or one "
-                                             "registered in Python")] = DEFAULT_QUOTA_METHOD,
+    method: Annotated[str, typer.Option(help=f"The quota method: {BUILT_IN_METHODS}, or one "
+                                             "registered in Python.")] = DEFAULT_QUOTA_METHOD,
     over_assign: Annotated[float, typer.Option(min=0.5, max=3.0, help=(
-        "Rep quotas sum to this times the target (1.1 = 110%)"))] = 1.0,
-    pins: Annotated[Path | None, typer.Option(help="Pins CSV (level, id(s), value)")] = None,
-    replications: Annotated[int, typer.Option(min=2, help="Replications simulated")] = 200,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
-    workers: Annotated[int | None, typer.Option(min=1)] = None,
-    by: Annotated[str, typer.Option(help="Within-rep split, e.g. product,segment,month")] = (
+        "Rep quotas sum to this times the target (1.1 = 110%)."))] = 1.0,
+    pins: Annotated[Path | None, typer.Option(
+        help="A pins CSV (level, id(s), value) of quotas fixed in advance.")] = None,
+    replications: Annotated[int, typer.Option(min=2, help="Replications simulated.")] = 200,
+    seed: Seed = 0,
+    workers: Workers = None,
+    by: Annotated[str, typer.Option(
+        help="The split within each rep, e.g. product,segment,month.")] = (
         "product,segment,month"),
-    rounding: Annotated[int, typer.Option(min=1, help="Round quotas to this unit")] = 1000,
+    rounding: Annotated[int, typer.Option(min=1, help="Round quotas to this unit.")] = 1000,
     compare_methods: Annotated[bool, typer.Option(
-        "--compare-methods", help="Every method side by side on the same draws")] = False,
+        "--compare-methods", help="Show every method side by side on the same draws.")] = False,
     peer_band: Annotated[str, typer.Option(help=(
         "Each rep's quota within LOW,HIGH times its region's mean rep quota (scaled by its "
-        "ramp), e.g. 0.5,2 or 0.25,inf; 'none' switches the band off"))] = DEFAULT_PEER_BAND,
+        "ramp), e.g. 0.5,2 or 0.25,inf; 'none' switches the band off."))] = DEFAULT_PEER_BAND,
 ) -> None:
     """Allocate the target to regions, reps, products, segments and periods, and report how
     fair the quotas are (each rep's simulated probability of reaching quota) and, when the

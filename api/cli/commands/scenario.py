@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from ..console import err, frame_table, money, out
+from ..options import ScenarioFile
 
-FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
+FileArg = ScenarioFile
 
 
 def _print_warnings(sc) -> None:

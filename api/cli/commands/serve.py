@@ -14,7 +14,7 @@ from ..console import err, out
 
 DatabaseOpt = Annotated[str | None, typer.Option(
     "--database", help="SQLAlchemy database URL (default: SALESPLAN_DATABASE_URL, else SQLite "
-                       "in SALESPLAN_DATA_DIR)")]
+                       "in SALESPLAN_DATA_DIR).")]
 
 
 def _settings(database: str | None, **overrides):
@@ -36,8 +36,8 @@ def _session(database: str | None):
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    host: Annotated[str, typer.Option(help="The interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The TCP port.")] = 8000,
     database: DatabaseOpt = None,
     workers: Annotated[int | None, typer.Option(
         help="Simultaneous runs (run worker processes; default SALESPLAN_RUN_WORKERS or 2). "

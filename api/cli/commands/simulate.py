@@ -9,25 +9,26 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..console import check_replications, err, frame_table, money, out
+from ..options import Out, ScenarioFile, Seed, Workers
 
 if TYPE_CHECKING:
     from salesplan.simulator.results import SimulationResult
 
 
 def simulate(
-    file: Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the outputs")],
+    file: ScenarioFile,
+    out_dir: Out = Path("simulate-output"),
     replications: Annotated[int, typer.Option("--replications", "-n", min=1,
-                                              help="Monte Carlo replications")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (results depend only on it)")
-                    ] = 1,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: CPUs)")
-                       ] = None,
-    quotas: Annotated[Path | None, typer.Option(help="CSV with columns rep, quota")] = None,
+                                              help="Monte Carlo replications.")] = 200,
+    seed: Seed = 0,
+    workers: Workers = None,
+    quotas: Annotated[Path | None, typer.Option(
+        help="A quotas CSV with columns rep, quota.")] = None,
     routing: Annotated[str | None, typer.Option(
-        help="Routing strategy (default: the scenario's policy)")] = None,
-    keep_deals: Annotated[int, typer.Option(min=0, help="Replications whose deals are "
-                                                        "written to deals.csv")] = 10,
+        help="The routing strategy (default: the scenario's policy).")] = None,
+    keep_deals: Annotated[int, typer.Option(min=0, help=(
+        "Replications whose deals are written to deals.csv.gz, one row per deal (0 writes "
+        "none)."))] = 1,
 ) -> None:
     """Simulate a scenario's pipeline: bookings, funnel, reps and their uncertainty."""
     check_replications(replications)

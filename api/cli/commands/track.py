@@ -8,32 +8,34 @@ from typing import Annotated
 
 import typer
 
-from ..console import check_replications, err, out
-from .calibrate import History, HistoryFile, Mapping, Out, Products, Strict, Teams, _load
+from ..console import check_replications, err, out, phases
+from ..options import Out, Seed
+from .calibrate import History, HistoryFile, Mapping, Products, Strict, Teams, _load
 
 Targets = Annotated[Path | None, typer.Option(
     help="Targets CSV: period (2017Q4, 2017-11 or 2017), level (company, region, rep, "
-         "product, segment), id, target")]
+         "product, segment), id, target.")]
 
 
-def track(history: History, out_dir: Out,
-          asof: Annotated[str, typer.Option(help="As-of date YYYY-MM-DD: everything after it "
-                                            "in the export is ignored")],
+def track(history: History,
+          asof: Annotated[str, typer.Option(help="The as-of date YYYY-MM-DD: everything after "
+                                            "it in the export is ignored.")],
+          out_dir: Out = Path("track-output"),
           targets: Targets = None,
           quotas: Annotated[Path | None, typer.Option(
-              help="quotas.csv from 'salesplan quotas', taken as rep targets (and their "
-                   "region and company sums)")] = None,
+              help="The quotas.csv of 'salesplan quotas', taken as rep targets (and "
+                   "their region and company sums).")] = None,
           mapping: Mapping = "maven", teams: Teams = None,
           scenario: Annotated[Path | None, typer.Option(
               help="A plan (scenario YAML): its reps are placed in their regions (reps the "
                    "export lacks included); without --targets or --quotas, its targets are "
-                   "tracked")] = None,
-          replications: Annotated[int, typer.Option(help="Replications")] = 1000,
-          seed: Annotated[int, typer.Option(help="Seed")] = 0,
+                   "tracked.")] = None,
+          replications: Annotated[int, typer.Option(help="Monte Carlo replications.")] = 1000,
+          seed: Seed = 0,
           history_file: HistoryFile = None, products: Products = None,
           strict: Strict = False) -> None:
-    """Where we stand and where we land as of a date: writes DIR/summary.json, forecast.csv,
-    risks.csv, actions.csv, pipeline.csv and report.html."""
+    """Where we stand and where we land as of a date: writes summary.json, forecast.csv,
+    risks.csv, actions.csv, pipeline.csv and report.html into the --out folder."""
     from salesplan.api.extras import charts_skipped
     from salesplan.api.planning.tracking import TrackingError, read_targets
     from salesplan.api.planning.tracking import track as run_track
@@ -51,9 +53,12 @@ def track(history: History, out_dir: Out,
     plan = _load_plan(scenario) if scenario is not None else None
     t = read_targets(targets or quotas) if (targets or quotas) else targets_from_plan(plan)
     reps = {r.id: r.region for r in plan.reps} if plan is not None else None
-    h = _load(history, mapping, teams, history_file, products, strict)
-    result = run_track(h, asof, t, replications=replications, seed=seed, reps=reps)
-    files, skipped = write_tracking(result, out_dir)
+    with phases("reading the export") as progress:
+        h = _load(history, mapping, teams, history_file, products, strict)
+        progress(f"forecasting the landing ({replications:,} replications)")
+        result = run_track(h, asof, t, replications=replications, seed=seed, reps=reps)
+        progress("writing the report")
+        files, skipped = write_tracking(result, out_dir)
     out.print(headline(result), markup=False)
     for w in warnings(result.forecast.notes):
         err.print(f"warning: {w}", markup=False)

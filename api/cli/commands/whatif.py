@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..console import check_replications, err, frame_table, money_short, out
+from ..options import Out, ScenarioFile, Seed, Workers
 from .quotas import BUILT_IN_METHODS, DEFAULT_QUOTA_METHOD
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-FileArg = Annotated[Path, typer.Argument(help="Scenario file (.yaml, .yml or .json)")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output directory")]
+FileArg = ScenarioFile
 
 
 def _progress() -> Progress:
@@ -72,21 +72,21 @@ def print_comparison(comparison) -> None:
 
 def whatif(
     file: FileArg,
-    out_dir: OutOpt = Path("whatif-output"),
+    out_dir: Out = Path("whatif-output"),
     variants: Annotated[str | None, typer.Option(
-        help="Comma-separated variant names (default: all variants in the file)")] = None,
-    replications: Annotated[int, typer.Option(min=2, help="Replications per variant")] = 200,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed")] = 0,
-    workers: Annotated[int | None, typer.Option(min=1, help="Processes (default: CPUs)")] = None,
+        help="Comma-separated variant names (default: all variants in the file).")] = None,
+    replications: Annotated[int, typer.Option(min=2, help="Replications per variant.")] = 200,
+    seed: Seed = 0,
+    workers: Workers = None,
     quota_method: Annotated[str, typer.Option(help=(
         f"Quota method for rep attainment: {BUILT_IN_METHODS}, or one registered in Python "
         "(default: the blend of capacity, history and potential, each rep within 0.5x-2x of "
-        "its region's mean quota)"))] = DEFAULT_QUOTA_METHOD,
+        "its region's mean quota)."))] = DEFAULT_QUOTA_METHOD,
     against: Annotated[list[Path] | None, typer.Option(
         metavar="<path>",
         help="Another scenario file to compare with the base on common random numbers, as a "
              "variant named after the file (repeatable; then --variants defaults to none). It "
-             "needs the same horizon and currency; what differs is printed as notes")] = None,
+             "needs the same horizon and currency; what differs is printed as notes.")] = None,
 ) -> None:
     """Compare the base scenario with its what-if variants, side by side, and write a report.
 
@@ -180,20 +180,21 @@ def print_frontier(plan) -> None:
 
 def plan_headcount(
     file: FileArg,
-    out_dir: OutOpt = Path("headcount-output"),
+    out_dir: Out = Path("headcount-output"),
     p: Annotated[float, typer.Option("--p", min=0.01, max=0.99,
-                                     help="Required P(company hits target)")] = 0.8,
-    replications: Annotated[int, typer.Option(min=10, help="Replications per plan")] = 100,
-    seed: Annotated[int, typer.Option(min=0)] = 0,
-    workers: Annotated[int | None, typer.Option(min=1)] = None,
-    regions: Annotated[str | None, typer.Option(help="Comma-separated regions (default all)")] = (
-        None),
-    start_month: Annotated[int, typer.Option(min=1, help="Earliest start month of hires")] = 1,
-    max_hires: Annotated[int, typer.Option(min=0)] = 20,
+                                     help="The required probability that the company hits "
+                                          "its target.")] = 0.8,
+    replications: Annotated[int, typer.Option(min=10, help="Replications per plan.")] = 100,
+    seed: Seed = 0,
+    workers: Workers = None,
+    regions: Annotated[str | None, typer.Option(
+        help="Comma-separated regions that may hire (default: all).")] = None,
+    start_month: Annotated[int, typer.Option(min=1, help="The earliest start month of hires.")] = 1,
+    max_hires: Annotated[int, typer.Option(min=0, help="The most hires in all.")] = 20,
     cost: Annotated[str, typer.Option(
         help="What makes one plan cheaper than another with as many hires: 'hires' (hires "
              "start as early as allowed) or 'payroll' (a later start when it still reaches p "
-             "and costs strictly less)")] = "hires",
+             "and costs strictly less).")] = "hires",
 ) -> None:
     """The fewest hires per region (and their start month) so that P(hit target) >= p.
 
