@@ -67,10 +67,11 @@ def sales_from_result(result: SimulationResult) -> Sales:
     )
 
 
-def monthly_quotas(scenario: Scenario, quotas: Mapping[str, float]) -> np.ndarray:
+def monthly_quotas(scenario: Scenario, quotas: Mapping[str, float],
+                   ctx: QuotaContext | None = None) -> np.ndarray:
     """[R, M] each rep's horizon quota spread over the months by the quota engine's month
-    shares (target seasonality x ramp). Reps missing from ``quotas`` raise; ids that are not
-    reps raise."""
+    shares (target seasonality x ramp; ``ctx``: the scenario's quota context, if built
+    already). Reps missing from ``quotas`` raise; ids that are not reps raise."""
     ids = [r.id for r in scenario.reps]
     unknown = sorted(set(quotas) - set(ids))
     if unknown:
@@ -80,21 +81,24 @@ def monthly_quotas(scenario: Scenario, quotas: Mapping[str, float]) -> np.ndarra
         raise CompError(f"quotas are missing for reps: {', '.join(missing[:10])}"
                         + (f" ({len(missing)} in all)" if len(missing) > 10 else ""))
     total = np.array([float(quotas[i]) for i in ids])
-    return total[:, None] * month_shares(QuotaContext(scenario))
+    return total[:, None] * month_shares(ctx or QuotaContext(scenario))
 
 
 def scenario_payouts(scenario: Scenario, quotas: Mapping[str, float],
-                     result: SimulationResult) -> tuple[Payouts, PayTerms, Sales]:
-    """Payouts of ``scenario``'s pay plan on a simulation of it, with these horizon quotas."""
-    ctx = QuotaContext(scenario)
+                     result: SimulationResult, sales: Sales | None = None,
+                     ctx: QuotaContext | None = None) -> tuple[Payouts, PayTerms, Sales]:
+    """Payouts of ``scenario``'s pay plan on a simulation of it, with these horizon quotas.
+    ``sales`` (:func:`sales_from_result` of ``result``) and ``ctx`` (the scenario's quota
+    context) may be passed when several quota plans are paid on the same simulation."""
+    ctx = ctx or QuotaContext(scenario)
     seated = ctx.seated_profile.reindex([r.id for r in scenario.reps]).to_numpy()
-    terms = pay_terms(scenario, monthly_quotas(scenario, quotas), seated)
-    sales = sales_from_result(result)
+    terms = pay_terms(scenario, monthly_quotas(scenario, quotas, ctx), seated)
+    sales = sales if sales is not None else sales_from_result(result)
     return compute_payouts(scenario, terms, sales), terms, sales
 
 
-def _rep_frame(scenario: Scenario) -> pd.DataFrame:
-    pot = QuotaContext(scenario).potential
+def _rep_frame(scenario: Scenario, ctx: QuotaContext | None = None) -> pd.DataFrame:
+    pot = (ctx or QuotaContext(scenario)).potential
     return pd.DataFrame({"region": [r.region for r in scenario.reps],
                          "role": [r.role for r in scenario.reps],
                          "territory_potential": [float(pot.get(r.id, 0.0)) for r in scenario.reps],
@@ -102,8 +106,8 @@ def _rep_frame(scenario: Scenario) -> pd.DataFrame:
                         index=pd.Index([r.id for r in scenario.reps], name="rep"))
 
 
-def _equity(scenario: Scenario, payouts: Payouts) -> dict:
-    reps = _rep_frame(scenario)
+def _equity(scenario: Scenario, payouts: Payouts, ctx: QuotaContext | None = None) -> dict:
+    reps = _rep_frame(scenario, ctx)
     return pay_equity(payouts, reps["territory_potential"].to_numpy(),
                       reps["productivity"].to_numpy())
 
@@ -180,18 +184,20 @@ def run_comp(scenario: Scenario, quotas: Mapping[str, float] | None = None,
     return run
 
 
-def pay_figures(scenario: Scenario, result: SimulationResult,
-                quotas: Mapping[str, float]) -> dict:
+def pay_figures(scenario: Scenario, result: SimulationResult, quotas: Mapping[str, float],
+                sales: Sales | None = None, ctx: QuotaContext | None = None) -> dict:
     """What these horizon quotas (currency per rep) do to pay on the simulated sales
     ``result``: expected cost of sales (pay / bookings, a fraction), the expected share of reps
     at on-target pay (a fraction), the Gini of the expected pay ratio across reps and the
     territory share of its spread (both unitless; see
     :mod:`salesplan.optimizer.compensation.summary`), then total pay (currency), the share at
-    quota and the rep share. No new simulation."""
+    quota and the rep share. No new simulation (``sales`` and ``ctx`` as in
+    :func:`scenario_payouts`)."""
     comp = scenario.compensation
-    payouts, _, _ = scenario_payouts(scenario, quotas, result)
+    ctx = ctx or QuotaContext(scenario)
+    payouts, _, _ = scenario_payouts(scenario, quotas, result, sales, ctx)
     s = pay_summary(payouts, comp.budget if comp else None)
-    eq = _equity(scenario, payouts)
+    eq = _equity(scenario, payouts, ctx)
     return {"cost_of_sales": s["cost_of_sales"]["mean"],
             "share_at_on_target_pay": s["share_at_on_target_pay"]["mean"],
             "gini_pay_ratio": eq["gini_pay_ratio"],
@@ -212,8 +218,9 @@ def plan_rep_quotas(scenario: Scenario, quotas: pd.DataFrame) -> dict[str, float
 def comp_by_quotas(scenario: Scenario, result: SimulationResult,
                    quotas_by_method: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
     """:func:`pay_figures` of each method's quotas on the same simulated sales (one row per
-    method, indexed by ``method``)."""
-    rows = [{"method": name, **pay_figures(scenario, result, quotas)}
+    method, indexed by ``method``). The sales and the quota context are built once."""
+    sales, ctx = sales_from_result(result), QuotaContext(scenario)
+    rows = [{"method": name, **pay_figures(scenario, result, quotas, sales, ctx)}
             for name, quotas in quotas_by_method.items()]
     return pd.DataFrame(rows).set_index("method")
 

@@ -108,9 +108,7 @@ def add_pay(out: Outcome, sc: Scenario, quotas: dict[str, float],
     pay columns read): total pay and the share of reps at on-target pay."""
     payouts, _, _ = scenario_payouts(sc, quotas, result)
     out.pay = payouts.total.sum(axis=1)
-    has = payouts.target_variable > 0
-    out.at_on_target_pay = ((payouts.variable[:, has] >= payouts.target_variable[has] - 1e-6)
-                            .mean(axis=1) if has.any() else np.full(len(out.pay), np.nan))
+    out.at_on_target_pay = payouts.share_at_on_target_pay()
 
 
 def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replications: int = 200,

@@ -36,7 +36,7 @@ import pandas as pd
 from salesplan.scenarios.compensation import Compensation
 from salesplan.scenarios.model import Scenario
 
-from .payouts import PayTerms, Sales, compute_payouts
+from .payouts import Payouts, PayTerms, Sales, compute_payouts
 
 __all__ = ["PlanDesign", "design_plan"]
 
@@ -66,20 +66,20 @@ class PlanDesign:
                 "notes": list(self.notes)}
 
 
-def _share_at_quota(credit: np.ndarray, quota: np.ndarray, level: float) -> float:
-    has = quota > 0
-    return float((credit[:, has] >= level * quota[has] - 1e-6).mean())
+def _share_at_quota(pay: Payouts, level: float) -> float:
+    """The share of rep-replications at ``level`` x quota."""
+    return float(pay.share_at_quota(level).mean())
 
 
-def _quota_level(credit: np.ndarray, quota: np.ndarray, band: tuple[float, float]) -> float:
+def _quota_level(pay: Payouts, band: tuple[float, float]) -> float:
     lo, hi = band
-    if lo <= _share_at_quota(credit, quota, 1.0) <= hi:
+    if lo <= _share_at_quota(pay, 1.0) <= hi:
         return 1.0
     goal = 0.5 * (lo + hi)
     a, b = 1e-3, 1e3  # S(a) ~ 1 >= goal >= S(b) ~ 0
     for _ in range(60):
         mid = np.sqrt(a * b)
-        if _share_at_quota(credit, quota, mid) >= goal:
+        if _share_at_quota(pay, mid) >= goal:
             a = mid
         else:
             b = mid
@@ -101,10 +101,10 @@ def design_plan(scenario: Scenario, terms: PayTerms, sales: Sales, cost_of_sales
     if not 0 <= lo <= hi <= 1:
         raise ValueError(f"share band must satisfy 0 <= lo <= hi <= 1, got {share_band}")
     base_run = compute_payouts(scenario, terms, sales)
-    level = _quota_level(base_run.credit, base_run.quota, share_band)
+    level = _quota_level(base_run, share_band)
     scaled = PayTerms(terms.rep_ids, terms.plans, terms.quota * level, terms.seated,
                       terms.start_month)
-    share = _share_at_quota(base_run.credit, base_run.quota, level)
+    share = _share_at_quota(base_run, level)
     bookings = float(sales.bookings.sum(axis=1).mean())
     rows = []
     for a in accelerators:
@@ -112,19 +112,16 @@ def design_plan(scenario: Scenario, terms: PayTerms, sales: Sales, cost_of_sales
             trial = Compensation(plans=[p.with_accelerator(a, c) for p in comp.plans],
                                  spifs=comp.spifs, budget=comp.budget)
             pay = compute_payouts(scenario, scaled, sales, trial)
-            has_tv = pay.target_variable > 0
             rows.append({
                 "accelerator": a, "cap": c,
                 "cost_of_sales": float(pay.total.sum(axis=1).mean()) / bookings,
-                "share_at_on_target_pay": float(
-                    (pay.variable[:, has_tv] >= pay.target_variable[has_tv] - 1e-6).mean())
-                if has_tv.any() else float("nan"),
+                "share_at_on_target_pay": float(pay.share_at_on_target_pay().mean()),
             })
     grid = pd.DataFrame(rows)
     base_cost = float(base_run.base.sum(axis=1).mean()) / bookings
     notes = [] if level == 1.0 else [
         f"quotas scaled by {level:.3f} to bring the share of reps at quota from "
-        f"{_share_at_quota(base_run.credit, base_run.quota, 1.0):.0%} into "
+        f"{_share_at_quota(base_run, 1.0):.0%} into "
         f"{lo:.0%}-{hi:.0%} ({share:.0%})"]
     ok = grid[grid["cost_of_sales"] <= cost_of_sales + 1e-12]
     if ok.empty:

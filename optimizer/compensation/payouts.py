@@ -34,7 +34,6 @@ three.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +41,7 @@ import numpy as np
 from salesplan.scenarios.compensation import Compensation, PayPlan
 from salesplan.scenarios.model import Scenario
 
+from ..quotas.context import months_between
 from .curve import commission_fraction
 
 __all__ = ["PayTerms", "Payouts", "Sales", "compute_payouts", "pay_terms", "payout_periods"]
@@ -94,20 +94,13 @@ class PayTerms:
         return np.array([p.base_salary / 12.0 for p in self.plans])[:, None] * self.seated
 
 
-def _months_from(start: dt.date, d: dt.date) -> float:
-    whole = (d.year - start.year) * 12 + (d.month - start.month)
-    first = dt.date(d.year, d.month, 1)
-    nxt = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    return whole + (d - first).days / (nxt - first).days
-
-
 def pay_terms(scenario: Scenario, quota: np.ndarray, seated: np.ndarray) -> PayTerms:
     """Terms for the scenario's reps from ``quota`` ([R, M] by month, currency) and ``seated``
     ([R, M], the share of each month each rep is planned to be seated)."""
     comp = _compensation(scenario)
     plans = [comp.plan_for(r.role) for r in scenario.reps]
     start = scenario.horizon.start
-    start_month = np.array([np.nan if r.start_date is None else _months_from(start, r.start_date)
+    start_month = np.array([np.nan if r.start_date is None else months_between(start, r.start_date)
                             for r in scenario.reps])
     return PayTerms(rep_ids=[r.id for r in scenario.reps], plans=plans,
                     quota=np.asarray(quota, dtype=float),
@@ -168,6 +161,22 @@ class Payouts:
         """[N, R] credited bookings over quota for the horizon (NaN for a zero quota)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(self.quota > 0, self.credit / self.quota, np.nan)
+
+    def share_at_on_target_pay(self) -> np.ndarray:
+        """[N] share of reps with a target variable whose variable pay reaches it (NaN when no
+        rep has one)."""
+        has = self.target_variable > 0
+        if not has.any():
+            return np.full(self.total.shape[0], np.nan)
+        return (self.variable[:, has] >= self.target_variable[has] - 1e-6).mean(axis=1)
+
+    def share_at_quota(self, level: float = 1.0) -> np.ndarray:
+        """[N] share of reps with a quota whose credit reaches ``level`` x quota (NaN when no
+        rep has one)."""
+        has = self.quota > 0
+        if not has.any():
+            return np.full(self.total.shape[0], np.nan)
+        return (self.credit[:, has] >= level * self.quota[has] - 1e-6).mean(axis=1)
 
     @property
     def ote(self) -> np.ndarray:

@@ -36,19 +36,10 @@ import pandas as pd
 
 from salesplan.stats import describe, proportion
 
+from ..quotas.fairness import gini
 from .payouts import Payouts
 
 __all__ = ["gini", "pay_equity", "pay_summary", "rep_pay_table"]
-
-
-def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative values (0: all equal); NaN for fewer than 2 values."""
-    x = np.sort(np.asarray(values, dtype=float))
-    x = x[np.isfinite(x)]
-    if x.size < 2 or x.sum() <= 0:
-        return float("nan")
-    n = x.size
-    return float(2.0 * np.sum(np.arange(1, n + 1) * x) / (n * x.sum()) - (n + 1) / n)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -96,10 +87,6 @@ def pay_summary(p: Payouts, budget: float | None) -> dict:
     total = p.total.sum(axis=1)
     variable = p.variable.sum(axis=1)
     bookings = p.bookings.sum(axis=1)
-    has_tv = p.target_variable > 0
-    at_ote = p.variable[:, has_tv] >= p.target_variable[has_tv] - 1e-6
-    has_q = p.quota > 0
-    at_quota = p.credit[:, has_q] >= p.quota[has_q] - 1e-6
     out = {
         "replications": int(p.total.shape[0]),
         "reps": len(p.rep_ids),
@@ -114,10 +101,8 @@ def pay_summary(p: Payouts, budget: float | None) -> dict:
         "effective_commission_rate": describe(_ratio(p.commission.sum(axis=1), bookings)),
         "on_target_earnings": float(p.ote.sum()),
         "target_variable": float(p.target_variable.sum()),
-        "share_at_on_target_pay": describe(at_ote.mean(axis=1) if has_tv.any()
-                                           else np.full(len(total), np.nan)),
-        "share_at_quota": describe(at_quota.mean(axis=1) if has_q.any()
-                                   else np.full(len(total), np.nan)),
+        "share_at_on_target_pay": describe(p.share_at_on_target_pay()),
+        "share_at_quota": describe(p.share_at_quota()),
         "budget": budget,
         "p_over_budget": (proportion(total > budget).as_dict() if budget is not None else None),
     }

@@ -36,12 +36,12 @@ import pandas as pd
 
 from salesplan.scenarios.model import Scenario
 
-__all__ = ["QuotaContext"]
+__all__ = ["QuotaContext", "months_between"]
 
 _STEPS = 24  # sub-steps per month for the ramp and attrition integrals
 
 
-def _months_between(start: dt.date, d: dt.date) -> float:
+def months_between(start: dt.date, d: dt.date) -> float:
     """Months (fractional) from ``start`` (a first of month) to date ``d``."""
     whole = (d.year - start.year) * 12 + (d.month - start.month)
     first = dt.date(d.year, d.month, 1)
@@ -135,7 +135,7 @@ class QuotaContext:
     def _start_offset(self, start_date: dt.date | None) -> float:
         if start_date is None:
             return -math.inf
-        return _months_between(self.scenario.horizon.start, start_date)
+        return months_between(self.scenario.horizon.start, start_date)
 
     @cached_property
     def _grid(self) -> np.ndarray:
