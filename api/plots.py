@@ -27,12 +27,12 @@ import pandas as pd
 from .bench.summary import METRICS
 from .planning.outcome import Comparison, target_path
 
-__all__ = ["attainment_chart", "bookings_distribution", "fan_chart", "methods_chart",
+__all__ = ["attainment_chart", "bookings_distribution", "fan_chart", "figure_png", "methods_chart",
            "p_attain_chart", "pay_curve_chart", "pay_distribution_chart", "plot_families",
            "region_hits"]
 
 
-def _png(fig) -> bytes:
+def figure_png(fig) -> bytes:
     """The figure as PNG bytes (cropped to its content) and closed."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -67,7 +67,7 @@ def fan_chart(c: Comparison) -> bytes:
     ax.set_title("Cumulative bookings: median and P10-P90 band per variant")
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def bookings_distribution(c: Comparison) -> bytes:
@@ -85,7 +85,7 @@ def bookings_distribution(c: Comparison) -> bytes:
     ax.set_xlabel(f"company bookings over the horizon ({c.currency}); dashed: targets")
     ax.set_title("Distribution of company bookings (box: P25-P75, whiskers: P10-P90)")
     ax.grid(alpha=0.3, axis="x")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def region_hits(c: Comparison) -> bytes:
@@ -106,7 +106,7 @@ def region_hits(c: Comparison) -> bytes:
     ax.set_title("Probability each region hits its target (bars: 95% Wilson interval)")
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=0.3, axis="y")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def attainment_chart(c: Comparison) -> bytes | None:
@@ -126,7 +126,7 @@ def attainment_chart(c: Comparison) -> bytes | None:
     ax.set_xlabel("rep attainment (bookings / quota; all reps and replications; capped at 300%)")
     ax.set_title("Rep attainment per variant (box: P25-P75, whiskers: P10-P90)")
     ax.grid(alpha=0.3, axis="x")
-    return _png(fig)
+    return figure_png(fig)
 
 
 def p_attain_chart(reps: pd.DataFrame, path: Path, title: str) -> None:
@@ -217,7 +217,7 @@ def pay_curve_chart(plans: list, top: float = 2.5) -> bytes:
                  "dashed: cap)", fontsize=10)
     ax.legend(fontsize=8, loc="upper left", framealpha=0.95)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def _fraction_at(plan, attainment: list[float]) -> np.ndarray:
@@ -248,7 +248,7 @@ def pay_distribution_chart(reps: pd.DataFrame, currency: str = "USD") -> bytes:
     ax.set_title("Pay per rep against on-target earnings (sorted by median pay)", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
-    return _png(fig)
+    return figure_png(fig)
 
 
 PANELS = {

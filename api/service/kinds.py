@@ -14,10 +14,17 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from salesplan.scenarios import Scenario
@@ -143,6 +150,11 @@ def _quota_names() -> Any:
     return method_names()
 
 
+QuotaMethodName = Annotated[str, AfterValidator(
+    lambda v: _check_in_registry(v, _quota_names, "quota method"))]
+"""A quota method's name, checked against the optimiser's registry."""
+
+
 class SimulateOptions(_Options):
     replications: int = Field(200, ge=1, strict=True, description="Monte Carlo replications")
     seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
@@ -190,13 +202,9 @@ class WhatifOptions(_Options):
     replications: int = Field(200, ge=2, strict=True, description="Replications per variant "
                               "(at least 2, for an interval)")
     seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
-    quota_method: str = Field("blended", description="A registered quota method name (default: "
-                              "the blend of capacity, history and potential)")
-
-    @field_validator("quota_method")
-    @classmethod
-    def _method(cls, v: str) -> str:
-        return _check_in_registry(v, _quota_names, "quota method")
+    quota_method: QuotaMethodName = Field(
+        "blended", description="A registered quota method name (default: the blend of "
+                               "capacity, history and potential)")
 
 
 class PlanHeadcountOptions(_Options):
@@ -214,8 +222,9 @@ class PlanHeadcountOptions(_Options):
 
 
 class QuotasOptions(_Options):
-    method: str = Field("blended", description="A registered quota method name (default: the "
-                        "blend of capacity, history and potential)")
+    method: QuotaMethodName = Field(
+        "blended", description="A registered quota method name (default: the blend of "
+                               "capacity, history and potential)")
     replications: int = Field(200, ge=2, strict=True, description="Replications simulated "
                               "(at least 2)")
     seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
@@ -225,11 +234,6 @@ class QuotasOptions(_Options):
     peer_band: tuple[float, float] | None = Field(
         (0.5, 2.0), description="Each rep's quota within [low, high] times its region's mean "
                                 "rep quota (scaled by its ramp); null switches the band off")
-
-    @field_validator("method")
-    @classmethod
-    def _method(cls, v: str) -> str:
-        return _check_in_registry(v, _quota_names, "quota method")
 
     @field_validator("peer_band")
     @classmethod
@@ -246,9 +250,9 @@ class CompOptions(_Options):
     replications: int = Field(200, ge=2, strict=True, description="Monte Carlo replications "
                               "(at least 2)")
     seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
-    method: str = Field("blended", description="A registered quota method name, used when no "
-                        "quotas are given (default: the blend of capacity, history and "
-                        "potential)")
+    method: QuotaMethodName = Field(
+        "blended", description="A registered quota method name, used when no quotas are given "
+                               "(default: the blend of capacity, history and potential)")
     quotas: dict[str, float] | None = Field(
         None, description="Horizon quota per rep id (currency, finite, >= 0), for every rep of "
                           "the scenario; default: quotas from the method")
@@ -258,11 +262,6 @@ class CompOptions(_Options):
     share_at_quota: tuple[float, float] | None = Field(
         None, description="Design search: the wanted share of reps at quota [low, high] "
                           "(fractions); needs budget_cost_of_sales")
-
-    @field_validator("method")
-    @classmethod
-    def _method(cls, v: str) -> str:
-        return _check_in_registry(v, _quota_names, "quota method")
 
     @field_validator("quotas")
     @classmethod

@@ -77,25 +77,13 @@ class PayPlanChange(LeverModel):
         return sc.model_copy(update={"compensation": comp.model_copy(update={"plans": plans})})
 
 
-class AddSpif(LeverModel):
-    """Add a SPIF (a short incentive on top of the plan; fields as in ``compensation.spifs``)."""
+class AddSpif(Spif, LeverModel):
+    """Add a SPIF (a short incentive on top of the plan): the fields and checks of
+    :class:`~salesplan.scenarios.compensation.Spif`, tagged as a lever."""
 
     lever: Literal["spif"] = "spif"
-    name: str = Field(min_length=1)
-    product: str | None = None
-    segment: str | None = None
-    start: str | None = None
-    end: str | None = None
-    per_deal: float = Field(default=0.0, ge=0, allow_inf_nan=False)
-    rate: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
-    roles: list[str] = Field(default_factory=list)
     references: ClassVar[dict[str, str]] = {"product": "product", "segment": "segment"}
     mechanisms: ClassVar[tuple[str, ...]] = ("pay",)
-
-    @model_validator(mode="after")
-    def _valid_spif(self) -> AddSpif:
-        self.spif()  # the SPIF's own checks, with its messages
-        return self
 
     def spif(self) -> Spif:
         return Spif.model_validate(self.model_dump(exclude={"lever"}))

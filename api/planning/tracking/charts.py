@@ -4,8 +4,6 @@ against the pace line, and the landing fans by region. Import only when matplotl
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,16 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from salesplan.api.plots import figure_png
+
 from .periods import working_days
 
 __all__ = ["landing_fans", "pace_chart"]
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def _money(x, _pos=None) -> str:
@@ -57,7 +50,7 @@ def pace_chart(f, row: int) -> bytes:
                  f"{_money(r['won_to_date'])}, P(hit) {r['p_hit']:.0%}")
     ax.legend(fontsize=8, loc="upper left")
     fig.autofmt_xdate()
-    return _png(fig)
+    return figure_png(fig)
 
 
 def landing_fans(f, rows: list[int]) -> bytes:
@@ -90,4 +83,4 @@ def landing_fans(f, rows: list[int]) -> bytes:
     axes.ravel()[0].legend(fontsize=7, loc="upper left")
     fig.suptitle("Landing by region (cumulative won, by month)")
     fig.tight_layout()
-    return _png(fig)
+    return figure_png(fig)
