@@ -8,6 +8,8 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -26,21 +28,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_fifty_concurrent_submissions(tmp_path):
-    app = make_app(tmp_path, run_workers=3)
-    h = {"X-API-Key": new_key(app)}
+@contextmanager
+def _serving(app) -> Iterator[str]:
+    """``app`` on a live uvicorn at a free port of 127.0.0.1 (its base URL), stopped after."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
     start = time.monotonic()
     try:
         while not server.started:
             assert time.monotonic() - start < 30, "uvicorn did not start"
             time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_submissions(tmp_path):
+    app = make_app(tmp_path, run_workers=3)
+    h = {"X-API-Key": new_key(app)}
+    start = time.monotonic()
+    with _serving(app) as base:
         with httpx.Client(base_url=base, timeout=30) as client:
             sid = create_small(client, h)
 
@@ -73,10 +86,6 @@ def test_fifty_concurrent_submissions(tmp_path):
             values = sorted(client.get(f"/v1/runs/{i}/result", headers=h).json()["result"]
                             ["value"] for i in ids)
             assert values == list(range(N))  # each submission ran exactly once, with its input
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-    assert not thread.is_alive()
     with app.state.db.session() as s:
         assert s.query(Run).count() == N
         assert s.query(Run).filter(Run.attempts != 1).count() == 0
@@ -91,30 +100,15 @@ def test_fifty_concurrent_uploads_all_succeed(tmp_path):
 
     app = make_app(tmp_path, run_pool=False)
     h = {"X-API-Key": new_key(app)}
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     body = small_upload()
 
-    async def burst() -> list[int]:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=h,
-                                     timeout=DEADLINE,
+    async def burst(base: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=base, headers=h, timeout=DEADLINE,
                                      limits=httpx.Limits(max_connections=N + 4)) as client:
-            for _ in range(100):
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
             rs = await asyncio.gather(*(client.post("/v1/scenarios", json=body)
                                         for _ in range(N)))
             return [r.status_code for r in rs]
 
-    try:
-        codes = asyncio.run(burst())
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with _serving(app) as base:
+        codes = asyncio.run(burst(base))
     assert codes == [201] * N, codes
