@@ -166,6 +166,17 @@ def _wait_started(journal: Path, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
+def _queued_sleep_run(tmp_path):
+    """An app without a run pool, and a ``sleep`` run queued on the small example."""
+    app = make_app(tmp_path, run_pool=False)
+    h = {"X-API-Key": new_key(app)}
+    client = TestClient(app)
+    sid = create_small(client, h)
+    rid = client.post("/v1/runs", headers=h, json={"scenario_id": sid, "kind": "sleep",
+                                                   "options": {"seconds": 1}}).json()["id"]
+    return app, client, h, rid
+
+
 def _journal_app(tmp_path):
     app = make_app(tmp_path, run_pool=False)
     app.dependency_overrides[get_kinds] = lifecycle_kinds
@@ -239,12 +250,7 @@ def test_a_stale_claim_cannot_write_and_its_worker_stops(tmp_path):
 
 def test_stale_progress_and_result_are_discarded(tmp_path):
     """The fence itself: writes under an attempt the row no longer carries change nothing."""
-    app = make_app(tmp_path, run_pool=False)
-    h = {"X-API-Key": new_key(app)}
-    client = TestClient(app)
-    sid = create_small(client, h)
-    rid = client.post("/v1/runs", headers=h, json={"scenario_id": sid, "kind": "sleep",
-                                                   "options": {"seconds": 1}}).json()["id"]
+    app, client, h, rid = _queued_sleep_run(tmp_path)
     with app.state.db.session() as s:  # claimed by attempt 2 (attempt 1 was re-queued)
         run = s.get(Run, rid)
         run.status, run.attempts, run.message = "running", 2, "starting"
@@ -262,12 +268,7 @@ def test_stale_progress_and_result_are_discarded(tmp_path):
 
 
 def test_failed_after_crashes_says_why_in_its_message(tmp_path):
-    app = make_app(tmp_path, run_pool=False)
-    h = {"X-API-Key": new_key(app)}
-    client = TestClient(app)
-    sid = create_small(client, h)
-    rid = client.post("/v1/runs", headers=h, json={"scenario_id": sid, "kind": "sleep",
-                                                   "options": {"seconds": 1}}).json()["id"]
+    app, client, h, rid = _queued_sleep_run(tmp_path)
     with app.state.db.session() as s:  # the third start was interrupted by a crash
         run = s.get(Run, rid)
         run.status, run.attempts, run.message = "running", 3, "starting"
