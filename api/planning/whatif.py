@@ -177,7 +177,8 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                        regions: Sequence[str] | None = None, start_month: int = 1,
                        max_hires: int = 20, ramp_months: float | None = None,
                        progress: Callable[[str], None] | None = None,
-                       cost: Cost = "hires") -> HeadcountPlan:
+                       cost: Cost = "hires",
+                       steps: Callable[[float, str], None] | None = None) -> HeadcountPlan:
     """The fewest hires so that P(hit target) >= p, or the best plan found with ``reached``
     False (see :mod:`salesplan.api.planning.headcount`; raise ``plan.unreachable_error()``
     after saving the plan when ``p`` must be met). Every plan is simulated with ``seed``:
@@ -192,7 +193,8 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
 
         return plan_headcount(scenario, evaluate, p=p, seed=seed, replications=replications,
                               regions=regions, start_month=start_month, max_hires=max_hires,
-                              ramp_months=ramp_months, progress=progress, cost=cost)
+                              ramp_months=ramp_months, progress=progress, cost=cost,
+                              steps=steps)
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
