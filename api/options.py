@@ -129,6 +129,13 @@ def _rep_quotas(v: dict[str, float] | None) -> dict[str, float] | None:
     return v
 
 
+def _positive_quotas(v: dict[str, float] | None) -> dict[str, float] | None:
+    bad = [rep for rep, q in (v or {}).items() if not math.isfinite(q) or q <= 0]
+    if bad:
+        raise ValueError(f"quotas must be positive numbers (reps {', '.join(bad[:10])})")
+    return v
+
+
 class SimulateOptions(RunOptions):
     replications: int = Field(200, ge=1, strict=True, description="Monte Carlo replications")
     seed: Seed = 0
@@ -138,13 +145,13 @@ class SimulateOptions(RunOptions):
                             description="Replications whose per-deal records form the deals "
                                         "table, one row per deal (0 keeps none)")
     quotas: RepQuotas | None = Field(
-        None, description="Horizon quota per rep id (currency, finite, >= 0); rep attainment "
-                          "is measured against them (CLI: a quotas CSV with columns rep, "
+        None, description="Horizon quota per rep id (currency, > 0); rep attainment is "
+                          "measured against them (CLI: a quotas CSV with columns rep, "
                           "quota, read into this mapping)")
 
     _routing = field_validator("routing")(
         lambda v: _check_in_registry(v, _routing_names, "routing strategy"))
-    _quotas = field_validator("quotas")(_rep_quotas)
+    _quotas = field_validator("quotas")(_positive_quotas)
 
 
 Metric = Literal["workload", "potential", "accounts"]
