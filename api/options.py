@@ -241,6 +241,10 @@ class WhatifOptions(RunOptions):
                               "(at least 2, for an interval)")
     seed: Seed = 0
     quota_method: QuotaMethodName = Field(DEFAULT_QUOTA_METHOD, description=QUOTA_METHOD_HELP)
+    against: list[FileRef] | None = Field(
+        None, description="Other scenario files (other plans) compared with the base on common "
+                          "random numbers, each a variant named after its file (then variants "
+                          "defaults to none); service: files of the scenario version")
 
 
 class PlanHeadcountOptions(RunOptions):

@@ -95,7 +95,9 @@ class Kind:
 def _whatif_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
     known = [v.name for v in scenario.variants]
     return [f"variants: {name!r} is not a variant of this scenario (defined: "
-            f"{', '.join(known) or 'none'})" for name in (o.variants or []) if name not in known]
+            f"{', '.join(known) or 'none'})" for name in (o.variants or []) if name not in known
+            ] + _file_problems({f"against[{i}]": n for i, n in enumerate(o.against or [])},
+                               tables)
 
 
 def _headcount_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
@@ -292,16 +294,27 @@ def _mkdir(path: Path) -> Path:
     return path
 
 
-def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
-                    ) -> RunOutput:
-    """The comparison; files: the CLI's ``report.html``, CSVs and ``summary.json``."""
+@_uses_files
+def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progress, *,
+                    tables: Mapping[str, str] | None = None) -> RunOutput:
+    """The comparison (with ``against``: other scenario files of the version as variants);
+    files: the CLI's ``report.html``, CSVs and ``summary.json``."""
+    from salesplan.api.planning.against import load_against
     from salesplan.api.planning.report import report_charts, write_report
-    from salesplan.api.planning.whatif import run_whatif
+    from salesplan.api.planning.whatif import run_against, run_whatif
 
     o = WhatifOptions.model_validate(options)
-    comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
-                            seed=o.seed, workers=1, progress=progress,
-                            quota_method=o.quota_method)
+    if o.against:
+        with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+            locate = _materialise(tables or {}, Path(d))
+            others = load_against(scenario, [locate(n) for n in o.against],
+                                  ["base", *(o.variants or [])], labels=list(o.against))
+        comparison = run_against(scenario, others, o.variants or [], o.replications, o.seed,
+                                 1, progress, o.quota_method)
+    else:
+        comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
+                                seed=o.seed, workers=1, progress=progress,
+                                quota_method=o.quota_method)
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
               "reps": comparison.rep_table()}

@@ -94,6 +94,7 @@ def whatif(
     check_replications(replications)
     from salesplan.api.extras import charts_skipped, have
     from salesplan.api.options import WhatifOptions, cli_options
+    from salesplan.api.planning.against import load_against
     from salesplan.api.planning.report import write_report
     from salesplan.api.planning.whatif import run_against, run_whatif
     from salesplan.scenarios import load_scenario
@@ -101,10 +102,11 @@ def whatif(
     o = cli_options(WhatifOptions, replications=replications, seed=seed,
                     quota_method=quota_method,
                     variants=[v.strip() for v in variants.split(",") if v.strip()]
-                    if variants else None)
+                    if variants else None,
+                    against=[str(p) for p in against] if against else None)
     sc = load_scenario(file)
     names = o.variants
-    others = _against_scenarios(sc, against or [], ["base", *(names or [])])
+    others = load_against(sc, o.against or [], ["base", *(names or [])])
     with _progress() as bar:
         task = bar.add_task("what-if", total=1.0)
 
@@ -130,24 +132,6 @@ def whatif(
         err.print(charts_skipped(["the charts of report.html"]), markup=False)
     out.print(f"Report: {paths['report.html']}  (tables: comparison.csv, regions.csv, reps.csv;"
               f" summary.json)")
-
-
-def _against_scenarios(base, paths: list[Path], taken: list[str]) -> dict:
-    """The scenarios of ``paths`` by variant name: the file's stem, made unique against
-    ``taken`` (the base, the variants named, earlier files) with a ``-2``, ``-3``... suffix.
-    Each must be comparable with ``base`` (the error names the file)."""
-    from salesplan.api.planning.against import check_comparable
-    from salesplan.scenarios import load_scenario
-
-    used, out = set(taken), {}
-    for path in paths:
-        name, k = path.stem, 2
-        while name in used:
-            name, k = f"{path.stem}-{k}", k + 1
-        used.add(name)
-        out[name] = load_scenario(path)
-        check_comparable(base, out[name], str(path))
-    return out
 
 
 def print_frontier(plan) -> None:
