@@ -562,8 +562,9 @@ def plan_headcount(
         hires = best.hires
     final = search(hires, month)
     verify_seed = seed + 1
+    search.done = max(search.done, 0.95)
     if steps:
-        steps(0.95, f"checking the plan with a fresh seed ({verify_seed})")
+        steps(search.done, f"checking the plan with a fresh seed ({verify_seed})")
     check = search(hires, month, verify_seed)
     vp = check.p_hit
     if reached and vp.ci95[1] < p:
