@@ -253,6 +253,28 @@ def test_track_equals_the_cli(svc, inputs, tmp_path):
     assert forecast.equals(pd.read_csv(out / "forecast.csv"))
 
 
+def test_a_track_file_problem_fails_the_run_naming_the_file_not_a_folder(svc, inputs):
+    """A targets file without an ``id`` column is found when the run reads it: the run fails
+    with the reader's words and the file's name (never the run's private folder)."""
+    client, h, sid = svc
+    body = small_upload()
+    body["tables"] |= {n: (inputs / n).read_text() for n in ("sales_pipeline.csv",
+                                                             "sales_teams.csv")}
+    body["tables"]["bad_targets.csv"] = "period,level,target\n2021Q3,rep,1000\n"
+    r = client.put(f"/v1/scenarios/{sid}", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    version = r.json()["latest_version"]
+    r = client.post("/v1/runs", headers=h, json={
+        "scenario_id": sid, "version": version, "kind": "track",
+        "options": {"history": "sales_pipeline.csv", "asof": "2021-06-15",
+                    "targets": "bad_targets.csv", "replications": 10}})
+    assert r.status_code == 202, r.text
+    done = wait_final(client, h, r.json()["id"])
+    assert done["status"] == "failed", done
+    assert "targets file bad_targets.csv: missing column(s) id" in done["error"], done
+    assert "salesplan-" not in done["error"] and "/tmp" not in done["error"]
+
+
 # ---- downloads -----------------------------------------------------------------------------------
 
 def test_files_and_the_zip_of_the_whole_result(svc):

@@ -19,7 +19,8 @@ Routing strategies and quota methods are names looked up in their registries, ne
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
+from salesplan.errors import SalesplanError
 from salesplan.scenarios import Scenario
 
 from ..formatting import jsonable
@@ -177,6 +179,22 @@ def _uses_files(fn: Callable) -> Callable:
     return fn
 
 
+@contextmanager
+def _folder() -> Iterator[str]:
+    """A private folder for a run's files; a planner error raised inside names the files by
+    their names, not by this folder's path (which means nothing to the client)."""
+    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+        try:
+            yield d
+        except SalesplanError as exc:
+            text = str(exc)
+            if d not in text:
+                raise
+            for prefix in (f"{d}/in/", f"{d}/out/", f"{d}/", d):
+                text = text.replace(prefix, "")
+            raise SalesplanError(text) from None
+
+
 def _materialise(tables: Mapping[str, str], folder: Path) -> Callable[[str], Path]:
     """Write the version's files into ``folder``; returns the path of a file by name."""
     for name, text in tables.items():
@@ -252,7 +270,7 @@ def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress
     progress(0.9, "writing the tables and charts")
     tables = _frames(res, ["bookings", "reps", "funnel", "coverage", "flow", "deals"])
     result = dict(_value(res, "summary")) | {"funnel": res.funnel_overall}
-    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+    with _folder() as d:
         write_outputs(res, Path(d))
         files = _collect(Path(d))
     return _with_files(RunOutput(result=jsonable(result), tables=tables), files)
@@ -268,7 +286,7 @@ def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress, *
 
     o = AlignOptions.model_validate(options)
     opts = o.engine()
-    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+    with _folder() as d:
         folder = Path(d)
         locate = _materialise(tables or {}, _mkdir(folder / "in")) if o.travel else None
         travel = read_travel(locate(o.travel)) if locate is not None and o.travel else None
@@ -305,7 +323,7 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
 
     o = WhatifOptions.model_validate(options)
     if o.against:
-        with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+        with _folder() as d:
             locate = _materialise(tables or {}, Path(d))
             others = load_against(scenario, [locate(n) for n in o.against],
                                   ["base", *(o.variants or [])], labels=list(o.against))
@@ -318,7 +336,7 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
               "reps": comparison.rep_table()}
-    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+    with _folder() as d:
         write_report(comparison, Path(d))
         files = _collect(Path(d))
     output = RunOutput(result=jsonable(comparison.summary()), tables=tables, charts=charts)
@@ -336,7 +354,7 @@ def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progres
     plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
                               workers=1, regions=o.regions, start_month=o.start_month,
                               max_hires=o.max_hires, cost=o.cost, steps=progress)
-    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+    with _folder() as d:
         write_headcount(plan, Path(d))
         files = _collect(Path(d))
     output = RunOutput(result=jsonable(plan.as_dict()),
@@ -364,7 +382,7 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     def simulated(done: int, total: int) -> None:
         progress(0.9 * done / max(total, 1), f"simulated {done} of {total} replications")
 
-    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+    with _folder() as d:
         folder = Path(d)
         out = _mkdir(folder / "out")
         if o.compare_methods:
@@ -411,7 +429,7 @@ def run_comp_kind(scenario: Scenario, options: dict[str, Any], progress: Progres
     if run.design is not None:
         tables["design"] = run.design.grid
     charts = comp_charts(run)
-    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+    with _folder() as d:
         write_comp(run, Path(d))
         files = _collect(Path(d))
     progress(1.0, "done")
@@ -429,7 +447,7 @@ def run_track_kind(scenario: Scenario, options: dict[str, Any], progress: Progre
     from salesplan.api.planning.tracking.run import run_tracking
 
     o = TrackOptions.model_validate(options)
-    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
+    with _folder() as d:
         folder = Path(d)
         locate = _materialise(tables or {}, _mkdir(folder / "in"))
         result, _, _ = run_tracking(o, locate, folder / "out", progress)
