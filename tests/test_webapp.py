@@ -14,8 +14,8 @@ import re
 
 import httpx
 import pytest
-
-from tests._webapp import (
+from _webapp import (
+    EXAMPLES,
     SCREENSHOTS,
     chromium_path,
     live_server,
@@ -96,9 +96,8 @@ def test_upload_build_run_and_the_headline_is_the_api_json(page, server):
     assert page.evaluate("sessionStorage.getItem('salesplan.apiKey')") == key
 
     # upload: the YAML and its CSV table through the file input of the drop zone
-    page.set_input_files("#upload-files", [str(p) for p in (
-        pytest.importorskip("tests._webapp").EXAMPLES / "small.yaml",
-        pytest.importorskip("tests._webapp").EXAMPLES / "small_accounts.csv")])
+    page.set_input_files("#upload-files", [str(EXAMPLES / "small.yaml"),
+                                           str(EXAMPLES / "small_accounts.csv")])
     assert page.locator("ul.files li").all_inner_texts() == [
         "Scenario: small.yaml", "Table: small_accounts.csv"]
     page.get_by_role("button", name="Upload").click()
@@ -280,3 +279,39 @@ def test_quota_and_headcount_pages_and_tablet_width(page, server):
         page.wait_for_selector("main h1")
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"], where
+
+
+def test_the_yaml_download_reads_back_as_the_document(page, server):
+    """The builder's YAML writer (app/yaml.js) on a real scenario document, read back with
+    PyYAML: the same data (and so a file the CLI accepts with its CSV tables)."""
+    import yaml
+
+    base, keys = server
+    sc = upload_small(base, keys["planner"])
+    doc = httpx.get(f"{base}v1/scenarios/{sc['id']}/versions/1",
+                    headers={"X-API-Key": keys["planner"]}).json()["document"]
+    doc["variants"].append({"name": "odd", "description": "yes: no, 'quotes' \"and\" #hash",
+                            "levers": [{"lever": "target", "amount": 1.5e6}]})
+    page.goto(base)
+    text = page.evaluate("async (doc) => (await import('./app/yaml.js')).toYaml(doc)", doc)
+    assert yaml.safe_load(text) == doc
+
+
+def test_the_pages_formats_are_the_ones_the_tests_compare_with(page, server):
+    """format.js against this file's Python copies (pct, money_short) on ties and random values:
+    the end-to-end comparison of page and JSON rests on them."""
+    import numpy as np
+
+    base, _ = server
+    rng = np.random.default_rng(20)
+    values = [0.125, 0.225, 0.005, 0.995, 0.5, 0.0, 1.0, 999.5, 1000.0, 99_950.0, 100_000.0,
+              1_234_567.0, -15_640.5, -999_999.0, 2.5e9,
+              *rng.uniform(0, 1, 100).round(3), *rng.lognormal(11, 2, 100) * rng.choice(
+                  [-1, 1], 100)]
+    values = [float(v) for v in values]
+    page.goto(base)
+    shown = page.evaluate("""async (vs) => {
+        const f = await import('./app/format.js');
+        return vs.map((v) => [f.pct(v), f.moneyShort(v, 'USD', { sign: true })]);
+    }""", values)
+    assert shown == [[pct(v), money_short(v, sign=True)] for v in values]
