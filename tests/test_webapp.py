@@ -315,3 +315,33 @@ def test_the_pages_formats_are_the_ones_the_tests_compare_with(page, server):
         return vs.map((v) => [f.pct(v), f.moneyShort(v, 'USD', { sign: true })]);
     }""", values)
     assert shown == [[pct(v), money_short(v, sign=True)] for v in values]
+
+
+def test_the_app_works_under_a_path_prefix(browser, tmp_path):
+    """Behind a reverse proxy that serves the service under /salesplan/ and strips the prefix
+    (docs/webapp.md; here a Starlette mount does what the proxy does): the page, its modules
+    and its API calls all resolve under the prefix."""
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from test_service_load import _serving
+    from test_service_support import make_app, new_key
+
+    app = make_app(tmp_path, run_pool=False)
+    key = new_key(app, "prefixed")
+    upload_small_local = {"file": ("small.yaml", (EXAMPLES / "small.yaml").read_bytes()),
+                          "tables": ("small_accounts.csv",
+                                     (EXAMPLES / "small_accounts.csv").read_bytes())}
+    outer = Starlette(routes=[Mount("/salesplan", app=app)])
+    with _serving(outer) as root:
+        r = httpx.post(f"{root}/salesplan/v1/scenarios/upload", headers={"X-API-Key": key},
+                       files=upload_small_local)
+        assert r.status_code == 201, r.text
+        context = browser.new_context(viewport=DESKTOP)
+        pg = context.new_page()
+        requested: list[str] = []
+        pg.on("request", lambda req: requested.append(req.url))
+        sign_in(pg, f"{root}/salesplan/", key)
+        pg.get_by_role("link", name="small").click()
+        pg.wait_for_selector("#accounts-map circle.pt")
+        context.close()
+    assert requested and all(u.startswith(f"{root}/salesplan/") for u in requested), requested

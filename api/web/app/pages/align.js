@@ -46,10 +46,12 @@ export async function renderAlign(el, run) {
       ? "#c23b3b" : "#2f6fb0",
     note: `${int(t.workload_hours)} h (${t.workload_dev >= 0 ? "+" : ""}${pct(t.workload_dev)})` })),
   { title: "Workload per rep as a share of its pool's mean", fmt: (v) => pct(v), valueW: 130,
+    min: Math.max(0, Math.floor(Math.min(...territories.map((t) => 1 + t.workload_dev)) * 10) / 10 - 0.1),
     reference: { value: 1, label: "pool mean" } });
 
   mount(el,
-    h("section.headlines", {}, h("article.headline", {}, h("h2", {}, r.status),
+    h("section.headlines", {}, h("article.headline", {}, h("h2", {}, `Territories ${
+      run.options.mode === "carve" ? "carved" : "re-aligned"}: ${r.status}`),
       h("p.figure", {}, `${int(r.moves)} account${r.moves === 1 ? "" : "s"} move`),
       h("p", {}, `${moneyShort(r.moved_potential, cur)} of potential changes hands; workload `
         + `spread ${pct(r.balance.workload.min_over_mean)}–${pct(r.balance.workload.max_over_mean)} `
