@@ -45,7 +45,10 @@ __all__ = [
     "jsonable",
 ]
 
-Progress = Callable[[float, str], None]
+Progress = Callable[..., None]
+"""``progress(fraction, message, partial=None)``: ``fraction`` in 0..1 (negative: unknown), a
+message, and optionally the estimates so far (JSON), which ``GET /v1/runs/{id}`` shows as the
+run's ``partial`` while it runs."""
 
 
 @dataclass
@@ -355,9 +358,13 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     from salesplan.api.planning.whatif import run_whatif
 
     o = WhatifOptions.model_validate(options)
+    def estimates(p: dict) -> None:  # after each round of replications of every variant
+        progress(p["replications_done"] / p["replications"], f"estimates from "
+                 f"{p['replications_done']} of {p['replications']} replications", p)
+
     comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
                             seed=o.seed, workers=1, progress=progress,
-                            quota_method=o.quota_method)
+                            quota_method=o.quota_method, partial=estimates)
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
               "reps": comparison.rep_table()}

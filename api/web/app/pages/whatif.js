@@ -158,20 +158,28 @@ function statDetail(r, names, cur) {
     ], rows));
 }
 
-/** While the run is going: the first estimates of P(hit) per variant, narrowing as
- *  replications finish (the run's `partial`). Returns the state to keep between polls. */
+/** While the run is going: the estimates so far (the run's `partial`: P(hit) and the paired
+ *  difference per variant after each round of replications), narrowing as more finish. */
 renderWhatif.early = (el, run) => {
   const p = run.partial;
   const names = Object.keys(p.variants || {});
   if (!names.length) return null;
-  mount(el, h("section.card.early", { "aria-labelledby": "w-early" },
+  const cur = run.currency || "USD";
+  const others = names.filter((n) => n !== p.base);
+  mount(el, h("section.card.early", { "aria-labelledby": "w-early", "data-done": p.replications_done },
     h("h2#w-early", {}, "First estimates"),
-    h("p.sub", {}, `${int(p.replications_done)} of ${int(p.replications)} replications of `
-      + `${p.variant} done; the intervals narrow as more finish.`),
-    bars(names.map((n, i) => {
-      const v = p.variants[n];
-      return { label: n, value: v.p_hit, lo: v.p_hit_ci95[0], hi: v.p_hit_ci95[1],
-        colour: colour(i), note: `${pct(v.p_hit)} ${pctInterval(v.p_hit_ci95[0], v.p_hit_ci95[1])} (${int(v.replications)})` };
-    }), { title: "P(hit target) so far, with 95% intervals", fmt: (v) => pct(v), max: 1 })));
+    h("p.sub", {}, `From ${int(p.replications_done)} of ${int(p.replications)} replications per `
+      + "variant; the intervals narrow as more finish, and the result replaces them."),
+    h("div.grid2", {},
+      bars(names.map((n, i) => {
+        const v = p.variants[n];
+        return { label: n, value: v.p_hit, lo: v.p_hit_ci95 ? v.p_hit_ci95[0] : null,
+          hi: v.p_hit_ci95 ? v.p_hit_ci95[1] : null, colour: colour(i),
+          note: v.p_hit === null ? "no target" : `${pct(v.p_hit)} ${pctInterval(v.p_hit_ci95[0], v.p_hit_ci95[1])}` };
+      }), { title: "P(hit target) so far, with 95% intervals", fmt: (v) => pct(v), max: 1, valueW: 150 }),
+      others.length ? intervals(others.map((n) => ({ label: n, value: p.variants[n].diff_vs_base_mean,
+        lo: p.variants[n].diff_vs_base_ci95[0], hi: p.variants[n].diff_vs_base_ci95[1] })),
+      { title: "Bookings difference from as planned so far (paired, 95% interval)",
+        fmt: (v) => moneyShort(v, cur) }) : null)));
   return p;
 };
