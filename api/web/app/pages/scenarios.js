@@ -24,6 +24,7 @@ export async function renderScenarios(view) {
     : h("p.empty", {}, "No scenarios yet: upload one below.");
   mount(view, h("h1", {}, "Scenarios"), h("section#scenario-list", {}, body),
     uploadPanel());
+  performance.mark("scenarios-listed"); // read by benchmarks/webapp.py
 }
 
 function uploadPanel() {
