@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
 
     version = subprocess.run([chromium, "--version"], text=True, capture_output=True).stdout
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
-          f"{platform.python_version()}, {version.strip()}")
+          f"{platform.python_version()}, {version.strip()}; load average before the run "
+          f"{os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SALESPLAN_DATA_DIR": tmp}
         key = subprocess.run([*SALESPLAN, "apikey", "create", "bench", "--role", "planner"],

@@ -262,7 +262,10 @@ def test_quota_and_headcount_pages_and_tablet_width(page, server):
     page.goto(f"{base}#/runs/{runs['quotas']}")
     page.wait_for_selector("#quota-table tbody tr")
     quotas = httpx.get(f"{base}v1/runs/{runs['quotas']}/tables/reps", headers=h).text
+    assert quotas.startswith("rep,region,")  # the rep ids (the plan's index) are a column
     assert page.locator("#quota-table tbody tr").count() == len(quotas.splitlines()) - 1 == 6
+    assert sorted(t.split("\t")[0] for t in page.locator("#quota-table tbody tr")
+                  .all_inner_texts()) == ["R1", "R2", "R3", "R4", "R5", "R6"]
     shot(page, "quotas-result")
 
     page.goto(f"{base}#/runs/{runs['plan-headcount']}")
@@ -345,3 +348,19 @@ def test_the_app_works_under_a_path_prefix(browser, tmp_path):
         pg.wait_for_selector("#accounts-map circle.pt")
         context.close()
     assert requested and all(u.startswith(f"{root}/salesplan/") for u in requested), requested
+
+
+def test_a_viewer_reads_but_a_write_shows_the_role_it_needs(page, server):
+    """Roles are the API's: a viewer's upload is refused with the API's 403 message, shown on
+    the page; nothing is created."""
+    base, keys = server
+    h = {"X-API-Key": keys["viewer"]}
+    before = httpx.get(f"{base}v1/scenarios", headers=h).json()["count"]
+    sign_in(page, base, keys["viewer"])
+    page.set_input_files("#upload-files", [str(EXAMPLES / "small.yaml"),
+                                           str(EXAMPLES / "small_accounts.csv")])
+    page.get_by_role("button", name="Upload").click()
+    alert = page.locator(".upload-status [role=alert]")
+    alert.wait_for()
+    assert "this needs the planner role" in alert.inner_text()
+    assert httpx.get(f"{base}v1/scenarios", headers=h).json()["count"] == before

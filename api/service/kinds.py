@@ -403,6 +403,9 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     progress(1.0, "done")
     tables = _frames(res, ["quotas", "reps"])
     tables |= _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])
+    for name in ("reps", "regions"):  # indexed by rep and region: the ids are columns in CSV
+        if name in tables and tables[name].index.name:
+            tables[name] = tables[name].reset_index()
     result = dict(_value(res, "summary") or {})
     if scenario.compensation is not None:  # what the quotas do to pay, as the CLI reports it
         from salesplan.api.planning.compensation import pay_figures, plan_rep_quotas

@@ -11,7 +11,6 @@ export async function renderQuotas(el, run) {
     api.table(run.id, "reps")]);
   const r = res.result;
   const cur = r.currency;
-  const label = (x, i) => x.rep ?? `rep ${i + 1}`;
   mount(el,
     h("section.headlines", {}, h("article.headline", {},
       h("h2", {}, `Quotas by ${r.method_label || r.method}`),
@@ -20,12 +19,12 @@ export async function renderQuotas(el, run) {
         + `P(attain) ranges ${pct(r.p_attain_min)}–${pct(r.p_attain_max)}.`),
       r.notes && r.notes.length ? h("ul.notes", {}, r.notes.map((n) => h("li", {}, n))) : null)),
     h("section.card", { "aria-labelledby": "q-p" }, h("h2#q-p", {}, "P(attain quota) per rep"),
-      bars(reps.map((x, i) => ({ label: label(x, i), value: x.p_attain, lo: x.p_attain_lo,
+      bars(reps.map((x) => ({ label: x.rep, value: x.p_attain, lo: x.p_attain_lo,
         hi: x.p_attain_hi, colour: "#2f6fb0" })), { title: "P(attain quota) per rep, 95% intervals",
         fmt: (v) => pct(v), max: 1 })),
     h("section.card#quota-table", { "aria-labelledby": "q-table" }, h("h2#q-table", {}, "Quotas"),
       table([
-        { key: "rep", label: "Rep", render: (x) => x.rep ?? "" },
+        { key: "rep", label: "Rep" },
         { key: "region", label: "Region" },
         { key: "quota", label: "Quota", num: true, fmt: (v) => money(v, cur) },
         { key: "expected_bookings", label: "Expected bookings", num: true, fmt: (v) => money(v, cur) },
