@@ -296,6 +296,7 @@ class ClusterRun:
     def __init__(self, cluster: Cluster, key: str, future: Any):
         self.cluster, self.key, self.future = cluster, key, future
         self.starts: list[str] = []
+        self.note = ""  # why the run was restarted, added to its later progress messages
 
     def messages(self) -> list[tuple]:
         """Progress as ``("progress", fraction, message)`` (fraction -1: message only), then
@@ -308,15 +309,16 @@ class ClusterRun:
                 if len(self.starts) == 1:
                     out.append(("progress", -1.0, f"running on Dask worker {self.starts[-1]}"))
                 else:
-                    out.append(("progress", -1.0,
-                                f"restarted on Dask worker {self.starts[-1]}: the worker "
-                                f"running it ({self.starts[-2]}) died"))
+                    self.note = (f"restarted on Dask worker {self.starts[-1]}: the worker "
+                                 f"running it ({self.starts[-2]}) died")
+                    out.append(("progress", -1.0, self.note))
             elif kind == "waiting":
                 out.append(("progress", -1.0, "waiting for an earlier attempt of this run to "
                                               "stop on the cluster"))
             elif kind == "progress":
+                message = str(ev.get("message", ""))
                 out.append(("progress", float(ev.get("fraction", -1.0)),
-                            str(ev.get("message", ""))))
+                            f"{message} ({self.note})" if self.note else message))
         outcome = self._outcome()
         if outcome is not None:
             out.append(outcome)
