@@ -249,3 +249,22 @@ def test_an_unreachable_scheduler_gets_a_plain_message():
     with pytest.raises(ClusterError, match=r"cannot reach the Dask scheduler at "
                                            r"tcp://127\.0\.0\.1:9 .*dask worker"):
         Cluster("tcp://127.0.0.1:9", "test", connect_timeout=1.0)
+
+
+def test_serve_refuses_a_bad_or_unreachable_scheduler_in_one_line(capsys, monkeypatch):
+    from salesplan.api.cli import main
+
+    assert main(["serve", "--dask-scheduler", "localhost:8786"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: SALESPLAN_DASK_SCHEDULER (--dask-scheduler): must be a Dask "
+                          "scheduler address such as tcp://host:8786")
+    assert "Traceback" not in err
+    monkeypatch.setenv("SALESPLAN_RUN_WORKERS", "many")
+    assert main(["serve"]) == 2
+    assert "SALESPLAN_RUN_WORKERS (--workers): " in capsys.readouterr().err
+    monkeypatch.delenv("SALESPLAN_RUN_WORKERS")
+    monkeypatch.setattr("salesplan.api.service.cluster.CONNECT_TIMEOUT", 1.0)
+    assert main(["serve", "--dask-scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert main(["serve", "--help"]) == 0
+    assert "--dask-scheduler" in capsys.readouterr().out

@@ -56,7 +56,7 @@ from salesplan.scenarios.errors import SalesplanError
 from ..executors import Replications, RunStoppedError, StoppableExecutor, replications_on
 from .runproc import execute
 
-__all__ = ["TOPIC", "Cluster", "ClusterError", "ClusterRun", "run_on_cluster"]
+__all__ = ["TOPIC", "Cluster", "ClusterError", "ClusterRun", "check_scheduler", "run_on_cluster"]
 
 log = logging.getLogger("salesplan.service")
 
@@ -65,6 +65,7 @@ TOPIC = "salesplan-runs"
 ``ended``), each a dict with the ``job`` (the task's key)."""
 WATCH = 0.2  # seconds between a run task's looks at its own state (cancelled?)
 LOCK_WAIT = 0.5  # seconds per attempt of a run task to take its run's lock
+CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler
 
 
 class ClusterError(SalesplanError):
@@ -159,28 +160,49 @@ def _execute_here(job: str, worker: Any, client: Any, run: Any, document: dict,
 
 # ---- in the server --------------------------------------------------------------------------
 
+def _client(address: str, connect_timeout: float) -> Any:
+    """A ``distributed.Client`` of the scheduler at ``address``, or :class:`ClusterError`."""
+    from salesplan.api.extras import MissingExtraError, require
+
+    try:
+        require("dask", "SALESPLAN_DASK_SCHEDULER (runs on a Dask cluster)")
+    except MissingExtraError as exc:
+        raise ClusterError(str(exc)) from None
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=f"{connect_timeout}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(
+            f"cannot reach the Dask scheduler at {address} ({exc}); start one with `dask "
+            f"scheduler` and workers with `dask worker {address}`, or unset "
+            "SALESPLAN_DASK_SCHEDULER to run on local processes") from exc
+
+
+def _describe(client: Any, address: str) -> str:
+    workers = client.scheduler_info().get("workers", {})
+    threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
+    return f"Dask cluster {address} ({len(workers)} workers, {threads} threads)"
+
+
+def check_scheduler(address: str, connect_timeout: float | None = None) -> str:
+    """Connect to the scheduler once and describe the cluster (``salesplan serve`` says where
+    runs go before it starts); :class:`ClusterError` if it cannot be reached."""
+    client = _client(address, connect_timeout or CONNECT_TIMEOUT)
+    try:
+        return _describe(client, address)
+    finally:
+        client.close()
+
+
 class Cluster:
     """The server's connection to a Dask scheduler: submits run tasks, collects their reports,
     and stops those it cancelled (see the module documentation)."""
 
     def __init__(self, address: str, scope: str, stop_grace: float = 10.0,
-                 connect_timeout: float = 10.0):
-        from salesplan.api.extras import MissingExtraError, require
-
-        try:
-            require("dask", "SALESPLAN_DASK_SCHEDULER (runs on a Dask cluster)")
-        except MissingExtraError as exc:
-            raise ClusterError(str(exc)) from None
-        from distributed import Client
-
+                 connect_timeout: float | None = None):
         self.address, self.scope, self.stop_grace = address, scope, stop_grace
-        try:
-            self.client = Client(address, timeout=f"{connect_timeout}s", set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ClusterError(
-                f"cannot reach the Dask scheduler at {address} ({exc}); start one with `dask "
-                f"scheduler` and workers with `dask worker {address}`, or unset "
-                "SALESPLAN_DASK_SCHEDULER to run on local processes") from exc
+        self.client = _client(address, connect_timeout or CONNECT_TIMEOUT)
         self._lock = threading.Lock()
         self._events: dict[str, list[dict]] = {}
         self._live: set[str] = set()  # jobs whose reports the run pool still reads
@@ -193,10 +215,7 @@ class Cluster:
         return f"salesplan-run-{self.scope}-"
 
     def describe(self) -> str:
-        info = self.client.scheduler_info()
-        workers = info.get("workers", {})
-        threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
-        return f"Dask cluster {self.address} ({len(workers)} workers, {threads} threads)"
+        return _describe(self.client, self.address)
 
     def _on_event(self, event: tuple) -> None:
         """Subscription handler (the client's event loop thread)."""
