@@ -25,6 +25,7 @@ from collections.abc import Iterator
 
 import pytest
 from test_service_support import (
+    EXAMPLES,
     client_for,
     create_small,
     make_app,
@@ -112,7 +113,7 @@ def test_simulate_and_whatif_through_the_cluster_executor_equal_in_process(dask_
     from salesplan.scenarios.io import load_scenario
     from salesplan.simulator import simulate
 
-    small = load_scenario("scenarios/examples/small.yaml")
+    small = load_scenario(EXAMPLES / "small.yaml")
     executor = dask_client.get_executor(pure=False)
     here = simulate(small, 12, 7, workers=1, keep_deals=2)
     there = simulate(small, 12, 7, workers=2, executor=executor, keep_deals=2)
@@ -124,6 +125,55 @@ def test_simulate_and_whatif_through_the_cluster_executor_equal_in_process(dask_
     a = run_whatif(small, replications=4, seed=1, workers=1)
     b = run_whatif(small, replications=4, seed=1, workers=2, executor=executor)
     assert a.table().equals(b.table()) and a.rep_table().equals(b.rep_table())
+
+
+def _without_timings(value):
+    """``value`` without the wall-clock fields (``seconds``: solver and run times)."""
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize(("kind", "options"), [
+    ("quotas", {"replications": 6, "seed": 1}),
+    ("comp", {"replications": 6, "seed": 1}),
+    ("plan-headcount", {"replications": 10, "seed": 1, "max_hires": 3}),
+])
+def test_every_kind_that_fans_out_gives_the_same_output_on_the_cluster(dask_client, kind,
+                                                                        options):
+    """The kinds' seam (``run_replications``) with the cluster's executor, as a run task sets
+    it, against the default (in process, as in a local run process): the same output but for
+    the wall-clock fields."""
+    import json
+
+    from salesplan.api.executors import Replications, StoppableExecutor, replications_on
+    from salesplan.api.service.kinds import KINDS
+    from salesplan.api.service.runproc import execute
+    from salesplan.scenarios.io import loads_scenario
+
+    tables = {"small_accounts.csv": (EXAMPLES / "small_accounts.csv").read_text()}
+    scenario = loads_scenario((EXAMPLES / "small.yaml").read_text(), "yaml", tables=tables,
+                              source="small.yaml")
+    document = json.loads(scenario.model_dump_json())
+    full = KINDS[kind].options.model_validate(options).model_dump(mode="json")
+    outcomes: list[tuple] = []
+
+    def keep(message: tuple) -> None:
+        if message[0] != "progress":
+            outcomes.append(message)
+
+    execute(KINDS[kind].run, document, tables, full, keep)
+    executor = StoppableExecutor(dask_client.get_executor(pure=False))
+    with distributed.get_task_stream(dask_client) as stream, \
+            replications_on(Replications(executor, 2)):
+        execute(KINDS[kind].run, document, tables, full, keep)
+    here, there = outcomes
+    # the replications did go to the cluster
+    assert any(str(t["key"]).startswith("_run_chunk") for t in stream.data)
+    assert here[0] == there[0] == "done", outcomes
+    assert _without_timings(here[1]) == _without_timings(there[1])
 
 
 # ---- the service on the cluster ----------------------------------------------------------------
