@@ -97,6 +97,7 @@ def simulate(
     else:
         own = executor is None
         pool = executor or ProcessPoolExecutor(max_workers=min(n_workers, len(chunks)))
+        futures = []
         try:
             futures = [pool.submit(_run_chunk, scenario, strategy, seed, ch, keep_deals)
                        for ch in chunks]
@@ -106,6 +107,10 @@ def simulate(
                 done += len(res)
                 if progress:
                     progress(done, replications)
+        except BaseException:
+            for fut in futures:  # a failed or stopped chunk ends the run: drop what is left
+                fut.cancel()
+            raise
         finally:
             if own:
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -218,13 +218,14 @@ def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replicatio
 
 def run_whatif(scenario: Scenario, variants: Sequence[str] | None = None, replications: int = 200,
                seed: int = 0, workers: int | None = None, progress: Progress | None = None,
-               quota_method: str = DEFAULT_METHOD,
+               quota_method: str = DEFAULT_METHOD, executor: Executor | None = None,
                partial: Callable[[dict], None] | None = None) -> Comparison:
-    """Compare the base with the named variants (all of the scenario's variants by default);
-    ``partial`` as in :func:`compare`."""
+    """Compare the base with the named variants (all of the scenario's variants by default).
+    ``executor``: where the replications go; ``partial``: the estimates so far (both as in
+    :func:`compare`)."""
     names = list(variants) if variants is not None else [v.name for v in scenario.variants]
     return compare(scenario, names, replications, seed, workers, progress, quota_method,
-                   partial=partial)
+                   executor=executor, partial=partial)
 
 
 def run_against(base: Scenario, others: Mapping[str, Scenario],
@@ -251,13 +252,16 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                        regions: Sequence[str] | None = None, start_month: int = 1,
                        max_hires: int = 20, ramp_months: float | None = None,
                        progress: Callable[[str], None] | None = None,
-                       cost: Cost = "hires") -> HeadcountPlan:
+                       cost: Cost = "hires", executor: Executor | None = None
+                       ) -> HeadcountPlan:
     """The fewest hires so that P(hit target) >= p, or the best plan found with ``reached``
     False (see :mod:`salesplan.api.planning.headcount`; raise ``plan.unreachable_error()``
     after saving the plan when ``p`` must be met). Every plan is simulated with ``seed``:
-    candidates are compared on common random numbers."""
+    candidates are compared on common random numbers. ``executor``: where the replications
+    go (default: ``workers`` local processes; not shut down)."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
+    own = executor is None and n_workers > 1
+    pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
     try:
         def evaluate(sc: Scenario, s: int) -> Outcome:
             result = simulate(sc, replications, s, workers=n_workers, executor=pool,
@@ -268,5 +272,5 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                               regions=regions, start_month=start_month, max_hires=max_hires,
                               ramp_months=ramp_months, progress=progress, cost=cost)
     finally:
-        if pool is not None:
+        if own:
             pool.shutdown(wait=True)

@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from salesplan.scenarios import Scenario
 
+from ..executors import run_replications
 from ..formatting import jsonable
 
 __all__ = [
@@ -327,7 +328,8 @@ def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress
     def chunk_done(done: int, total: int) -> None:
         progress(done / max(total, 1), f"{done} of {total} replications")
 
-    res = simulate(scenario, replications=o.replications, seed=o.seed, workers=1,
+    res = simulate(scenario, replications=o.replications, seed=o.seed,
+                   **run_replications().kwargs(),
                    routing=o.routing, progress=chunk_done, keep_deals=o.keep_deals)
     tables = _frames(res, ["bookings", "reps", "funnel", "coverage", "flow", "deals"])
     return RunOutput(result=jsonable(_value(res, "summary")), tables=tables)
@@ -358,12 +360,13 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     from salesplan.api.planning.whatif import run_whatif
 
     o = WhatifOptions.model_validate(options)
+
     def estimates(p: dict) -> None:  # after each round of replications of every variant
         progress(p["replications_done"] / p["replications"], f"estimates from "
                  f"{p['replications_done']} of {p['replications']} replications", p)
 
     comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
-                            seed=o.seed, workers=1, progress=progress,
+                            seed=o.seed, **run_replications().kwargs(), progress=progress,
                             quota_method=o.quota_method, partial=estimates)
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
@@ -379,8 +382,8 @@ def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progres
 
     o = PlanHeadcountOptions.model_validate(options)
     plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
-                              workers=1, regions=o.regions, start_month=o.start_month,
-                              max_hires=o.max_hires, cost=o.cost,
+                              **run_replications().kwargs(), regions=o.regions,
+                              start_month=o.start_month, max_hires=o.max_hires, cost=o.cost,
                               progress=lambda message: progress(-1.0, message))
     return RunOutput(result=jsonable(plan.as_dict()),
                      tables={"frontier": plan.frontier_table()})
@@ -398,7 +401,8 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     from salesplan.optimizer.quotas import Bounds
 
     res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed,
-                     workers=1, over_assign=o.over_assign, rounding=o.rounding,
+                     **run_replications().kwargs(), over_assign=o.over_assign,
+                     rounding=o.rounding,
                      bounds=Bounds(peer_band=o.peer_band), progress=simulated)
     progress(1.0, "done")
     tables = _frames(res, ["quotas", "reps"])
@@ -426,8 +430,8 @@ def run_comp_kind(scenario: Scenario, options: dict[str, Any], progress: Progres
     def simulated(done: int, total: int) -> None:
         progress(0.9 * done / max(total, 1), f"simulated {done} of {total} replications")
 
-    run = run_comp(scenario, o.quotas, o.method, o.replications, o.seed, workers=1,
-                   progress=simulated, design=o.design)
+    run = run_comp(scenario, o.quotas, o.method, o.replications, o.seed,
+                   **run_replications().kwargs(), progress=simulated, design=o.design)
     tables = {"payouts": payouts_table(run)}
     if run.design is not None:
         tables["design"] = run.design.grid

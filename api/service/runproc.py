@@ -34,6 +34,7 @@ from typing import Any
 
 from salesplan.scenarios.errors import SalesplanError
 
+from ..executors import RunStoppedError
 from .kinds import KindFunction, jsonable
 
 __all__ = ["die_with_parent", "execute", "worker_main"]
@@ -67,6 +68,8 @@ def execute(run: KindFunction, document: dict, tables: dict[str, str], options: 
             "charts": {str(n): bytes(png) for n, png in output.charts.items() if png},
         }
         json.dumps(payload["result"], allow_nan=False)
+    except RunStoppedError as exc:  # on a cluster: cancelled between replication chunks
+        send(("error", f"stopped: {exc}"))
     except SalesplanError as exc:
         send(("error", str(exc)))
     except MemoryError:
