@@ -101,7 +101,8 @@ export async function renderRun(view, [id], page) {
       else mount(body, h("p", {}, "This kind's result has no page yet; download it below."),
         h("pre", {}, JSON.stringify((await api.get(`v1/runs/${id}/result`)).result, null, 2)));
     } else {
-      mount(body, h("div.error", { role: "alert" }, h("p", {}, `This run ${run.status}.`),
+      mount(body, h("div.error", { role: "alert" }, h("p", {}, run.status === "cancelled"
+        ? "This run was cancelled." : "This run failed."),
         run.error ? h("pre", {}, run.error) : null));
     }
   };
