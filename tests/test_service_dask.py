@@ -318,3 +318,23 @@ def test_serve_refuses_a_bad_or_unreachable_scheduler_in_one_line(capsys, monkey
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
     assert main(["serve", "--help"]) == 0
     assert "--dask-scheduler" in capsys.readouterr().out
+
+
+def test_a_whatif_on_the_cluster_shows_its_estimates_while_it_runs(tmp_path, cluster,
+                                                                    dask_client):
+    """The web app's first estimates come through the cluster too (the run task's progress
+    events carry the kind's ``partial``)."""
+    with client_for(tmp_path, dask_scheduler=cluster.scheduler_address) as (client, h):
+        sid = create_small(client, h)
+        rid = _submit(client, h, sid, "whatif", {"replications": 400})
+        deadline = time.monotonic() + 90
+        while (body := client.get(f"/v1/runs/{rid}", headers=h).json())["partial"] is None:
+            assert body["status"] in ("queued", "running"), body
+            assert time.monotonic() < deadline, body
+            time.sleep(0.05)
+        partial = body["partial"]
+        assert partial["replications"] == 400 and partial["replications_done"] in (2, 8, 32, 128)
+        assert set(partial["variants"]) == {"base", "hire-south", "leads-minus-20"}
+        assert client.delete(f"/v1/runs/{rid}", headers=h).status_code == 200
+        assert wait_final(client, h, rid)["status"] == "cancelled"
+        _wait_idle(dask_client)

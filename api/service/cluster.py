@@ -146,7 +146,8 @@ def _execute_here(job: str, worker: Any, client: Any, run: Any, document: dict,
         if message[0] == "progress":
             if executor.stopped:
                 raise RunStoppedError(executor.stopped)
-            report("progress", fraction=message[1], message=message[2])
+            report("progress", fraction=message[1], message=message[2],
+                   partial=message[3] if len(message) > 3 else None)
         else:
             outcome.append(message)
 
@@ -318,7 +319,8 @@ class ClusterRun:
         self.note = ""  # why the run was restarted, added to its later progress messages
 
     def messages(self) -> list[tuple]:
-        """Progress as ``("progress", fraction, message)`` (fraction -1: message only), then
+        """Progress as ``("progress", fraction, message, partial)`` (fraction -1: message only;
+        ``partial``: the kind's estimates so far, or None), then
         the outcome, ``("done", payload)`` or ``("error", message)``, once the task is over."""
         out: list[tuple] = []
         for ev in self.cluster.take(self.key):
@@ -337,7 +339,8 @@ class ClusterRun:
             elif kind == "progress":
                 message = str(ev.get("message", ""))
                 out.append(("progress", float(ev.get("fraction", -1.0)),
-                            f"{message} ({self.note})" if self.note else message))
+                            f"{message} ({self.note})" if self.note else message,
+                            ev.get("partial")))
         outcome = self._outcome()
         if outcome is not None:
             out.append(outcome)

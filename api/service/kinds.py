@@ -46,7 +46,10 @@ __all__ = [
     "jsonable",
 ]
 
-Progress = Callable[[float, str], None]
+Progress = Callable[..., None]
+"""``progress(fraction, message, partial=None)``: ``fraction`` in 0..1 (negative: unknown), a
+message, and optionally the estimates so far (JSON), which ``GET /v1/runs/{id}`` shows as the
+run's ``partial`` while it runs."""
 
 
 @dataclass
@@ -357,9 +360,14 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     from salesplan.api.planning.whatif import run_whatif
 
     o = WhatifOptions.model_validate(options)
+
+    def estimates(p: dict) -> None:  # after each round of replications of every variant
+        progress(p["replications_done"] / p["replications"], f"estimates from "
+                 f"{p['replications_done']} of {p['replications']} replications", p)
+
     comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
                             seed=o.seed, **run_replications().kwargs(), progress=progress,
-                            quota_method=o.quota_method)
+                            quota_method=o.quota_method, partial=estimates)
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
               "reps": comparison.rep_table()}
@@ -399,6 +407,9 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     progress(1.0, "done")
     tables = _frames(res, ["quotas", "reps"])
     tables |= _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])
+    for name in ("reps", "regions"):  # indexed by rep and region: the ids are columns in CSV
+        if name in tables and tables[name].index.name:
+            tables[name] = tables[name].reset_index()
     result = dict(_value(res, "summary") or {})
     if scenario.compensation is not None:  # what the quotas do to pay, as the CLI reports it
         from salesplan.api.planning.compensation import pay_figures, plan_rep_quotas

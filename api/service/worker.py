@@ -274,6 +274,7 @@ class _Worker:
     started: float = 0.0
     progress: tuple[float, str] | None = None
     written: float = 0.0
+    partial: dict | None = None  # the run's estimates so far, as its kind last sent them
 
     @property
     def process(self) -> Any:
@@ -375,6 +376,16 @@ class RunPool:
     def active(self) -> list[int]:
         """Ids of the runs executing now."""
         return sorted(w.run_id for w in self._workers if w.run_id is not None)
+
+    def partial(self, run_id: int) -> dict | None:
+        """The estimates so far of a run executing now, as its kind last reported them (e.g. a
+        what-if's P(hit) per variant after each round of replications); None for a run that is
+        not executing here or whose kind reports none. Kept in memory only: the finished run's
+        result replaces it."""
+        for w in list(self._workers):
+            if w.run_id == run_id:
+                return w.partial
+        return None
 
     # ---- the monitor ----
     def _loop(self) -> None:
@@ -514,7 +525,7 @@ class RunPool:
             self._finish(run_id, attempt, "failed", f"could not start the run: {exc}")
             return True
         worker.run_id, worker.attempt, worker.started = run_id, attempt, time.monotonic()
-        worker.progress, worker.written = None, 0.0
+        worker.progress, worker.written, worker.partial = None, 0.0, None
         log.info("run %d (%s) started in %s", run_id, kind_name, worker.slot.where)
         return True
 
@@ -525,6 +536,8 @@ class RunPool:
         for msg in w.slot.messages():
             if msg[0] == "progress":
                 w.progress = (msg[1], msg[2])
+                if len(msg) > 3 and msg[3] is not None:
+                    w.partial = msg[3]
             else:
                 outcome = msg
                 break
