@@ -45,6 +45,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     routing: str | RoutingStrategy | None = None,
     keep_deals: int = 10,
+    first: int = 0,
 ) -> SimulationResult:
     """Run ``replications`` independent replications of ``scenario``.
 
@@ -59,11 +60,16 @@ def simulate(
       (default: the scenario's ``policies.routing``).
     - ``keep_deals``: per-deal records are kept for the first ``keep_deals`` replications only
       (the deals frame grows with leads x replications).
+    - ``first``: run replications ``first .. first + replications - 1`` of ``seed``, the ones a
+      run of ``first + replications`` would end with (to extend an earlier run in rounds: the
+      outputs of both, in order, are those of the longer run).
     """
     if replications < 1:
         raise SimulationError(f"replications must be >= 1, got {replications}")
     if seed < 0:
         raise SimulationError(f"seed must be >= 0, got {seed}")
+    if first < 0:
+        raise SimulationError(f"first must be >= 0, got {first}")
     if quotas is not None:
         unknown = sorted(set(quotas) - {r.id for r in scenario.reps})
         if unknown:
@@ -78,8 +84,8 @@ def simulate(
         raise SimulationError(f"workers must be >= 1, got {n_workers}")
     lanes = 1 if executor is None and n_workers == 1 else max(n_workers, 1)
     size = max(1, min(50, math.ceil(replications / (lanes * 4))))
-    chunks = [list(range(a, min(a + size, replications)))
-              for a in range(0, replications, size)]
+    end = first + replications
+    chunks = [list(range(a, min(a + size, end))) for a in range(first, end, size)]
     outputs: list[ReplicationOutput] = []
     done = 0
     if executor is None and n_workers == 1:
@@ -91,6 +97,7 @@ def simulate(
     else:
         own = executor is None
         pool = executor or ProcessPoolExecutor(max_workers=min(n_workers, len(chunks)))
+        futures = []
         try:
             futures = [pool.submit(_run_chunk, scenario, strategy, seed, ch, keep_deals)
                        for ch in chunks]
@@ -100,6 +107,10 @@ def simulate(
                 done += len(res)
                 if progress:
                     progress(done, replications)
+        except BaseException:
+            for fut in futures:  # a failed or stopped chunk ends the run: drop what is left
+                fut.cancel()
+            raise
         finally:
             if own:
                 pool.shutdown(wait=True, cancel_futures=True)

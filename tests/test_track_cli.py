@@ -114,6 +114,8 @@ def small(tmp_path):
      "level 'segment' cannot be measured"),
     ("period,level,id,target\n2021Q3,team,x,1000\n", "2021-06-15", "level 'team'"),
     ("period,level,id,target\n2021Q3,rep,Ann,lots\n", "2021-06-15", "not a number"),
+    ("period,level,id,target\n2021Q3,rep,,1000\n", "2021-06-15", "line 2: id is empty"),
+    ("period,level,id,target\n2021Q3,company,,1000\n", "2021-08-04", "outside the export"),
     ("period,level,target\n2021Q3,rep,1000\n", "2021-06-15", "missing column(s) id"),
 ])
 def test_bad_input_is_one_clear_line(tmp_path, capsys, small, targets, asof, says):

@@ -11,6 +11,7 @@ quota engine does (target seasonality x ramp), and computes every rep's pay in e
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,21 +148,24 @@ class CompRun:
 
 
 def _simulate(scenario: Scenario, replications: int, seed: int, workers: int | None,
-              progress: Callable[[int, int], None] | None) -> SimulationResult:
+              progress: Callable[[int, int], None] | None,
+              executor: Executor | None = None) -> SimulationResult:
     if scenario.compensation is None:
         raise CompError(f"scenario {scenario.name!r} has no compensation section: add one "
                         "(see docs/compensation.md)")
-    return simulate(scenario, replications, seed, workers=workers, keep_deals=0,
-                    progress=progress)
+    return simulate(scenario, replications, seed, workers=workers, executor=executor,
+                    keep_deals=0, progress=progress)
 
 
 def run_comp(scenario: Scenario, quotas: Mapping[str, float] | None = None,
              method: str = DEFAULT_METHOD, replications: int = 200, seed: int = 0,
              workers: int | None = None, progress: Callable[[int, int], None] | None = None,
-             design: tuple[float, tuple[float, float]] | None = None) -> CompRun:
+             design: tuple[float, tuple[float, float]] | None = None,
+             executor: Executor | None = None) -> CompRun:
     """Simulate, take quotas (``quotas`` by rep, else ``method`` on the same draws) and pay.
-    ``design`` = (cost-of-sales budget, share-at-quota band) also runs the design search."""
-    result = _simulate(scenario, replications, seed, workers, progress)
+    ``design`` = (cost-of-sales budget, share-at-quota band) also runs the design search;
+    ``executor``: where the replications go (default: ``workers`` local processes)."""
+    result = _simulate(scenario, replications, seed, workers, progress, executor)
     notes: list[str] = []
     if quotas is None:
         if scenario.targets is None:

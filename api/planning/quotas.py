@@ -13,6 +13,7 @@ potential 25%) runs under the default bounds: ramp relief and the peer band (eac
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -75,9 +76,12 @@ class QuotaRun:
 
 
 def simulate_for_quotas(sc: Scenario, replications: int, seed: int, workers: int | None,
-                        progress: Callable[[int, int], None] | None = None) -> SimulationResult:
-    """The simulation every quota run measures its plans against (no deal records kept)."""
-    return simulate(sc, replications, seed, workers=workers, keep_deals=0, progress=progress)
+                        progress: Callable[[int, int], None] | None = None,
+                        executor: Executor | None = None) -> SimulationResult:
+    """The simulation every quota run measures its plans against (no deal records kept);
+    ``executor``: where the replications go (default: ``workers`` local processes)."""
+    return simulate(sc, replications, seed, workers=workers, executor=executor, keep_deals=0,
+                    progress=progress)
 
 
 def run_quotas(scenario: Scenario, method: str = DEFAULT_METHOD, replications: int = 200,
@@ -85,10 +89,12 @@ def run_quotas(scenario: Scenario, method: str = DEFAULT_METHOD, replications: i
                pins: object = None, by: Sequence[str] | str | None = ("product", "segment",
                                                                        "month"),
                rounding: int = 1000, bounds: Bounds | None = None,
-               progress: Callable[[int, int], None] | None = None) -> QuotaRun:
+               progress: Callable[[int, int], None] | None = None,
+               executor: Executor | None = None) -> QuotaRun:
     """Simulate ``scenario`` and allocate its target with ``method`` (see the module notes);
-    ``bounds`` None means the default :class:`Bounds` (ramp relief and the peer band)."""
-    result = simulate_for_quotas(scenario, replications, seed, workers, progress)
+    ``bounds`` None means the default :class:`Bounds` (ramp relief and the peer band);
+    ``executor``: where the replications go (see :func:`simulate_for_quotas`)."""
+    result = simulate_for_quotas(scenario, replications, seed, workers, progress, executor)
     plan = allocate_quotas(scenario, method, samples=result.rep_bookings(),
                            over_assign=over_assign, pins=pins, by=by, rounding=rounding,
                            bounds=bounds)

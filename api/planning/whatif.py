@@ -35,6 +35,7 @@ from salesplan.scenarios import Scenario, scenario_warnings
 from salesplan.scenarios.calendar import month_labels
 from salesplan.scenarios.levers import AppliedVariant, LeverError, apply_levers, apply_variant
 from salesplan.simulator import SimulationResult, simulate
+from salesplan.stats import estimate, paired_difference, proportion
 
 from .against import as_variant
 from .compensation import scenario_payouts
@@ -43,7 +44,8 @@ from .outcome import Comparison, Outcome
 from .quotas import rep_quotas
 from .realign import realign_scenario
 
-__all__ = ["compare", "outcome_from_result", "run_against", "run_plan_headcount", "run_whatif"]
+__all__ = ["compare", "outcome_from_result", "partial_estimates", "rounds", "run_against",
+           "run_plan_headcount", "run_whatif"]
 
 Progress = Callable[[float, str], None]
 
@@ -87,10 +89,10 @@ def _with_warnings(applied: AppliedVariant) -> AppliedVariant:
                           applied.quota_method, applied.realign)
 
 
-def _simulate_outcome(applied: AppliedVariant, description: str, replications: int, seed: int,
-                      executor: Executor | None, workers: int, default_method: str) -> Outcome:
+def _outcome(applied: AppliedVariant, description: str, result: SimulationResult,
+             default_method: str) -> Outcome:
+    """An outcome from the variant's simulation: quotas by its method, pay under its plan."""
     sc = applied.scenario
-    result = simulate(sc, replications, seed, workers=workers, executor=executor, keep_deals=0)
     method = applied.quota_method.method if applied.quota_method else default_method
     over = applied.quota_method.over_assign if applied.quota_method else 1.0
     quotas = rep_quotas(sc, method, result, over_assign=over) if sc.targets else None
@@ -100,6 +102,75 @@ def _simulate_outcome(applied: AppliedVariant, description: str, replications: i
     if sc.compensation is not None and quotas:
         add_pay(out, sc, quotas, result)
     return out
+
+
+PARTIAL_ROUNDS = (2, 8, 32, 128, 512)
+"""With a ``partial`` callback, every outcome is simulated up to these replication counts in
+turn (then to the full count), and the estimates so far are reported after each round."""
+
+
+def rounds(replications: int) -> list[int]:
+    """The cumulative replication counts of the rounds: ``PARTIAL_ROUNDS`` below the total,
+    then the total."""
+    return [*(k for k in PARTIAL_ROUNDS if k < replications), replications]
+
+
+def partial_estimates(outcomes: Sequence[Outcome], done: int, replications: int) -> dict:
+    """The estimates after ``done`` of ``replications`` replications (JSON): per outcome P(hit
+    target) and bookings with their 95% intervals, and the paired difference from the base
+    (the first outcome). Replication ``i`` of every outcome used the same random numbers, as in
+    the full comparison, whose figures these become once ``done == replications``."""
+    base = outcomes[0]
+    variants = {}
+    for o in outcomes:
+        b = estimate(o.bookings)
+        hit = o.hit()
+        p = proportion(hit) if hit is not None else None
+        d = paired_difference(o.bookings, base.bookings) if o is not base else None
+        variants[o.name] = {
+            "replications": done,
+            "p_hit": p.p if p else None, "p_hit_ci95": list(p.ci95) if p else None,
+            "bookings_mean": b.mean, "bookings_ci95": list(b.ci95),
+            "diff_vs_base_mean": d.mean if d else 0.0,
+            "diff_vs_base_ci95": list(d.ci95) if d else [0.0, 0.0]}
+    return {"replications_done": done, "replications": replications, "base": base.name,
+            "variants": variants}
+
+
+def _simulate_all(jobs: Sequence[tuple[AppliedVariant, str]], replications: int, seed: int,
+                  executor: Executor | None, workers: int, progress: Progress | None,
+                  partial: Callable[[dict], None] | None) -> list[SimulationResult]:
+    """Every job's simulation. With ``partial``: in rounds (:func:`rounds`), each round
+    extending every job's replications (``simulate(first=...)``), the estimates so far sent to
+    ``partial`` after each; the results are the same as in one go."""
+    steps = rounds(replications) if partial else [replications]
+    outputs: list[list] = [[] for _ in jobs]
+    last: list[SimulationResult | None] = [None] * len(jobs)
+    done = 0
+    for upto in steps:
+        for k, (a, _) in enumerate(jobs):
+            if progress:
+                progress((done * len(jobs) + k * (upto - done)) / (replications * len(jobs)),
+                         f"simulating {a.name}" + (f" ({upto} of {replications} replications)"
+                                                  if partial else ""))
+            res = simulate(a.scenario, upto - done, seed, workers=workers, executor=executor,
+                           keep_deals=0, first=done)
+            outputs[k].extend(res.outputs)
+            last[k] = res
+        done = upto
+        if partial:
+            so_far = [outcome_from_result(a.name, a.scenario, _joined(last[k], outputs[k]))
+                      for k, (a, _) in enumerate(jobs)]
+            partial(partial_estimates(so_far, done, replications))
+    return [_joined(last[k], outputs[k]) for k in range(len(jobs))]
+
+
+def _joined(res: SimulationResult, outputs: list) -> SimulationResult:
+    """``res`` with the outputs of every round so far (in replication order)."""
+    if len(outputs) == len(res.outputs):
+        return res
+    return SimulationResult(res.plan, list(outputs), seed=res.seed, quotas=res.quotas,
+                            routing=res.routing)
 
 
 def add_pay(out: Outcome, sc: Scenario, quotas: dict[str, float],
@@ -114,13 +185,16 @@ def add_pay(out: Outcome, sc: Scenario, quotas: dict[str, float],
 def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replications: int = 200,
             seed: int = 0, workers: int | None = None, progress: Progress | None = None,
             quota_method: str = DEFAULT_METHOD, executor: Executor | None = None,
-            descriptions: Mapping[str, str] | None = None) -> Comparison:
+            descriptions: Mapping[str, str] | None = None,
+            partial: Callable[[dict], None] | None = None) -> Comparison:
     """Simulate ``base`` and every variant with common random numbers and compare them.
 
     ``variants`` are names of the scenario's variants or already applied variants (a lever
     list applied with :func:`~salesplan.scenarios.levers.apply_levers`, or another scenario
     with :func:`~salesplan.api.planning.against.as_variant`). ``descriptions``: variant name ->
-    description, beside those of the scenario's own variants.
+    description, beside those of the scenario's own variants. ``partial``: called with the
+    estimates so far (:func:`partial_estimates`) as replications finish, every outcome
+    advancing together in rounds; the comparison is the same with or without it.
     """
     applied = [apply_variant(base, v) if isinstance(v, str) else v for v in variants]
     descriptions = {v.name: v.description for v in base.variants} | dict(descriptions or {})
@@ -130,12 +204,9 @@ def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replicatio
     try:
         jobs = [(_with_warnings(apply_levers(base, [], "base")), "the scenario as given"), *[
             (_prepare(a, seed), descriptions.get(a.name, "")) for a in applied]]
-        outcomes = []
-        for k, (a, desc) in enumerate(jobs):
-            if progress:
-                progress(k / len(jobs), f"simulating {a.name}")
-            outcomes.append(_simulate_outcome(a, desc, replications, seed, pool, n_workers,
-                                              quota_method))
+        results = _simulate_all(jobs, replications, seed, pool, n_workers, progress, partial)
+        outcomes = [_outcome(a, desc, res, quota_method)
+                    for (a, desc), res in zip(jobs, results, strict=True)]
         if progress:
             progress(1.0, "done")
     finally:
@@ -147,19 +218,25 @@ def compare(base: Scenario, variants: Sequence[AppliedVariant | str], replicatio
 
 def run_whatif(scenario: Scenario, variants: Sequence[str] | None = None, replications: int = 200,
                seed: int = 0, workers: int | None = None, progress: Progress | None = None,
-               quota_method: str = DEFAULT_METHOD) -> Comparison:
-    """Compare the base with the named variants (all of the scenario's variants by default)."""
+               quota_method: str = DEFAULT_METHOD, executor: Executor | None = None,
+               partial: Callable[[dict], None] | None = None) -> Comparison:
+    """Compare the base with the named variants (all of the scenario's variants by default).
+    ``executor``: where the replications go; ``partial``: the estimates so far (both as in
+    :func:`compare`)."""
     names = list(variants) if variants is not None else [v.name for v in scenario.variants]
-    return compare(scenario, names, replications, seed, workers, progress, quota_method)
+    return compare(scenario, names, replications, seed, workers, progress, quota_method,
+                   executor=executor, partial=partial)
 
 
 def run_against(base: Scenario, others: Mapping[str, Scenario],
                 variants: Sequence[str] = (), replications: int = 200, seed: int = 0,
                 workers: int | None = None, progress: Progress | None = None,
-                quota_method: str = DEFAULT_METHOD) -> Comparison:
+                quota_method: str = DEFAULT_METHOD, executor: Executor | None = None,
+                partial: Callable[[dict], None] | None = None) -> Comparison:
     """Compare ``base`` with other scenarios (name -> scenario, e.g. other plan files) on
     common random numbers, each as a variant whose notes say what differs from the base
-    (:mod:`.against`), after the base's own ``variants`` named. Raises
+    (:mod:`.against`), after the base's own ``variants`` named (``executor``, ``partial``: as
+    in :func:`compare`). Raises
     :class:`~salesplan.api.planning.against.IncomparableScenariosError` for a scenario that cannot
     be paired with the base (another horizon or currency)."""
     taken = sorted({"base", *variants} & set(others))
@@ -169,7 +246,7 @@ def run_against(base: Scenario, others: Mapping[str, Scenario],
     applied = [as_variant(base, sc, name) for name, sc in others.items()]
     descriptions = {name: sc.description for name, sc in others.items() if sc.description}
     return compare(base, [*variants, *applied], replications, seed, workers, progress,
-                   quota_method, descriptions=descriptions)
+                   quota_method, executor=executor, descriptions=descriptions, partial=partial)
 
 
 def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 100,
@@ -177,14 +254,16 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                        regions: Sequence[str] | None = None, start_month: int = 1,
                        max_hires: int = 20, ramp_months: float | None = None,
                        progress: Callable[[str], None] | None = None,
-                       cost: Cost = "hires",
+                       cost: Cost = "hires", executor: Executor | None = None,
                        steps: Callable[[float, str], None] | None = None) -> HeadcountPlan:
     """The fewest hires so that P(hit target) >= p, or the best plan found with ``reached``
     False (see :mod:`salesplan.api.planning.headcount`; raise ``plan.unreachable_error()``
     after saving the plan when ``p`` must be met). Every plan is simulated with ``seed``:
-    candidates are compared on common random numbers."""
+    candidates are compared on common random numbers. ``executor``: where the replications
+    go (default: ``workers`` local processes; not shut down)."""
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
-    pool = ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else None
+    own = executor is None and n_workers > 1
+    pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
     try:
         def evaluate(sc: Scenario, s: int) -> Outcome:
             result = simulate(sc, replications, s, workers=n_workers, executor=pool,
@@ -196,5 +275,5 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                               ramp_months=ramp_months, progress=progress, cost=cost,
                               steps=steps)
     finally:
-        if pool is not None:
+        if own:
             pool.shutdown(wait=True)

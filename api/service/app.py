@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
+from ..web import add_web_app
 from .db import Database
 from .deps import get_kinds, require_key
 from .errors import ERROR_RESPONSES, BodyLimit, install_error_handlers
@@ -142,6 +143,7 @@ def create_app(settings: Settings | None = None, run_pool: bool = True) -> FastA
                            expose_headers=["Location", "Retry-After", "Content-Disposition"],
                            max_age=600)
     _add_docs(app)
+    add_web_app(app)  # the web app at / (api/web), a client of the /v1 routes below
     app.include_router(health.router)
     protected = {"dependencies": [Depends(require_key)],
                  "responses": {401: ERROR_RESPONSES[401], 404: ERROR_RESPONSES[404],

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from salesplan.errors import SalesplanError
 from salesplan.scenarios import Scenario
 
+from ..executors import run_replications
 from ..formatting import jsonable
 from ..options import (
     TEXT_ERROR,
@@ -59,7 +60,10 @@ __all__ = [
     "jsonable",
 ]
 
-Progress = Callable[[float, str], None]
+Progress = Callable[..., None]
+"""``progress(fraction, message, partial=None)``: ``fraction`` in 0..1 (negative: unknown), a
+message, and optionally the estimates so far (JSON), which ``GET /v1/runs/{id}`` shows as the
+run's ``partial`` while it runs."""
 
 
 @dataclass
@@ -264,9 +268,9 @@ def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress
     def chunk_done(done: int, total: int) -> None:
         progress(0.9 * done / max(total, 1), f"{done} of {total} replications")
 
-    res = simulate(scenario, replications=o.replications, seed=o.seed, workers=1,
-                   routing=o.routing, progress=chunk_done, keep_deals=o.keep_deals,
-                   quotas=o.quotas)
+    res = simulate(scenario, replications=o.replications, seed=o.seed,
+                   **run_replications().kwargs(), routing=o.routing, progress=chunk_done,
+                   keep_deals=o.keep_deals, quotas=o.quotas)
     progress(0.9, "writing the tables and charts")
     tables = _frames(res, ["bookings", "reps", "funnel", "coverage", "flow", "deals"])
     result = dict(_value(res, "summary")) | {"funnel": res.funnel_overall}
@@ -322,17 +326,23 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
     from salesplan.api.planning.whatif import run_against, run_whatif
 
     o = WhatifOptions.model_validate(options)
+
+    def estimates(p: dict) -> None:  # after each round of replications of every variant
+        progress(p["replications_done"] / p["replications"], f"estimates from "
+                 f"{p['replications_done']} of {p['replications']} replications", p)
+
     if o.against:
         with _folder() as d:
             locate = _materialise(tables or {}, Path(d))
             others = load_against(scenario, [locate(n) for n in o.against],
                                   ["base", *(o.variants or [])], labels=list(o.against))
         comparison = run_against(scenario, others, o.variants or [], o.replications, o.seed,
-                                 1, progress, o.quota_method)
+                                 progress=progress, quota_method=o.quota_method,
+                                 **run_replications().kwargs(), partial=estimates)
     else:
         comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
-                                seed=o.seed, workers=1, progress=progress,
-                                quota_method=o.quota_method)
+                                seed=o.seed, **run_replications().kwargs(), progress=progress,
+                                quota_method=o.quota_method, partial=estimates)
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
               "reps": comparison.rep_table()}
@@ -352,8 +362,9 @@ def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progres
 
     o = PlanHeadcountOptions.model_validate(options)
     plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
-                              workers=1, regions=o.regions, start_month=o.start_month,
-                              max_hires=o.max_hires, cost=o.cost, steps=progress)
+                              **run_replications().kwargs(), regions=o.regions,
+                              start_month=o.start_month, max_hires=o.max_hires, cost=o.cost,
+                              steps=progress)
     with _folder() as d:
         write_headcount(plan, Path(d))
         files = _collect(Path(d))
@@ -386,7 +397,8 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
         folder = Path(d)
         out = _mkdir(folder / "out")
         if o.compare_methods:
-            sim = simulate_for_quotas(scenario, o.replications, o.seed, 1, simulated)
+            sim = simulate_for_quotas(scenario, o.replications, o.seed, progress=simulated,
+                                      **run_replications().kwargs())
             progress(0.9, "allocating by every method")
             rows, plans = compare_on(scenario, sim, o.over_assign, bounds=o.bounds())
             rows = with_pay_columns(scenario, sim, rows, plans)
@@ -398,7 +410,8 @@ def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
         if o.pins:
             pins = read_pins(_materialise(tables or {}, _mkdir(folder / "in"))(o.pins))
         res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed,
-                         workers=1, over_assign=o.over_assign, pins=pins, by=tuple(o.by),
+                         **run_replications().kwargs(), over_assign=o.over_assign, pins=pins,
+                         by=tuple(o.by),
                          rounding=o.rounding, bounds=o.bounds(), progress=simulated)
         progress(0.95, "writing the plan")
         pay = plan_pay(scenario, res)
@@ -423,8 +436,8 @@ def run_comp_kind(scenario: Scenario, options: dict[str, Any], progress: Progres
     def simulated(done: int, total: int) -> None:
         progress(0.9 * done / max(total, 1), f"simulated {done} of {total} replications")
 
-    run = run_comp(scenario, o.quotas, o.method, o.replications, o.seed, workers=1,
-                   progress=simulated, design=o.design)
+    run = run_comp(scenario, o.quotas, o.method, o.replications, o.seed,
+                   **run_replications().kwargs(), progress=simulated, design=o.design)
     tables = {"payouts": payouts_table(run)}
     if run.design is not None:
         tables["design"] = run.design.grid

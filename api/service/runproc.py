@@ -2,7 +2,8 @@
 scenario layer and what its kinds need, never the web stack or the database).
 
 A worker process serves runs one after another: it receives ``(kind function, document,
-tables, options)`` on its pipe, sends ``("progress", fraction, message)`` messages and then
+tables, options)`` on its pipe, sends ``("progress", fraction, message, partial)`` messages
+(``partial``: the kind's estimates so far, or None) and then
 ``("done", payload)`` or ``("error", message)``, and waits for the next run (``None`` ends it).
 The parent terminates the process to cancel a run or to stop one past the time limit.
 
@@ -33,6 +34,7 @@ from typing import Any
 
 from salesplan.scenarios.errors import SalesplanError
 
+from ..executors import RunStoppedError
 from .kinds import KindFunction, jsonable
 
 __all__ = ["die_with_parent", "execute", "worker_main"]
@@ -49,12 +51,13 @@ def execute(run: KindFunction, document: dict, tables: dict[str, str], options: 
 
     last = [0.0]
 
-    def progress(fraction: float, message: str = "") -> None:
+    def progress(fraction: float, message: str = "", partial: dict | None = None) -> None:
         now = time.monotonic()
-        if now - last[0] < 0.2 and 0 <= fraction < 1:
-            return
+        if partial is None and now - last[0] < 0.2 and 0 <= fraction < 1:
+            return  # estimates so far are always sent (a kind sends them a few times a run)
         last[0] = now
-        send(("progress", float(fraction), str(message)[:500]))
+        send(("progress", float(fraction), str(message)[:500],
+              None if partial is None else jsonable(partial)))
 
     try:
         scenario = loads_scenario(json.dumps(document), "json", tables=tables, source="scenario")
@@ -67,6 +70,8 @@ def execute(run: KindFunction, document: dict, tables: dict[str, str], options: 
             "files": {str(n): bytes(b) for n, b in getattr(output, "files", {}).items()},
         }
         json.dumps(payload["result"], allow_nan=False)
+    except RunStoppedError as exc:  # on a cluster: cancelled between replication chunks
+        send(("error", f"stopped: {exc}"))
     except SalesplanError as exc:
         send(("error", str(exc)))
     except MemoryError:

@@ -158,6 +158,10 @@ class RunPublic(BaseModel):
     started: UTCDateTime | None
     finished: UTCDateTime | None
     seconds: float | None = Field(description="Run time so far, or in total once finished")
+    partial: dict[str, Any] | None = Field(
+        None, description="While running, the estimates so far if the kind reports them "
+                          "(whatif: P(hit) and bookings per variant with 95% intervals after "
+                          "each round of replications; see docs/service.md); else null")
 
 
 class RunsPublic(BaseModel):

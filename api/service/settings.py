@@ -14,9 +14,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["ENV_PREFIX", "Settings", "get_settings"]
+__all__ = ["DASK_SCHEMES", "ENV_PREFIX", "Settings", "get_settings"]
 
 ENV_PREFIX = "SALESPLAN_"
+DASK_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+"""Address schemes of a Dask scheduler (``distributed`` comms)."""
 
 
 class Settings(BaseModel):
@@ -54,6 +56,26 @@ class Settings(BaseModel):
         (), description="Origins allowed to call the API from a browser (CORS), e.g. "
                         "'https://plan.example.com,https://bi.example.com'; '*' for any. "
                         "Empty (the default): no CORS headers, browsers refuse other origins")
+
+    dask_scheduler: str | None = Field(
+        None, description="A Dask scheduler address (tcp://host:8786): runs, and the "
+                          "replications inside them, execute on that cluster instead of local "
+                          "worker processes. None (the default): local processes")
+    dask_stop_grace: float = Field(
+        10.0, gt=0, le=600, description="Seconds a run cancelled on the Dask cluster may take "
+                                        "to end before the server restarts its Dask worker")
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _scheduler(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme not in DASK_SCHEMES or not rest:
+            raise ValueError(f"must be a Dask scheduler address such as tcp://host:8786 "
+                             f"(schemes: {', '.join(DASK_SCHEMES)}), got {value!r}")
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

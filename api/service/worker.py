@@ -32,6 +32,12 @@ run (progress, the result, the re-queue on stop) is conditioned on ``status = 'r
 ``attempts`` still equal to that token, and a run whose row no longer carries it (cancelled, or
 re-queued and claimed again by another server) has its process stopped on the next tick. A stale
 server or worker therefore can neither write over the run's result nor keep computing it.
+
+On a Dask cluster (``dask_scheduler`` set): the monitor, the queue, the claims, the fence, the
+time limit and every database write stay here; each claimed run becomes one task on the cluster
+instead of a message to a local process (:mod:`.cluster`), and ``run_workers`` is the number of
+runs on the cluster at once. A slot (:class:`_ProcessSlot` or :class:`_ClusterSlot`) is where a
+run executes; the monitor treats both alike.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.engine import Connection as DbConnection
 
+from .cluster import Cluster, ClusterError, ClusterRun, scope_of
 from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
 from .runproc import worker_main
@@ -64,6 +71,7 @@ MAX_RUNS_PER_WORKER = 100  # a worker process is replaced after this many runs
 LOCK_RETRY = 1.0  # seconds between attempts of a waiting pool to take the run-pool lock
 LOCK_CHECK = 2.0  # seconds between checks that a PostgreSQL lock's connection is still alive
 PG_LOCK_KEY = 0x73616C6573706C61  # "salesplan": the advisory lock key of the run pool
+CONNECT_RETRY = 5.0  # seconds between attempts to reach an unreachable Dask scheduler
 
 
 # ---- one active pool per database ----------------------------------------------------------------
@@ -165,18 +173,113 @@ class PoolLock:
 
 # ---- the pool ------------------------------------------------------------------------------------
 
+class _ProcessSlot:
+    """A local worker process and the parent's end of its pipe (reused for many runs)."""
+
+    def __init__(self, process: Any, conn: Connection):
+        self.process, self.conn = process, conn
+
+    @property
+    def where(self) -> str:
+        return f"process {self.process.pid}"
+
+    def reusable(self) -> bool:
+        return self.process.is_alive()
+
+    def start(self, run_id: int, attempt: int, job: tuple) -> None:
+        self.conn.send(job)
+
+    def messages(self):
+        """What the process sent since the last call (progress, then at most one outcome)."""
+        try:
+            while self.conn.poll():
+                msg = self.conn.recv()
+                yield msg
+                if msg[0] != "progress":
+                    return
+        except (EOFError, OSError):
+            return
+
+    def died(self) -> str | None:
+        if self.process.is_alive():
+            return None
+        return f"the run process exited unexpectedly (exit code {self.process.exitcode})"
+
+    def finished(self) -> None:
+        """The run's outcome was read; the process waits for the next run."""
+
+    def retire(self) -> None:
+        """Ask an idle process to end."""
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        self.process.join(timeout=2)
+
+    def kill(self) -> None:
+        p = self.process
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=5)
+            if p.is_alive():  # pragma: no cover - terminate ignored
+                p.kill()
+                p.join(timeout=5)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+
+class _ClusterSlot:
+    """A lane for one run at a time on the Dask cluster (see :mod:`.cluster`)."""
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.run: ClusterRun | None = None
+
+    @property
+    def where(self) -> str:
+        return f"Dask task {self.run.key}" if self.run else "the Dask cluster"
+
+    def reusable(self) -> bool:
+        return True
+
+    def start(self, run_id: int, attempt: int, job: tuple) -> None:
+        self.run = self.cluster.submit(run_id, attempt, job)
+
+    def messages(self):
+        return self.run.messages() if self.run is not None else []
+
+    def died(self) -> str | None:
+        return None  # a worker's death is reported by the task's future (messages)
+
+    def finished(self) -> None:
+        if self.run is not None:
+            self.cluster.forget(self.run)
+        self.run = None
+
+    def retire(self) -> None:
+        """Nothing to end: the cluster's workers are not the server's."""
+
+    def kill(self) -> None:
+        if self.run is not None:
+            self.cluster.stop(self.run)
+        self.run = None
+
+
 @dataclass
 class _Worker:
-    """A worker process and the parent's end of its pipe; ``run_id`` is its current run."""
+    """A slot where runs execute; ``run_id`` is its current run."""
 
-    process: Any
-    conn: Connection
+    slot: _ProcessSlot | _ClusterSlot
     run_id: int | None = None
     attempt: int = 0  # the claim's token: the run's ``attempts`` after this pool claimed it
     served: int = 0
     started: float = 0.0
     progress: tuple[float, str] | None = None
     written: float = 0.0
+    partial: dict | None = None  # the run's estimates so far, as its kind last sent them
+
+    @property
+    def process(self) -> Any:
+        """The local worker process (a local slot only)."""
+        return self.slot.process  # type: ignore[union-attr]
 
 
 def _owned(run_id: int, attempt: int) -> tuple:
@@ -223,6 +326,8 @@ class RunPool:
         self._thread: threading.Thread | None = None
         self.lock = PoolLock(db)
         self._lock_tried = 0.0
+        self.cluster: Cluster | None = None
+        self._connect_tried = 0.0
 
     # ---- lifecycle ----
     def start(self) -> None:
@@ -245,6 +350,9 @@ class RunPool:
             self._thread = None
         try:
             self._stop_workers(requeue)
+            if self.cluster is not None:
+                self.cluster.close()  # cancelled runs end (or their workers restart) first
+                self.cluster = None
         finally:
             self.lock.release()
 
@@ -252,9 +360,7 @@ class RunPool:
         for w in list(self._workers):
             run_id, attempt = w.run_id, w.attempt
             if run_id is None:
-                with contextlib.suppress(OSError, ValueError):
-                    w.conn.send(None)
-                w.process.join(timeout=2)
+                w.slot.retire()
             self._kill(w)
             if requeue and run_id is not None:
                 with self.db.session() as s:
@@ -270,6 +376,16 @@ class RunPool:
     def active(self) -> list[int]:
         """Ids of the runs executing now."""
         return sorted(w.run_id for w in self._workers if w.run_id is not None)
+
+    def partial(self, run_id: int) -> dict | None:
+        """The estimates so far of a run executing now, as its kind last reported them (e.g. a
+        what-if's P(hit) per variant after each round of replications); None for a run that is
+        not executing here or whose kind reports none. Kept in memory only: the finished run's
+        result replaces it."""
+        for w in list(self._workers):
+            if w.run_id == run_id:
+                return w.partial
+        return None
 
     # ---- the monitor ----
     def _loop(self) -> None:
@@ -301,14 +417,35 @@ class RunPool:
         recover_interrupted(self.db, self.settings.max_attempts)
         return True
 
+    def _connect(self) -> bool:
+        """With a Dask scheduler configured: be connected to it (trying at most every
+        :data:`CONNECT_RETRY` s; runs stay queued meanwhile). True without one."""
+        address = self.settings.dask_scheduler
+        if address is None or self.cluster is not None:
+            return True
+        now = time.monotonic()
+        if self._connect_tried and now - self._connect_tried < CONNECT_RETRY:
+            return False
+        self._connect_tried = now
+        try:
+            self.cluster = Cluster(address, scope_of(self.settings.resolved_database_url),
+                                   stop_grace=self.settings.dask_stop_grace)
+        except ClusterError as exc:
+            log.error("%s; runs stay queued, retrying in %g s", exc, CONNECT_RETRY)
+            return False
+        log.info("runs execute on the %s", self.cluster.describe())
+        return True
+
     def _tick(self) -> None:
-        if not self._take_lock():
+        if not self._take_lock() or not self._connect():
             return
         for w in list(self._workers):
             if w.run_id is not None:
                 self._poll(w)
-            elif not w.process.is_alive():
+            elif not w.slot.reusable():
                 self._drop(w)
+        if self.cluster is not None:
+            self.cluster.reap()
         self._check_cancelled()
         while not self._stop.is_set():
             worker = self._idle_worker()
@@ -317,17 +454,21 @@ class RunPool:
 
     def _idle_worker(self) -> _Worker | None:
         for w in self._workers:
-            if w.run_id is None and w.process.is_alive():
+            if w.run_id is None and w.slot.reusable():
                 return w
         if len(self._workers) >= self.settings.run_workers:
             return None
+        if self.cluster is not None:
+            w = _Worker(_ClusterSlot(self.cluster))
+            self._workers.append(w)
+            return w
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(target=worker_main, daemon=True,
                                     args=(child, self.settings.run_memory_mb, os.getpid()),
                                     name="salesplan-run-worker")
         process.start()
         child.close()
-        w = _Worker(process, parent)
+        w = _Worker(_ProcessSlot(process, parent))
         self._workers.append(w)
         return w
 
@@ -378,45 +519,44 @@ class RunPool:
             self._finish(run_id, attempt, "failed", why)
             return True
         try:
-            worker.conn.send((kind.run, document, tables, options))
-        except (OSError, ValueError) as exc:
+            worker.slot.start(run_id, attempt, (kind.run, document, tables, options))
+        except Exception as exc:  # a broken pipe, a cluster that refuses the task
             self._drop(worker)
             self._finish(run_id, attempt, "failed", f"could not start the run: {exc}")
             return True
         worker.run_id, worker.attempt, worker.started = run_id, attempt, time.monotonic()
-        worker.progress, worker.written = None, 0.0
-        log.info("run %d (%s) started in process %s", run_id, kind_name, worker.process.pid)
+        worker.progress, worker.written, worker.partial = None, 0.0, None
+        log.info("run %d (%s) started in %s", run_id, kind_name, worker.slot.where)
         return True
 
     def _poll(self, w: _Worker) -> None:
         run_id, attempt = w.run_id, w.attempt
         assert run_id is not None
         outcome = None
-        try:
-            while outcome is None and w.conn.poll():
-                msg = w.conn.recv()
-                if msg[0] == "progress":
-                    w.progress = (msg[1], msg[2])
-                else:
-                    outcome = msg
-        except (EOFError, OSError):
-            pass
+        for msg in w.slot.messages():
+            if msg[0] == "progress":
+                w.progress = (msg[1], msg[2])
+                if len(msg) > 3 and msg[3] is not None:
+                    w.partial = msg[3]
+            else:
+                outcome = msg
+                break
         if outcome is not None:
             w.run_id = None
             w.served += 1
+            w.slot.finished()
             if outcome[0] == "done":
                 self._finish(run_id, attempt, "succeeded", None, outcome[1])
             else:
                 self._finish(run_id, attempt, "failed", outcome[1])
             if w.served >= MAX_RUNS_PER_WORKER:  # recycle: bounded memory growth
-                with contextlib.suppress(OSError, ValueError):
-                    w.conn.send(None)
+                w.slot.retire()
                 self._drop(w)
             return
-        if not w.process.is_alive():
+        died = w.slot.died()
+        if died is not None:
             self._drop(w)
-            self._finish(run_id, attempt, "failed", f"the run process exited unexpectedly "
-                                                    f"(exit code {w.process.exitcode})")
+            self._finish(run_id, attempt, "failed", died)
             return
         limit = self.settings.run_time_limit
         now = time.monotonic()
@@ -442,15 +582,7 @@ class RunPool:
 
     @staticmethod
     def _kill(w: _Worker) -> None:
-        p = w.process
-        if p.is_alive():
-            p.terminate()
-            p.join(timeout=5)
-            if p.is_alive():  # pragma: no cover - terminate ignored
-                p.kill()
-                p.join(timeout=5)
-        with contextlib.suppress(OSError):
-            w.conn.close()
+        w.slot.kill()
 
     def _finish(self, run_id: int, attempt: int, status: str, error: str | None,
                 payload: dict | None = None) -> None:

@@ -92,10 +92,10 @@ MIN_BIAS_FORECAST = 100.0   # forecast wins (one origin's windows) to apply the 
 
 
 def inner_origins(close: pd.Series, outcome: np.ndarray, cut: pd.Timestamp,
-                  truncation: pd.Timestamp | None = None, max_origins: int = MAX_ORIGINS
-                  ) -> list[pd.Timestamp]:
+                  truncation: pd.Timestamp | None = None, max_origins: int = MAX_ORIGINS,
+                  min_close_months: int = MIN_CLOSE_MONTHS) -> list[pd.Timestamp]:
     """The inner origins (first of months before ``cut``, oldest first): the ``max_origins``
-    most recent with at least ``MIN_CLOSE_MONTHS`` full months of closes before them. The
+    most recent with at least ``min_close_months`` full months of closes before them. The
     closes start at the first close date in the data (and not before ``truncation``)."""
     closed = (np.asarray(outcome) != "open") & close.notna().to_numpy()
     if not closed.any():
@@ -105,7 +105,7 @@ def inner_origins(close: pd.Series, outcome: np.ndarray, cut: pd.Timestamp,
         first = max(first, pd.Timestamp(truncation).normalize())
     if first.day != 1:
         first = first + pd.offsets.MonthBegin(1)
-    earliest = first + pd.DateOffset(months=MIN_CLOSE_MONTHS)
+    earliest = first + pd.DateOffset(months=min_close_months)
     last = cut.to_period("M").start_time
     if last >= cut:
         last = last - pd.DateOffset(months=1)
@@ -135,7 +135,8 @@ def _stall_variance(hz: ClosingHazards, cohort: str, days: int) -> float:
 def inner_forecast_errors(created: pd.Series, close: pd.Series, outcome: np.ndarray,
                           cut: pd.Timestamp, truncation: pd.Timestamp | None = None, *,
                           horizon_months: int = 3, max_origins: int = MAX_ORIGINS,
-                          bin_days: int = 14, calendar: bool | None = None) -> pd.DataFrame:
+                          bin_days: int = 14, calendar: bool | None = None,
+                          min_close_months: int = MIN_CLOSE_MONTHS) -> pd.DataFrame:
     """One row per inner origin x entry-month cohort open there: ``forecast`` (expected wins in
     the window, deals), ``actual`` (wins in the window), ``var_noise`` (deals^2: the binomial
     variance plus the stalled share's), ``days`` (window length), ``open_deals``,
@@ -148,7 +149,7 @@ def inner_forecast_errors(created: pd.Series, close: pd.Series, outcome: np.ndar
     close = pd.Series(close).reset_index(drop=True)
     cohort = created.dt.strftime("%Y-%m").to_numpy()
     rows: list[dict[str, Any]] = []
-    for o in inner_origins(close, outcome, cut, truncation, max_origins):
+    for o in inner_origins(close, outcome, cut, truncation, max_origins, min_close_months):
         end = min(o + pd.DateOffset(months=horizon_months), cut)
         days = int((end - o).days)
         known = (created < o).to_numpy()
@@ -344,7 +345,8 @@ def _forecast_bias(use: pd.DataFrame) -> dict[str, Any]:
 def pipeline_model_error(created: pd.Series, close: pd.Series, outcome: np.ndarray,
                          cut: pd.Timestamp, truncation: pd.Timestamp | None = None, *,
                          horizon_months: int = 3, max_origins: int = MAX_ORIGINS,
-                         bin_days: int = 14, calendar: bool | None = None) -> dict[str, Any]:
+                         bin_days: int = 14, calendar: bool | None = None,
+                         min_close_months: int = MIN_CLOSE_MONTHS) -> dict[str, Any]:
     """The JSON-ready model-error estimate for the closing-hazard model's pipeline forecast
     (module docstring): the frailty's log variance and its standard error, the inner origins,
     the per-cohort errors, the common and own parts of the error (step 4), the bias ratio and
@@ -354,7 +356,8 @@ def pipeline_model_error(created: pd.Series, close: pd.Series, outcome: np.ndarr
     add nothing."""
     err = inner_forecast_errors(created, close, outcome, cut, truncation,
                                 horizon_months=horizon_months, max_origins=max_origins,
-                                bin_days=bin_days, calendar=calendar)
+                                bin_days=bin_days, calendar=calendar,
+                                min_close_months=min_close_months)
     use = err[err["forecast"] >= MIN_FORECAST]
     est = frailty_log_variance(use["forecast"].to_numpy(), use["actual"].to_numpy(),
                                use["var_noise"].to_numpy(), use["cohort"].to_numpy())
@@ -375,7 +378,7 @@ def pipeline_model_error(created: pd.Series, close: pd.Series, outcome: np.ndarr
         "errors": err.assign(used=err["forecast"] >= MIN_FORECAST).to_dict(orient="records"),
     }
     if est["log_variance"] is None:
-        out["note"] = (f"not estimated: no inner origin with {MIN_CLOSE_MONTHS} months of "
+        out["note"] = (f"not estimated: no inner origin with {min_close_months} months of "
                        "closes before it, or no cohort forecast to win "
                        f"{MIN_FORECAST:g} deals")
     elif est["floored"]:

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from salesplan.errors import SalesplanError
+
 from ..console import err, out
 
 DatabaseOpt = Annotated[str | None, typer.Option(
@@ -18,13 +20,33 @@ DatabaseOpt = Annotated[str | None, typer.Option(
                        "in SALESPLAN_DATA_DIR).")]
 
 
+class SettingsError(SalesplanError):
+    """A ``SALESPLAN_*`` variable or a ``serve`` option with a value the service refuses."""
+
+
 def _settings(database: str | None, **overrides):
+    """The service's settings from the environment and the options; a bad value is a
+    :class:`SettingsError` naming the variable, the value and what is expected."""
     from salesplan.api.extras import require
 
     require("service", "the HTTP service and its API keys")
-    from salesplan.api.service.settings import Settings
+    from pydantic import ValidationError
 
-    return Settings.from_env(database_url=database, **overrides)
+    from salesplan.api.service.settings import ENV_PREFIX, Settings
+
+    try:
+        return Settings.from_env(database_url=database, **overrides)
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e["loc"] else "settings"
+            option = {"dask_scheduler": " (--dask-scheduler)", "run_workers": " (--workers)",
+                      "database_url": " (--database)"}.get(field, "")
+            message = str(e["msg"]).removeprefix("Value error, ")
+            if "got " not in message and isinstance(e.get("input"), str | int | float):
+                message += f", got {e['input']!r}"
+            problems.append(f"{ENV_PREFIX}{field.upper()}{option}: {message}")
+        raise SettingsError("; ".join(problems)) from None
 
 
 def _session(database: str | None):
@@ -41,19 +63,31 @@ def serve(
     port: Annotated[int, typer.Option(help="The TCP port.")] = 8000,
     database: DatabaseOpt = None,
     workers: Annotated[int | None, typer.Option(
-        help="Simultaneous runs (run worker processes; default SALESPLAN_RUN_WORKERS or 2). "
-             "The HTTP server itself is one process.", min=1, max=64)] = None,
+        help="Simultaneous runs (run worker processes, or runs on the Dask cluster; default "
+             "SALESPLAN_RUN_WORKERS or 2). The HTTP server itself is one process.",
+        min=1, max=64)] = None,
+    dask_scheduler: Annotated[str | None, typer.Option(
+        "--dask-scheduler",
+        help="Run on a Dask cluster: the scheduler's address, such as tcp://host:8786 "
+             "(default: SALESPLAN_DASK_SCHEDULER, else local worker processes). Needs the "
+             "dask extra; the workers need salesplan installed.")] = None,
 ) -> None:
     """Serve the HTTP API (scenarios, runs, results) until interrupted."""
-    settings = _settings(database, run_workers=workers)
+    settings = _settings(database, run_workers=workers, dask_scheduler=dask_scheduler)
     import uvicorn
 
     from salesplan.api.service import create_app
 
+    where = f"{settings.run_workers} run worker(s)"
+    if settings.dask_scheduler:
+        from salesplan.api.service.cluster import check_scheduler
+
+        where = (f"{settings.run_workers} run(s) at once on the "
+                 f"{check_scheduler(settings.dask_scheduler)}")
     app = create_app(settings)
     out.print(f"salesplan service on http://{host}:{port} (docs at /docs); database "
-              f"{app.state.db.engine.url.render_as_string(hide_password=True)}; "
-              f"{settings.run_workers} run worker(s)")
+              f"{app.state.db.engine.url.render_as_string(hide_password=True)}; {where}",
+              markup=False)
     # the server's own process: hand the GIL over every 1 ms (Python's default is 5 ms), so
     # /health and light requests are not kept waiting behind a scenario being validated
     sys.setswitchinterval(0.001)

@@ -75,7 +75,8 @@ def landing_fans(f, rows: list[int]) -> bytes:
                  for m in (f.model.months[i] for i in idx)]
         ax.plot(x, [r["target"] * s for s in share], color="grey", ls="--", label="pace")
         ax.axhline(r["target"], color="black", lw=0.8)
-        ax.set_xticks(x, [str(f.model.months[i]) for i in idx], fontsize=8)
+        ax.set_xticks(x, [f"end {f.model.months[i].strftime('%b %Y')}" for i in idx],
+                      fontsize=8)
         ax.yaxis.set_major_formatter(_money)
         ax.set_title(f"{r['id']}: P(hit) {r['p_hit']:.0%}", fontsize=10)
     for ax in axes.ravel()[n:]:

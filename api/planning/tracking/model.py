@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from salesplan.simulator.calibration import fit_closing_hazards, pipeline_model_error
-from salesplan.simulator.calibration.forecast_error import bias_correction
+from salesplan.simulator.calibration.forecast_error import MIN_CLOSE_MONTHS, bias_correction
 
 from .errors import TrackingError
 from .heterogeneity import heterogeneity
@@ -51,6 +51,13 @@ pull-forward action can bring into the period."""
 
 MIN_CLOSED = 10
 """The fewest won or lost deals with dates before the cut the closing rates need."""
+
+FALLBACK_CLOSE_MONTHS = 1
+"""Months of closes an inner cut needs before it when the export has no inner cut with the
+calibration's three (``MIN_CLOSE_MONTHS``): the least that leaves a model to refit. A
+model refitted on less history errs more than the one at the as-of date, so the error measured
+there leans wide; without it the intervals carry no model error and are known to be too
+narrow."""
 
 
 @dataclass
@@ -119,9 +126,9 @@ def fit_landing_model(state: AsOfState, months: list[pd.Period]) -> LandingModel
     trunc = d.attrs.get("truncation_date")
     hz = fit_closing_hazards(d["created_date"], d["close_date"], d["outcome"].to_numpy(),
                              state.cut, trunc)
-    me = pipeline_model_error(d["created_date"], d["close_date"], d["outcome"].to_numpy(),
-                              state.cut, trunc, horizon_months=3, calendar=hz.calendar)
-    me["bias_correction"], bias_note = bias_correction(me)
+    me, close_months = _model_error(d, state.cut, trunc, hz.calendar)
+    me["bias_correction"], bias_note = bias_correction(me, enabled=close_months ==
+                                                       MIN_CLOSE_MONTHS)
     hz.model_error = me
     end = months[-1].end_time.normalize() + pd.Timedelta(days=BEYOND_DAYS)
     horizon = max(int((end - state.cut).days) + 1, 0)
@@ -141,22 +148,46 @@ def fit_landing_model(state: AsOfState, months: list[pd.Period]) -> LandingModel
     model.unit_win_ratio, model.unit_win_ratio_sd = het.win_ratio, het.win_ratio_sd
     model.arrival_common_log_var = het.arrival_common_log_var
     model.arrival_own_log_var = het.arrival_own_log_var
-    rp = rep_pipeline(state, model.unit, hz.calendar, _window_wins)
+    rp = rep_pipeline(state, model.unit, hz.calendar, _window_wins, close_months)
     model.unit_pipe_log_factor, model.unit_pipe_log_sd = rp.log_factor, rp.log_sd
     model.facts = {"closing_model": "age x month of quarter" if hz.calendar else "age only",
                    "pooled_stall_share": hz.pooled_stall,
                    "bias_correction": hz.pipeline_bias,
                    "bias_window_days": me.get("bias_window_days"),
+                   "inner_cut_close_months": close_months,
                    "model_error_common_log_sd": math.sqrt(hz.common_log_var),
                    "model_error_cohort_log_sd": math.sqrt(hz.cohort_log_var),
                    "arrival_window_days": model.unit_exposure, **het.facts, **rp.facts}
     model.notes += [n for n in (bias_note, hz.calendar_note) if n] + het.notes
+    if close_months < MIN_CLOSE_MONTHS and me.get("log_variance") is not None:
+        model.notes.append(
+            f"the export has fewer than {MIN_CLOSE_MONTHS} months of closes before any "
+            f"inner cut: the open-pipeline model error is measured at cuts with "
+            f"{close_months} month(s) of closes before them, where the model knew less than "
+            "it does now (the intervals lean wide rather than narrow)")
     if me.get("log_variance") is None:
         model.notes.append(f"open-pipeline model error {me.get('note')}: the landing "
                            "intervals carry no model error and are too narrow")
     elif me.get("note"):
         model.notes.append(f"open-pipeline model error: {me['note']}")
     return model
+
+
+def _model_error(d: pd.DataFrame, cut: pd.Timestamp, trunc, calendar: bool
+                 ) -> tuple[dict, int]:
+    """The open pipeline's model error at inner cuts
+    (:func:`~salesplan.simulator.calibration.pipeline_model_error`) and the months of closes
+    each inner cut had before it: the calibration's ``MIN_CLOSE_MONTHS``, or, when the
+    export has no inner cut with that much history, ``FALLBACK_CLOSE_MONTHS``."""
+    args = (d["created_date"], d["close_date"], d["outcome"].to_numpy(), cut, trunc)
+    me = pipeline_model_error(*args, horizon_months=3, calendar=calendar)
+    if me.get("origins"):
+        return me, MIN_CLOSE_MONTHS
+    fallback = pipeline_model_error(*args, horizon_months=3, calendar=calendar,
+                                    min_close_months=FALLBACK_CLOSE_MONTHS)
+    if not fallback.get("origins"):
+        return me, MIN_CLOSE_MONTHS
+    return fallback, FALLBACK_CLOSE_MONTHS
 
 
 def _pool(d: pd.DataFrame, product: str) -> np.ndarray:

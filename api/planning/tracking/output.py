@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from salesplan.api.extras import have
 from salesplan.api.formatting import jsonable, money
@@ -19,6 +20,7 @@ from salesplan.api.formatting import jsonable, money
 from .forecast import FORECAST_COLUMNS
 from .risks import RISK_COLUMNS
 from .standing import pipeline_table
+from .state import LEVELS
 
 __all__ = ["charts", "headline", "summary", "warnings", "write_tracking"]
 
@@ -126,11 +128,18 @@ def _pipeline_html(pipe) -> str:
     return f"<table><tr><th>stage</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def _top_down(t: pd.DataFrame) -> pd.DataFrame:
+    """The table in the order a director reads it: the company, then regions, reps,
+    products and segments (each by period, then id)."""
+    order = t["level"].map({lv: k for k, lv in enumerate(LEVELS)})
+    return t.assign(_order=order).sort_values(["_order", "period", "id"], kind="stable")
+
+
 def _html(result, charts: dict[str, bytes], pipe) -> str:
     f = result.forecast
     esc = html.escape
     rows = []
-    for r in f.table.itertuples():
+    for r in _top_down(f.table).itertuples():
         pace = f"{r.pace:.0%}" if np.isfinite(r.pace) else "-"
         rows.append(
             f"<tr><td style='background:{_COLOURS[r.status]};width:1em'></td>"
@@ -154,6 +163,7 @@ def _html(result, charts: dict[str, bytes], pipe) -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in f.notes)
     return f"""<!doctype html><html><head><meta charset='utf-8'><title>Tracking as of
 {f.state.asof.date()}</title><style>body{{font-family:sans-serif;max-width:1200px;margin:auto}}
+img{{max-width:100%;height:auto}}
 table{{border-collapse:collapse;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px}}
 </style></head><body><h1>Where we stand and where we land</h1>
 <p><b>{esc(headline(result))}</b></p>{_warnings(f.notes)}

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from salesplan.simulator.calibration import fit_closing_hazards, history_at
-from salesplan.simulator.calibration.forecast_error import inner_origins
+from salesplan.simulator.calibration.forecast_error import MIN_CLOSE_MONTHS, inner_origins
 
 from .state import AsOfState
 
@@ -47,13 +47,15 @@ class RepPipeline:
 
 
 def rep_pipeline(state: AsOfState, units: list[str], calendar: bool,
-                 per_deal_window_wins) -> RepPipeline:
+                 per_deal_window_wins, min_close_months: int = MIN_CLOSE_MONTHS) -> RepPipeline:
     """The estimate of the module docstring. ``per_deal_window_wins(hz, days)``: each open
     deal's probability (in the hazard fit's order) of being won within ``days`` of the fit's
-    cut."""
+    cut; ``min_close_months``: the months of closes an inner origin needs before it (those of
+    the model error's origins)."""
     d = state.deals
     trunc = d.attrs.get("truncation_date")
-    origins = inner_origins(d["close_date"], d["outcome"].to_numpy(), state.cut, trunc)
+    origins = inner_origins(d["close_date"], d["outcome"].to_numpy(), state.cut, trunc,
+                            min_close_months=min_close_months)
     F = pd.Series(0.0, index=units)
     A = pd.Series(0.0, index=units)
     rep_of = d.set_index("id")["rep"]

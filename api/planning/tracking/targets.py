@@ -51,6 +51,9 @@ def read_targets(path: str | Path) -> pd.DataFrame:
         if level not in LEVELS:
             raise TrackingError(f"targets file {path}, line {i}: level {r.level!r} is not one "
                                 f"of {', '.join(LEVELS)}")
+        if level != "company" and not str(r.id).strip():
+            raise TrackingError(f"targets file {path}, line {i}: id is empty: a {level} "
+                                f"target needs the {level}'s name as the export writes it")
         rows.append({"period": _period(r.period, path, i), "level": level,
                      "id": "company" if level == "company" else str(r.id).strip(),
                      "target": _amount(r.target, path, i)})

@@ -32,7 +32,8 @@ FINISHED = {"model": ErrorPublic, "description": "The run has already finished"}
 FileName = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 
-def _public(run: Run) -> RunPublic:
+def _public(run: Run, pool=None) -> RunPublic:
+    """The run; with the run pool, a running run's estimates so far (``partial``)."""
     seconds = None
     if run.started is not None:
         end = run.finished or utcnow()
@@ -46,7 +47,9 @@ def _public(run: Run) -> RunPublic:
                      options=run.options or {}, status=run.status, progress=run.progress,
                      message=run.message or "", error=run.error, attempts=run.attempts,
                      created=run.created, started=run.started, finished=run.finished,
-                     seconds=seconds)
+                     seconds=seconds,
+                     partial=pool.partial(run.id) if pool is not None
+                     and run.status == "running" else None)
 
 
 @router.post("", status_code=202, response_model=RunPublic,
@@ -73,8 +76,8 @@ def list_runs(session: SessionDep, key: ApiKeyDep, status: RunStatus | None = No
 
 
 @router.get("/{run_id}", response_model=RunPublic)
-def get_run(run_id: RunId, session: SessionDep, key: ApiKeyDep) -> RunPublic:
-    return _public(store.get_run(session, run_id, key.workspace))
+def get_run(run_id: RunId, session: SessionDep, key: ApiKeyDep, pool: PoolDep) -> RunPublic:
+    return _public(store.get_run(session, run_id, key.workspace), pool)
 
 
 @router.delete("/{run_id}", response_model=RunPublic,

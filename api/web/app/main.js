@@ -1,0 +1,83 @@
+// The app shell: sign-in state, the hash router and the header.
+
+import { api, ApiError, session } from "./api.js";
+import { h, mount } from "./dom.js";
+import { renderRun, renderRuns } from "./pages/runs.js";
+import { renderBuilder } from "./pages/builder.js";
+import { renderScenario } from "./pages/scenario.js";
+import { renderScenarios } from "./pages/scenarios.js";
+import { renderSignIn } from "./pages/signin.js";
+
+const ROUTES = [
+  [/^#\/signin$/, renderSignIn],
+  [/^#\/scenarios$/, renderScenarios],
+  [/^#\/scenarios\/(\d+)$/, renderScenario],
+  [/^#\/scenarios\/(\d+)\/whatif$/, renderBuilder],
+  [/^#\/runs$/, renderRuns],
+  [/^#\/runs\/(\d+)$/, renderRun],
+];
+
+const view = () => document.getElementById("view");
+let current = null; // {cleanup} of the page on screen
+
+export function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function header() {
+  const signedIn = Boolean(session.key);
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("who").hidden = !signedIn;
+  document.getElementById("who-text").textContent = signedIn ? "Signed in" : "";
+  for (const a of document.querySelectorAll("#nav a")) {
+    const active = location.hash.startsWith(a.getAttribute("href"));
+    if (active) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+async function route() {
+  if (current && current.cleanup) current.cleanup();
+  current = null;
+  let hash = location.hash || "#/scenarios";
+  if (!session.key && hash !== "#/signin") {
+    sessionStorage.setItem("salesplan.after", hash);
+    hash = "#/signin";
+    history.replaceState(null, "", hash);
+  }
+  header();
+  const el = view();
+  for (const [re, render] of ROUTES) {
+    const m = hash.match(re);
+    if (!m) continue;
+    mount(el, h("p.loading", {}, "Loading…"));
+    current = {};
+    try {
+      await render(el, m.slice(1), current);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return; // signed out: re-routed
+      mount(el, h("div.error-page", { role: "alert" }, h("h1", {}, "Something went wrong"),
+        h("p", {}, err.message),
+        h("p", {}, h("a", { href: "#/scenarios" }, "Back to the scenarios"))));
+    }
+    const heading = el.querySelector("h1");
+    if (heading) document.title = `${heading.textContent} · salesplan`;
+    return;
+  }
+  mount(el, h("h1", {}, "Not found"), h("p", {}, h("a", { href: "#/scenarios" }, "Scenarios")));
+}
+
+window.addEventListener("hashchange", route);
+window.addEventListener("signed-out", (e) => {
+  sessionStorage.setItem("salesplan.signin-message",
+    `Signed out: ${e.detail}. Sign in with a valid key.`);
+  go("#/signin");
+});
+document.getElementById("sign-out").addEventListener("click", () => {
+  session.key = null;
+  go("#/signin");
+});
+route();
+
+export { api };
