@@ -73,7 +73,7 @@ def test_unknown_cost_is_a_user_error(tmp_path, capsys):
     code = main(["plan-headcount", str(EXAMPLES / "small.yaml"), "--cost", "seats",
                  "--replications", "10", "--workers", "1", "--out", str(tmp_path)])
     assert code == 2
-    assert "cost must be one of hires, payroll, got 'seats'" in capsys.readouterr().err
+    assert "--cost: Input should be 'hires' or 'payroll'" in capsys.readouterr().err
 
 
 def test_service_run_keeps_the_best_plan_and_frontier_when_out_of_reach(tmp_path):

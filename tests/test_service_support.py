@@ -41,7 +41,8 @@ def echo(scenario, options: dict, progress) -> RunOutput:
                           "region": [r.region for r in scenario.reps]})
     return RunOutput(result={"scenario": scenario.name, "value": options.get("value"),
                              "reps": len(scenario.reps), "nan": float("nan")},
-                     tables={"reps": frame}, charts={"dot": PNG})
+                     tables={"reps": frame}, charts={"dot": PNG},
+                     files={"report.html": b"<p>echo</p>"})
 
 
 class SleepOptions(BaseModel):

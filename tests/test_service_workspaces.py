@@ -11,6 +11,11 @@ from test_service_support import create_small, make_app, small_upload, wait_fina
 from salesplan.api.service.keys import create_key
 
 
+def _file_name(path: str) -> str:
+    """The name of an echo run's chart, file or table, for a route with ``{name}``."""
+    return "dot" if "/charts/" in path else "report.html" if "/files/" in path else "reps"
+
+
 def key(app, name: str, workspace: str, role: str) -> dict:
     with app.state.db.session() as s:
         return {"X-API-Key": create_key(s, name, workspace=workspace, role=role).key}
@@ -85,7 +90,7 @@ def test_another_workspace_sees_nothing_on_every_route(world):
     for method, path in sorted(all_routes(app)):
         if (method, path) in KEY_ROUTES:
             continue  # below
-        route_ids = dict(ids, name="dot" if "/charts/" in path else "reps")
+        route_ids = dict(ids, name=_file_name(path))
         if (method, path) == ("DELETE", "/v1/runs/{run_id}"):
             route_ids["run_id"] = ids["busy_run"]
         r = call(client, method, path, b, route_ids)
@@ -143,7 +148,7 @@ def test_a_viewer_reads_everything_and_writes_nothing(world):
         assert r.status_code == 403 and "admin" in r.json()["detail"], (method, path)
     reads = {(m, p) for m, p in all_routes(app) if m == "GET"} - KEY_ROUTES
     for method, path in sorted(reads):
-        route_ids = dict(ids, name="dot" if "/charts/" in path else "reps")
+        route_ids = dict(ids, name=_file_name(path))
         r = call(client, method, path, v, route_ids)
         assert r.status_code == 200, (method, path, r.status_code, r.text)
     # nothing changed: the busy run still runs, the scenario still has 2 versions

@@ -25,7 +25,8 @@ from salesplan.errors import SalesplanError
 from salesplan.scenarios import Scenario
 from salesplan.scenarios.levers import AppliedVariant
 
-__all__ = ["IncomparableScenariosError", "as_variant", "check_comparable", "scenario_differences"]
+__all__ = ["IncomparableScenariosError", "as_variant", "check_comparable", "load_against",
+           "scenario_differences"]
 
 SHOWN = 6
 """Items named in a note before the rest are only counted."""
@@ -204,3 +205,24 @@ def _fmt(v: Any) -> str:
         text = str(v)
         return text if len(text) <= 40 else text[:37] + "..."
     return str(v)
+
+
+def load_against(base: Scenario, paths: list, taken: list[str],
+                 labels: list[str] | None = None) -> dict[str, Scenario]:
+    """The scenarios of the files ``paths`` by variant name: the file's stem, made unique
+    against ``taken`` (the base, the variants named, earlier files) with a ``-2``, ``-3``...
+    suffix. Each must be comparable with ``base`` (the error names the file: its path, or its
+    entry of ``labels``)."""
+    from pathlib import Path
+
+    from salesplan.scenarios import load_scenario
+
+    used, out = set(taken), {}
+    for i, path in enumerate(map(Path, paths)):
+        name, k = path.stem, 2
+        while name in used:
+            name, k = f"{path.stem}-{k}", k + 1
+        used.add(name)
+        out[name] = load_scenario(path)
+        check_comparable(base, out[name], labels[i] if labels else str(path))
+    return out

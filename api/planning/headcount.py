@@ -82,6 +82,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -96,7 +97,8 @@ from ..formatting import money_short
 from .outcome import Outcome
 
 __all__ = ["COSTS", "FrontierPoint", "HeadcountError", "HeadcountPlan", "Lift",
-           "StartMonthPoint", "UnreachableTargetError", "plan_headcount"]
+           "StartMonthPoint", "UnreachableTargetError", "plan_headcount",
+           "write_headcount"]
 
 Evaluate = Callable[[Scenario, int], Outcome]
 """Simulate a scenario with a seed and return its outcome (injected by the what-if runner)."""
@@ -354,6 +356,11 @@ class _Search:
     ramp_months: float | None
     progress: Callable[[str], None] | None
     cache: dict[tuple, Evaluation] = field(default_factory=dict)
+    steps: Callable[[float, str], None] | None = None
+    """Hears ``(fraction, message)`` after each plan evaluated: see :meth:`_fraction`."""
+    p: float = 1.0
+    max_hires: int = 0
+    done: float = 0.0
 
     def __call__(self, hires: Hires, month: int, seed: int | None = None) -> Evaluation:
         s = self.seed if seed is None else seed
@@ -367,10 +374,22 @@ class _Search:
             ev = Evaluation(hires, month, s, np.asarray(hit, dtype=bool),
                             np.asarray(out.bookings, dtype=float), self._payroll(sc))
             self.cache[key] = ev
+            message = f"hires {hires or 'none'} from month {month}: P(hit) {ev.p_hit.p:.1%}"
             if self.progress:
-                self.progress(f"hires {hires or 'none'} from month {month}: "
-                              f"P(hit) {ev.p_hit.p:.1%}")
+                self.progress(message)
+            if self.steps:
+                self.steps(self._fraction(ev), f"{len(self.cache)} plans evaluated; {message}")
         return self.cache[key]
+
+    def _fraction(self, ev: Evaluation) -> float:
+        """How far the search has come, for a progress bar: the ascent ends when P(hit)
+        reaches p or the hires reach ``max_hires``, so the larger of P(hit) / p and hires /
+        max_hires of every plan so far, times 0.9 (trimming, the payroll scan and the
+        fresh-seed check follow). Never goes back."""
+        near = max(ev.p_hit.p / self.p if self.p > 0 else 1.0,
+                   ev.total_hires / self.max_hires if self.max_hires > 0 else 1.0)
+        self.done = max(self.done, 0.9 * min(near, 1.0))
+        return self.done
 
     def _scenario(self, hires: Hires, month: int) -> Scenario:
         levers = [Hire(region=r, count=n, start_month=month, ramp_months=self.ramp_months)
@@ -512,6 +531,7 @@ def plan_headcount(
     ramp_months: float | None = None,
     progress: Callable[[str], None] | None = None,
     cost: Cost = "hires",
+    steps: Callable[[float, str], None] | None = None,
 ) -> HeadcountPlan:
     """The fewest hires reaching P(hit) >= ``p``, or the best plan found (see the module notes).
 
@@ -520,9 +540,12 @@ def plan_headcount(
     plans with as many hires ("hires": earliest start; "payroll": a later start if strictly
     cheaper and every month up to it reaches ``p``). The result's ``reached`` says whether ``p``
     is met; :meth:`HeadcountPlan.unreachable_error` is the error to raise when it is not.
+    ``progress(message)`` hears each plan evaluated, ``steps(fraction, message)`` the same with
+    how far the search has come (:meth:`_Search._fraction`).
     """
     chosen_regions = _check(sc, p, start_month, max_hires, cost, regions)
-    search = _Search(sc, evaluate, seed, chosen_regions, ramp_months, progress)
+    search = _Search(sc, evaluate, seed, chosen_regions, ramp_months, progress, steps=steps,
+                     p=p, max_hires=max_hires)
     frontier, stop = _ascend(search, p, start_month, max_hires)
     reached = stop == "reached"
     notes = _falling_notes(frontier)
@@ -539,6 +562,9 @@ def plan_headcount(
         hires = best.hires
     final = search(hires, month)
     verify_seed = seed + 1
+    search.done = max(search.done, 0.95)
+    if steps:
+        steps(search.done, f"checking the plan with a fresh seed ({verify_seed})")
     check = search(hires, month, verify_seed)
     vp = check.p_hit
     if reached and vp.ci95[1] < p:
@@ -558,3 +584,17 @@ def plan_headcount(
 def monte_carlo_error(p: float, n: int) -> float:
     """Standard error of an estimated probability ``p`` from ``n`` replications."""
     return math.sqrt(max(p * (1 - p), 1e-12) / n)
+
+
+def write_headcount(plan: HeadcountPlan, out_dir: Path) -> list[Path]:
+    """What ``salesplan plan-headcount`` writes: ``plan.json`` (the plan, its verdict and the
+    frontier) and ``frontier.csv`` (one row per step)."""
+    import json
+
+    from ..formatting import jsonable
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [out_dir / "plan.json", out_dir / "frontier.csv"]
+    files[0].write_text(json.dumps(jsonable(plan.as_dict()), indent=2))
+    plan.frontier_table().to_csv(files[1], index=False)
+    return files

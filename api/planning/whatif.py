@@ -231,10 +231,12 @@ def run_whatif(scenario: Scenario, variants: Sequence[str] | None = None, replic
 def run_against(base: Scenario, others: Mapping[str, Scenario],
                 variants: Sequence[str] = (), replications: int = 200, seed: int = 0,
                 workers: int | None = None, progress: Progress | None = None,
-                quota_method: str = DEFAULT_METHOD) -> Comparison:
+                quota_method: str = DEFAULT_METHOD, executor: Executor | None = None,
+                partial: Callable[[dict], None] | None = None) -> Comparison:
     """Compare ``base`` with other scenarios (name -> scenario, e.g. other plan files) on
     common random numbers, each as a variant whose notes say what differs from the base
-    (:mod:`.against`), after the base's own ``variants`` named. Raises
+    (:mod:`.against`), after the base's own ``variants`` named (``executor``, ``partial``: as
+    in :func:`compare`). Raises
     :class:`~salesplan.api.planning.against.IncomparableScenariosError` for a scenario that cannot
     be paired with the base (another horizon or currency)."""
     taken = sorted({"base", *variants} & set(others))
@@ -244,7 +246,7 @@ def run_against(base: Scenario, others: Mapping[str, Scenario],
     applied = [as_variant(base, sc, name) for name, sc in others.items()]
     descriptions = {name: sc.description for name, sc in others.items() if sc.description}
     return compare(base, [*variants, *applied], replications, seed, workers, progress,
-                   quota_method, descriptions=descriptions)
+                   quota_method, executor=executor, descriptions=descriptions, partial=partial)
 
 
 def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 100,
@@ -252,8 +254,8 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
                        regions: Sequence[str] | None = None, start_month: int = 1,
                        max_hires: int = 20, ramp_months: float | None = None,
                        progress: Callable[[str], None] | None = None,
-                       cost: Cost = "hires", executor: Executor | None = None
-                       ) -> HeadcountPlan:
+                       cost: Cost = "hires", executor: Executor | None = None,
+                       steps: Callable[[float, str], None] | None = None) -> HeadcountPlan:
     """The fewest hires so that P(hit target) >= p, or the best plan found with ``reached``
     False (see :mod:`salesplan.api.planning.headcount`; raise ``plan.unreachable_error()``
     after saving the plan when ``p`` must be met). Every plan is simulated with ``seed``:
@@ -270,7 +272,8 @@ def run_plan_headcount(scenario: Scenario, p: float = 0.8, replications: int = 1
 
         return plan_headcount(scenario, evaluate, p=p, seed=seed, replications=replications,
                               regions=regions, start_month=start_month, max_hires=max_hires,
-                              ramp_months=ramp_months, progress=progress, cost=cost)
+                              ramp_months=ramp_months, progress=progress, cost=cost,
+                              steps=steps)
     finally:
         if own:
             pool.shutdown(wait=True)

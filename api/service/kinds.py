@@ -1,39 +1,52 @@
 """The run kinds: name -> options model and the application function that does the work.
 
 Every kind is ``(scenario, options, progress) -> RunOutput``: ``result`` (JSON), ``tables``
-(frames, served as CSV) and ``charts`` (PNG bytes). Options are validated by the kind's pydantic
-model before a run is queued (an unknown option or a bad value is a 422 naming the field).
-Engines and application functions are imported inside each kind function, so this module loads
-even while an engine is unavailable, and a run process imports only what its kind needs.
+(frames, served as CSV), ``charts`` (PNG bytes) and ``files``: every file the CLI command of the
+same name writes into its ``--out`` folder (``report.html``, ``summary.json``, compressed tables,
+charts...), made by the same planning functions. A kind whose options name files of the scenario
+version (align ``travel``, quotas ``pins``, every file of ``track``) is marked ``uses_files``
+and also gets the version's ``tables``: they are written into a folder and read from there, as
+the CLI reads its paths.
+
+Options are the models of :mod:`salesplan.api.options`, shared with the CLI, validated before a
+run is queued (an unknown option or a bad value is a 422 naming the field). Engines and
+application functions are imported inside each kind function, so this module loads even while
+an engine is unavailable, and a run process imports only what its kind needs.
 
 Routing strategies and quota methods are names looked up in their registries, never code.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel
 
+from salesplan.errors import SalesplanError
 from salesplan.scenarios import Scenario
 
 from ..executors import run_replications
 from ..formatting import jsonable
+from ..options import (
+    TEXT_ERROR,
+    AlignOptions,
+    CompOptions,
+    PlanHeadcountOptions,
+    QuotasOptions,
+    SimulateOptions,
+    TrackOptions,
+    WhatifOptions,
+)
 
 __all__ = [
     "KINDS",
+    "TEXT_ERROR",
     "AlignOptions",
     "CompOptions",
     "Kind",
@@ -42,6 +55,7 @@ __all__ = [
     "QuotasOptions",
     "RunOutput",
     "SimulateOptions",
+    "TrackOptions",
     "WhatifOptions",
     "jsonable",
 ]
@@ -54,14 +68,17 @@ run's ``partial`` while it runs."""
 
 @dataclass
 class RunOutput:
-    """What a run produced: JSON ``result``, ``tables`` served as CSV, ``charts`` as PNG."""
+    """What a run produced: JSON ``result``, ``tables`` served as CSV, ``charts`` as PNG, and
+    the CLI's output ``files`` by file name."""
 
     result: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     charts: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
 
 
 KindFunction = Callable[[Scenario, dict[str, Any], Progress], RunOutput]
+Check = Callable[[Scenario, Any, Mapping[str, str]], list[str]]
 
 
 @dataclass(frozen=True)
@@ -73,53 +90,48 @@ class Kind:
     options: type[BaseModel]
     run: KindFunction
     description: str = ""
-    check: Callable[[Scenario, Any], list[str]] | None = None
-    """What the options name that the scenario must have (variants, regions, reps): one
-    ``"field: message"`` per problem, checked at submission so a run never fails for it."""
+    check: Check | None = None
+    """What the options name that the scenario version must have (variants, regions, reps,
+    files): one ``"field: message"`` per problem, given the scenario, the options and the
+    version's files (name -> text); checked at submission so a run never fails for it."""
 
 
-TEXT_ERROR = "invalid_text"
-"""The error type of the options' text check; its message is ``path: message; ...``."""
+# ---- submission checks --------------------------------------------------------------------------
 
-
-class _Options(BaseModel):
-    """Every kind's options: no unknown field, finite numbers only, integers given as integers
-    (``true`` is not 1), and text that is valid Unicode without NUL characters."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _text(cls, data: Any) -> Any:
-        from salesplan.scenarios.text import text_problems
-
-        problems = text_problems(data)
-        if problems:
-            raise PydanticCustomError(
-                TEXT_ERROR, "{problems}",
-                {"problems": "; ".join(f"{path or 'options'}: {msg}" for path, msg in problems)})
-        return data
-
-
-def _whatif_check(scenario: Scenario, o: Any) -> list[str]:
+def _whatif_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
     known = [v.name for v in scenario.variants]
     return [f"variants: {name!r} is not a variant of this scenario (defined: "
-            f"{', '.join(known) or 'none'})" for name in (o.variants or []) if name not in known]
+            f"{', '.join(known) or 'none'})" for name in (o.variants or []) if name not in known
+            ] + _file_problems({f"against[{i}]": n for i, n in enumerate(o.against or [])},
+                               tables)
 
 
-def _headcount_check(scenario: Scenario, o: Any) -> list[str]:
+def _headcount_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
     known = scenario.region_ids
-    return [f"regions: {name!r} is not a region of this scenario (defined: {', '.join(known)})"
-            for name in (o.regions or []) if name not in known]
+    out = [f"regions: {name!r} is not a region of this scenario (defined: {', '.join(known)})"
+           for name in (o.regions or []) if name not in known]
+    if scenario.targets is None:
+        out.append("kind: the scenario has no target, so P(hit target) is undefined; add one")
+    return out
 
 
-def _comp_check(scenario: Scenario, o: Any) -> list[str]:
+def _unknown_reps(scenario: Scenario, quotas: Mapping[str, float] | None) -> list[str]:
+    ids = {r.id for r in scenario.reps}
+    return sorted(set(quotas or {}) - ids)
+
+
+def _simulate_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
+    unknown = _unknown_reps(scenario, o.quotas)
+    return [f"quotas: reps the scenario does not have: {', '.join(unknown[:10])}"] if unknown \
+        else []
+
+
+def _comp_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
     out = [] if scenario.compensation is not None else [
         "kind: the scenario has no compensation section (a pay plan); add one"]
     if o.quotas is not None:
-        ids = [r.id for r in scenario.reps]
-        unknown = sorted(set(o.quotas) - set(ids))
-        missing = [r for r in ids if r not in o.quotas]
+        unknown = _unknown_reps(scenario, o.quotas)
+        missing = [r.id for r in scenario.reps if r.id not in o.quotas]
         parts = ([f"reps the scenario does not have: {', '.join(unknown[:10])}"] if unknown
                  else []) + ([f"missing for reps: {', '.join(missing[:10])}"
                               + (f" ({len(missing)} in all)" if len(missing) > 10 else "")]
@@ -129,171 +141,95 @@ def _comp_check(scenario: Scenario, o: Any) -> list[str]:
     return out
 
 
-def _check_in_registry(value: str | None, loader: Callable[[], Any], what: str) -> str | None:
-    """Reject a name absent from an engine's registry (skipped if the engine is unavailable)."""
-    if value is None:
-        return value
-    try:
-        names = sorted(loader())
-    except ImportError:  # engine not installed yet: the run reports the error
-        return value
-    if value not in names:
-        raise ValueError(f"unknown {what} {value!r}; expected one of: {', '.join(names)}")
-    return value
+def safe_file_name(name: str) -> bool:
+    """A file name that can be written into a folder as it is: no path, not hidden."""
+    return (0 < len(name) <= 100 and "/" not in name and "\\" not in name
+            and not name.startswith(".") and name == name.strip())
 
 
-def _routing_names() -> Any:
-    from salesplan.simulator import ROUTING_STRATEGIES
-
-    return ROUTING_STRATEGIES
-
-
-def _quota_names() -> Any:
-    from salesplan.optimizer.quotas.methods import method_names
-
-    return method_names()
-
-
-QuotaMethodName = Annotated[str, AfterValidator(
-    lambda v: _check_in_registry(v, _quota_names, "quota method"))]
-"""A quota method's name, checked against the optimiser's registry."""
+def _file_problems(fields: Mapping[str, str | None], tables: Mapping[str, str]) -> list[str]:
+    """Each file option that names no file of the scenario version."""
+    out = []
+    names = ", ".join(sorted(n for n in tables if safe_file_name(n))) or "none"
+    for option, name in fields.items():
+        if name is not None and (name not in tables or not safe_file_name(name)):
+            out.append(f"{option}: {name!r} is not a file of this scenario version (its "
+                       f"files: {names}); upload it with the scenario's tables")
+    return out
 
 
-class SimulateOptions(_Options):
-    replications: int = Field(200, ge=1, strict=True, description="Monte Carlo replications")
-    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
-    routing: str | None = Field(None, description="A registered routing strategy name "
-                                                  "(default: the scenario's)")
-    keep_deals: int = Field(1, ge=0, le=10, strict=True,
-                            description="Replications whose per-deal records form the deals "
-                                        "table (it is large)")
-
-    @field_validator("routing")
-    @classmethod
-    def _routing(cls, v: str | None) -> str | None:
-        return _check_in_registry(v, _routing_names, "routing strategy")
+def _align_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
+    return _file_problems({"travel": o.travel}, tables)
 
 
-class AlignOptions(_Options):
-    mode: Literal["carve", "realign"] = "realign"
-    balance: dict[Literal["workload", "potential", "accounts"], float] = Field(
-        default_factory=lambda: {"workload": 0.10},
-        description="metric -> tolerance (fraction of the pool mean)")
-    soft_balance: bool = False
-    dedicate_oversized: bool = Field(
-        False, description="an account above every rep's band gets a rep of its own")
-    max_moves: int | None = Field(None, ge=0, strict=True)
-    max_distance: float | None = Field(None, gt=0)
-    max_workload_hours: float | None = Field(None, gt=0)
-    disruption: float = Field(100.0, ge=0)
-    candidates: int | None = Field(8, ge=1, strict=True)
-    strategy: Literal["auto", "exact", "fix"] = "auto"
-    solver: Literal["highs", "cbc"] = "highs"
-    time_limit: float = Field(120.0, gt=0, le=3600)
-    gap: float = Field(0.005, ge=0, lt=1)
-
-    @field_validator("balance")
-    @classmethod
-    def _tolerances(cls, v: dict[str, float]) -> dict[str, float]:
-        for metric, tol in v.items():
-            if not (0 < tol < 10) or not math.isfinite(tol):
-                raise ValueError(f"tolerance of {metric} must be in (0, 10), got {tol}")
-        return v
+def _quotas_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
+    return _file_problems({"pins": o.pins}, tables)
 
 
-class WhatifOptions(_Options):
-    variants: list[str] | None = Field(None, description="Variant names (default: all)")
-    replications: int = Field(200, ge=2, strict=True, description="Replications per variant "
-                              "(at least 2, for an interval)")
-    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
-    quota_method: QuotaMethodName = Field(
-        "blended", description="A registered quota method name (default: the blend of "
-                               "capacity, history and potential)")
+def _track_check(scenario: Scenario, o: Any, tables: Mapping[str, str]) -> list[str]:
+    from salesplan.scenarios.crm.mapping import PRESETS
+
+    files = o.files()
+    if o.mapping not in PRESETS:
+        files["mapping"] = o.mapping
+    return _file_problems(files, tables)
 
 
-class PlanHeadcountOptions(_Options):
-    p: float = Field(0.8, gt=0, lt=1, description="Required P(hit the company target)")
-    replications: int = Field(100, ge=10, strict=True, description="Replications per plan "
-                              "(at least 10, as on the command line)")
-    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
-    regions: list[str] | None = None
-    start_month: int = Field(1, ge=1, le=120, strict=True,
-                             description="Earliest start month of hires")
-    max_hires: int = Field(20, ge=0, le=1000, strict=True)
-    cost: Literal["hires", "payroll"] = Field(
-        "hires", description="Orders plans with as many hires: 'hires' starts them as early "
-                             "as allowed, 'payroll' later when still reaching p and cheaper")
+# ---- files --------------------------------------------------------------------------------------
+
+def _uses_files(fn: Callable) -> Callable:
+    """Mark a kind function that takes the scenario version's files (``tables=``)."""
+    fn.uses_files = True  # type: ignore[attr-defined]
+    return fn
 
 
-class QuotasOptions(_Options):
-    method: QuotaMethodName = Field(
-        "blended", description="A registered quota method name (default: the blend of "
-                               "capacity, history and potential)")
-    replications: int = Field(200, ge=2, strict=True, description="Replications simulated "
-                              "(at least 2)")
-    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
-    over_assign: float = Field(1.0, gt=0, le=5, description="Sum of quotas / target")
-    rounding: int = Field(1000, ge=1, le=10**9, strict=True,
-                          description="Quotas are multiples of this")
-    peer_band: tuple[float, float] | None = Field(
-        (0.5, 2.0), description="Each rep's quota within [low, high] times its region's mean "
-                                "rep quota (scaled by its ramp); null switches the band off")
-
-    @field_validator("peer_band")
-    @classmethod
-    def _band(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
-        from salesplan.optimizer.quotas import Bounds, QuotaError
-
+@contextmanager
+def _folder() -> Iterator[str]:
+    """A private folder for a run's files; a planner error raised inside names the files by
+    their names, not by this folder's path (which means nothing to the client)."""
+    with tempfile.TemporaryDirectory(prefix="salesplan-") as d:
         try:
-            return Bounds(peer_band=v).peer_band
-        except QuotaError as exc:
-            raise ValueError(str(exc).removeprefix("bounds: ")) from None
+            yield d
+        except SalesplanError as exc:
+            text = str(exc)
+            if d not in text:
+                raise
+            for prefix in (f"{d}/in/", f"{d}/out/", f"{d}/", d):
+                text = text.replace(prefix, "")
+            raise SalesplanError(text) from None
 
 
-class CompOptions(_Options):
-    replications: int = Field(200, ge=2, strict=True, description="Monte Carlo replications "
-                              "(at least 2)")
-    seed: int = Field(0, ge=0, le=2**63 - 1, strict=True)
-    method: QuotaMethodName = Field(
-        "blended", description="A registered quota method name, used when no quotas are given "
-                               "(default: the blend of capacity, history and potential)")
-    quotas: dict[str, float] | None = Field(
-        None, description="Horizon quota per rep id (currency, finite, >= 0), for every rep of "
-                          "the scenario; default: quotas from the method")
-    budget_cost_of_sales: float | None = Field(
-        None, gt=0, lt=10, description="Design search: the most pay / bookings allowed (a "
-                                       "fraction); needs share_at_quota")
-    share_at_quota: tuple[float, float] | None = Field(
-        None, description="Design search: the wanted share of reps at quota [low, high] "
-                          "(fractions); needs budget_cost_of_sales")
+def _materialise(tables: Mapping[str, str], folder: Path) -> Callable[[str], Path]:
+    """Write the version's files into ``folder``; returns the path of a file by name."""
+    for name, text in tables.items():
+        if safe_file_name(name):
+            (folder / name).write_text(text, encoding="utf-8")
 
-    @field_validator("quotas")
-    @classmethod
-    def _quotas(cls, v: dict[str, float] | None) -> dict[str, float] | None:
-        bad = [rep for rep, q in (v or {}).items() if not math.isfinite(q) or q < 0]
-        if bad:
-            raise ValueError(f"quotas must be finite and >= 0 (reps {', '.join(bad[:10])})")
-        return v
+    def locate(name: str) -> Path:
+        return folder / name
 
-    @field_validator("share_at_quota")
-    @classmethod
-    def _band(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
-        if v is not None and not 0 <= v[0] <= v[1] <= 1:
-            raise ValueError(f"must satisfy 0 <= low <= high <= 1, got {list(v)}")
-        return v
+    return locate
 
-    @model_validator(mode="after")
-    def _design_pair(self) -> CompOptions:
-        if (self.budget_cost_of_sales is None) != (self.share_at_quota is None):
-            raise ValueError("the design search needs both budget_cost_of_sales and "
-                             "share_at_quota")
-        return self
 
-    @property
-    def design(self) -> tuple[float, tuple[float, float]] | None:
-        if self.budget_cost_of_sales is None or self.share_at_quota is None:
-            return None
-        return self.budget_cost_of_sales, self.share_at_quota
+def _collect(folder: Path) -> dict[str, bytes]:
+    """Every file in ``folder``, by name, in name order."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _with_files(out: RunOutput, files: dict[str, bytes]) -> RunOutput:
+    """``out`` with the CLI's files, whose CSV tables (not compressed) and PNG charts are also
+    served as tables and charts under their stem (the CLI's version wins a clash)."""
+    out.files = files
+    for name, content in files.items():
+        stem, _, ext = name.rpartition(".")
+        if ext == "csv":
+            import io
+
+            out.tables[stem] = pd.read_csv(io.BytesIO(content), dtype=str,
+                                           keep_default_na=False)
+        elif ext == "png":
+            out.charts[stem] = content
+    return out
 
 
 # ---- JSON helpers -------------------------------------------------------------------------------
@@ -305,7 +241,8 @@ def _value(obj: Any, name: str) -> Any:
 
 
 def _frames(obj: Any, names: list[str]) -> dict[str, pd.DataFrame]:
-    """The named frames of ``obj`` (attributes or methods) that exist and are frames."""
+    """The named frames of ``obj`` (attributes or methods) that exist and are frames; an index
+    with a name (rep, region...) becomes a column, so no table loses its ids."""
     out = {}
     for name in names:
         attr = getattr(obj, name, None)
@@ -314,50 +251,79 @@ def _frames(obj: Any, names: list[str]) -> dict[str, pd.DataFrame]:
         except Exception:
             continue
         if isinstance(value, pd.DataFrame):
-            out[name] = value
+            named = any(n is not None for n in value.index.names)
+            out[name] = value.reset_index() if named else value
     return out
 
 
 # ---- kinds --------------------------------------------------------------------------------------
 
 def run_simulate(scenario: Scenario, options: dict[str, Any], progress: Progress) -> RunOutput:
+    """``result``: the summary with the ``funnel`` block, as the CLI's ``summary.json``."""
+    from salesplan.api.planning.simulation import write_outputs
     from salesplan.simulator import simulate
 
     o = SimulateOptions.model_validate(options)
 
     def chunk_done(done: int, total: int) -> None:
-        progress(done / max(total, 1), f"{done} of {total} replications")
+        progress(0.9 * done / max(total, 1), f"{done} of {total} replications")
 
     res = simulate(scenario, replications=o.replications, seed=o.seed,
-                   **run_replications().kwargs(),
-                   routing=o.routing, progress=chunk_done, keep_deals=o.keep_deals)
+                   **run_replications().kwargs(), routing=o.routing, progress=chunk_done,
+                   keep_deals=o.keep_deals, quotas=o.quotas)
+    progress(0.9, "writing the tables and charts")
     tables = _frames(res, ["bookings", "reps", "funnel", "coverage", "flow", "deals"])
-    return RunOutput(result=jsonable(_value(res, "summary")), tables=tables)
+    result = dict(_value(res, "summary")) | {"funnel": res.funnel_overall}
+    with _folder() as d:
+        write_outputs(res, Path(d))
+        files = _collect(Path(d))
+    return _with_files(RunOutput(result=jsonable(result), tables=tables), files)
 
 
-def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress) -> RunOutput:
-    from salesplan.optimizer import AlignmentOptions, BalanceBand, align
+@_uses_files
+def run_align(scenario: Scenario, options: dict[str, Any], progress: Progress, *,
+              tables: Mapping[str, str] | None = None) -> RunOutput:
+    """One plan (``result``: the alignment summary) or, with ``tradeoff``, the Pareto sweep
+    (``result``: its points)."""
+    from salesplan.api.planning.alignment import read_travel, write_alignment, write_tradeoff
+    from salesplan.optimizer import AlignmentProblem, solve_alignment, tradeoff
 
     o = AlignOptions.model_validate(options)
-    progress(0.0, "building the alignment model")
-    ao = AlignmentOptions(
-        mode=o.mode,
-        balance=tuple(BalanceBand(m, t) for m, t in sorted(o.balance.items())),
-        soft_balance=o.soft_balance, dedicate_oversized=o.dedicate_oversized,
-        max_moves=o.max_moves, max_distance=o.max_distance,
-        max_workload_hours=o.max_workload_hours, disruption=o.disruption,
-        candidates=o.candidates, strategy=o.strategy, solver=o.solver,
-        time_limit=o.time_limit, gap=o.gap)
-    res = align(scenario, ao)
-    progress(1.0, "done")
-    return RunOutput(result=jsonable(res.summary()),
-                     tables=_frames(res, ["assignment", "territories"]))
+    opts = o.engine()
+    with _folder() as d:
+        folder = Path(d)
+        locate = _materialise(tables or {}, _mkdir(folder / "in")) if o.travel else None
+        travel = read_travel(locate(o.travel)) if locate is not None and o.travel else None
+        out = folder / "out"
+        progress(0.0, "building the alignment problem")
+        problem = AlignmentProblem.from_scenario(scenario, travel)
+        if o.tradeoff:
+            points = tradeoff(problem, opts, progress=lambda done, total: progress(
+                0.95 * done / max(total, 1), f"solved {done} of {total} tradeoff points"))
+            write_tradeoff(points, problem, out)
+            result = {"tradeoff": points.to_dict(orient="records"),
+                      "pareto_points": int(points["pareto"].sum())}
+            return _with_files(RunOutput(result=jsonable(result)), _collect(out))
+        res = solve_alignment(problem, opts, progress=progress)
+        write_alignment(problem, res, out, scenario.name)
+        output = RunOutput(result=jsonable(res.summary()),
+                           tables=_frames(res, ["assignment", "territories"]))
+        return _with_files(output, _collect(out))
 
 
-def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
-                    ) -> RunOutput:
-    from salesplan.api.planning.report import report_charts
-    from salesplan.api.planning.whatif import run_whatif
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@_uses_files
+def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progress, *,
+                    tables: Mapping[str, str] | None = None) -> RunOutput:
+    """The comparison (with ``against``: other scenario files of the version as variants);
+    files: the CLI's ``report.html``, CSVs and ``summary.json``."""
+    from salesplan.api.planning.against import load_against
+    from salesplan.api.planning.report import report_charts, write_report
+    from salesplan.api.planning.whatif import run_against, run_whatif
 
     o = WhatifOptions.model_validate(options)
 
@@ -365,64 +331,104 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
         progress(p["replications_done"] / p["replications"], f"estimates from "
                  f"{p['replications_done']} of {p['replications']} replications", p)
 
-    comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
-                            seed=o.seed, **run_replications().kwargs(), progress=progress,
-                            quota_method=o.quota_method, partial=estimates)
+    if o.against:
+        with _folder() as d:
+            locate = _materialise(tables or {}, Path(d))
+            others = load_against(scenario, [locate(n) for n in o.against],
+                                  ["base", *(o.variants or [])], labels=list(o.against))
+        comparison = run_against(scenario, others, o.variants or [], o.replications, o.seed,
+                                 progress=progress, quota_method=o.quota_method,
+                                 **run_replications().kwargs(), partial=estimates)
+    else:
+        comparison = run_whatif(scenario, variants=o.variants, replications=o.replications,
+                                seed=o.seed, **run_replications().kwargs(), progress=progress,
+                                quota_method=o.quota_method, partial=estimates)
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
               "reps": comparison.rep_table()}
-    return RunOutput(result=jsonable(comparison.summary()), tables=tables, charts=charts)
+    with _folder() as d:
+        write_report(comparison, Path(d))
+        files = _collect(Path(d))
+    output = RunOutput(result=jsonable(comparison.summary()), tables=tables, charts=charts)
+    return _with_files(output, files)
 
 
 def run_plan_headcount_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                             ) -> RunOutput:
     """The plan, or the best plan found with ``reached`` false and the ``verdict`` saying why
     (the run succeeds either way, so the frontier is kept)."""
+    from salesplan.api.planning.headcount import write_headcount
     from salesplan.api.planning.whatif import run_plan_headcount
 
     o = PlanHeadcountOptions.model_validate(options)
     plan = run_plan_headcount(scenario, p=o.p, replications=o.replications, seed=o.seed,
                               **run_replications().kwargs(), regions=o.regions,
                               start_month=o.start_month, max_hires=o.max_hires, cost=o.cost,
-                              progress=lambda message: progress(-1.0, message))
-    return RunOutput(result=jsonable(plan.as_dict()),
-                     tables={"frontier": plan.frontier_table()})
+                              steps=progress)
+    with _folder() as d:
+        write_headcount(plan, Path(d))
+        files = _collect(Path(d))
+    output = RunOutput(result=jsonable(plan.as_dict()),
+                       tables={"frontier": plan.frontier_table()})
+    return _with_files(output, files)
 
 
-def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
-                    ) -> RunOutput:
-    from salesplan.api.planning.quotas import run_quotas
+@_uses_files
+def run_quotas_kind(scenario: Scenario, options: dict[str, Any], progress: Progress, *,
+                    tables: Mapping[str, str] | None = None) -> RunOutput:
+    """One method's plan (``result``: its summary, with ``pay`` under a pay plan; tables
+    ``quotas`` and ``reps`` with their ``rep`` and ``region`` columns) or, with
+    ``compare_methods``, every method on the same draws (``result.methods``)."""
+    from salesplan.api.planning.quota_files import (
+        plan_pay,
+        with_pay_columns,
+        write_comparison,
+        write_plan,
+    )
+    from salesplan.api.planning.quotas import compare_on, run_quotas, simulate_for_quotas
+    from salesplan.optimizer.quotas import read_pins
 
     o = QuotasOptions.model_validate(options)
 
     def simulated(done: int, total: int) -> None:
         progress(0.9 * done / max(total, 1), f"simulated {done} of {total} replications")
 
-    from salesplan.optimizer.quotas import Bounds
-
-    res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed,
-                     **run_replications().kwargs(), over_assign=o.over_assign,
-                     rounding=o.rounding,
-                     bounds=Bounds(peer_band=o.peer_band), progress=simulated)
-    progress(1.0, "done")
-    tables = _frames(res, ["quotas", "reps"])
-    tables |= _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])
-    for name in ("reps", "regions"):  # indexed by rep and region: the ids are columns in CSV
-        if name in tables and tables[name].index.name:
-            tables[name] = tables[name].reset_index()
-    result = dict(_value(res, "summary") or {})
-    if scenario.compensation is not None:  # what the quotas do to pay, as the CLI reports it
-        from salesplan.api.planning.compensation import pay_figures, plan_rep_quotas
-
-        result["pay"] = pay_figures(scenario, res.result, plan_rep_quotas(scenario, res.quotas))
-    return RunOutput(result=jsonable(result), tables=tables)
+    with _folder() as d:
+        folder = Path(d)
+        out = _mkdir(folder / "out")
+        if o.compare_methods:
+            sim = simulate_for_quotas(scenario, o.replications, o.seed, progress=simulated,
+                                      **run_replications().kwargs())
+            progress(0.9, "allocating by every method")
+            rows, plans = compare_on(scenario, sim, o.over_assign, bounds=o.bounds())
+            rows = with_pay_columns(scenario, sim, rows, plans)
+            write_comparison(rows, plans, out)
+            result = {"replications": o.replications, "seed": o.seed,
+                      "methods": rows.reset_index().to_dict(orient="records")}
+            return _with_files(RunOutput(result=jsonable(result)), _collect(out))
+        pins = None
+        if o.pins:
+            pins = read_pins(_materialise(tables or {}, _mkdir(folder / "in"))(o.pins))
+        res = run_quotas(scenario, method=o.method, replications=o.replications, seed=o.seed,
+                         **run_replications().kwargs(), over_assign=o.over_assign, pins=pins,
+                         by=tuple(o.by),
+                         rounding=o.rounding, bounds=o.bounds(), progress=simulated)
+        progress(0.95, "writing the plan")
+        pay = plan_pay(scenario, res)
+        write_plan(res, out, f"P(attainment) per rep, method {o.method} ({o.replications} "
+                             "replications)", pay)
+        frames = _frames(getattr(res, "plan", None), ["regions", "reconcile_report"])
+        result = dict(_value(res, "summary") or {})
+        if pay is not None:  # what the quotas do to pay, as the CLI reports it
+            result["pay"] = pay
+        return _with_files(RunOutput(result=jsonable(result), tables=frames), _collect(out))
 
 
 def run_comp_kind(scenario: Scenario, options: dict[str, Any], progress: Progress
                   ) -> RunOutput:
     """The pay plan on simulated sales: ``result`` is the comp summary, tables ``payouts``
-    (and ``design``), charts ``pay_curve`` and ``pay_distribution``."""
-    from salesplan.api.planning.comp_report import comp_charts, payouts_table
+    (and ``design``), charts ``pay_curve`` and ``pay_distribution``; files as the CLI's."""
+    from salesplan.api.planning.comp_report import comp_charts, payouts_table, write_comp
     from salesplan.api.planning.compensation import run_comp
 
     o = CompOptions.model_validate(options)
@@ -436,16 +442,41 @@ def run_comp_kind(scenario: Scenario, options: dict[str, Any], progress: Progres
     if run.design is not None:
         tables["design"] = run.design.grid
     charts = comp_charts(run)
+    with _folder() as d:
+        write_comp(run, Path(d))
+        files = _collect(Path(d))
     progress(1.0, "done")
-    return RunOutput(result=jsonable(run.summary), tables=tables, charts=charts)
+    output = RunOutput(result=jsonable(run.summary), tables=tables, charts=charts)
+    return _with_files(output, files)
+
+
+@_uses_files
+def run_track_kind(scenario: Scenario, options: dict[str, Any], progress: Progress, *,
+                   tables: Mapping[str, str] | None = None) -> RunOutput:
+    """Actuals against targets as of a date, from the CRM export and the targets uploaded as
+    files of the scenario version: ``result`` is the CLI's ``summary.json``; tables forecast,
+    risks, actions, pipeline; charts pace and fans; files as the CLI's (``report.html``...)."""
+    from salesplan.api.planning.tracking.output import charts, summary
+    from salesplan.api.planning.tracking.run import run_tracking
+
+    o = TrackOptions.model_validate(options)
+    with _folder() as d:
+        folder = Path(d)
+        locate = _materialise(tables or {}, _mkdir(folder / "in"))
+        result, _, _ = run_tracking(o, locate, folder / "out", progress)
+        output = RunOutput(result=summary(result), charts=charts(result.forecast))
+        return _with_files(output, _collect(folder / "out"))
 
 
 KINDS: dict[str, Kind] = {
     k.name: k for k in (
         Kind("simulate", SimulateOptions, run_simulate,
-             "Monte Carlo simulation of the scenario (summary with intervals, tidy frames)"),
-        Kind("align", AlignOptions, run_align, "Territory alignment with the optimiser"),
-        Kind("quotas", QuotasOptions, run_quotas_kind, "Quotas per rep by a quota method"),
+             "Monte Carlo simulation of the scenario (summary with intervals, tidy frames)",
+             check=_simulate_check),
+        Kind("align", AlignOptions, run_align, "Territory alignment with the optimiser",
+             check=_align_check),
+        Kind("quotas", QuotasOptions, run_quotas_kind, "Quotas per rep by a quota method",
+             check=_quotas_check),
         Kind("comp", CompOptions, run_comp_kind,
              "Incentive pay on simulated sales: cost of sales, pay per rep, pay equity, and "
              "optionally the plan design search", check=_comp_check),
@@ -453,6 +484,10 @@ KINDS: dict[str, Kind] = {
              "Base and variants side by side with common random numbers", check=_whatif_check),
         Kind("plan-headcount", PlanHeadcountOptions, run_plan_headcount_kind,
              "Fewest hires per region so that P(hit target) >= p", check=_headcount_check),
+        Kind("track", TrackOptions, run_track_kind,
+             "Actuals against targets as of a date: where we stand, where we land (P10/P50/P90, "
+             "P(hit)), the baselines, the risks and the actions, from a CRM export and targets "
+             "uploaded as files of the scenario version", check=_track_check),
     )
 }
 """The production registry. Tests add kinds through the ``get_kinds`` dependency only."""

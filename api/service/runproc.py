@@ -61,11 +61,13 @@ def execute(run: KindFunction, document: dict, tables: dict[str, str], options: 
 
     try:
         scenario = loads_scenario(json.dumps(document), "json", tables=tables, source="scenario")
-        output = run(scenario, options, progress)
+        files = {"tables": tables} if getattr(run, "uses_files", False) else {}
+        output = run(scenario, options, progress, **files)
         payload = {
             "result": jsonable(output.result),
             "tables": {str(n): df.to_csv(index=False) for n, df in output.tables.items()},
             "charts": {str(n): bytes(png) for n, png in output.charts.items() if png},
+            "files": {str(n): bytes(b) for n, b in getattr(output, "files", {}).items()},
         }
         json.dumps(payload["result"], allow_nan=False)
     except RunStoppedError as exc:  # on a cluster: cancelled between replication chunks

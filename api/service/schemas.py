@@ -8,9 +8,21 @@ every problem with its field path.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    create_model,
+    model_validator,
+)
+
+from ..options import OPTIONS
 
 
 def _utc(value: dt.datetime) -> str:
@@ -91,15 +103,44 @@ class ScenarioVersionsPublic(BaseModel):
     count: int
 
 
-class RunCreate(BaseModel):
+class _RunTarget(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenario_id: int = Field(ge=1, le=MAX_ID)
     version: int | None = Field(None, ge=1, le=MAX_ID, description="Default: the latest version")
-    kind: str = Field(description="simulate, align, quotas, whatif or plan-headcount",
-                      max_length=40)
+
+
+def _kind_body(kind: str, options: type[BaseModel]) -> type[BaseModel]:
+    """The body of a run of ``kind``: ``options`` is that kind's model (required when the
+    model has a required field, else ``{}`` by default)."""
+    name = "".join(part.capitalize() for part in kind.split("-")) + "RunCreate"
+    required = any(f.is_required() for f in options.model_fields.values())
+    return create_model(
+        name, __base__=_RunTarget, __doc__=f"A {kind} run: its options as the CLI's.",
+        kind=(Literal[kind], ...),  # type: ignore[valid-type]
+        options=(options, ...) if required else (options, Field(default_factory=dict)))
+
+
+_BODIES = [_kind_body(k, m) for k, m in OPTIONS.items()]
+RUN_BODIES = TypeAdapter(Annotated[functools.reduce(operator.or_, _BODIES),  # type: ignore
+                                   Field(discriminator="kind")])
+"""The published body of ``POST /v1/runs``: one schema per kind, chosen by ``kind``."""
+
+
+class RunCreate(_RunTarget):
+    """``POST /v1/runs``. Published (``/openapi.json``) as the union on ``kind`` of every
+    kind's body, each with its kind's options model (:mod:`salesplan.api.options`); validated
+    with those same models at submission (``store.submit_run``), so a problem is named
+    ``options.<field>`` whatever the kind, and kinds added to a server's registry by an
+    extension are accepted too."""
+
+    kind: str = Field(description="The run kind (GET /v1/kinds)", max_length=40)
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="The kind's options (see GET /v1/kinds)")
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        return handler(RUN_BODIES.core_schema)
 
 
 class RunPublic(BaseModel):
@@ -134,6 +175,11 @@ class RunResultPublic(BaseModel):
     result: dict[str, Any]
     tables: list[str] = Field(description="GET /v1/runs/{id}/tables/{name} (CSV)")
     charts: list[str] = Field(description="GET /v1/runs/{id}/charts/{name} (PNG)")
+    files: list[str] = Field(default_factory=list,
+                             description="The files the CLI writes for this run (report.html, "
+                                         "summary.json, CSV...): GET /v1/runs/{id}/files/{name}; "
+                                         "all of them and the rest of the result as one zip: "
+                                         "GET /v1/runs/{id}/download")
 
 
 class KindPublic(BaseModel):

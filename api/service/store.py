@@ -27,7 +27,7 @@ from salesplan.scenarios.io import TABLE_SECTIONS, loads_scenario, scenario_to_d
 from salesplan.scenarios.references import Problem
 
 from .db import DEFAULT_WORKSPACE, Result, ResultFile, Run, ScenarioRow, ScenarioVersion, utcnow
-from .kinds import TEXT_ERROR, Kind
+from .kinds import Kind, safe_file_name
 from .settings import Settings
 
 __all__ = [
@@ -152,7 +152,24 @@ def _validate_scenario(settings: Settings, *, text: str | None, fmt: str,
     if problems:
         raise LimitError(problems, "scenario")
     used = {ref: tables[ref] for ref in refs.values()}
-    return Validated(scenario, scenario_to_document(scenario, refs), used)
+    attached = {name: text for name, text in tables.items() if name not in used}
+    _check_attached(attached)
+    return Validated(scenario, scenario_to_document(scenario, refs), used | attached)
+
+
+def _check_attached(files: Mapping[str, str]) -> None:
+    """Files uploaded beside the scenario that it does not refer to (a CRM export, targets, a
+    travel table, pins: what run options name) are kept with the version; their names must be
+    plain file names and their text valid Unicode without NUL (422 otherwise)."""
+    from salesplan.scenarios.text import text_problems
+
+    problems = [Problem(name, "a file the scenario does not refer to (kept for the runs that "
+                              "name it) needs a plain file name: no folder, not starting "
+                              "with '.', at most 100 characters")
+                for name in files if not safe_file_name(name)]
+    problems += [Problem(path, msg) for path, msg in text_problems(dict(files))]
+    if problems:
+        raise ScenarioError(problems, "scenario")
 
 
 def _visible(row, workspace: str | None) -> bool:
@@ -226,18 +243,13 @@ def delete_scenario(session: Session, scenario_id: int, workspace: str | None = 
 
 def validate_options(kind: Kind, options: Mapping[str, Any], settings: Settings) -> dict:
     """The kind's options, validated and with defaults filled in (422 naming each field)."""
+    from ..options import problems_of
+
     try:
         parsed = kind.options.model_validate(dict(options))
     except ValidationError as exc:
-        problems = []
-        for e in exc.errors(include_url=False):
-            if e["type"] == TEXT_ERROR:  # the text check: "path: message; ..."
-                for chunk in e["msg"].split("; "):
-                    path, _, msg = chunk.partition(": ")
-                    problems.append(Problem(f"options.{path}" if path != "options" else path,
-                                            msg))
-                continue
-            problems.append(Problem(".".join(["options", *map(str, e["loc"])]), e["msg"]))
+        problems = [Problem(f"options.{path}" if path else "options", msg)
+                    for path, msg in problems_of(exc)]
         raise ScenarioError(problems, f"invalid options for run kind {kind.name!r}") from None
     reps = getattr(parsed, "replications", None)
     if reps is not None and reps > settings.max_replications:
@@ -255,7 +267,7 @@ def check_against_scenario(kind: Kind, stored: ScenarioVersion, options: dict) -
         return
     scenario = loads_scenario(json.dumps(stored.document), "json", tables=stored.tables or {},
                               source="scenario")
-    problems = kind.check(scenario, kind.options.model_validate(options))
+    problems = kind.check(scenario, kind.options.model_validate(options), stored.tables or {})
     if problems:
         raise ScenarioError([Problem(f"options.{p.partition(': ')[0]}", p.partition(": ")[2])
                              for p in problems], f"invalid options for run kind {kind.name!r}")
@@ -341,6 +353,30 @@ def get_file(session: Session, run_id: int, kind: str, name: str,
     if row is None:
         raise NotFoundError(f"run {run_id} has no {kind} named {name!r}")
     return row
+
+
+def result_zip(session: Session, run_id: int, workspace: str | None = None) -> bytes:
+    """A succeeded run's whole result as zip bytes: the CLI's files at the top,
+    ``result.json``, ``tables/<name>.csv`` and ``charts/<name>.png`` (names in order, fixed
+    timestamps: the same result gives the same bytes)."""
+    import io
+    import zipfile
+
+    _, result, _ = get_result(session, run_id, workspace)
+    rows = session.scalars(select(ResultFile).where(ResultFile.run_id == run_id)
+                           .order_by(ResultFile.kind, ResultFile.name)).all()
+    folders = {"file": "", "table": "tables/", "chart": "charts/"}
+    suffix = {"file": "", "table": ".csv", "chart": ".png"}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        def add(name: str, content: bytes) -> None:
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), content,
+                       compress_type=zipfile.ZIP_DEFLATED)
+
+        add("result.json", json.dumps(result.result, indent=2, allow_nan=False).encode())
+        for row in rows:
+            add(f"{folders[row.kind]}{row.name}{suffix[row.kind]}", bytes(row.content))
+    return buf.getvalue()
 
 
 def queue_counts(session: Session) -> dict[str, int]:

@@ -607,4 +607,6 @@ class RunPool:
                                  content=text.encode("utf-8")))
             for name, png in payload["charts"].items():
                 s.add(ResultFile(run_id=run_id, kind="chart", name=name, content=png))
+            for name, content in payload.get("files", {}).items():  # the CLI's output files
+                s.add(ResultFile(run_id=run_id, kind="file", name=name, content=content))
         log.info("run %d %s%s", run_id, status, f": {error}" if error else "")

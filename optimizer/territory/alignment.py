@@ -23,6 +23,7 @@ The steps, each in the module named after it:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -37,6 +38,7 @@ from .preparation import Prepared, prepare
 from .problem import AlignmentProblem
 from .result import AlignmentResult
 from .search import SearchContext, SearchPolicy, search
+from .state import Phases
 from .tables import RunInfo, build_result
 
 __all__ = ["Prepared", "SearchPolicy", "align", "prepare", "solve_alignment"]
@@ -52,22 +54,30 @@ def align(scenario: Scenario, options: AlignmentOptions | None = None,
 
 
 def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None = None, *,
-                    policy: SearchPolicy | None = None) -> AlignmentResult:
+                    policy: SearchPolicy | None = None,
+                    progress: Callable[[float, str], None] | None = None) -> AlignmentResult:
     """Solve the alignment of ``problem`` under ``options``; see the module doc for the
     strategy. Raises :class:`InfeasibleInputError` (diagnosed before solving),
     :class:`InfeasiblePlanError` (proven infeasible; says what to relax) or
     :class:`NoSolutionError` (no plan within the time limit).
 
     ``policy``: how the candidate search widens and which fix-and-resolve it runs (default:
-    :class:`~.search.SearchPolicy`, the measured settings); for experiments and tests."""
+    :class:`~.search.SearchPolicy`, the measured settings); for experiments and tests.
+
+    ``progress(fraction, message)`` hears the phases (preparing, candidates, the LP relaxation,
+    the MILP or rounding and repair, the improvement rounds, each pool); reports only."""
     opts = options or AlignmentOptions()
+    phases = Phases(progress)
     start = time.perf_counter()
+    phases(0.0, "preparing the model (distances, eligibility, bands)")
     prep = prepare(problem, opts)
+    phases(0.03, "checking the input")
     problems = check_input(problem, opts, prep)
     if problems:
         raise InfeasibleInputError(problems)
     solver = opts.solver_spec()
-    ctx = SearchContext(solver, start, start + opts.time_limit, policy or SearchPolicy())
+    ctx = SearchContext(solver, start, start + opts.time_limit, policy or SearchPolicy(),
+                        phases.part(0.05, 0.95))
     parts = pool_parts(prep) if opts.split_pools else None
     if parts is None:
         found = search(problem, prep, opts, ctx)
@@ -76,4 +86,5 @@ def solve_alignment(problem: AlignmentProblem, options: AlignmentOptions | None 
     seconds = time.perf_counter() - start
     run = RunInfo(seconds, solver.name, found.candidates, found.scope,
                   (*prep.notes, *found.notes))
+    phases(0.97, "building the result tables")
     return build_result(problem, prep, found.outcome, run)

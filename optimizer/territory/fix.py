@@ -204,6 +204,9 @@ class FixAndResolve:
             if r > 0:
                 free = self._freed(assign, per_rep)
             fixed = np.where(free, -1, assign)
+            t.progress(0.5 + 0.3 * r / len(_REPAIR_ROUNDS),
+                       f"improving: fix-and-resolve round {r + 1} of {len(_REPAIR_ROUNDS)} "
+                       f"({int(free.sum()):,} accounts free)")
             res, trial = self._solve_round(r, fixed, assign, stop, round_seconds)
             if trial is None:
                 if expired(stop):

@@ -39,10 +39,14 @@ def search_pools(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptio
     strategies, ks, notes = [], [], []
     for pos, g in enumerate(order):
         part = parts[g]
+        done = 1.0 - left / total if total > 0 else pos / len(order)
+        pool_ctx = replace(ctx, phases=ctx.phases.part(
+            done, done + (size[g] / total if total > 0 else 1.0 / len(order)),
+            f"pool {part.name} ({pos + 1} of {len(order)})"))
         now = time.perf_counter()
         share = size[g] / left if left > 0 else 1.0
         left -= size[g]
-        found = _search_pool(problem, prep, opts, ctx, part, now=now, share=share,
+        found = _search_pool(problem, prep, opts, pool_ctx, part, now=now, share=share,
                              reserve=float(len(order) - pos - 1), others=int(total - size[g]))
         out = found.outcome
         assign[part.accounts] = part.reps[out.assign]

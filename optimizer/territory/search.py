@@ -35,7 +35,7 @@ from .preparation import Prepared
 from .problem import AlignmentProblem
 from .solve import solve_candidates, trial_solver
 from .solver import SolverSpec
-from .state import Outcome, SolveTask, expired, seconds_left
+from .state import Outcome, Phases, SolveTask, expired, seconds_left
 
 __all__ = ["SearchContext", "SearchPolicy", "SearchResult", "scope_text", "search"]
 
@@ -75,6 +75,8 @@ class SearchContext:
     start: float
     deadline: float
     policy: SearchPolicy = field(default_factory=SearchPolicy)
+    phases: Phases = field(default_factory=Phases)
+    """Where the search is, for a progress display (reports only)."""
 
 
 @dataclass
@@ -167,11 +169,12 @@ def _attempt(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
              ctx: SearchContext, state: _Widening, others: int) -> tuple[Outcome, int]:
     """One solve over the current candidates; when they make the model infeasible, once more
     with the missing pairs added. Returns the outcome and the number of pairs."""
+    ctx.phases(0.05, "choosing candidates: " + scope_text(state.k))
     pi, pj = _candidates(problem, prep, state)
     strategy = _strategy(opts, pi.size, others)
     widenable = state.k is not None and bool(prep.bands) and not opts.soft_balance
     fix = ctx.policy.fix
-    task = SolveTask(prep.spec, pi, pj, ctx.solver, ctx.deadline)
+    task = SolveTask(prep.spec, pi, pj, ctx.solver, ctx.deadline, ctx.phases)
     outcome = solve_candidates(task, strategy, widenable=widenable, fix=fix)
     if outcome.state == "infeasible" and state.k is not None and prep.bands \
             and not opts.soft_balance and pi.size <= ctx.policy.reach_max_pairs:
@@ -180,7 +183,7 @@ def _attempt(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
         # the added pairs can take the model past the exact MILP's size
         strategy = _strategy(opts, pi.size, others)
         if pre is not None:
-            task = SolveTask(prep.spec, pi, pj, ctx.solver, ctx.deadline)
+            task = SolveTask(prep.spec, pi, pj, ctx.solver, ctx.deadline, ctx.phases)
             outcome = solve_candidates(task, strategy, pre=pre if strategy == "fix" else None,
                                        widenable=widenable, fix=fix)
     return outcome, pi.size

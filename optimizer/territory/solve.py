@@ -44,7 +44,9 @@ def solve_candidates(task: SolveTask, strategy: str, *,
         model, lp = pre
         lp_seconds = lp.seconds
     else:
+        task.progress(0.15, f"building the model ({task.pi.size:,} candidate pairs)")
         model = build_model(task.spec, task.pi, task.pj)
+        task.progress(0.25, "solving the LP relaxation")
         log.info("model built: %d pairs in %.1f s", task.pi.size, time.perf_counter() - t0)
         lp = task.solver.solve(model.prob, mip=False, time_limit=seconds_left(task.deadline))
         log.info("LP relaxation: %s, objective %s, %.1f s", lp.state, lp.objective, lp.seconds)
@@ -57,7 +59,9 @@ def solve_candidates(task: SolveTask, strategy: str, *,
         # value 0)
         return Outcome("none", strategy=strategy)
     if strategy == "exact":
+        task.progress(0.4, "solving the MILP")
         return _exact(task, model, lp.objective)
+    task.progress(0.4, "rounding and repairing the LP solution (fix-and-resolve)")
     outcome = fix(task, model, lp.objective, widenable=widenable).run()
     outcome.lp_seconds = lp_seconds
     return outcome

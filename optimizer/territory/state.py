@@ -11,6 +11,7 @@ Times are :func:`time.perf_counter` instants in seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,31 @@ import numpy as np
 from .formulation import ModelSpec
 from .solver import SolverSpec
 
-__all__ = ["Outcome", "SolveTask", "expired", "seconds_left"]
+__all__ = ["Outcome", "Phases", "SolveTask", "expired", "seconds_left"]
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Where a solve is, for a progress display: ``phases(at, message)`` reports ``at`` (0..1,
+    within this part of the alignment) and what is being done to ``report`` (``fraction,
+    message``), scaled into ``[low, high]``; a no-op without ``report``. Reports only: nothing
+    is decided by them."""
+
+    report: Callable[[float, str], None] | None = None
+    low: float = 0.0
+    high: float = 1.0
+
+    def __call__(self, at: float, message: str) -> None:
+        if self.report is not None:
+            self.report(self.low + min(max(at, 0.0), 1.0) * (self.high - self.low), message)
+
+    def part(self, low: float, high: float, name: str = "") -> Phases:
+        """The sub-range ``[low, high]`` of this one (messages prefixed by ``name``)."""
+        if self.report is None:
+            return self
+        report, span = self.report, self.high - self.low
+        prefixed = report if not name else (lambda f, m: report(f, f"{name}: {m}"))
+        return Phases(prefixed, self.low + low * span, self.low + high * span)
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +57,7 @@ class SolveTask:
     pj: np.ndarray
     solver: SolverSpec
     deadline: float
+    progress: Phases = field(default_factory=Phases)
 
     @property
     def n_accounts(self) -> int:

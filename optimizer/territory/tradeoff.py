@@ -4,7 +4,7 @@ pick. Each point is a full re-alignment; points whose solve fails are kept with 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -22,7 +22,8 @@ _WEIGHT_MULTIPLES = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 32.0)
 
 def tradeoff(problem: AlignmentProblem, options: AlignmentOptions | None = None,
              disruption: Sequence[float] | None = None,
-             move_caps: Sequence[int] | None = None) -> pd.DataFrame:
+             move_caps: Sequence[int] | None = None,
+             progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """One re-alignment per disruption weight (distance units; default: multiples 0 to 32 of
     the median distance from an account to its nearest rep) or, when ``move_caps`` is given,
     per move cap. The options' time limit applies to each point.
@@ -31,6 +32,7 @@ def tradeoff(problem: AlignmentProblem, options: AlignmentOptions | None = None,
     ``weighted_distance``, ``worst_deviation`` (largest |load / target - 1| over reps and the
     balanced metrics, or every metric when none is balanced), ``gap``, ``solve_seconds``,
     ``pareto`` (not dominated on moves, weighted distance and worst deviation).
+    ``progress(done, total)`` hears each point solved.
     """
     base = replace(options or AlignmentOptions(), mode="realign")
     runs: list[AlignmentOptions] = []
@@ -44,7 +46,9 @@ def tradeoff(problem: AlignmentProblem, options: AlignmentOptions | None = None,
         runs = [replace(base, disruption=float(w)) for w in disruption]
     metrics = [b.metric for b in base.balance] or ["workload", "potential", "accounts"]
     rows = []
-    for opts in runs:
+    for i, opts in enumerate(runs):
+        if progress is not None:
+            progress(i, len(runs))
         row = {"disruption": opts.disruption, "max_moves": opts.max_moves}
         try:
             res = solve_alignment(problem, opts)
@@ -61,6 +65,8 @@ def tradeoff(problem: AlignmentProblem, options: AlignmentOptions | None = None,
                    weighted_distance=res.metrics.weighted_distance, worst_deviation=worst,
                    gap=res.metrics.gap, solve_seconds=res.metrics.solve_seconds)
         rows.append(row)
+    if progress is not None:
+        progress(len(runs), len(runs))
     frame = pd.DataFrame(rows)
     frame["pareto"] = pareto_mask(frame[["moves", "weighted_distance", "worst_deviation"]]
                                   .to_numpy(dtype=float))

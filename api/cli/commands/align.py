@@ -7,7 +7,6 @@ code 2 and the diagnosis (``summary.json`` then holds ``status: "no solution"`` 
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,8 +17,6 @@ from ..console import err, frame_table, money, out, phases
 from ..options import Out, ScenarioFile
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from salesplan.optimizer import AlignmentOptions, AlignmentProblem, AlignmentResult
 
 
@@ -39,17 +36,6 @@ class Strategy(StrEnum):
     fix = "fix"
 
 
-def _read_travel(path: Path) -> pd.DataFrame:
-    import pandas as pd
-
-    from salesplan.optimizer import InfeasibleInputError
-
-    try:
-        return pd.read_csv(path, dtype={"account": str, "rep": str})
-    except (OSError, ValueError) as exc:
-        raise InfeasibleInputError([f"{path}: {exc}"], "the travel table cannot be read") from None
-
-
 def align(
     file: ScenarioFile,
     out_dir: Out = Path("align-output"),
@@ -59,8 +45,9 @@ def align(
     balance: Annotated[str, typer.Option(
         help="Balance bands as metric=tolerance[,...] (metrics: workload, potential, "
              "accounts; an optional :weight for --soft); '' for none.")] = "workload=0.10",
-    soft: Annotated[bool, typer.Option("--soft", help="Penalise band violations instead of "
-                                                      "forbidding them.")] = False,
+    soft_balance: Annotated[bool, typer.Option(
+        "--soft-balance", "--soft", help="Penalise band violations instead of forbidding "
+                                         "them.")] = False,
     dedicate_oversized: Annotated[bool, typer.Option(
         "--dedicate-oversized", help="An account above every rep's band gets a rep of its "
                                      "own; the others are balanced without it.")] = False,
@@ -76,7 +63,7 @@ def align(
         help="Disruption weight: a move costs like serving the account this much farther "
              "(km or minutes).")] = 100.0,
     candidates: Annotated[int, typer.Option(
-        help="Candidate reps per account (the k nearest eligible; 0 for all).")] = 8,
+        min=0, help="Candidate reps per account (the k nearest eligible; 0 for all).")] = 8,
     strategy: Annotated[Strategy, typer.Option(
         help="The solution strategy: exact (MILP), fix (LP fix-and-repair) or auto.")] = (
         Strategy.auto),
@@ -86,27 +73,31 @@ def align(
     solver: Annotated[SolverName, typer.Option(help="The MILP solver.")] = SolverName.highs,
     travel: Annotated[Path | None, typer.Option(
         help="A travel table CSV with columns account, rep, and distance (km) or minutes.")] = None,
-    do_tradeoff: Annotated[bool, typer.Option(
+    tradeoff: Annotated[bool, typer.Option(
         "--tradeoff", help="Sweep the disruption weight; write the Pareto points and a plot.")] =
         False,
 ) -> None:
     """Align accounts to reps: balanced, compact, with few moves."""
-    from salesplan.optimizer import AlignmentOptions, AlignmentProblem, parse_balance
+    from salesplan.api.options import AlignOptions, cli_options
+    from salesplan.api.planning.alignment import read_travel
+    from salesplan.optimizer import AlignmentProblem, parse_balance
     from salesplan.scenarios import load_scenario
 
+    o = cli_options(
+        AlignOptions, mode=mode.value,
+        balance={b.metric: {"tolerance": b.tolerance, "weight": b.weight} if b.weight != 1.0
+                 else b.tolerance for b in parse_balance(balance)},
+        soft_balance=soft_balance, dedicate_oversized=dedicate_oversized, max_moves=max_moves,
+        max_moved_potential=max_moved_potential, max_workload_hours=max_workload_hours,
+        max_distance=max_distance, disruption=disruption, candidates=candidates,
+        strategy=strategy.value, solver=solver.value, time_limit=time_limit, gap=gap,
+        travel=str(travel) if travel is not None else None, tradeoff=tradeoff)
+    opts = o.engine()
     sc = load_scenario(file)
-    opts = AlignmentOptions(
-        mode=mode.value, balance=parse_balance(balance), soft_balance=soft,
-        dedicate_oversized=dedicate_oversized, max_moves=max_moves,
-        max_moved_potential=max_moved_potential,
-        max_workload_hours=max_workload_hours, max_distance=max_distance,
-        disruption=disruption, candidates=candidates or None, strategy=strategy.value,
-        solver=solver.value, time_limit=time_limit, gap=gap,
-    )
     problem = AlignmentProblem.from_scenario(
-        sc, _read_travel(travel) if travel is not None else None)
+        sc, read_travel(travel) if travel is not None else None)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if do_tradeoff:
+    if o.tradeoff:
         _tradeoff(problem, opts, out_dir)
     else:
         _align(problem, opts, out_dir, sc.name)
@@ -125,53 +116,43 @@ def _missing(v: object) -> bool:
 
 def _tradeoff(problem: AlignmentProblem, opts: AlignmentOptions, out_dir: Path) -> None:
     """Sweep the disruption weight: ``tradeoff.csv``, ``tradeoff.png`` and the table."""
-    from salesplan.api.extras import charts_skipped, have
+    from salesplan.api.extras import charts_skipped
+    from salesplan.api.planning.alignment import write_tradeoff
     from salesplan.optimizer import tradeoff
 
-    with _solving("sweeping the disruption weight", opts):
-        points = tradeoff(problem, opts)
-    points.to_csv(out_dir / "tradeoff.csv", index=False)
-    if have("plots"):
-        from salesplan.optimizer.plots import tradeoff_figure
-
-        tradeoff_figure(points, problem.distance_unit).savefig(out_dir / "tradeoff.png")
+    with _solving("sweeping the disruption weight", opts) as phase:
+        points = tradeoff(problem, opts, progress=lambda done, total: phase(
+            "sweeping the disruption weight", done, total))
+    files, skipped = write_tradeoff(points, problem, out_dir)
     out.print(frame_table(points, "Disruption versus balance (pareto = worth considering)", {
         "weighted_distance": ",.0f", "worst_deviation": ".1%", "moved_potential":
         lambda v: money(v, problem.currency), "gap": lambda v: "-" if _missing(v) else
         f"{v:.2%}", "solve_seconds": ".1f", "moves": lambda v: "-" if _missing(v) else
         f"{int(v)}"}))
-    if not have("plots"):
-        err.print(charts_skipped(["tradeoff.png"]), markup=False)
-    out.print(f"wrote {out_dir / 'tradeoff.csv'}"
-              + (f" and {out_dir / 'tradeoff.png'}" if have("plots") else ""))
+    if skipped:
+        err.print(charts_skipped(skipped), markup=False)
+    out.print("wrote " + " and ".join(str(f) for f in files))
 
 
 def _align(problem: AlignmentProblem, opts: AlignmentOptions, out_dir: Path, name: str) -> None:
     """Solve, write ``assignment.csv``, ``territories.csv``, ``summary.json`` and ``map.png``
     (or, without a plan, ``summary.json`` with the reasons, then raise)."""
-    from salesplan.api.extras import charts_skipped, have
+    from salesplan.api.extras import charts_skipped
+    from salesplan.api.planning.alignment import write_alignment, write_failure
     from salesplan.optimizer import AlignmentError, solve_alignment
 
     try:
-        with _solving("solving the alignment", opts):
-            result = solve_alignment(problem, opts)
+        with _solving("solving the alignment", opts) as phase:
+            result = solve_alignment(problem, opts,
+                                     progress=lambda fraction, message: phase(message))
     except AlignmentError as exc:
-        (out_dir / "summary.json").write_text(json.dumps(
-            {"status": exc.status, "reasons": exc.reasons, "headline": exc.headline},
-            indent=2))
+        write_failure(exc, out_dir)
         raise
-    result.assignment.to_csv(out_dir / "assignment.csv", index=False)
-    result.territories.to_csv(out_dir / "territories.csv", index=False)
-    (out_dir / "summary.json").write_text(json.dumps(result.summary(), indent=2))
-    if have("plots"):
-        from salesplan.optimizer.plots import territory_map
-
-        territory_map(problem, result, f"{name}: {result.status}").savefig(out_dir / "map.png")
+    files, skipped = write_alignment(problem, result, out_dir, name)
     _print_plan(result, name, problem.currency)
-    if not have("plots"):
-        err.print(charts_skipped(["map.png"]), markup=False)
-    out.print(f"wrote {out_dir}/assignment.csv, territories.csv, summary.json"
-              + (", map.png" if have("plots") else ""))
+    if skipped:
+        err.print(charts_skipped(skipped), markup=False)
+    out.print(f"wrote {out_dir}/" + ", ".join(f.name for f in files))
 
 
 def _print_plan(result: AlignmentResult, name: str, cur: str) -> None:

@@ -47,18 +47,9 @@ def _bugs_exit_1() -> Iterator[None]:
 
 def _load(history: Path, mapping: str, teams: Path | None, history_file: Path | None,
           products: Path | None, strict: bool):
-    import pandas as pd
+    from salesplan.api.planning.tracking.run import load_history
 
-    from salesplan.scenarios.crm import read_history
-    from salesplan.scenarios.crm.mapping import get_mapping
-
-    m = get_mapping(mapping)
-    catalogs = {}
-    pfile = products or (history.parent / "products.csv")
-    if pfile.exists():
-        catalogs["product"] = pd.read_csv(pfile, dtype=str).iloc[:, 0].dropna().tolist()
-    return read_history(history, m, teams=teams, history_path=history_file, catalogs=catalogs,
-                        strict=strict)
+    return load_history(history, mapping, teams, history_file, products, strict)
 
 
 def calibrate(history: History, out_dir: Out = Path("calibrate-output"),

@@ -76,26 +76,26 @@ def comp(
     share band, search the accelerator, cap and quota level that meet both."""
     check_replications(replications)
     from salesplan.api.extras import charts_skipped
+    from salesplan.api.options import CompOptions, cli_options
     from salesplan.api.planning.comp_report import write_comp
     from salesplan.api.planning.compensation import CompError, monthly_quotas, run_comp
     from salesplan.api.planning.simulation import read_quotas
-    from salesplan.optimizer.quotas import method_names
     from salesplan.scenarios import load_scenario
 
     design = design_request(budget_cost_of_sales, share_at_quota)
+    o = cli_options(CompOptions, replications=replications, seed=seed, method=method,
+                    quotas=read_quotas(quotas) if quotas is not None else None,
+                    budget_cost_of_sales=design[0] if design else None,
+                    share_at_quota=design[1] if design else None)
     sc = load_scenario(file)
     if sc.compensation is None:
         raise CompError(f"scenario {sc.name!r} has no compensation section: add one (see "
                         "docs/compensation.md)")
-    quota_map = read_quotas(quotas) if quotas is not None else None
-    if quota_map is not None:
-        monthly_quotas(sc, quota_map)  # unknown or missing reps: fail before simulating
-    elif method not in method_names():
-        raise CompError(f"--method: unknown quota method {method!r}; expected one of: "
-                        f"{', '.join(sorted(method_names()))}")
-    with _bar(replications) as progress:
-        run = run_comp(sc, quota_map, method, replications, seed, workers, progress=progress,
-                       design=design)
+    if o.quotas is not None:
+        monthly_quotas(sc, o.quotas)  # unknown or missing reps: fail before simulating
+    with _bar(o.replications) as progress:
+        run = run_comp(sc, o.quotas, o.method, o.replications, o.seed, workers,
+                       progress=progress, design=o.design)
     files = write_comp(run, out_dir)
     _print_run(run)
     if files.charts_skipped:

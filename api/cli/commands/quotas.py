@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -61,11 +60,18 @@ def quotas(
     scenario has a pay plan, what they do to pay: cost of sales, the share of reps at on-target
     pay and pay equity (on the same simulated draws)."""
     check_replications(replications)
+    from salesplan.api.options import QuotasOptions, cli_options
+    from salesplan.api.planning.quota_files import plan_pay, with_pay_columns
     from salesplan.api.planning.quotas import compare_on, run_quotas, simulate_for_quotas
-    from salesplan.optimizer.quotas import Bounds, read_pins
+    from salesplan.optimizer.quotas import read_pins
     from salesplan.scenarios import load_scenario
 
-    bounds = Bounds(peer_band=parse_peer_band(peer_band))
+    o = cli_options(QuotasOptions, method=method, over_assign=over_assign,
+                    replications=replications, seed=seed, rounding=rounding,
+                    peer_band=parse_peer_band(peer_band),
+                    by=[x.strip() for x in by.split(",") if x.strip()],
+                    pins=str(pins) if pins is not None else None,
+                    compare_methods=compare_methods)
     sc = load_scenario(file)
     out_dir.mkdir(parents=True, exist_ok=True)
     with _bar() as bar:
@@ -74,27 +80,28 @@ def quotas(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done)
 
-        if compare_methods:
-            result = simulate_for_quotas(sc, replications, seed, workers, progress)
-            rows, plans = compare_on(sc, result, over_assign, bounds=bounds)
+        if o.compare_methods:
+            result = simulate_for_quotas(sc, o.replications, o.seed, workers, progress)
+            rows, plans = compare_on(sc, result, o.over_assign, bounds=o.bounds())
         else:
-            pin_list = read_pins(pins) if pins else None
-            run = run_quotas(sc, method, replications, seed, workers, over_assign, pin_list,
-                             tuple(x.strip() for x in by.split(",") if x.strip()), rounding,
-                             bounds=bounds, progress=progress)
-    if compare_methods:
-        rows = _with_pay_columns(sc, result, rows, plans)
+            pin_list = read_pins(o.pins) if o.pins else None
+            run = run_quotas(sc, o.method, o.replications, o.seed, workers, o.over_assign,
+                             pin_list, tuple(o.by), o.rounding, bounds=o.bounds(),
+                             progress=progress)
+    if o.compare_methods:
+        rows = with_pay_columns(sc, result, rows, plans)
         _write_comparison(rows, plans, out_dir, f"Quota methods on the same {replications} "
                                                  f"replications (seed {seed})")
     else:
         _write_plan(run, out_dir, sc.horizon.currency, method,
                     f"P(attainment) per rep, method {method} ({replications} replications)",
-                    _plan_pay(sc, run))
+                    plan_pay(sc, run))
 
 
-def parse_peer_band(text: str) -> tuple[float, float] | None:
-    """``--peer-band``: ``LOW,HIGH`` (``inf`` allowed for HIGH) or ``none``/``off``; the ranges
-    are checked by ``Bounds``. Raises a ``QuotaError`` (exit 2) naming the option."""
+def parse_peer_band(text: str) -> tuple[float, float | None] | None:
+    """``--peer-band``: ``LOW,HIGH`` (``inf`` allowed for HIGH, given as None: no upper limit)
+    or ``none``/``off``; the ranges are checked by the options model. Raises a ``QuotaError``
+    (exit 2) naming the option."""
     from salesplan.optimizer.quotas import QuotaError
 
     if text.strip().lower() in ("none", "off"):
@@ -105,43 +112,16 @@ def parse_peer_band(text: str) -> tuple[float, float] | None:
     except ValueError:
         raise QuotaError(f"--peer-band must be LOW,HIGH (e.g. 0.5,2) or none, got {text!r}"
                          ) from None
-    return low, high
-
-
-def _with_pay_columns(sc, result, rows, plans: dict):
-    """``rows`` with what each method's quotas do to pay (``PAY_COLUMNS``) when the scenario
-    has a pay plan, measured on the same simulated ``result``; unchanged otherwise."""
-    if sc.compensation is None:
-        return rows
-    from salesplan.api.planning.compensation import PAY_COLUMNS, comp_by_quotas, plan_rep_quotas
-
-    pay = comp_by_quotas(sc, result, {name: plan_rep_quotas(sc, plan.quotas)
-                                      for name, plan in plans.items()})
-    return rows.join(pay[list(PAY_COLUMNS)])
-
-
-def _plan_pay(sc, run) -> dict | None:
-    """What the plan's quotas do to pay (cost of sales, share at on-target pay, pay equity) on
-    the run's simulated sales; None without a pay plan."""
-    if sc.compensation is None:
-        return None
-    from salesplan.api.planning.compensation import pay_figures, plan_rep_quotas
-
-    return pay_figures(sc, run.result, plan_rep_quotas(sc, run.quotas))
+    return low, (None if high == float("inf") else high)
 
 
 def _write_comparison(rows, plans: dict, out_dir: Path, title: str) -> None:
-    """``methods.csv``, ``reps_<method>.csv`` and the spread chart of every method."""
-    from salesplan.api.extras import charts_skipped, have
+    """The comparison's files (:func:`~salesplan.api.planning.quota_files.write_comparison`)
+    and its table."""
+    from salesplan.api.extras import charts_skipped
+    from salesplan.api.planning.quota_files import write_comparison
 
-    rows.reset_index().to_csv(out_dir / "methods.csv", index=False)
-    for name, plan in plans.items():
-        plan.reps.reset_index().to_csv(out_dir / f"reps_{name}.csv", index=False)
-    chart = out_dir / "p_attain_by_method.png"
-    if have("plots"):
-        from salesplan.api.plots import methods_chart
-
-        methods_chart(plans, chart)
+    files, skipped = write_comparison(rows, plans, out_dir)
     columns = ["method", "p_attain_spread", "p_attain_std", "expected_share_attaining",
                "quota_potential_gini"]
     formats = {"p_attain_spread": ".2f", "p_attain_std": ".3f",
@@ -153,27 +133,21 @@ def _write_comparison(rows, plans: dict, out_dir: Path, title: str) -> None:
                     "gini_pay_ratio": ".3f", "territory_share": ".0%"}
     view = rows.reset_index()[columns]
     out.print(frame_table(view, title, formats))
-    if not have("plots"):
-        err.print(charts_skipped([chart.name]), markup=False)
+    if skipped:
+        err.print(charts_skipped(skipped), markup=False)
+    chart = [str(f) for f in files if f.suffix == ".png"]
     out.print(f"Written: {out_dir / 'methods.csv'}, reps_<method>.csv"
-              + (f", {chart}" if have("plots") else ""))
+              + (f", {chart[0]}" if chart else ""))
 
 
 def _write_plan(run, out_dir: Path, cur: str, method: str, chart_title: str,
                 pay: dict | None = None) -> None:
-    """``quotas.csv``, ``reps.csv``, ``summary.json`` (with ``pay`` when the scenario has a pay
-    plan), the P(attainment) chart, and the table."""
-    from salesplan.api.extras import charts_skipped, have
-    from salesplan.api.formatting import jsonable
+    """The plan's files (:func:`~salesplan.api.planning.quota_files.write_plan`) and its
+    table."""
+    from salesplan.api.extras import charts_skipped
+    from salesplan.api.planning.quota_files import write_plan
 
-    run.plan.write(out_dir)
-    summary = run.summary | ({"pay": jsonable(pay)} if pay is not None else {})
-    (out_dir / "summary.json").write_text(json.dumps(
-        summary, indent=2, default=lambda o: None if o != o else float(o)) + "\n")
-    if have("plots"):
-        from salesplan.api.plots import p_attain_chart
-
-        p_attain_chart(run.reps, out_dir / "p_attain.png", chart_title)
+    _, skipped = write_plan(run, out_dir, chart_title, pay)
     s = run.summary
     reps = run.reps.reset_index()
     view = reps[["rep", "region", "quota", "potential_share", "expected_attainment",
@@ -189,10 +163,10 @@ def _write_plan(run, out_dir: Path, cur: str, method: str, chart_title: str,
         out.print(pay_line(pay))
     for note in run.plan.notes:
         err.print(f"note: {note}", markup=False)
-    if not have("plots"):
-        err.print(charts_skipped(["p_attain.png"]), markup=False)
+    if skipped:
+        err.print(charts_skipped(skipped), markup=False)
     out.print(f"Written: {out_dir}/quotas.csv, reps.csv, summary.json"
-              + (", p_attain.png" if have("plots") else ""))
+              + ("" if skipped else ", p_attain.png"))
 
 
 def pay_line(pay: dict) -> str:

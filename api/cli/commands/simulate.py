@@ -26,7 +26,7 @@ def simulate(
         help="A quotas CSV with columns rep, quota.")] = None,
     routing: Annotated[str | None, typer.Option(
         help="The routing strategy (default: the scenario's policy).")] = None,
-    keep_deals: Annotated[int, typer.Option(min=0, help=(
+    keep_deals: Annotated[int, typer.Option(min=0, max=10, help=(
         "Replications whose deals are written to deals.csv.gz, one row per deal (0 writes "
         "none)."))] = 1,
 ) -> None:
@@ -35,18 +35,21 @@ def simulate(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from salesplan.api.extras import charts_skipped
+    from salesplan.api.options import SimulateOptions, cli_options
     from salesplan.api.planning.simulation import read_quotas, write_outputs
     from salesplan.scenarios import load_scenario
     from salesplan.simulator.runner import simulate as run_simulation
 
+    o = cli_options(SimulateOptions, replications=replications, seed=seed, routing=routing,
+                    keep_deals=keep_deals,
+                    quotas=read_quotas(quotas) if quotas is not None else None)
     sc = load_scenario(file)
-    quota_map = read_quotas(quotas) if quotas is not None else None
     progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, transient=True)
     with progress:
         task = progress.add_task("sim", total=replications)
-        res = run_simulation(sc, replications, seed, workers=workers, quotas=quota_map,
-                             routing=routing, keep_deals=keep_deals,
+        res = run_simulation(sc, o.replications, o.seed, workers=workers, quotas=o.quotas,
+                             routing=o.routing, keep_deals=o.keep_deals,
                              progress=lambda done, total: progress.update(task, completed=done))
     files = write_outputs(res, out_dir)
     _print_summary(res)

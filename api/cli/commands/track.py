@@ -10,7 +10,7 @@ import typer
 
 from ..console import check_replications, err, out, phases
 from ..options import Out, Seed
-from .calibrate import History, HistoryFile, Mapping, Products, Strict, Teams, _load
+from .calibrate import History, HistoryFile, Mapping, Products, Strict, Teams
 
 Targets = Annotated[Path | None, typer.Option(
     help="Targets CSV: period (2017Q4, 2017-11 or 2017), level (company, region, rep, "
@@ -30,35 +30,29 @@ def track(history: History,
               help="A plan (scenario YAML): its reps are placed in their regions (reps the "
                    "export lacks included); without --targets or --quotas, its targets are "
                    "tracked.")] = None,
-          replications: Annotated[int, typer.Option(help="Monte Carlo replications.")] = 1000,
+          replications: Annotated[int, typer.Option(
+              min=1, help="Monte Carlo replications.")] = 1000,
           seed: Seed = 0,
           history_file: HistoryFile = None, products: Products = None,
           strict: Strict = False) -> None:
     """Where we stand and where we land as of a date: writes summary.json, forecast.csv,
     risks.csv, actions.csv, pipeline.csv and report.html into the --out folder."""
     from salesplan.api.extras import charts_skipped
-    from salesplan.api.planning.tracking import TrackingError, read_targets
-    from salesplan.api.planning.tracking import track as run_track
-    from salesplan.api.planning.tracking.output import headline, warnings, write_tracking
-    from salesplan.api.planning.tracking.targets import targets_from_plan
+    from salesplan.api.options import TrackOptions, cli_options
+    from salesplan.api.planning.tracking.output import headline, warnings
+    from salesplan.api.planning.tracking.run import run_tracking
 
-    if targets is not None and quotas is not None:
-        raise TrackingError("give the targets with one of --targets and --quotas, not both")
-    if targets is None and quotas is None and scenario is None:
-        raise TrackingError("give the targets with --targets or --quotas (or a --scenario "
-                            "plan with targets)")
-    if replications < 1:
-        raise TrackingError(f"--replications {replications}: at least 1")
-    check_replications(replications)
-    plan = _load_plan(scenario) if scenario is not None else None
-    t = read_targets(targets or quotas) if (targets or quotas) else targets_from_plan(plan)
-    reps = {r.id: r.region for r in plan.reps} if plan is not None else None
+    def name(path: Path | None) -> str | None:
+        return str(path) if path is not None else None
+
+    o = cli_options(TrackOptions, history=str(history), asof=asof, targets=name(targets),
+                    quotas=name(quotas), mapping=mapping, teams=name(teams),
+                    scenario=name(scenario), replications=replications, seed=seed,
+                    history_file=name(history_file), products=name(products), strict=strict)
+    check_replications(o.replications)
     with phases("reading the export") as progress:
-        h = _load(history, mapping, teams, history_file, products, strict)
-        progress(f"forecasting the landing ({replications:,} replications)")
-        result = run_track(h, asof, t, replications=replications, seed=seed, reps=reps)
-        progress("writing the report")
-        files, skipped = write_tracking(result, out_dir)
+        result, files, skipped = run_tracking(o, Path, out_dir,
+                                              lambda _at, message: progress(message))
     out.print(headline(result), markup=False)
     for w in warnings(result.forecast.notes):
         err.print(f"warning: {w}", markup=False)
@@ -70,12 +64,6 @@ def track(history: History,
     if skipped:
         err.print(charts_skipped(skipped), markup=False)
     out.print("wrote " + ", ".join(str(f) for f in files), markup=False)
-
-
-def _load_plan(path: Path):
-    from salesplan.scenarios.io import load_scenario
-
-    return load_scenario(path)
 
 
 def register(app: typer.Typer) -> None:

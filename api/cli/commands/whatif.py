@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -94,13 +93,20 @@ def whatif(
     """
     check_replications(replications)
     from salesplan.api.extras import charts_skipped, have
+    from salesplan.api.options import WhatifOptions, cli_options
+    from salesplan.api.planning.against import load_against
     from salesplan.api.planning.report import write_report
     from salesplan.api.planning.whatif import run_against, run_whatif
     from salesplan.scenarios import load_scenario
 
+    o = cli_options(WhatifOptions, replications=replications, seed=seed,
+                    quota_method=quota_method,
+                    variants=[v.strip() for v in variants.split(",") if v.strip()]
+                    if variants else None,
+                    against=[str(p) for p in against] if against else None)
     sc = load_scenario(file)
-    names = [v.strip() for v in variants.split(",") if v.strip()] if variants else None
-    others = _against_scenarios(sc, against or [], ["base", *(names or [])])
+    names = o.variants
+    others = load_against(sc, o.against or [], ["base", *(names or [])])
     with _progress() as bar:
         task = bar.add_task("what-if", total=1.0)
 
@@ -126,24 +132,6 @@ def whatif(
         err.print(charts_skipped(["the charts of report.html"]), markup=False)
     out.print(f"Report: {paths['report.html']}  (tables: comparison.csv, regions.csv, reps.csv;"
               f" summary.json)")
-
-
-def _against_scenarios(base, paths: list[Path], taken: list[str]) -> dict:
-    """The scenarios of ``paths`` by variant name: the file's stem, made unique against
-    ``taken`` (the base, the variants named, earlier files) with a ``-2``, ``-3``... suffix.
-    Each must be comparable with ``base`` (the error names the file)."""
-    from salesplan.api.planning.against import check_comparable
-    from salesplan.scenarios import load_scenario
-
-    used, out = set(taken), {}
-    for path in paths:
-        name, k = path.stem, 2
-        while name in used:
-            name, k = f"{path.stem}-{k}", k + 1
-        used.add(name)
-        out[name] = load_scenario(path)
-        check_comparable(base, out[name], str(path))
-    return out
 
 
 def print_frontier(plan) -> None:
@@ -189,8 +177,9 @@ def plan_headcount(
     workers: Workers = None,
     regions: Annotated[str | None, typer.Option(
         help="Comma-separated regions that may hire (default: all).")] = None,
-    start_month: Annotated[int, typer.Option(min=1, help="The earliest start month of hires.")] = 1,
-    max_hires: Annotated[int, typer.Option(min=0, help="The most hires in all.")] = 20,
+    start_month: Annotated[int, typer.Option(min=1, max=120,
+                                             help="The earliest start month of hires.")] = 1,
+    max_hires: Annotated[int, typer.Option(min=0, max=1000, help="The most hires in all.")] = 20,
     cost: Annotated[str, typer.Option(
         help="What makes one plan cheaper than another with as many hires: 'hires' (hires "
              "start as early as allowed) or 'payroll' (a later start when it still reaches p "
@@ -201,23 +190,25 @@ def plan_headcount(
     Exits 2 when p is out of reach with these levers, after writing the best plan found and
     the frontier."""
     check_replications(replications)
-    from salesplan.api.formatting import jsonable
+    from salesplan.api.options import PlanHeadcountOptions, cli_options
+    from salesplan.api.planning.headcount import write_headcount
     from salesplan.api.planning.whatif import run_plan_headcount
     from salesplan.scenarios import load_scenario
 
+    o = cli_options(PlanHeadcountOptions, p=p, replications=replications, seed=seed,
+                    regions=[r.strip() for r in regions.split(",") if r.strip()]
+                    if regions else None,
+                    start_month=start_month, max_hires=max_hires, cost=cost)
     sc = load_scenario(file)
-    region_list = [r.strip() for r in regions.split(",") if r.strip()] if regions else None
     with _progress() as bar:
-        task = bar.add_task("searching", total=None)
+        task = bar.add_task("searching", total=1.0)
 
-        def progress(msg: str) -> None:
-            bar.update(task, description=msg)
+        def steps(fraction: float, msg: str) -> None:
+            bar.update(task, completed=fraction, description=msg)
 
-        plan = run_plan_headcount(sc, p, replications, seed, workers, region_list, start_month,
-                                  max_hires, progress=progress, cost=cost)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "plan.json").write_text(json.dumps(jsonable(plan.as_dict()), indent=2))
-    plan.frontier_table().to_csv(out_dir / "frontier.csv", index=False)
+        plan = run_plan_headcount(sc, o.p, o.replications, o.seed, workers, o.regions,
+                                  o.start_month, o.max_hires, cost=o.cost, steps=steps)
+    write_headcount(plan, out_dir)
     print_frontier(plan)
     for note in plan.notes:
         err.print(f"note: {note}", markup=False)

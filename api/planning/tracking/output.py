@@ -22,7 +22,7 @@ from .risks import RISK_COLUMNS
 from .standing import pipeline_table
 from .state import LEVELS
 
-__all__ = ["headline", "summary", "warnings", "write_tracking"]
+__all__ = ["charts", "headline", "summary", "warnings", "write_tracking"]
 
 _COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828"}
 
@@ -98,6 +98,11 @@ def _charts(f) -> tuple[dict[str, bytes], list[str]]:
     if regions:
         charts["fans"] = landing_fans(f, regions)
     return charts, []
+
+
+def charts(f) -> dict[str, bytes]:
+    """The report's charts as PNG by name (``pace``, ``fans``); empty without ``plots``."""
+    return _charts(f)[0]
 
 
 def _img(png: bytes) -> str:

@@ -1,5 +1,6 @@
 """``/v1/runs``: submit (202, queued), list, status, cancel, result JSON, CSV tables, PNG
-charts. Runs execute in the run pool, never in the request.
+charts, the CLI's files (``report.html``...) and the whole result as one zip. Runs execute in
+the run pool, never in the request.
 
 A key sees only its workspace's runs (another workspace's answer 404); submitting and
 cancelling need the planner role (viewers: 403)."""
@@ -97,7 +98,8 @@ def get_result(run_id: RunId, session: SessionDep, key: ApiKeyDep) -> RunResultP
     run, result, files = store.get_result(session, run_id, key.workspace)
     return RunResultPublic(run_id=run.id, kind=run.kind, result=result.result,
                            tables=[name for kind, name in files if kind == "table"],
-                           charts=[name for kind, name in files if kind == "chart"])
+                           charts=[name for kind, name in files if kind == "chart"],
+                           files=[name for kind, name in files if kind == "file"])
 
 
 @router.get("/{run_id}/tables/{name}", response_class=Response,
@@ -118,3 +120,43 @@ def get_table(run_id: RunId, name: FileName, session: SessionDep, key: ApiKeyDep
 def get_chart(run_id: RunId, name: FileName, session: SessionDep, key: ApiKeyDep) -> Response:
     row = store.get_file(session, run_id, "chart", re.sub(r"\.png$", "", name), key.workspace)
     return Response(row.content, media_type="image/png")
+
+
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "gz": "application/gzip",
+               "json": "application/json", "html": "text/html; charset=utf-8",
+               "png": "image/png"}
+REPORT_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                 "frame-ancestors 'none'")
+"""What a served report may load: its own inline styles and embedded images, nothing else (no
+script runs in it, whatever text it quotes)."""
+
+
+@router.get("/{run_id}/files/{name}", response_class=Response,
+            responses={200: {"content": {t.split(";")[0]: {"schema": {"type": "string"}}
+                                         for t in MEDIA_TYPES.values()},
+                             "description": "A file the CLI writes for this kind of run "
+                                            "(report.html, summary.json, CSV, PNG...)"},
+                       409: NOT_DONE})
+def get_run_file(run_id: RunId, name: FileName, session: SessionDep, key: ApiKeyDep
+                 ) -> Response:
+    """A file of the result, as the CLI writes it into its ``--out`` folder (the names are
+    in ``GET /v1/runs/{id}/result``, ``files``)."""
+    row = store.get_file(session, run_id, "file", name, key.workspace)
+    media = MEDIA_TYPES.get(row.name.rpartition(".")[2], "application/octet-stream")
+    headers = {"Content-Disposition": f'inline; filename="{row.name}"',
+               "X-Content-Type-Options": "nosniff"}
+    if media.startswith("text/html"):
+        headers["Content-Security-Policy"] = REPORT_POLICY
+    return Response(row.content, media_type=media, headers=headers)
+
+
+@router.get("/{run_id}/download", response_class=Response,
+            responses={200: {"content": {"application/zip": {"schema": {
+                "type": "string", "format": "binary"}}},
+                "description": "The whole result as a zip"}, 409: NOT_DONE})
+def download_run(run_id: RunId, session: SessionDep, key: ApiKeyDep) -> Response:
+    """The whole result as one zip: the CLI's files at the top (as in its ``--out`` folder),
+    ``result.json``, ``tables/<name>.csv`` and ``charts/<name>.png``."""
+    content = store.result_zip(session, run_id, key.workspace)
+    return Response(content, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="run-{run_id}.zip"'})
