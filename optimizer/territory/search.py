@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from .candidates import candidate_pairs, ensure_reach
 from .diagnosis import explain_infeasible
 from .elastic_pairs import add_missing_pairs
 from .errors import InfeasiblePlanError, NoSolutionError
-from .fix import FixAndResolve
+from .fix import FixAndResolve, tightened
 from .incumbent import (
     CONSTRUCT_SECONDS,
     CONSTRUCT_SHARE,
@@ -77,6 +77,9 @@ class SearchPolicy:
     that is at most this many pairs (else k doubles)."""
     fix: type[FixAndResolve] = FixAndResolve
     """The fix-and-resolve class run by the ``fix`` strategy (:mod:`.fix`)."""
+    tight_elastic: bool = True
+    """With the fix strategy, the elastic LP that adds missing pairs holds the bands tightened
+    as the rounding LP of fix-and-resolve has them (``fix._FIX_TIGHTEN``)."""
     construct: bool = True
     """Build a constructive plan (greedy LPT repaired into the bands) over each attempt's
     candidates as the incumbent (:mod:`.incumbent`); off, the search has only its own plans
@@ -257,17 +260,25 @@ def _attempt(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
     outcome = solve_candidates(task, strategy, widenable=widenable, fix=fix)
     if outcome.state == "infeasible" and state.k is not None and prep.bands \
             and not opts.soft_balance and pi.size <= ctx.policy.reach_max_pairs:
-        # add only the missing pairs (elastic LP), before widening every account's k
-        pi, pj, pre = add_missing_pairs(problem, prep, task, state.k, state.notes,
+        # add only the missing pairs (elastic LP), before widening every account's k; with
+        # bands tightened as fix-and-resolve's rounding LP has them, so that the pairs leave
+        # the rounding room (geo-33k, Midwest: pairs enough for the plain bands but not the
+        # tightened ones left 29 reps out of band after rounding and repair, through ten
+        # fix-and-resolve rounds)
+        tight = ctx.policy.tight_elastic and strategy == "fix"
+        etask = replace(task, spec=tightened(prep.spec)) if tight else task
+        pi, pj, pre = add_missing_pairs(problem, prep, etask, state.k, state.notes,
                                         report=memory.elastic)
         memory.pi, memory.pj = pi, pj
         # the added pairs can take the model past the exact MILP's size
         strategy = _strategy(opts, pi.size, others)
         if pre is not None:
             task = SolveTask(prep.spec, pi, pj, ctx.solver, ctx.deadline)
-            memory.bound, memory.bound_k = pre[1].objective, state.k
+            if not tight:
+                memory.bound, memory.bound_k = pre[1].objective, state.k
             _construct(prep, opts, ctx, task, memory)
-            outcome = solve_candidates(task, strategy, pre=pre if strategy == "fix" else None,
+            outcome = solve_candidates(task, strategy,
+                                       pre=pre if strategy == "fix" and not tight else None,
                                        widenable=widenable, fix=fix)
     if outcome.bound is not None:
         memory.bound, memory.bound_k = outcome.bound, state.k
