@@ -213,8 +213,8 @@ def test_scenario_entry_point_and_frames() -> None:
 
 def test_auto_strategy_is_chosen_again_after_pairs_are_added() -> None:
     # 1,000 x 20 with k = 1: 3,096 candidate pairs (with rep reach), LP infeasible; the elastic
-    # LP adds 985 pairs (targeted widening, issue #24). With the exact MILP allowed up to 3,400
-    # pairs, the enlarged model (4,081) must go to the fix path: it went to the whole-model
+    # LP adds 597 pairs. With the exact MILP allowed up to 3,400
+    # pairs, the enlarged model (3,693) must go to the fix path: it went to the whole-model
     # MILP when the strategy was chosen only before the pairs were added (the counties then
     # found no plan in 120 s)
     from salesplan.benchmarks.territory_instances import synthetic_instance
@@ -224,7 +224,7 @@ def test_auto_strategy_is_chosen_again_after_pairs_are_added() -> None:
     res = solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=1,
                                               time_limit=UNTIMED, exact_max_pairs=3400,
                                               split_pools=False))
-    assert any("985 candidate pairs were added" in n for n in res.notes)
+    assert any("597 candidate pairs were added" in n for n in res.notes)
     assert res.metrics.strategy == "fix"
 
 

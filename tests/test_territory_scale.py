@@ -130,6 +130,7 @@ def test_acceptance_tolerance_matches_the_solver_feasibility_tolerance(geo):
 
 
 def test_targeted_widening_adds_what_the_elastic_lp_says_is_missing():
+    # the rule of SearchPolicy(targeted_widening=True); the doubling rule is the default
     """A rep 1 unit short gets its nearest non-candidate accounts carrying 3 x 2 units (and at
     least 20), not hundreds of pairs; an over rep's accounts get 4 more reps each."""
     rng = np.random.default_rng(5)

@@ -3,14 +3,20 @@ the pairs that are missing, found with the elastic LP relaxation.
 
 The elastic LP (:func:`.formulation.build_model` with ``elastic=True``) has every hard band
 soft at a large penalty, so it always solves; its slacks say which reps cannot hold a band and
-by how much. The widening is targeted by those amounts: a rep left under a band by s (a
+by how much. By default (the doubling rule) a rep left under a band gets its nearest eligible
+accounts (at least 50, 2^r x as many as it has) and each account of a rep left over a band its
+2^r x k nearest reps. The targeted rule (``SearchPolicy(targeted_widening=True)``) follows the
+slacks' amounts: a rep left under a band by s (a
 fraction of its target mu) gets as candidates its nearest eligible accounts not yet its
 candidates carrying ``_UNDER_MARGIN`` x s x mu (at least ``_MIN_ADDED`` accounts), and each
 account of a rep left over a band gets its next ``_OVER_REPS`` nearest eligible reps; both
 grow by ``grow`` (2, 4, 8) each round; then the LP is solved again. (Measured on the real-shape
 geo-33k instance, South pool: the former rule, each under rep's nearest max(50, 2^r x its
 candidates) accounts and 2^r x k reps for each account of an over rep, took the LP from 103,000
-to 359,000 pairs in two rounds, 28 s for the third LP.) When the elastic LP closes every band it
+to 359,000 pairs in two rounds, 28 s for the third LP; the targeted rule kept the Midwest pool
+at 85,000 pairs but did not close its bands in four rounds, and that pool then found no plan in
+its time, where the doubling rule closed them at 128,000 pairs in three: so the doubling rule
+stays the default.) When the elastic LP closes every band it
 *is* the LP relaxation over those candidates, and the search (:mod:`.search`) goes on from it.
 """
 
@@ -42,12 +48,14 @@ eligible reps."""
 
 
 def add_missing_pairs(problem: AlignmentProblem, prep: Prepared, task: SolveTask, k: int,
-                      notes: list[str], *, rounds: int = 4, report: dict | None = None
+                      notes: list[str], *, rounds: int = 4, report: dict | None = None,
+                      targeted: bool = False
                       ) -> tuple[np.ndarray, np.ndarray, tuple[BuiltModel, SolveOutcome] | None]:
     """Widen ``task``'s pairs (the ``k`` nearest candidates) until the elastic LP closes every
     band, for at most ``rounds`` rounds. Returns the pairs (pi, pj) and, when the elastic LP
     closes every band, (its model, its outcome), else None (also when the LP stops early: its
-    slacks then say nothing reliable). A note says how many pairs were added. ``report``, when
+    slacks then say nothing reliable). A note says how many pairs were added. ``targeted``:
+    the targeted rule of the module doc, else the doubling rule. ``report``, when
     given, receives the last elastic LP's ``pairs``, ``reps`` out of a band and ``worst`` slack
     (fraction of the target), for the message when no plan comes."""
     dist = np.where(prep.eligible, problem.distance, np.inf)
@@ -72,8 +80,13 @@ def add_missing_pairs(problem: AlignmentProblem, prep: Prepared, task: SolveTask
                              "nearest reps can hold the bands")
             return pi, pj, (model, lp)
         before = pi.size
-        pi, pj = _with_more_pairs(pi, pj, dist, under=under, over=over, deficit=deficit,
-                                  locked=task.spec.locked, grow=2 ** (r + 1))
+        if targeted:
+            pi, pj = _with_more_pairs(pi, pj, dist, under=under, over=over, deficit=deficit,
+                                      locked=task.spec.locked, grow=2 ** (r + 1))
+        else:
+            pi, pj = _with_doubled_pairs(pi, pj, dist, under=under, over=over,
+                                         locked=task.spec.locked,
+                                         reps_per_account=2 ** (r + 1) * k, grow=2 ** (r + 1))
         added_total += pi.size - before
         log.info("  %d reps under and %d over their bands: %d pairs added", int(under.sum()),
                  int(over.sum()), pi.size - before)
@@ -137,6 +150,39 @@ def _with_more_pairs(pi: np.ndarray, pj: np.ndarray, dist: np.ndarray, *, under:
         ii = np.repeat(rows, near.shape[1])
         jj = near.ravel()
         ok = rank_ok.ravel() & np.isfinite(dist[ii, jj]) & ~locked[ii]
+        new_i.append(ii[ok])
+        new_j.append(jj[ok])
+    ii = np.concatenate([pi, *new_i])
+    jj = np.concatenate([pj, *new_j])
+    key = np.unique(ii.astype(np.int64) * m + jj)
+    ii, jj = key // m, key % m
+    order = np.lexsort((dist[ii, jj], ii))
+    return ii[order], jj[order]
+
+
+def _with_doubled_pairs(pi: np.ndarray, pj: np.ndarray, dist: np.ndarray, *, under: np.ndarray,
+                     over: np.ndarray, locked: np.ndarray, reps_per_account: int, grow: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs plus, for each rep ``under`` its band, its nearest eligible accounts (at
+    least 50, ``grow`` x as many as it has), and for each account of a rep ``over`` its band
+    (unlocked), its ``reps_per_account`` nearest eligible reps. ``dist``: distance, inf where
+    ineligible. Sorted by account, then distance."""
+    m = dist.shape[1]
+    new_i, new_j = [], []
+    for j in np.flatnonzero(under):
+        cand = np.flatnonzero(np.isfinite(dist[:, j]))
+        have = int((pj == j).sum())
+        take = cand[np.argsort(dist[cand, j], kind="stable")[:max(50, grow * have)]]
+        new_i.append(take)
+        new_j.append(np.full(take.size, j))
+    if over.any():
+        rows = np.unique(pi[over[pj]])
+        kk = min(m, reps_per_account)
+        near = np.argpartition(dist[rows], kk - 1, axis=1)[:, :kk] if kk < m else \
+            np.tile(np.arange(m), (rows.size, 1))
+        ii = np.repeat(rows, near.shape[1])
+        jj = near.ravel()
+        ok = np.isfinite(dist[ii, jj]) & ~locked[ii]
         new_i.append(ii[ok])
         new_j.append(jj[ok])
     ii = np.concatenate([pi, *new_i])

@@ -77,9 +77,14 @@ class SearchPolicy:
     that is at most this many pairs (else k doubles)."""
     fix: type[FixAndResolve] = FixAndResolve
     """The fix-and-resolve class run by the ``fix`` strategy (:mod:`.fix`)."""
-    tight_elastic: bool = True
+    targeted_widening: bool = False
+    """The elastic LP adds pairs by the targeted rule (:mod:`.elastic_pairs`), else by the
+    doubling rule (measured better on geo-33k's Midwest pool)."""
+    tight_elastic: bool = False
     """With the fix strategy, the elastic LP that adds missing pairs holds the bands tightened
-    as the rounding LP of fix-and-resolve has them (``fix._FIX_TIGHTEN``)."""
+    as the rounding LP of fix-and-resolve has them (``fix._FIX_TIGHTEN``). Off by default: on
+    geo-33k
+    its South pool still grew to 319,000 pairs, and the Midwest found no plan."""
     construct: bool = True
     """Build a constructive plan (greedy LPT repaired into the bands) over each attempt's
     candidates as the incumbent (:mod:`.incumbent`); off, the search has only its own plans
@@ -268,7 +273,8 @@ def _attempt(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
         tight = ctx.policy.tight_elastic and strategy == "fix"
         etask = replace(task, spec=tightened(prep.spec)) if tight else task
         pi, pj, pre = add_missing_pairs(problem, prep, etask, state.k, state.notes,
-                                        report=memory.elastic)
+                                        report=memory.elastic,
+                                        targeted=ctx.policy.targeted_widening)
         memory.pi, memory.pj = pi, pj
         # the added pairs can take the model past the exact MILP's size
         strategy = _strategy(opts, pi.size, others)
@@ -283,6 +289,7 @@ def _attempt(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
     if outcome.bound is not None:
         memory.bound, memory.bound_k = outcome.bound, state.k
         memory.lp_seconds = outcome.lp_seconds
+        memory.elastic.clear()  # the LP holds the bands now: no relaxation misses them
     return outcome, pi.size
 
 
@@ -379,7 +386,7 @@ def _distance_to_bands(prep: Prepared, memory: SearchMemory, outcome: Outcome) -
 
 def _wider_bands(prep: Prepared, memory: SearchMemory) -> str:
     """Bands that the closest miss would hold, as a --balance option (empty: none known)."""
-    worst = max(memory.miss[0] if memory.miss else 0.0, memory.elastic.get("worst", 0.0))
+    worst = memory.miss[0] if memory.miss else 0.0
     if worst <= 0:
         return ""
     return "--balance " + ",".join(f"{b.metric}={b.tolerance + worst:.3f}"
