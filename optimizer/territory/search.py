@@ -83,8 +83,7 @@ class SearchPolicy:
     tight_elastic: bool = False
     """With the fix strategy, the elastic LP that adds missing pairs holds the bands tightened
     as the rounding LP of fix-and-resolve has them (``fix._FIX_TIGHTEN``). Off by default: on
-    geo-33k
-    its South pool still grew to 319,000 pairs, and the Midwest found no plan."""
+    geo-33k its South pool still grew to 319,000 pairs, and the Midwest found no plan."""
     construct: bool = True
     """Build a constructive plan (greedy LPT repaired into the bands) over each attempt's
     candidates as the incumbent (:mod:`.incumbent`); off, the search has only its own plans
