@@ -14,13 +14,16 @@ owners, gap to our LP bound, and wall time. Speed is printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import resource
 import time
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from salesplan.benchmarks.territory_geo import GEO_INSTANCES, fingerprint, geo_instance, shape
 from salesplan.benchmarks.territory_instances import counties_instance, synthetic_instance
 from salesplan.benchmarks.territory_peer import PEER, greedy_peer
 from salesplan.optimizer import (
@@ -34,6 +37,12 @@ from salesplan.optimizer.territory.alignment import prepare
 from salesplan.optimizer.territory.balance import balance_stats, metric_values, targets
 
 SIZES = {"1k": (1_000, 10), "10k": (10_000, 100), "50k": (50_000, 400)}
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far (MB; ``getrusage`` ``ru_maxrss``, KB on
+    Linux). It never falls, so a figure per instance needs one instance per process."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def evaluate(problem, opts, assign: np.ndarray) -> dict:
@@ -61,13 +70,14 @@ def run_ours(name, problem, opts, label):
     except AlignmentError as exc:
         secs = time.perf_counter() - start
         print(f"  [{name}] {label}: {exc.status} after {secs:.1f} s: {exc.reasons[0][:150]}")
-        return {"instance": name, "method": label, "status": exc.status, "seconds": secs}
+        return {"instance": name, "method": label, "status": exc.status, "seconds": secs,
+                "peak_mb": peak_memory_mb()}
     secs = time.perf_counter() - start
     rep_index = {r: j for j, r in enumerate(problem.rep_ids)}
     assign = np.array([rep_index[r] for r in res.assignment["rep"]])
     row = {"instance": name, "method": label, "status": res.status, "seconds": secs,
            "gap_to_lp": res.metrics.gap, "bound": res.metrics.bound,
-           **evaluate(problem, opts, assign)}
+           "peak_mb": peak_memory_mb(), **evaluate(problem, opts, assign)}
     for note in res.notes:
         if "widened" in note or "were among too few" in note or "diagnos" in note:
             print(f"  [{name}] {label}: note: {note}")
@@ -95,6 +105,24 @@ def bench(name, problem, opts, solvers, cbc_limit):
     return rows
 
 
+def bench_geo(name: str, args, solvers) -> list[dict]:
+    """A real-shape instance in each mode of ``args.modes`` with two ±5% bands, beside the
+    peer; its recipe, fingerprint and shape printed first."""
+    t0 = time.perf_counter()
+    p = geo_instance(name)
+    print(f"{name}: built in {time.perf_counter() - t0:.1f} s, fingerprint "
+          f"{fingerprint(p)[:16]}, recipe {GEO_INSTANCES[name].as_dict()}, shape {shape(p)}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    rows = []
+    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        opts = AlignmentOptions(mode=mode, balance=(BalanceBand("workload", 0.05),
+                                                    BalanceBand("potential", 0.05)),
+                                time_limit=args.time_limit)
+        use = [s for s in solvers if s != "cbc"]
+        rows += bench(f"{name} {mode}", p, opts, use, args.cbc_time_limit)
+    return rows
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1k,10k,50k")
@@ -102,6 +130,10 @@ def main(argv=None) -> None:
     ap.add_argument("--no-counties", action="store_true")
     ap.add_argument("--time-limit", type=float, default=280.0)
     ap.add_argument("--cbc-time-limit", type=float, default=120.0)
+    ap.add_argument("--geo", default="",
+                    help="real-shape instances (benchmarks/territory_geo.py), e.g. "
+                         "geo-10k,geo-33k; each in carve and re-align mode")
+    ap.add_argument("--modes", default="carve,realign", help="modes for --geo")
     args = ap.parse_args(argv)
     solvers = [s for s in available_solvers() if not (args.no_cbc and s == "cbc")]
     print(f"territory benchmark: {platform.processor() or platform.machine()}, "
@@ -142,6 +174,8 @@ def main(argv=None) -> None:
                                 time_limit=args.time_limit)
         use = solvers if n <= 10_000 else [s for s in solvers if s != "cbc"]
         rows += bench(f"synthetic {size} x {m}", p, opts, use, args.cbc_time_limit)
+    for name in [s.strip() for s in args.geo.split(",") if s.strip()]:
+        rows += bench_geo(name, args, solvers)
     df = pd.DataFrame(rows)
     peer = df[df["method"] == "greedy LPT peer"].set_index("instance")["weighted_distance"]
     df["distance_vs_peer"] = [
@@ -150,7 +184,7 @@ def main(argv=None) -> None:
         for _, r in df.iterrows()]
     cols = ["instance", "method", "status", "seconds", "gap_to_lp", "weighted_distance",
             "distance_vs_peer", "moves", "workload_max/min", "workload_cv",
-            "potential_max/min", "potential_cv"]
+            "potential_max/min", "potential_cv", "peak_mb"]
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
     print(df[[c for c in cols if c in df]].to_string(index=False, float_format=lambda v:

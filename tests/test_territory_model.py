@@ -213,9 +213,10 @@ def test_scenario_entry_point_and_frames() -> None:
 
 def test_auto_strategy_is_chosen_again_after_pairs_are_added() -> None:
     # 1,000 x 20 with k = 1: 3,096 candidate pairs (with rep reach), LP infeasible; the elastic
-    # LP adds 597 pairs. With the exact MILP allowed up to 3,400 pairs, the enlarged model
-    # (3,693) must go to the fix path: it went to the whole-model MILP when the strategy was
-    # chosen only before the pairs were added (the counties then found no plan in 120 s)
+    # LP adds 597 pairs. With the exact MILP allowed up to 3,400
+    # pairs, the enlarged model (3,693) must go to the fix path: it went to the whole-model
+    # MILP when the strategy was chosen only before the pairs were added (the counties then
+    # found no plan in 120 s)
     from salesplan.benchmarks.territory_instances import synthetic_instance
 
     p = synthetic_instance(1000, 20, seed=3)
@@ -266,7 +267,8 @@ def test_no_plan_from_the_exact_milp_advises_fix_or_more_candidates() -> None:
         # one model over the 4 regions: each region alone is small enough to solve
         solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=2,
                                             solver=root_only, time_limit=UNTIMED,
-                                            split_pools=False))
+                                            split_pools=False),
+                        policy=SearchPolicy(construct=False))
     text = str(err.value)
     assert "over the 2 nearest candidate reps" in text
     assert "strategy fix" in text and "--candidates 0" in text
@@ -359,7 +361,7 @@ def test_fix_rounds_go_on_from_the_repaired_plan() -> None:
         solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, strategy="fix",
                                             candidates=None, time_limit=UNTIMED,
                                             split_pools=False),
-                        policy=SearchPolicy(fix=Spy))
+                        policy=SearchPolicy(fix=Spy, construct=False))
     kept = seen["fixed"] >= 0
     assert kept.sum() > 500
     assert (seen["fixed"][kept] == seen["repaired"][kept]).all()
@@ -380,7 +382,8 @@ def test_an_lp_stopped_early_is_no_bound_and_no_plan() -> None:
     with pytest.raises(NoSolutionError, match="the LP relaxation did not finish"):
         solve_alignment(p, AlignmentOptions(mode="carve", candidates=2, strategy="fix",
                                             balance=(BalanceBand("workload", 0.3),),
-                                            solver=StoppedLP()))
+                                            solver=StoppedLP()),
+                        policy=SearchPolicy(construct=False))
 
 
 def test_no_widening_without_the_time_to_solve_the_wider_model() -> None:
@@ -402,7 +405,7 @@ def test_no_widening_without_the_time_to_solve_the_wider_model() -> None:
         solve_alignment(p, AlignmentOptions(mode="carve", balance=bands, candidates=2,
                                             strategy="fix", time_limit=UNTIMED,
                                             split_pools=False),
-                        policy=SearchPolicy(fix=Fails, widen_time=1e9))
+                        policy=SearchPolicy(fix=Fails, widen_time=1e9, construct=False))
     assert len(calls) == 1
 
 

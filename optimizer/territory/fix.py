@@ -34,7 +34,7 @@ from .polish import POLISH_ABOVE_GAP, improve, neighbours, polish
 from .repair import repair_bands
 from .state import Outcome, SolveTask, expired, seconds_left
 
-__all__ = ["FixAndResolve"]
+__all__ = ["FixAndResolve", "tightened"]
 
 _INTEGRAL = 1e-6
 """An account is integral in the LP when one of its pair values is at least 1 - this."""
@@ -55,6 +55,12 @@ _ROUND_REPAIR_SECONDS = 10.0
 """Time for the band repair after a fix-and-resolve round that left a band off."""
 
 log = logging.getLogger(__name__)
+
+
+def tightened(spec):
+    """``spec`` with every band's tolerance tightened by ``_FIX_TIGHTEN`` of itself."""
+    return replace(spec, bands=tuple(replace(b, tolerance=b.tolerance * (1 - _FIX_TIGHTEN))
+                                     for b in spec.bands))
 
 
 class FixAndResolve:
@@ -142,8 +148,7 @@ class FixAndResolve:
         # The LP sits on its band edges, so fixing its integral accounts leaves the fractional
         # ones no room (an exact packing). Fix from an LP with bands tightened by
         # _FIX_TIGHTEN of their tolerance instead: the real bands then leave slack.
-        tight = replace(spec, bands=tuple(replace(b, tolerance=b.tolerance * (1 - _FIX_TIGHTEN))
-                                          for b in spec.bands))
+        tight = tightened(spec)
         tmodel = build_model(tight, t.pi, t.pj, name="territory_tightened_lp")
         tlp = t.solver.solve(tmodel.prob, mip=False, time_limit=seconds_left(t.deadline))
         log.info("tightened LP: %s in %.1f s", tlp.state, tlp.seconds)

@@ -33,6 +33,9 @@ from scipy import sparse
 __all__ = ["MoveBudget", "band_limits", "repair_bands"]
 
 _EPS = 1e-12
+_HOLDS = 1e-6
+"""A rep's violation V below this holds (the acceptance tolerance of :mod:`.checks`,
+``BAND_TOLERANCE``, which imports this module)."""
 COUNT_METRIC = "accounts"
 """The band on account counts: whole accounts, limits rounded inward (see the module doc)."""
 
@@ -77,7 +80,7 @@ def repair_bands(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     steps = 0
     while steps < max_steps and time.perf_counter() < deadline:
         v = state.viol(all_reps, zip(state.rows, state.loads, strict=True))
-        open_ = (v > 1e-9) & ~state.stuck
+        open_ = (v > _HOLDS) & ~state.stuck
         if not open_.any():
             break
         j = int(np.argmax(np.where(open_, v, -1.0)))

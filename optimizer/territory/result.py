@@ -22,8 +22,13 @@ import pandas as pd
 __all__ = ["AlignmentMetrics", "AlignmentResult"]
 
 
-def status_text(gap: float | None, solver_optimal: bool) -> str:
-    """"optimal" when proven within 0.01%, else "feasible (gap x%)"."""
+def status_text(gap: float | None, solver_optimal: bool, time_limited: bool = False) -> str:
+    """"optimal" when proven within 0.01%, else "feasible (gap x%)"; a plan returned because
+    the time limit ended the search (the best repaired plan found on the way) is
+    "feasible (time limit, best repaired plan, gap x%)"."""
+    if time_limited:
+        return ("feasible (time limit, best repaired plan, "
+                + ("gap unknown)" if gap is None else f"gap {gap:.2%})"))
     if gap is not None and gap <= 1e-4 and solver_optimal:
         return "optimal"
     if gap is None:
@@ -39,7 +44,10 @@ class AlignmentMetrics:
     (objective - bound) / objective. ``weighted_distance`` = sum_i w_i d_i with w normalised to
     mean 1 (distance units); ``total_distance`` = sum_i d_i; ``moves`` and ``moved_potential``
     (currency/yr) count accounts now with a rep other than their previous owner. ``balance``
-    maps each metric to ``max_over_mean``, ``min_over_mean`` and ``cv`` of load / target."""
+    maps each metric to ``max_over_mean``, ``min_over_mean`` and ``cv`` of load / target.
+    ``time_limited_plan``: the time limit ended the search (of at least one pool) before it had
+    a plan of its own, and the plan (of those pools) is the best repaired plan found on the
+    way; its gap is honest all the same."""
 
     status: str
     objective: float
@@ -57,6 +65,7 @@ class AlignmentMetrics:
     distance_unit: str
     balance: dict[str, dict[str, float]]
     max_band_violation: dict[str, float] = field(default_factory=dict)
+    time_limited_plan: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,5 +111,6 @@ class AlignmentResult:
             "reps": len(self.territories),
             "balance": {k: {s: clean(v) for s, v in d.items()} for k, d in m.balance.items()},
             "max_band_violation": m.max_band_violation,
+            "time_limited_plan": m.time_limited_plan,
             "notes": list(self.notes),
         }

@@ -13,6 +13,12 @@ widening the candidates until the model has a plan.
 4. No plan: a proven infeasibility is diagnosed (:mod:`.diagnosis`); a plan not found in the
    time says what to change.
 
+Each attempt first builds a constructive plan over its candidates (:mod:`.incumbent`: greedy
+LPT repaired into the bands), so a plan exists early; a :class:`~.incumbent.SearchMemory`
+keeps the best plan, the candidate pairs and the widening state across attempts and across a
+pool's retry. When the time limit ends the search without a plan of its own, the incumbent is
+returned, flagged, with its honest gap.
+
 How it widens is set by a :class:`SearchPolicy` (the measured defaults, or another for an
 experiment or a test); the solver, the clock and the policy travel in a :class:`SearchContext`.
 """
@@ -21,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -29,7 +35,15 @@ from .candidates import candidate_pairs, ensure_reach
 from .diagnosis import explain_infeasible
 from .elastic_pairs import add_missing_pairs
 from .errors import InfeasiblePlanError, NoSolutionError
-from .fix import FixAndResolve
+from .fix import FixAndResolve, tightened
+from .incumbent import (
+    CONSTRUCT_SECONDS,
+    CONSTRUCT_SHARE,
+    FIRST_TRY_SECONDS,
+    SearchMemory,
+    constructive_plan,
+    union_pairs,
+)
 from .options import AlignmentOptions
 from .preparation import Prepared
 from .problem import AlignmentProblem
@@ -63,6 +77,17 @@ class SearchPolicy:
     that is at most this many pairs (else k doubles)."""
     fix: type[FixAndResolve] = FixAndResolve
     """The fix-and-resolve class run by the ``fix`` strategy (:mod:`.fix`)."""
+    targeted_widening: bool = False
+    """The elastic LP adds pairs by the targeted rule (:mod:`.elastic_pairs`), else by the
+    doubling rule (measured better on geo-33k's Midwest pool)."""
+    tight_elastic: bool = False
+    """With the fix strategy, the elastic LP that adds missing pairs holds the bands tightened
+    as the rounding LP of fix-and-resolve has them (``fix._FIX_TIGHTEN``). Off by default: on
+    geo-33k its South pool still grew to 319,000 pairs, and the Midwest found no plan."""
+    construct: bool = True
+    """Build a constructive plan (greedy LPT repaired into the bands) over each attempt's
+    candidates as the incumbent (:mod:`.incumbent`); off, the search has only its own plans
+    (a test of the no-plan path, an experiment)."""
 
 
 @dataclass(frozen=True)
@@ -108,19 +133,28 @@ def scope_text(k: int | None) -> str:
 
 
 def search(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
-           ctx: SearchContext, *, others: int = 0) -> SearchResult:
+           ctx: SearchContext, *, others: int = 0, memory: SearchMemory | None = None
+           ) -> SearchResult:
     """The candidate search of the module doc on one (whole or pool) problem: returns the
     plan found; raises :class:`InfeasiblePlanError` or :class:`NoSolutionError` without one.
 
     ``others``: the other pools' candidate pairs when this is one pool. ``auto`` counts them
     too, so a pool gets the strategy the whole model would (measured: 10k x 100 in 4 pools of
-    20,000 pairs, exact: 281 s to a 0.50% gap; fix on the 80,000-pair whole: 17 s to 0.48%)."""
+    20,000 pairs, exact: 281 s to a 0.50% gap; fix on the 80,000-pair whole: 17 s to 0.48%).
+
+    ``memory``: what an earlier search of the same problem left (a pool's retry): its
+    candidate pairs, widening state and incumbent are the starting point."""
+    memory = memory if memory is not None else SearchMemory()
     max_eligible = int(prep.eligible.sum(axis=1).max()) if problem.n_accounts else 0
     k = opts.candidates if opts.candidates is not None and opts.candidates < max_eligible \
         else None
     state = _Widening(k, ctx.policy.rep_reach[0], max_eligible)
+    if memory.reach is not None:  # resume where the last search of this problem stopped
+        state.k, state.reach = memory.k, memory.reach
+        state.notes.append("resumed from the candidates of the previous attempt "
+                           f"({memory.pi.size if memory.pi is not None else 0} pairs)")
     while True:
-        outcome, n_pairs = _attempt(problem, prep, opts, ctx, state, others)
+        outcome, n_pairs = _attempt(problem, prep, opts, ctx, state, others, memory)
         if outcome.state == "infeasible" and state.k is not None and expired(ctx.deadline):
             state.notes.append("the time limit ended the widening of the candidates")
             outcome = Outcome("none")
@@ -130,12 +164,61 @@ def search(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
     notes = state.notes + outcome.notes
     if state.rep_side_note:
         notes.append(state.rep_side_note)
+    if memory.assign is not None and (outcome.assign is None
+                                      or memory.objective < float(outcome.objective) - 1e-9):
+        return _incumbent_result(problem, prep, memory, outcome, notes)
     if outcome.state == "infeasible":
         raise InfeasiblePlanError(explain_infeasible(
             problem, opts, prep, trial_solver(problem, prep, opts, ctx.solver, ctx.policy.fix)))
     if outcome.state == "none" or outcome.assign is None:
-        raise _no_plan_error(prep, opts, state.k, outcome, ctx.start)
+        raise _no_plan_error(prep, opts, state.k, outcome, ctx.start, memory)
     return SearchResult(outcome, state.k, scope_text(state.k), notes)
+
+
+def _incumbent_result(problem: AlignmentProblem, prep: Prepared, memory: SearchMemory,
+                      outcome: Outcome, notes: list[str]) -> SearchResult:
+    """The incumbent as the search's plan: when the search found none (flagged, with the gap
+    to the last finished LP over a superset of its pairs, else to the cheapest-rep bound), or
+    when it is cheaper than the search's own plan."""
+    if outcome.assign is not None:  # cheaper than the search's plan: same bound and scope
+        out = Outcome("feasible", memory.assign, memory.objective,
+                      min(outcome.bound, memory.objective) if outcome.bound is not None
+                      else None, False, outcome.strategy)
+        return SearchResult(out, memory.bound_k, scope_text(memory.bound_k),
+                            [*notes, f"the {memory.source} was cheaper than the solver's plan"])
+    if memory.bound is not None:
+        bound, k, scope = memory.bound, memory.bound_k, scope_text(memory.bound_k)
+    else:
+        cost = np.where(prep.eligible, prep.spec.cost, np.inf)
+        bound = float(cost.min(axis=1).sum())
+        k, scope = None, ("all eligible pairs (each account at its cheapest eligible rep: "
+                          "no LP relaxation finished)")
+    bound = min(bound, memory.objective)
+    gap = (memory.objective - bound) / memory.objective if memory.objective > 0 else 0.0
+    out = Outcome("feasible", memory.assign, memory.objective, bound, False, "fix",
+                  incumbent=True)
+    return SearchResult(out, k, scope, [
+        *notes, f"the time limit ended the search before it had a plan of its own: this is "
+        f"the best plan holding every band found on the way ({memory.source}), "
+        f"{gap:.2%} above the bound ({scope})"])
+
+
+def _construct(prep: Prepared, opts: AlignmentOptions, ctx: SearchContext, task: SolveTask,
+               memory: SearchMemory, *, cap: float = CONSTRUCT_SECONDS) -> None:
+    """A constructive plan over ``task``'s pairs as the incumbent, when there is none yet and
+    these pairs were not tried (hard bands only), in at most ``cap`` seconds."""
+    if not ctx.policy.construct or memory.assign is not None or not prep.bands \
+            or opts.soft_balance \
+            or task.pi.size in memory.tried or expired(ctx.deadline):
+        return
+    memory.tried.add(task.pi.size)
+    left = max(0.0, ctx.deadline - time.perf_counter())
+    until = time.perf_counter() + min(cap, CONSTRUCT_SHARE * left)
+    plan = constructive_plan(task, ctx.policy.fix, until, memory)
+    if plan is not None:
+        obj = float(task.spec.cost[np.arange(plan.size), plan].sum())
+        memory.offer(plan, obj, f"greedy LPT over {task.pi.size} candidate pairs, repaired "
+                                "into the bands")
 
 
 def _candidates(problem: AlignmentProblem, prep: Prepared, state: _Widening
@@ -166,26 +249,49 @@ def _strategy(opts: AlignmentOptions, n_pairs: int, others: int) -> str:
 
 
 def _attempt(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
-             ctx: SearchContext, state: _Widening, others: int) -> tuple[Outcome, int]:
-    """One solve over the current candidates; when they make the model infeasible, once more
-    with the missing pairs added. Returns the outcome and the number of pairs."""
+             ctx: SearchContext, state: _Widening, others: int, memory: SearchMemory
+             ) -> tuple[Outcome, int]:
+    """One solve over the current candidates (with every pair an earlier attempt had), after
+    a constructive plan over them; when they make the model infeasible, once more with the
+    missing pairs added. Returns the outcome and the number of pairs."""
     ctx.phases(0.05, "choosing candidates: " + scope_text(state.k))
     pi, pj = _candidates(problem, prep, state)
+    dist = np.where(prep.eligible, problem.distance, np.inf)
+    pi, pj = union_pairs(pi, pj, memory.pi, memory.pj, problem.n_reps, dist)
+    memory.pi, memory.pj, memory.k, memory.reach = pi, pj, state.k, state.reach
     strategy = _strategy(opts, pi.size, others)
     widenable = state.k is not None and bool(prep.bands) and not opts.soft_balance
     fix = ctx.policy.fix
     task = SolveTask(prep.spec, pi, pj, ctx.solver, ctx.deadline, ctx.phases)
+    _construct(prep, opts, ctx, task, memory, cap=FIRST_TRY_SECONDS)
     outcome = solve_candidates(task, strategy, widenable=widenable, fix=fix)
     if outcome.state == "infeasible" and state.k is not None and prep.bands \
             and not opts.soft_balance and pi.size <= ctx.policy.reach_max_pairs:
-        # add only the missing pairs (elastic LP), before widening every account's k
-        pi, pj, pre = add_missing_pairs(problem, prep, task, state.k, state.notes)
+        # add only the missing pairs (elastic LP), before widening every account's k; with
+        # bands tightened as fix-and-resolve's rounding LP has them, so that the pairs leave
+        # the rounding room (geo-33k, Midwest: pairs enough for the plain bands but not the
+        # tightened ones left 29 reps out of band after rounding and repair, through ten
+        # fix-and-resolve rounds)
+        tight = ctx.policy.tight_elastic and strategy == "fix"
+        etask = replace(task, spec=tightened(prep.spec)) if tight else task
+        pi, pj, pre = add_missing_pairs(problem, prep, etask, state.k, state.notes,
+                                        report=memory.elastic,
+                                        targeted=ctx.policy.targeted_widening)
+        memory.pi, memory.pj = pi, pj
         # the added pairs can take the model past the exact MILP's size
         strategy = _strategy(opts, pi.size, others)
         if pre is not None:
             task = SolveTask(prep.spec, pi, pj, ctx.solver, ctx.deadline, ctx.phases)
-            outcome = solve_candidates(task, strategy, pre=pre if strategy == "fix" else None,
+            if not tight:
+                memory.bound, memory.bound_k = pre[1].objective, state.k
+            _construct(prep, opts, ctx, task, memory)
+            outcome = solve_candidates(task, strategy,
+                                       pre=pre if strategy == "fix" and not tight else None,
                                        widenable=widenable, fix=fix)
+    if outcome.bound is not None:
+        memory.bound, memory.bound_k = outcome.bound, state.k
+        memory.lp_seconds = outcome.lp_seconds
+        memory.elastic.clear()  # the LP holds the bands now: no relaxation misses them
     return outcome, pi.size
 
 
@@ -229,10 +335,17 @@ def _widen(prep: Prepared, ctx: SearchContext, state: _Widening, outcome: Outcom
 
 
 def _no_plan_error(prep: Prepared, opts: AlignmentOptions, k: int | None, outcome: Outcome,
-                   start: float) -> NoSolutionError:
-    """What to change when no plan came in the time, from what the search saw."""
-    advice = ["raise the time limit, loosen the gap or the bands, or use soft balance"]
-    if k is not None and outcome.bound is None:
+                   start: float, memory: SearchMemory | None = None) -> NoSolutionError:
+    """What to change when no plan came in the time, from what the search saw: how far the
+    best relaxation and the closest whole-account plan were from the bands, and what would
+    help, with the numbers."""
+    elapsed = time.perf_counter() - start
+    memory = memory if memory is not None else SearchMemory()
+    lines = [f"the solver stopped after {elapsed:.0f} s without a plan"]
+    lines += _distance_to_bands(prep, memory, outcome)
+    advice = [f"more time: a time limit of about {max(2 * opts.time_limit, elapsed * 2):.0f} s "
+              f"(now {opts.time_limit:.0f} s)"]
+    if k is not None and outcome.bound is None and memory.elastic.get("worst", 0.0) <= 0:
         advice.append(f"the LP relaxation did not finish: fewer candidate reps per account "
                       f"than {k} make it smaller")
     elif k is not None and outcome.strategy == "exact":
@@ -241,10 +354,42 @@ def _no_plan_error(prep: Prepared, opts: AlignmentOptions, k: int | None, outcom
                       "raise the candidate count (candidates=None, --candidates 0: every "
                       "eligible rep)")
     elif k is not None and prep.bands and not opts.soft_balance:
-        advice.append(f"the LP relaxation holds the bands but no whole-account plan was "
-                      f"found over the {k} nearest candidate reps: tight bands can need "
-                      "reps farther away; raise the candidate count (candidates=None, "
-                      "--candidates 0: every eligible rep)")
-    return NoSolutionError([
-        f"the solver stopped after {time.perf_counter() - start:.0f} s without a plan",
-        *advice])
+        advice.append(f"more candidates: raise the candidate count to {2 * k} (--candidates "
+                      f"{2 * k}; now {k}), or to every eligible rep (candidates=None, "
+                      "--candidates 0); tight bands can need reps farther away")
+    if prep.bands and not opts.soft_balance:
+        wider = _wider_bands(prep, memory)
+        if wider:
+            advice.append(f"wider bands: {wider}")
+        advice.append("soft bands (--soft, soft_balance=True): always a plan, band misses "
+                      "priced and reported")
+    lines.append("what would help: " + "; ".join(advice))
+    return NoSolutionError(lines)
+
+
+def _distance_to_bands(prep: Prepared, memory: SearchMemory, outcome: Outcome) -> list[str]:
+    """How far the best relaxation and the closest whole-account plan were from the bands."""
+    out = []
+    el = memory.elastic
+    if el.get("worst", 0.0) > 0:
+        out.append(f"the best LP relaxation (elastic, over {el['pairs']:,} candidate pairs) "
+                   f"leaves {el['reps']} reps outside a band, the worst by {el['worst']:.2%} "
+                   "of its target")
+    elif outcome.bound is not None:
+        out.append(f"the LP relaxation over the candidates holds every band (bound "
+                   f"{outcome.bound:,.1f}); no whole-account plan did in the time")
+    if memory.miss is not None:
+        worst, reps, pairs = memory.miss
+        out.append(f"the closest whole-account plan (greedy LPT over {pairs:,} candidate pairs, "
+                   f"repaired) has {reps} reps outside a band, the worst by {worst:.2%} of "
+                   "its target")
+    return out
+
+
+def _wider_bands(prep: Prepared, memory: SearchMemory) -> str:
+    """Bands that the closest miss would hold, as a --balance option (empty: none known)."""
+    worst = memory.miss[0] if memory.miss else 0.0
+    if worst <= 0:
+        return ""
+    return "--balance " + ",".join(f"{b.metric}={b.tolerance + worst:.3f}"
+                                   for b in prep.bands) + " would hold the closest plan found"

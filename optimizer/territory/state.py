@@ -74,7 +74,9 @@ class Outcome:
     plan optimal. ``strategy``: ``"exact"``, ``"fix"`` or a heuristic's name. ``notes``: what
     the step did, for the planner. ``integer_failed``: the LP held the bands but no
     whole-account plan came within the share of the time fix-and-resolve may use (the
-    candidates can be widened). ``lp_seconds``: building and solving the LP relaxation."""
+    candidates can be widened). ``lp_seconds``: building and solving the LP relaxation.
+    ``incumbent``: the plan is the best repaired plan found on the way, returned because the
+    time limit ended the search before it had a plan of its own (:mod:`.incumbent`)."""
 
     state: str
     assign: np.ndarray | None = None
@@ -85,6 +87,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     integer_failed: bool = False
     lp_seconds: float = 0.0
+    incumbent: bool = False
 
 
 def seconds_left(deadline: float) -> float:

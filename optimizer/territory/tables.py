@@ -143,11 +143,12 @@ def _metrics(p: AlignmentProblem, prep: Prepared, outcome: Outcome, run: RunInfo
     if bound is not None:
         gap = max(0.0, (objective - bound) / abs(objective)) if abs(objective) > 1e-9 else 0.0
     return AlignmentMetrics(
-        status=status_text(gap, outcome.solver_optimal),
+        status=status_text(gap, outcome.solver_optimal, time_limited=outcome.incumbent),
         objective=objective, bound=bound, gap=gap, bound_scope=run.bound_scope,
         solve_seconds=run.seconds, strategy=outcome.strategy, solver=run.solver,
         candidates=run.candidates, moves=int(moved.sum()),
         moved_potential=float(p.potential[moved].sum()),
         weighted_distance=float((prep.weight * dist).sum()), total_distance=float(dist.sum()),
         distance_unit=p.distance_unit, balance=balance, max_band_violation=violation,
+        time_limited_plan=outcome.incumbent,
     )
