@@ -1,7 +1,8 @@
 // A scenario as a leader recognises it: regions and reps, the target and its split, the funnel,
 // lead volume by month and the accounts map; and the runs that can start from it.
 
-import { api } from "../api.js";
+import { api, can } from "../api.js";
+import { viewerNote } from "../role.js";
 import { bars, colour, legend, lines, scatterMap } from "../charts.js";
 import { field, h, mount, setFieldError, table } from "../dom.js";
 import { horizonMonth, int, money, moneyShort, num, pct, when } from "../format.js";
@@ -30,7 +31,8 @@ export async function renderScenario(view, [id]) {
         ` Version ${version.version} of ${sc.latest_version}, saved ${when(version.created)}.`)),
     h("div.actions", {},
       h("a.button.primary", { href: `#/scenarios/${id}/whatif` }, "Build a what-if"),
-      h("a.button", { href: "#plan" }, "Plan territories, quotas, headcount")));
+      can("planner") ? h("a.button", { href: "#plan" }, "Plan territories, quotas, headcount") : null,
+      can("planner") ? h("a.button", { href: `#/track/${id}` }, "Track a CRM export") : null));
 
   const target = doc.targets ? h("section.card", { "aria-labelledby": "t-target" },
     h("h2#t-target", {}, "Target"),
@@ -91,7 +93,8 @@ export async function renderScenario(view, [id]) {
     legend(Object.keys(volume).map((r, i) => ({ name: r, colour: colour(i) }))));
 
   mount(view, head, h("div.grid2", {}, target, teams), h("div.grid2", {}, funnelCard, leadsCard),
-    accountsMap(reps, accounts, cur), planPanel(id, doc),
+    accountsMap(reps, accounts, cur),
+    can("planner") ? planPanel(id, doc) : viewerNote("running an alignment, quotas or a headcount plan"),
     h("section.card", { "aria-labelledby": "t-runs" }, h("h2#t-runs", {}, "Runs of this scenario"),
       runs.count ? runsTable(runs.data) : h("p.empty", {}, "No runs yet.")));
 }
