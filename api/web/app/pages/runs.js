@@ -7,12 +7,15 @@ import { pct, seconds, when } from "../format.js";
 import { renderAlign } from "./align.js";
 import { renderHeadcount } from "./headcount.js";
 import { renderQuotas } from "./quotas.js";
+import { renderSimulate } from "./simulate.js";
+import { renderComp } from "./comp.js";
 import { renderTrack } from "./track.js";
 import { renderWhatif } from "./whatif.js";
 
 const RESULT_PAGES = {
   whatif: renderWhatif, align: renderAlign, quotas: renderQuotas,
-  "plan-headcount": renderHeadcount, track: renderTrack,
+  "plan-headcount": renderHeadcount, track: renderTrack, simulate: renderSimulate,
+  comp: renderComp,
 };
 
 const KIND_NAMES = {

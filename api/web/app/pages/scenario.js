@@ -129,11 +129,14 @@ function planPanel(id, doc) {
       { name: "balance.workload", label: "Workload band (± of the mean)", type: "number",
         value: 0.1, step: 0.01 },
       { name: "max_moves", label: "At most this many moves (empty: no cap)", type: "number", step: 1 },
+      { name: "tradeoff", label: "Trade-off curve instead: solve at several disruption weights",
+        type: "checkbox" },
     ]),
     runForm(id, "quotas", "Set quotas", "Quotas per rep from the target, with P(attain) for each.", [
       { name: "method", label: "Quota method", type: "text", value: "blended" },
       { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
       { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
+      { name: "compare_methods", label: "Compare every quota method", type: "checkbox" },
     ]),
     runForm(id, "plan-headcount", "Plan headcount", "The fewest hires for the wanted P(hit).", [
       { name: "p", label: "Wanted P(hit target)", type: "number", value: 0.8, step: 0.05 },
@@ -143,14 +146,28 @@ function planPanel(id, doc) {
       { name: "regions", label: `Regions (comma-separated; empty: all of ${regions.join(", ")})`,
         type: "list" },
     ]),
-  ];
+    runForm(id, "simulate", "Simulate the plan", "Bookings, P(hit target) and the funnel as planned.", [
+      { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
+      { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
+    ]),
+    doc.compensation ? runForm(id, "comp", "Cost the pay plan", "Expected pay against the budget, per rep.", [
+      { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
+      { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
+    ]) : null,
+  ].filter(Boolean);
   return h("section.card#plan", { "aria-labelledby": "t-plan" },
-    h("h2#t-plan", {}, "Plan"), h("div.grid3", {}, forms));
+    h("h2#t-plan", {}, "Plan and simulate"), h("div.grid3", {}, forms));
 }
 
 /** A small form that submits a run of `kind`; the API's messages go beside their fields. */
 export function runForm(scenarioId, kind, title, blurb, specs) {
   const fields = specs.map((spec) => {
+    if (spec.type === "checkbox") {
+      const input = h("input", { name: spec.name, type: "checkbox" });
+      const error = h("p.field-error", { role: "alert", hidden: true });
+      const wrap = h("div.field.check", {}, h("label", {}, input, ` ${spec.label}`), error);
+      return { spec, wrap, input, error };
+    }
     const input = spec.type === "select"
       ? h("select", { name: spec.name }, spec.options.map((o) => h("option", { value: o,
         selected: o === spec.value }, o)))
@@ -167,6 +184,10 @@ export function runForm(scenarioId, kind, title, blurb, specs) {
     const options = {};
     for (const f of fields) {
       setFieldError(f, null);
+      if (f.spec.type === "checkbox") {
+        if (f.input.checked) options[f.spec.name] = true;
+        continue;
+      }
       const raw = f.input.value.trim();
       if (raw === "") continue;
       let value = raw;
