@@ -163,6 +163,15 @@ def test_upload_build_run_and_the_headline_is_the_api_json(page, server):
     plan = page.locator("article.headline[data-variant=base]")
     assert plan.locator(".bookings").inner_text() == money_short(base_v["bookings_mean"])
 
+    # the fan chart is SVG drawn from the run's fan table: a band per variant, the target
+    fan = page.locator("figure.fan svg")
+    fan.wait_for()
+    assert fan.locator("path.band").count() == 2
+    assert fan.locator("path.line.dashed").count() == 1
+    fan_csv = httpx.get(f"{base}v1/runs/{run_id}/tables/fan", headers=h).text
+    assert len(fan_csv.splitlines()) == 1 + 2 * 12
+    shot(page, "whatif-result")
+
     # statistical detail is one click away, not in the first view
     detail = page.locator("details.stats")
     assert not detail.evaluate("d => d.open")

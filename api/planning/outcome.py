@@ -116,6 +116,25 @@ class Comparison:
     def currency(self) -> str:
         return self.base.scenario.horizon.currency
 
+    def fan_table(self) -> pd.DataFrame:
+        """The fan chart's numbers, one row per variant and month: ``variant``, ``month`` (1..),
+        ``month_label``, ``p10``, ``p50``, ``p90`` (cumulative bookings at the month's end
+        over the replications, currency) and ``target`` (the variant's target phased by the
+        target's seasonality, cumulative; NaN without a target). Small (variants x months), so
+        a client can draw the fan itself."""
+        path = target_path(self)
+        rows = []
+        for o in self.all:
+            cum = np.cumsum(o.monthly, axis=1)
+            lo, mid, hi = np.quantile(cum, [0.1, 0.5, 0.9], axis=0)
+            scale = (o.target / self.base.target if path is not None and o.target is not None
+                     and self.base.target else 1.0)
+            for k, label in enumerate(self.months):
+                rows.append({"variant": o.name, "month": k + 1, "month_label": label,
+                             "p10": lo[k], "p50": mid[k], "p90": hi[k],
+                             "target": path[k] * scale if path is not None else math.nan})
+        return pd.DataFrame(rows)
+
     def row(self, o: Outcome) -> dict:
         """The side-by-side figures of one outcome (keys documented in docs/whatif.md)."""
         b, w = estimate(o.bookings), estimate(o.won)

@@ -3,7 +3,7 @@
 // and the paired differences; reps and quotas below; the statistical detail one click away.
 
 import { api } from "../api.js";
-import { bars, colour, intervals, legend } from "../charts.js";
+import { bars, colour, intervals, legend, lines } from "../charts.js";
 import { h, mount, table } from "../dom.js";
 import { int, money, moneyInterval, moneyShort, pct, pctInterval } from "../format.js";
 import { downloads } from "../downloads.js";
@@ -92,13 +92,20 @@ export async function renderWhatif(el, run) {
     : h("p", {}, "No variants: nothing to compare.");
 
   const fan = h("figure.fan", {}, h("p.loading", {}, "Loading the fan chart…"));
-  if (res.charts.includes("fan")) {
+  if (res.tables.includes("fan")) {
+    api.table(run.id, "fan").then((rows) => mount(fan, fanChart(rows, names, colours, cur),
+      legend([...names.map((n) => ({ name: n, colour: colours[n] })),
+        { name: "target (dashed)", colour: "#1d2733" }]),
+      h("figcaption", {}, "Cumulative bookings by month: median and the 10th–90th percentile "
+        + "band of each variant; the dashed line is the target phased by its seasonality.")))
+      .catch((err) => mount(fan, h("p.error", {}, err.message)));
+  } else if (res.charts.includes("fan")) { // a run made before the fan table existed
     api.blobUrl(`v1/runs/${run.id}/charts/fan`).then((src) => mount(fan, h("img", { src,
       alt: "Cumulative bookings by month for each variant (median and 10th to 90th percentile "
         + "band) against the cumulative target" }),
     h("figcaption", {}, "Cumulative bookings by month: median and the 10th–90th percentile band of each variant; the dashed line is the target phased by its seasonality.")))
       .catch((err) => mount(fan, h("p.error", {}, err.message)));
-  } else mount(fan, h("p", {}, "The server drew no fan chart (its plots extra is not installed)."));
+  } else mount(fan, h("p", {}, "This run has no fan chart."));
 
   mount(el,
     h("section.headlines", { "aria-label": "Headlines" }, cards),
@@ -183,3 +190,33 @@ renderWhatif.early = (el, run) => {
         fmt: (v) => moneyShort(v, cur) }) : null)));
   return p;
 };
+
+const SHORT = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+/** "2027-03" -> "Mar" (January also shows its year: "Jan 27"). */
+function shortMonth(label) {
+  const m = /^(\d{4})-(\d{2})$/.exec(String(label || ""));
+  if (!m) return label;
+  const name = SHORT[Number(m[2]) - 1];
+  return m[2] === "01" ? `${name} ${m[1].slice(2)}` : name;
+}
+
+/** The fan chart from the run's ``fan`` table: per variant the median of cumulative bookings
+ *  with its P10-P90 band, and the phased target (dashed; a variant that changes the target
+ *  gets its own dashed line). */
+export function fanChart(rows, names, colours, cur) {
+  const of = (n) => rows.filter((x) => x.variant === n).sort((a, b) => a.month - b.month);
+  const labels = Object.fromEntries(of(names[0]).map((x) => [x.month, x.month_label]));
+  const series = names.map((n) => ({ name: n, colour: colours[n], dots: false,
+    points: of(n).map((x) => ({ x: x.month, y: x.p50, lo: x.p10, hi: x.p90 })) }));
+  const baseTarget = of(names[0]).map((x) => x.target);
+  names.forEach((n, i) => {
+    const t = of(n);
+    if (t.some((x) => x.target === null)) return;
+    if (i > 0 && t.every((x, k) => Math.abs(x.target - baseTarget[k]) < 1e-6)) return;
+    series.push({ name: i ? `target (${n})` : "target", colour: i ? colours[n] : "#1d2733",
+      dashed: true, dots: false, points: t.map((x) => ({ x: x.month, y: x.target })) });
+  });
+  return lines(series, { title: "Cumulative bookings by month, median and P10–P90 per variant, "
+    + "against the phased target", xFmt: (k) => shortMonth(labels[k]) || String(k),
+  yFmt: (v) => moneyShort(v, cur), yMin: 0, width: 640, height: 320 });
+}
