@@ -172,6 +172,20 @@ def test_upload_build_run_and_the_headline_is_the_api_json(page, server):
     assert len(fan_csv.splitlines()) == 1 + 2 * 12
     shot(page, "whatif-result")
 
+    # the territory map before and after: the hires' hand-over, the moved accounts outlined
+    owners = httpx.get(f"{base}v1/runs/{run_id}/tables/owners", headers=h).text.splitlines()
+    moved = sorted(line.split(",")[1] for line in owners[1:])
+    assert moved and owners[0] == "variant,account,owner_before,owner_after,handover_date"
+    terr = page.locator("#whatif-map")
+    terr.wait_for()
+    assert terr.locator("circle.pt").count() == 100
+    assert sorted(terr.locator("circle.pt.hl").evaluate_all(
+        "els => els.map(e => e.dataset.id)")) == moved
+    after = terr.locator(f"circle[data-id={moved[0]}]").get_attribute("fill")
+    page.screenshot(path=str(SCREENSHOTS / "whatif-result-full.png"), full_page=True)
+    page.locator("#territories").get_by_label("before").check()
+    assert page.locator(f"#whatif-map circle[data-id={moved[0]}]").get_attribute("fill") != after
+
     # statistical detail is one click away, not in the first view
     detail = page.locator("details.stats")
     assert not detail.evaluate("d => d.open")

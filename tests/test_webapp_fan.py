@@ -47,3 +47,24 @@ def test_the_fan_ends_at_the_horizons_bookings_distribution(comparison):
     stretch = fan[fan.variant == "stretch"].target.to_numpy()
     base = fan[fan.variant == "base"].target.to_numpy()
     np.testing.assert_allclose(stretch, 1.1 * base, rtol=1e-12)
+
+
+def test_owner_changes_list_the_moved_accounts_of_a_realign_and_nothing_else():
+    """A re-align variant's moved accounts are the optimiser's (the same alignment run alone);
+    a variant that moves nothing has no rows."""
+    from salesplan.api.planning.realign import realign_scenario
+
+    sc = load_scenario(EXAMPLES / "small.yaml")
+    applied = {name: apply_levers(sc, list(Variant(name=name, levers=[lever]).levers), name)
+               for name, lever in (("realign", {"lever": "realign"}),
+                                   ("leads", {"lever": "lead_volume", "factor": 1.1}))}
+    c = compare(sc, list(applied.values()), replications=2, seed=1, workers=1)
+    moves = c.owner_changes()
+    assert set(moves.variant) == {"realign"}
+    alone, _ = realign_scenario(applied["realign"].scenario, applied["realign"].realign)
+    expected = {a.id: a.owner for a in alone.accounts
+                if a.owner != {b.id: b.owner for b in sc.accounts}[a.id]}
+    assert dict(zip(moves.account, moves.owner_after, strict=True)) == expected
+    assert len(expected) > 0
+    before = {a.id: a.owner for a in sc.accounts}
+    assert all(before[a] == b for a, b in zip(moves.account, moves.owner_before, strict=True))

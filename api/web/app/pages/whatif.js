@@ -7,6 +7,8 @@ import { bars, colour, intervals, legend, lines } from "../charts.js";
 import { h, mount, table } from "../dom.js";
 import { int, money, moneyInterval, moneyShort, pct, pctInterval } from "../format.js";
 import { downloads } from "../downloads.js";
+import { section } from "../scenario-data.js";
+import { accountsMap } from "./scenario.js";
 
 /** The headline of a variant against the base, in words and numbers. */
 export function headline(name, v, base, cur) {
@@ -116,6 +118,7 @@ export async function renderWhatif(el, run) {
     h("section.card", { "aria-labelledby": "w-diff" }, h("h2#w-diff", {}, "What changes it"),
       h("p.sub", {}, "Each variant against the plan on the same random draws (common random numbers): "
         + "a green interval is a gain, a red one a loss, a grey one could be either."), diffs),
+    res.tables.includes("owners") ? territories(run, cur) : null,
     repsSection(reps, names, cur),
     statDetail(r, names, cur),
     downloads(run.id, res));
@@ -219,4 +222,48 @@ export function fanChart(rows, names, colours, cur) {
   return lines(series, { title: "Cumulative bookings by month, median and P10–P90 per variant, "
     + "against the phased target", xFmt: (k) => shortMonth(labels[k]) || String(k),
   yFmt: (v) => moneyShort(v, cur), yMin: 0, width: 640, height: 320 });
+}
+
+/** The territory map before and after, for the variants that move accounts (a re-align, a
+ *  hire's hand-over): the run's ``owners`` table lists only the moved accounts; the rest keep
+ *  the scenario's owners. Empty (no card) when no variant moves an account. */
+function territories(run, cur) {
+  const card = h("section.card#territories", { "aria-labelledby": "w-terr", hidden: true });
+  Promise.all([api.table(run.id, "owners"),
+    api.get(`v1/scenarios/${run.scenario_id}/versions/${run.version}`)]).then(([moves, version]) => {
+    if (!moves.length) return;
+    const accounts = section(version, "accounts");
+    const known = section(version, "reps");
+    const extra = [...new Set(moves.map((m) => m.owner_after))].filter((id) => !known.some((r) => r.id === id))
+      .map((id) => ({ id, region: "", lat: null, lon: null }));
+    const reps = [...known, ...extra];
+    const variants = [...new Set(moves.map((m) => m.variant))];
+    const pick = h("select#terr-variant", {}, variants.map((v) => h("option", { value: v }, v)));
+    const choice = (value, label, checked) => h("label.radio", {}, h("input", { type: "radio",
+      name: "terr-when", value, checked }), ` ${label}`);
+    const when = h("fieldset.map-when", {}, h("legend", {}, "Show owners"),
+      choice("after", "after", true), choice("before", "before"));
+    const holder = h("div");
+    const summary = h("p.sub");
+    const draw = () => {
+      const mine = moves.filter((m) => m.variant === pick.value);
+      const after = Object.fromEntries(mine.map((m) => [m.account, m.owner_after]));
+      const moved = new Set(Object.keys(after));
+      const isAfter = when.querySelector("input:checked").value === "after";
+      const later = mine.filter((m) => m.handover_date).length;
+      summary.textContent = `${int(mine.length)} account${mine.length === 1 ? "" : "s"} change owner in ${
+        pick.value} (outlined)${later ? `; ${int(later)} of them on the new owner's start date` : ""}.`;
+      mount(holder, accountsMap(reps, accounts, cur, { id: "whatif-map", bare: true,
+        owner: (a) => (isAfter && after[a.id]) || a.owner,
+        title: isAfter ? `Territories in ${pick.value}` : "Territories as planned",
+        highlight: (p) => moved.has(p.id) }));
+    };
+    pick.addEventListener("change", draw);
+    when.addEventListener("change", draw);
+    draw();
+    mount(card, h("h2#w-terr", {}, "Territories before and after"),
+      h("div.card-head", {}, h("label.inline-field", {}, "Variant ", pick), when), summary, holder);
+    card.hidden = false;
+  }).catch((err) => { mount(card, h("p.error", {}, err.message)); card.hidden = false; });
+  return card;
 }
