@@ -139,6 +139,13 @@ def test_a_track_option_the_api_refuses_shows_beside_its_field(page, server, exp
     page.get_by_label("Targets (CSV: period, level, id, target)").set_input_files(
         str(export / "targets.csv"))
     page.get_by_label("As of").fill("2021-06-10")
+    # a YAML mapping among the other files becomes a choice of the mapping
+    (export / "my-crm.yaml").write_text("columns: {}\n")
+    page.get_by_label("Other files of the export (optional)").set_input_files(
+        str(export / "my-crm.yaml"))
+    assert page.get_by_label("Mapping of the export's columns").locator("option") \
+        .all_inner_texts() == ["maven", "salesforce", "my-crm.yaml"]
+    page.get_by_label("Other files of the export (optional)").set_input_files([])
     page.get_by_label("Replications").fill("0")
     page.get_by_role("button", name="Upload and track").click()
     error = page.locator("#" + page.get_by_label("Replications").get_attribute("id") + "-error")

@@ -30,7 +30,8 @@ export async function renderScenario(view, [id]) {
         ` ${doc.horizon.months} months from ${horizonMonth(doc.horizon.start, 1)}, in ${cur}.`,
         ` Version ${version.version} of ${sc.latest_version}, saved ${when(version.created)}.`)),
     h("div.actions", {},
-      h("a.button.primary", { href: `#/scenarios/${id}/whatif` }, "Build a what-if"),
+      h("a.button.primary", { href: `#/scenarios/${id}/whatif` },
+        can("planner") ? "Build a what-if" : "Draft a what-if (YAML)"),
       can("planner") ? h("a.button", { href: "#plan" }, "Plan territories, quotas, headcount") : null,
       can("planner") ? h("a.button", { href: `#/track/${id}` }, "Track a CRM export") : null));
 
@@ -149,18 +150,18 @@ function planPanel(id, doc) {
     runForm(id, "simulate", "Simulate the plan", "Bookings, P(hit target) and the funnel as planned.", [
       { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
       { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
-    ]),
+    ], "Run the simulation"),
     doc.compensation ? runForm(id, "comp", "Cost the pay plan", "Expected pay against the budget, per rep.", [
       { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
       { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
-    ]) : null,
+    ], "Cost it") : null,
   ].filter(Boolean);
   return h("section.card#plan", { "aria-labelledby": "t-plan" },
     h("h2#t-plan", {}, "Plan and simulate"), h("div.grid3", {}, forms));
 }
 
 /** A small form that submits a run of `kind`; the API's messages go beside their fields. */
-export function runForm(scenarioId, kind, title, blurb, specs) {
+export function runForm(scenarioId, kind, title, blurb, specs, action = `Run ${title.toLowerCase()}`) {
   const fields = specs.map((spec) => {
     if (spec.type === "checkbox") {
       const input = h("input", { name: spec.name, type: "checkbox" });
@@ -177,7 +178,7 @@ export function runForm(scenarioId, kind, title, blurb, specs) {
   });
   const status = h("div.status", { role: "status" });
   const form = h(`form.run-form`, { "data-kind": kind }, h("h3", {}, title), h("p.sub", {}, blurb),
-    fields.map((f) => f.wrap), h("button.primary", { type: "submit" }, `Run ${title.toLowerCase()}`),
+    fields.map((f) => f.wrap), h("button.primary", { type: "submit" }, action),
     status);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();

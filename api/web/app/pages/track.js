@@ -56,9 +56,16 @@ export async function renderTrackForm(view, [scenarioId]) {
     "Maven: sales_teams.csv (rep, manager, region); read beside the export when it has that name.");
   const others = add("other", "Other files of the export (optional)",
     h("input", { type: "file", name: "other", accept: ".csv,.yaml,.yml", multiple: true }),
-    "Salesforce: OpportunityHistory.csv; products.csv; a YAML mapping file.");
+    "Salesforce: OpportunityHistory.csv; products.csv; a YAML mapping file (then pick it as the mapping).");
   const mapping = add("mapping", "Mapping of the export's columns",
     h("select", { name: "mapping" }, ["maven", "salesforce"].map((m) => h("option", { value: m }, m))));
+  // a YAML mapping file among the other files becomes a choice of the mapping
+  others.input.addEventListener("change", () => {
+    const yaml = [...others.input.files].map((f) => f.name).filter((n) => /\.ya?ml$/i.test(n));
+    const keep = mapping.input.value;
+    mount(mapping.input, ["maven", "salesforce", ...yaml].map((m) => h("option", { value: m,
+      selected: m === keep }, m)));
+  });
   const asof = add("asof", "As of", h("input", { type: "date", name: "asof", required: true }),
     "The day the forecast is made (inside the export).");
   const replications = add("replications", "Replications",
