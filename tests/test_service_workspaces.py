@@ -108,6 +108,10 @@ def test_another_workspace_sees_nothing_on_every_route(world):
         if path == "/v1/kinds":
             assert r.status_code == 200
             continue
+        if path == "/v1/keys/me":  # B's key is told about itself, nothing of A
+            assert r.status_code == 200
+            assert r.json() == {"name": "b-admin", "workspace": "b", "role": "admin"}
+            continue
         assert r.status_code == 404, (method, path, r.status_code, r.text)
         assert r.json()["detail"]
     # B's listings hold only B's own scenarios (the two it just created), no runs
@@ -175,6 +179,21 @@ def test_a_planner_writes_but_manages_no_keys(world):
     assert client.delete(f"/v1/scenarios/{sid}", headers=p).status_code == 204
     # the admin of A sees what the planner made (same workspace)
     assert client.get(f"/v1/runs/{run['id']}", headers=keys["a_admin"]).status_code == 200
+
+
+def test_every_key_is_told_its_name_workspace_and_role_never_the_key(world):
+    """``GET /v1/keys/me`` (the web app's header): any role, its own key only."""
+    _app, client, keys, _ids = world
+    expected = {"a_admin": ("a-admin", "a", "admin"), "a_planner": ("a-planner", "a", "planner"),
+                "a_viewer": ("a-viewer", "a", "viewer"), "b_admin": ("b-admin", "b", "admin")}
+    for who, (name, workspace, role) in expected.items():
+        r = client.get("/v1/keys/me", headers=keys[who])
+        assert r.status_code == 200, r.text
+        assert r.json() == {"name": name, "workspace": workspace, "role": role}
+        secret = keys[who]["X-API-Key"]
+        assert secret not in r.text and secret.split("_")[2] not in r.text
+    assert client.get("/v1/keys/me").status_code == 401
+    assert client.get("/v1/keys/me", headers={"X-API-Key": "sp_00000000_nope"}).status_code == 401
 
 
 def test_admin_manages_the_keys_of_its_workspace(world):

@@ -163,6 +163,29 @@ def test_upload_build_run_and_the_headline_is_the_api_json(page, server):
     plan = page.locator("article.headline[data-variant=base]")
     assert plan.locator(".bookings").inner_text() == money_short(base_v["bookings_mean"])
 
+    # the fan chart is SVG drawn from the run's fan table: a band per variant, the target
+    fan = page.locator("figure.fan svg")
+    fan.wait_for()
+    assert fan.locator("path.band").count() == 2
+    assert fan.locator("path.line.dashed").count() == 1
+    fan_csv = httpx.get(f"{base}v1/runs/{run_id}/tables/fan", headers=h).text
+    assert len(fan_csv.splitlines()) == 1 + 2 * 12
+    shot(page, "whatif-result")
+
+    # the territory map before and after: the hires' hand-over, the moved accounts outlined
+    owners = httpx.get(f"{base}v1/runs/{run_id}/tables/owners", headers=h).text.splitlines()
+    moved = sorted(line.split(",")[1] for line in owners[1:])
+    assert moved and owners[0] == "variant,account,owner_before,owner_after,handover_date"
+    terr = page.locator("#whatif-map")
+    terr.wait_for()
+    assert terr.locator("circle.pt").count() == 100
+    assert sorted(terr.locator("circle.pt.hl").evaluate_all(
+        "els => els.map(e => e.dataset.id)")) == moved
+    after = terr.locator(f"circle[data-id={moved[0]}]").get_attribute("fill")
+    page.screenshot(path=str(SCREENSHOTS / "whatif-result-full.png"), full_page=True)
+    page.locator("#territories").get_by_label("before").check()
+    assert page.locator(f"#whatif-map circle[data-id={moved[0]}]").get_attribute("fill") != after
+
     # statistical detail is one click away, not in the first view
     detail = page.locator("details.stats")
     assert not detail.evaluate("d => d.open")
@@ -350,17 +373,42 @@ def test_the_app_works_under_a_path_prefix(browser, tmp_path):
     assert requested and all(u.startswith(f"{root}/salesplan/") for u in requested), requested
 
 
-def test_a_viewer_reads_but_a_write_shows_the_role_it_needs(page, server):
-    """Roles are the API's: a viewer's upload is refused with the API's 403 message, shown on
-    the page; nothing is created."""
+def test_a_viewer_sees_who_it_is_and_no_write_buttons_and_the_api_still_refuses(page, server):
+    """The header names the key, its role and workspace (GET /v1/keys/me); a viewer is offered
+    no upload, run, save or cancel; the API still refuses a write made anyway, with the 403
+    message naming the role needed, and nothing is created."""
     base, keys = server
     h = {"X-API-Key": keys["viewer"]}
+    sc = upload_small(base, keys["planner"])
     before = httpx.get(f"{base}v1/scenarios", headers=h).json()["count"]
     sign_in(page, base, keys["viewer"])
-    page.set_input_files("#upload-files", [str(EXAMPLES / "small.yaml"),
-                                           str(EXAMPLES / "small_accounts.csv")])
-    page.get_by_role("button", name="Upload").click()
-    alert = page.locator(".upload-status [role=alert]")
-    alert.wait_for()
-    assert "this needs the planner role" in alert.inner_text()
+    assert page.locator("#who-text").inner_text() == "web-viewer · viewer · workspace default"
+    assert page.locator("#upload-files").count() == 0
+    assert "uploading a scenario needs the planner role" in page.locator(".role-note").inner_text()
+    shot(page, "viewer-scenarios")
+    page.goto(f"{base}#/scenarios/{sc['id']}")
+    page.wait_for_selector("#accounts-map circle.pt")
+    assert page.locator("form.run-form").count() == 0
+    assert page.get_by_role("link", name="Track a CRM export").count() == 0
+    page.goto(f"{base}#/scenarios/{sc['id']}/whatif")
+    page.wait_for_selector("h1:text-is('What-if: small')")
+    assert page.get_by_role("button", name="Save and run").count() == 0
+    assert page.get_by_role("button", name="Download the YAML").count() == 1  # a read
+    page.goto(f"{base}#/track")
+    page.wait_for_selector(".role-note")
+    assert page.locator("form.track-form").count() == 0
+    # the page's own API client, asked to upload anyway: the API's 403
+    detail = page.evaluate("""async () => {
+        const { api } = await import('./app/api.js');
+        const data = new FormData();
+        data.append('file', new Blob(['name: x']), 'x.yaml');
+        try { await api.upload('v1/scenarios/upload', data); return 'stored'; }
+        catch (err) { return `${err.status} ${err.message}`; }
+    }""")
+    assert detail.startswith("403 ") and "this needs the planner role" in detail
     assert httpx.get(f"{base}v1/scenarios", headers=h).json()["count"] == before
+    # a planner's header
+    page.locator("#sign-out").click()
+    sign_in(page, base, keys["planner"])
+    assert page.locator("#who-text").inner_text() == "web-planner · planner · workspace default"
+    assert page.locator("#upload-files").count() == 1

@@ -116,6 +116,45 @@ class Comparison:
     def currency(self) -> str:
         return self.base.scenario.horizon.currency
 
+    def fan_table(self) -> pd.DataFrame:
+        """The fan chart's numbers, one row per variant and month: ``variant``, ``month`` (1..),
+        ``month_label``, ``p10``, ``p50``, ``p90`` (cumulative bookings at the month's end
+        over the replications, currency) and ``target`` (the variant's target phased by the
+        target's seasonality, cumulative; NaN without a target). Small (variants x months), so
+        a client can draw the fan itself."""
+        path = target_path(self)
+        rows = []
+        for o in self.all:
+            cum = np.cumsum(o.monthly, axis=1)
+            lo, mid, hi = np.quantile(cum, [0.1, 0.5, 0.9], axis=0)
+            scale = (o.target / self.base.target if path is not None and o.target is not None
+                     and self.base.target else 1.0)
+            for k, label in enumerate(self.months):
+                rows.append({"variant": o.name, "month": k + 1, "month_label": label,
+                             "p10": lo[k], "p50": mid[k], "p90": hi[k],
+                             "target": path[k] * scale if path is not None else math.nan})
+        return pd.DataFrame(rows)
+
+    def owner_changes(self) -> pd.DataFrame:
+        """The accounts whose owner a variant changes (a ``realign`` lever's new territories,
+        a hire's hand-over), one row per variant and moved account: ``variant``, ``account``,
+        ``owner_before`` (the base's), ``owner_after`` (the variant's; it takes the account on
+        ``handover_date`` when it starts during the horizon, else from the start). Only moved
+        accounts are listed, so the table stays small; with the base's accounts it gives each
+        variant's territory map."""
+        before = {a.id: a.owner for a in self.base.scenario.accounts}
+        rows = []
+        for o in self.variants:
+            starts = {r.id: r.start_date for r in o.scenario.reps}
+            for a in o.scenario.accounts:
+                if a.id in before and a.owner != before[a.id]:
+                    start = starts.get(a.owner)
+                    rows.append({"variant": o.name, "account": a.id,
+                                 "owner_before": before[a.id], "owner_after": a.owner,
+                                 "handover_date": start.isoformat() if start else None})
+        return pd.DataFrame(rows, columns=["variant", "account", "owner_before", "owner_after",
+                                           "handover_date"])
+
     def row(self, o: Outcome) -> dict:
         """The side-by-side figures of one outcome (keys documented in docs/whatif.md)."""
         b, w = estimate(o.bookings), estimate(o.won)

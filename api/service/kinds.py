@@ -345,7 +345,8 @@ def run_whatif_kind(scenario: Scenario, options: dict[str, Any], progress: Progr
                                 quota_method=o.quota_method, partial=estimates)
     charts = report_charts(comparison)
     tables = {"comparison": comparison.table(), "regions": comparison.region_table(),
-              "reps": comparison.rep_table()}
+              "reps": comparison.rep_table(), "fan": comparison.fan_table(),
+              "owners": comparison.owner_changes()}
     with _folder() as d:
         write_report(comparison, Path(d))
         files = _collect(Path(d))

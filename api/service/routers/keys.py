@@ -1,16 +1,18 @@
 """``/v1/keys``: an admin key creates (the key shown once), lists (never the secrets) and revokes
-the keys of its own workspace. Keys of other workspaces are not found (404)."""
+the keys of its own workspace. Keys of other workspaces are not found (404). Any key may ask
+who it is (``GET /v1/keys/me``: its name, workspace and role, never the key)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
 
 from .. import keys as keystore
 from ..db import ApiKey
-from ..deps import AdminDep, SessionDep
-from ..schemas import ErrorPublic, KeyCreate, KeyCreated, KeyPublic, KeysPublic
+from ..deps import AdminDep, ApiKeyDep, SessionDep
+from ..schemas import ErrorPublic, KeyCreate, KeyCreated, KeyPublic, KeysPublic, Role
 from ..store import ConflictError, NotFoundError
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -19,9 +21,25 @@ KeyRef = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@
                              description="The key's id or name")]
 
 
+class KeySelf(BaseModel):
+    """The caller's own key as a client shows it (the web app's header): never the key."""
+    name: str = Field(description="The key holder's name")
+    workspace: str = Field(description="The workspace the key sees and writes")
+    role: Role = Field(description="viewer (reads), planner (also writes and runs) or admin "
+                                   "(also manages the workspace's keys)")
+
+
 def _public(row: ApiKey) -> KeyPublic:
     return KeyPublic(id=row.id, name=row.name, workspace=row.workspace, role=row.role,
                      created=row.created, revoked=row.revoked)
+
+
+@router.get("/me", response_model=KeySelf)
+def who_am_i(key: ApiKeyDep) -> KeySelf:
+    """The caller's key: its name, workspace and role (any role; never the key itself), so a
+    client can show who is signed in and offer only what the role may do (the API still
+    refuses the rest with 403)."""
+    return KeySelf(name=key.name, workspace=key.workspace, role=key.role)
 
 
 @router.post("", status_code=201, response_model=KeyCreated,

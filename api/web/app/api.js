@@ -2,6 +2,8 @@
 // URLs are relative to the app's folder, so a reverse proxy's path prefix needs no setting.
 
 const KEY = "salesplan.apiKey";
+const ME = "salesplan.me";
+const ROLES = ["viewer", "planner", "admin"];
 const ROOT = new URL("../", import.meta.url);
 
 export class ApiError extends Error {
@@ -16,10 +18,26 @@ export class ApiError extends Error {
 export const session = {
   get key() { return sessionStorage.getItem(KEY); },
   set key(value) {
+    sessionStorage.removeItem(ME);
     if (value) sessionStorage.setItem(KEY, value);
     else sessionStorage.removeItem(KEY);
   },
+  /** The key's {name, workspace, role} from GET /v1/keys/me, or null before it is known. */
+  get me() {
+    try { return JSON.parse(sessionStorage.getItem(ME)); } catch { return null; }
+  },
+  set me(value) {
+    if (value) sessionStorage.setItem(ME, JSON.stringify(value));
+    else sessionStorage.removeItem(ME);
+  },
 };
+
+/** Whether the signed-in key's role is `role` or above (viewer < planner < admin). The page
+ *  offers only what the role may do; the API refuses the rest anyway (403). */
+export function can(role) {
+  const me = session.me;
+  return Boolean(me) && ROLES.indexOf(me.role) >= ROLES.indexOf(role);
+}
 
 export function url(path) {
   return new URL(path.replace(/^\//, ""), ROOT).href;

@@ -128,7 +128,7 @@ export function intervals(rows, { title, fmt = String, width = 640 } = {}) {
 
 /**
  * Lines over an x axis, each with an optional band: series [{name, colour, points: [{x, y,
- * lo?, hi?}], dashed?}]. opts: {title, xLabel, yLabel, xFmt, yFmt, yMin, yMax, hline}.
+ * lo?, hi?}], dashed?, line? (false: dots only), dots? (false: line only)}]. opts: {title, xLabel, yLabel, xFmt, yFmt, yMin, yMax, hline}.
  */
 export function lines(series, { title, xFmt = String, yFmt = String, yMin, yMax, hline,
   width = 640, height = 300, xTicks } = {}) {
@@ -163,9 +163,10 @@ export function lines(series, { title, xFmt = String, yFmt = String, yMin, yMax,
       el.append(s("path", { d, fill: c, class: "band" }));
     }
     const d = pts.map((p, k) => `${k ? "L" : "M"}${X(p.x)},${Y(p.y)}`).join("");
-    el.append(s("path", { d, stroke: c, class: se.dashed ? "line dashed" : "line" }));
+    if (se.line !== false) el.append(s("path", { d, stroke: c, class: se.dashed ? "line dashed" : "line" }));
     for (const p of pts) {
-      el.append(s("circle", { cx: X(p.x), cy: Y(p.y), r: se.dots === false ? 0 : 3.5, fill: c },
+      el.append(s("circle", { cx: X(p.x), cy: Y(p.y), r: se.dots === false ? 0 : 3.5, fill: c,
+        "data-series": se.name },
         s("title", {}, `${se.name}, ${xFmt(p.x)}: ${yFmt(p.y)}${
           p.lo !== undefined && p.lo !== null ? ` [${yFmt(p.lo)}, ${yFmt(p.hi)}]` : ""}`)));
     }
@@ -229,6 +230,53 @@ export function scatterMap(points, { title, width = 640, height = 420, highlight
   for (const p of reps) {
     el.append(s("rect", { x: X(p.lon) - 6, y: Y(p.lat) - 6, width: 12, height: 12,
       fill: p.colour, class: "rep-mark" }, s("title", {}, p.label)));
+  }
+  return el;
+}
+
+/**
+ * A histogram of values (one per replication), bins of equal width, with an optional
+ * reference line (the target): bins left of it in `below`, right of it in `above`.
+ * opts: {title, fmt, reference: {value, label}, bins (default: Sturges' rule, 8-30)}.
+ */
+export function histogram(values, { title, fmt = String, reference, bins, width = 640,
+  height = 260, below = "#c9a227", above = "#2f6fb0" } = {}) {
+  const m = { l: 48, r: 20, t: 22, b: 40 };
+  const el = svg(width, height, title, "histogram");
+  const ok = values.filter(Number.isFinite);
+  if (!ok.length) return el;
+  let lo = Math.min(...ok);
+  let hi = Math.max(...ok);
+  if (reference) { lo = Math.min(lo, reference.value); hi = Math.max(hi, reference.value); }
+  if (hi === lo) { hi = lo + 1; }
+  const n = bins ?? Math.max(8, Math.min(30, Math.ceil(Math.log2(ok.length) + 1)));
+  const w = (hi - lo) / n;
+  const counts = new Array(n).fill(0);
+  for (const v of ok) counts[Math.min(n - 1, Math.floor((v - lo) / w))] += 1;
+  const top = Math.max(...counts);
+  const X = (v) => m.l + ((v - lo) / (hi - lo)) * (width - m.l - m.r);
+  const Y = (c) => height - m.b - (c / top) * (height - m.t - m.b);
+  for (const t of ticks(0, top, 4).filter(Number.isInteger)) { // counts: whole ticks only
+    el.append(s("line", { x1: m.l, x2: width - m.r, y1: Y(t), y2: Y(t), class: "grid" }),
+      s("text", { x: m.l - 6, y: Y(t) + 4, class: "tick", "text-anchor": "end" }, String(t)));
+  }
+  counts.forEach((c, i) => {
+    const a = lo + i * w;
+    const mid = a + w / 2;
+    const fill = reference && mid < reference.value ? below : above;
+    el.append(s("rect", { x: X(a) + 0.5, y: Y(c), width: Math.max(0, X(a + w) - X(a) - 1),
+      height: Y(0) - Y(c), fill, class: "bin", "data-count": c },
+    s("title", {}, `${fmt(a)}–${fmt(a + w)}: ${c} of ${ok.length}`)));
+  });
+  for (const t of ticks(lo, hi, 5)) {
+    el.append(s("text", { x: X(t), y: height - m.b + 16, class: "tick", "text-anchor": "middle" },
+      fmt(t)));
+  }
+  el.append(s("line", { x1: m.l, x2: width - m.r, y1: Y(0), y2: Y(0), class: "axis" }));
+  if (reference) {
+    el.append(s("line", { x1: X(reference.value), x2: X(reference.value), y1: m.t - 8,
+      y2: Y(0), class: "reference" }),
+    s("text", { x: X(reference.value) + 4, y: m.t - 10, class: "reference-label" }, reference.label));
   }
   return el;
 }

@@ -7,12 +7,14 @@ import { renderBuilder } from "./pages/builder.js";
 import { renderScenario } from "./pages/scenario.js";
 import { renderScenarios } from "./pages/scenarios.js";
 import { renderSignIn } from "./pages/signin.js";
+import { renderTrackForm } from "./pages/track.js";
 
 const ROUTES = [
   [/^#\/signin$/, renderSignIn],
   [/^#\/scenarios$/, renderScenarios],
   [/^#\/scenarios\/(\d+)$/, renderScenario],
   [/^#\/scenarios\/(\d+)\/whatif$/, renderBuilder],
+  [/^#\/track(?:\/(\d+))?$/, renderTrackForm],
   [/^#\/runs$/, renderRuns],
   [/^#\/runs\/(\d+)$/, renderRun],
 ];
@@ -29,7 +31,13 @@ function header() {
   const signedIn = Boolean(session.key);
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("who").hidden = !signedIn;
-  document.getElementById("who-text").textContent = signedIn ? "Signed in" : "";
+  const me = session.me;
+  document.getElementById("who-text").textContent = !signedIn ? ""
+    : me ? `${me.name} · ${me.role} · workspace ${me.workspace}` : "Signed in";
+  document.getElementById("who-text").title = me ? ({
+    viewer: "A viewer reads everything; running, saving and cancelling need the planner role",
+    planner: "A planner reads, saves scenarios and runs them",
+    admin: "An admin plans and manages the workspace's keys" })[me.role] || "" : "";
   for (const a of document.querySelectorAll("#nav a")) {
     const active = location.hash.startsWith(a.getAttribute("href"));
     if (active) a.setAttribute("aria-current", "page");
@@ -45,6 +53,10 @@ async function route() {
     sessionStorage.setItem("salesplan.after", hash);
     hash = "#/signin";
     history.replaceState(null, "", hash);
+  }
+  if (session.key && !session.me && hash !== "#/signin") {
+    try { session.me = await api.get("v1/keys/me"); } catch { /* 401: signed out, re-routed */ }
+    if (!session.key) return;
   }
   header();
   const el = view();

@@ -2,7 +2,7 @@
 // territory against its band, and the list of accounts that move.
 
 import { api } from "../api.js";
-import { bars } from "../charts.js";
+import { bars, legend, lines } from "../charts.js";
 import { h, mount, table } from "../dom.js";
 import { int, moneyShort, num, pct } from "../format.js";
 import { downloads } from "../downloads.js";
@@ -10,6 +10,7 @@ import { section } from "../scenario-data.js";
 import { accountsMap } from "./scenario.js";
 
 export async function renderAlign(el, run) {
+  if (run.options.tradeoff) return renderTradeoff(el, run);
   const [res, assignment, territories, version] = await Promise.all([
     api.get(`v1/runs/${run.id}/result`), api.table(run.id, "assignment"),
     api.table(run.id, "territories"),
@@ -78,5 +79,54 @@ export async function renderAlign(el, run) {
         ["strategy", r.strategy], ["solver", r.solver], ["solve time", `${num(r.solve_seconds, 2)} s`],
         ["total distance", `${int(r.total_distance)} ${r.distance_unit}`],
       ].map(([k, v]) => ({ k, v })))),
+    downloads(run.id, res));
+}
+
+/** The trade-off curve: the alignment solved at several disruption weights (and move caps);
+ *  each point's moves against the worst workload deviation, the Pareto-optimal ones joined. */
+async function renderTradeoff(el, run) {
+  const [res, version] = await Promise.all([api.get(`v1/runs/${run.id}/result`),
+    api.get(`v1/scenarios/${run.scenario_id}/versions/${run.version}`)]);
+  const points = res.result.tradeoff;
+  const cur = version.document.horizon.currency;
+  const pareto = points.filter((p) => p.pareto);
+  const fewest = [...pareto].sort((a, b) => a.moves - b.moves)[0];
+  const best = [...pareto].sort((a, b) => a.worst_deviation - b.worst_deviation)[0];
+  const devs = points.map((p) => p.worst_deviation);
+  const span = Math.max(...devs) - Math.min(...devs) || 0.01;
+  const curve = pareto.length ? lines([
+    { name: "Pareto-optimal", colour: "#2f6fb0",
+      points: pareto.map((p) => ({ x: p.moves, y: p.worst_deviation })) },
+    { name: "dominated", colour: "#9aa6b2", line: false,
+      points: points.filter((p) => !p.pareto).map((p) => ({ x: p.moves, y: p.worst_deviation })) },
+  ].filter((se) => se.points.length),
+  { title: "Worst workload deviation against the number of moves", xFmt: (v) => int(v),
+    yFmt: (v) => pct(v, 1), yMin: Math.max(0, Math.min(...devs) - span * 0.3),
+    yMax: Math.max(...devs) + span * 0.3 }) : h("p.empty", {}, "No feasible point.");
+  mount(el,
+    h("section.headlines", {}, h("article.headline", {},
+      h("h2", {}, "Balance against disruption"),
+      h("p.figure", {}, `${int(pareto.length)} of ${int(points.length)} points are Pareto-optimal`),
+      fewest && best ? h("p", {}, `From ${int(fewest.moves)} move${fewest.moves === 1 ? "" : "s"} `
+        + `(worst rep ${pct(fewest.worst_deviation)} off its pool's mean workload) to `
+        + `${int(best.moves)} moves (${pct(best.worst_deviation)} off).`) : null)),
+    h("section.card#tradeoff", { "aria-labelledby": "a-tradeoff" },
+      h("h2#a-tradeoff", {}, "Trade-off curve"),
+      h("p.sub", {}, "Each point is the alignment solved with a disruption weight (and move cap). "
+        + "A point is Pareto-optimal (blue, joined) when no other point is as good on moves, "
+        + "weighted distance and worst deviation and better on one; grey points are dominated. "
+        + "Run the alignment with a point's settings to get its map."),
+      curve, legend([{ name: "Pareto-optimal", colour: "#2f6fb0" },
+        { name: "dominated", colour: "#9aa6b2" }]),
+      table([
+        { key: "disruption", label: "Disruption weight", num: true, fmt: (v) => num(v, 1) },
+        { key: "max_moves", label: "Move cap", num: true, fmt: (v) => (v === null ? "none" : int(v)) },
+        { key: "moves", label: "Moves", num: true, fmt: int },
+        { key: "moved_potential", label: "Potential moved", num: true, fmt: (v) => moneyShort(v, cur) },
+        { key: "worst_deviation", label: "Worst deviation", num: true, fmt: (v) => pct(v, 1) },
+        { key: "weighted_distance", label: "Weighted distance", num: true, fmt: int },
+        { key: "pareto", label: "Pareto-optimal", fmt: (v) => (v ? "yes" : "no") },
+        { key: "status", label: "Solver status" },
+      ], points, { sortable: true, rowClass: (p) => (p.pareto ? "pareto" : "dominated") })),
     downloads(run.id, res));
 }

@@ -2,7 +2,8 @@
 // the scenario with its variants to the API as a new version; the API validates every value
 // and its messages appear beside the fields they name. Then the variants run side by side.
 
-import { api, saveUrl } from "../api.js";
+import { api, can, saveUrl } from "../api.js";
+import { viewerNote } from "../role.js";
 import { field, h, mount, nextId, setFieldError } from "../dom.js";
 import { horizonMonth } from "../format.js";
 import { choices, describe, LEVERS } from "../levers.js";
@@ -194,6 +195,7 @@ export async function renderBuilder(view, [id]) {
   } }, "Download the YAML");
 
   const formId = nextId("builder");
+  const canPlan = can("planner");
   mount(view,
     h("div.page-head", {}, h("div", {}, h("h1", {}, `What-if: ${doc.name}`),
       h("p.sub", {}, `Version ${version.version}. Each variant is the scenario with its levers `
@@ -204,8 +206,9 @@ export async function renderBuilder(view, [id]) {
         onsubmit: (e) => { e.preventDefault(); saveRun.click(); } },
       h("h2", { id: `${formId}-t` }, "New variant"), name.wrap, description.wrap, leverList,
       h("div.add-lever", {}, kind, addButton),
-      h("div.buttons", {}, saveRun, saveButton, yaml), status),
+      h("div.buttons", {}, canPlan ? [saveRun, saveButton] : null, yaml),
+      canPlan ? null : viewerNote("saving and running a variant"), status),
       h("section.card", { "aria-labelledby": "b-existing" },
         h("h2#b-existing", {}, "Variants of this scenario"), existing,
-        h("div.run-options", {}, replications.wrap, seed.wrap), runChecked)));
+        canPlan ? [h("div.run-options", {}, replications.wrap, seed.wrap), runChecked] : null)));
 }

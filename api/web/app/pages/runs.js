@@ -1,22 +1,27 @@
 // Runs: the list, and one run watched until it ends (progress bar, cancel), then its result
 // drawn by the page of its kind.
 
-import { api } from "../api.js";
+import { api, can } from "../api.js";
 import { h, mount, table } from "../dom.js";
 import { pct, seconds, when } from "../format.js";
 import { renderAlign } from "./align.js";
 import { renderHeadcount } from "./headcount.js";
 import { renderQuotas } from "./quotas.js";
+import { renderSimulate } from "./simulate.js";
+import { renderComp } from "./comp.js";
+import { renderTrack } from "./track.js";
 import { renderWhatif } from "./whatif.js";
 
 const RESULT_PAGES = {
   whatif: renderWhatif, align: renderAlign, quotas: renderQuotas,
-  "plan-headcount": renderHeadcount,
+  "plan-headcount": renderHeadcount, track: renderTrack, simulate: renderSimulate,
+  comp: renderComp,
 };
 
 const KIND_NAMES = {
   whatif: "What-if", align: "Territory alignment", quotas: "Quotas",
   "plan-headcount": "Headcount plan", simulate: "Simulation", comp: "Pay plan",
+  track: "Tracking against targets",
 };
 
 export const kindName = (k) => KIND_NAMES[k] || k;
@@ -67,7 +72,7 @@ export async function renderRun(view, [id], page) {
     if (known) bar.value = run.progress; else bar.removeAttribute("value");
     label.textContent = run.status === "queued" ? "Waiting for a free worker…"
       : `${known ? pct(run.progress) : ""} ${run.message || ""}`.trim();
-    cancel.hidden = FINAL.has(run.status);
+    cancel.hidden = FINAL.has(run.status) || !can("planner");
     watch.classList.toggle("done", FINAL.has(run.status));
   };
   show();

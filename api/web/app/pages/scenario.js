@@ -1,7 +1,8 @@
 // A scenario as a leader recognises it: regions and reps, the target and its split, the funnel,
 // lead volume by month and the accounts map; and the runs that can start from it.
 
-import { api } from "../api.js";
+import { api, can } from "../api.js";
+import { viewerNote } from "../role.js";
 import { bars, colour, legend, lines, scatterMap } from "../charts.js";
 import { field, h, mount, setFieldError, table } from "../dom.js";
 import { horizonMonth, int, money, moneyShort, num, pct, when } from "../format.js";
@@ -29,8 +30,10 @@ export async function renderScenario(view, [id]) {
         ` ${doc.horizon.months} months from ${horizonMonth(doc.horizon.start, 1)}, in ${cur}.`,
         ` Version ${version.version} of ${sc.latest_version}, saved ${when(version.created)}.`)),
     h("div.actions", {},
-      h("a.button.primary", { href: `#/scenarios/${id}/whatif` }, "Build a what-if"),
-      h("a.button", { href: "#plan" }, "Plan territories, quotas, headcount")));
+      h("a.button.primary", { href: `#/scenarios/${id}/whatif` },
+        can("planner") ? "Build a what-if" : "Draft a what-if (YAML)"),
+      can("planner") ? h("a.button", { href: "#plan" }, "Plan territories, quotas, headcount") : null,
+      can("planner") ? h("a.button", { href: `#/track/${id}` }, "Track a CRM export") : null));
 
   const target = doc.targets ? h("section.card", { "aria-labelledby": "t-target" },
     h("h2#t-target", {}, "Target"),
@@ -91,7 +94,8 @@ export async function renderScenario(view, [id]) {
     legend(Object.keys(volume).map((r, i) => ({ name: r, colour: colour(i) }))));
 
   mount(view, head, h("div.grid2", {}, target, teams), h("div.grid2", {}, funnelCard, leadsCard),
-    accountsMap(reps, accounts, cur), planPanel(id, doc),
+    accountsMap(reps, accounts, cur),
+    can("planner") ? planPanel(id, doc) : viewerNote("running an alignment, quotas or a headcount plan"),
     h("section.card", { "aria-labelledby": "t-runs" }, h("h2#t-runs", {}, "Runs of this scenario"),
       runs.count ? runsTable(runs.data) : h("p.empty", {}, "No runs yet.")));
 }
@@ -126,11 +130,14 @@ function planPanel(id, doc) {
       { name: "balance.workload", label: "Workload band (± of the mean)", type: "number",
         value: 0.1, step: 0.01 },
       { name: "max_moves", label: "At most this many moves (empty: no cap)", type: "number", step: 1 },
+      { name: "tradeoff", label: "Trade-off curve instead: solve at several disruption weights",
+        type: "checkbox" },
     ]),
     runForm(id, "quotas", "Set quotas", "Quotas per rep from the target, with P(attain) for each.", [
       { name: "method", label: "Quota method", type: "text", value: "blended" },
       { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
       { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
+      { name: "compare_methods", label: "Compare every quota method", type: "checkbox" },
     ]),
     runForm(id, "plan-headcount", "Plan headcount", "The fewest hires for the wanted P(hit).", [
       { name: "p", label: "Wanted P(hit target)", type: "number", value: 0.8, step: 0.05 },
@@ -140,14 +147,28 @@ function planPanel(id, doc) {
       { name: "regions", label: `Regions (comma-separated; empty: all of ${regions.join(", ")})`,
         type: "list" },
     ]),
-  ];
+    runForm(id, "simulate", "Simulate the plan", "Bookings, P(hit target) and the funnel as planned.", [
+      { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
+      { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
+    ], "Run the simulation"),
+    doc.compensation ? runForm(id, "comp", "Cost the pay plan", "Expected pay against the budget, per rep.", [
+      { name: "replications", label: "Replications", type: "number", value: 200, step: 1 },
+      { name: "seed", label: "Seed", type: "number", value: 0, step: 1 },
+    ], "Cost it") : null,
+  ].filter(Boolean);
   return h("section.card#plan", { "aria-labelledby": "t-plan" },
-    h("h2#t-plan", {}, "Plan"), h("div.grid3", {}, forms));
+    h("h2#t-plan", {}, "Plan and simulate"), h("div.grid3", {}, forms));
 }
 
 /** A small form that submits a run of `kind`; the API's messages go beside their fields. */
-export function runForm(scenarioId, kind, title, blurb, specs) {
+export function runForm(scenarioId, kind, title, blurb, specs, action = `Run ${title.toLowerCase()}`) {
   const fields = specs.map((spec) => {
+    if (spec.type === "checkbox") {
+      const input = h("input", { name: spec.name, type: "checkbox" });
+      const error = h("p.field-error", { role: "alert", hidden: true });
+      const wrap = h("div.field.check", {}, h("label", {}, input, ` ${spec.label}`), error);
+      return { spec, wrap, input, error };
+    }
     const input = spec.type === "select"
       ? h("select", { name: spec.name }, spec.options.map((o) => h("option", { value: o,
         selected: o === spec.value }, o)))
@@ -157,13 +178,17 @@ export function runForm(scenarioId, kind, title, blurb, specs) {
   });
   const status = h("div.status", { role: "status" });
   const form = h(`form.run-form`, { "data-kind": kind }, h("h3", {}, title), h("p.sub", {}, blurb),
-    fields.map((f) => f.wrap), h("button.primary", { type: "submit" }, `Run ${title.toLowerCase()}`),
+    fields.map((f) => f.wrap), h("button.primary", { type: "submit" }, action),
     status);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const options = {};
     for (const f of fields) {
       setFieldError(f, null);
+      if (f.spec.type === "checkbox") {
+        if (f.input.checked) options[f.spec.name] = true;
+        continue;
+      }
       const raw = f.input.value.trim();
       if (raw === "") continue;
       let value = raw;

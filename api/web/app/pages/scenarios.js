@@ -1,7 +1,8 @@
 // The scenarios: a list, and an upload of a scenario file with its CSV tables (drag and drop
 // or a file picker).
 
-import { api } from "../api.js";
+import { api, can } from "../api.js";
+import { viewerNote } from "../role.js";
 import { h, mount, table } from "../dom.js";
 import { int, when } from "../format.js";
 
@@ -23,7 +24,7 @@ export async function renderScenarios(view) {
     ], rows, { caption: `${int(list.count)} scenario${list.count === 1 ? "" : "s"}` })
     : h("p.empty", {}, "No scenarios yet: upload one below.");
   mount(view, h("h1", {}, "Scenarios"), h("section#scenario-list", {}, body),
-    uploadPanel());
+    can("planner") ? uploadPanel() : viewerNote("uploading a scenario"));
   performance.mark("scenarios-listed"); // read by benchmarks/webapp.py
 }
 

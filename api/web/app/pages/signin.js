@@ -21,8 +21,9 @@ export async function renderSignIn(view) {
     if (!key) { setFieldError(f, "Type your API key."); return; }
     button.disabled = true;
     try {
-      await api.get("v1/scenarios?limit=1", { key });
+      const me = await api.get("v1/keys/me", { key });
       session.key = key;
+      session.me = me;
       const after = sessionStorage.getItem("salesplan.after") || "#/scenarios";
       sessionStorage.removeItem("salesplan.after");
       location.hash = after === "#/signin" ? "#/scenarios" : after;

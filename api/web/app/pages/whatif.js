@@ -3,10 +3,12 @@
 // and the paired differences; reps and quotas below; the statistical detail one click away.
 
 import { api } from "../api.js";
-import { bars, colour, intervals, legend } from "../charts.js";
+import { bars, colour, intervals, legend, lines } from "../charts.js";
 import { h, mount, table } from "../dom.js";
 import { int, money, moneyInterval, moneyShort, pct, pctInterval } from "../format.js";
 import { downloads } from "../downloads.js";
+import { section } from "../scenario-data.js";
+import { accountsMap } from "./scenario.js";
 
 /** The headline of a variant against the base, in words and numbers. */
 export function headline(name, v, base, cur) {
@@ -92,13 +94,20 @@ export async function renderWhatif(el, run) {
     : h("p", {}, "No variants: nothing to compare.");
 
   const fan = h("figure.fan", {}, h("p.loading", {}, "Loading the fan chart…"));
-  if (res.charts.includes("fan")) {
+  if (res.tables.includes("fan")) {
+    api.table(run.id, "fan").then((rows) => mount(fan, fanChart(rows, names, colours, cur),
+      legend([...names.map((n) => ({ name: n, colour: colours[n] })),
+        { name: "target (dashed)", colour: "#1d2733" }]),
+      h("figcaption", {}, "Cumulative bookings by month: median and the 10th–90th percentile "
+        + "band of each variant; the dashed line is the target phased by its seasonality.")))
+      .catch((err) => mount(fan, h("p.error", {}, err.message)));
+  } else if (res.charts.includes("fan")) { // a run made before the fan table existed
     api.blobUrl(`v1/runs/${run.id}/charts/fan`).then((src) => mount(fan, h("img", { src,
       alt: "Cumulative bookings by month for each variant (median and 10th to 90th percentile "
         + "band) against the cumulative target" }),
     h("figcaption", {}, "Cumulative bookings by month: median and the 10th–90th percentile band of each variant; the dashed line is the target phased by its seasonality.")))
       .catch((err) => mount(fan, h("p.error", {}, err.message)));
-  } else mount(fan, h("p", {}, "The server drew no fan chart (its plots extra is not installed)."));
+  } else mount(fan, h("p", {}, "This run has no fan chart."));
 
   mount(el,
     h("section.headlines", { "aria-label": "Headlines" }, cards),
@@ -109,6 +118,7 @@ export async function renderWhatif(el, run) {
     h("section.card", { "aria-labelledby": "w-diff" }, h("h2#w-diff", {}, "What changes it"),
       h("p.sub", {}, "Each variant against the plan on the same random draws (common random numbers): "
         + "a green interval is a gain, a red one a loss, a grey one could be either."), diffs),
+    res.tables.includes("owners") ? territories(run, cur) : null,
     repsSection(reps, names, cur),
     statDetail(r, names, cur),
     downloads(run.id, res));
@@ -183,3 +193,77 @@ renderWhatif.early = (el, run) => {
         fmt: (v) => moneyShort(v, cur) }) : null)));
   return p;
 };
+
+const SHORT = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+/** "2027-03" -> "Mar" (January also shows its year: "Jan 27"). */
+function shortMonth(label) {
+  const m = /^(\d{4})-(\d{2})$/.exec(String(label || ""));
+  if (!m) return label;
+  const name = SHORT[Number(m[2]) - 1];
+  return m[2] === "01" ? `${name} ${m[1].slice(2)}` : name;
+}
+
+/** The fan chart from the run's ``fan`` table: per variant the median of cumulative bookings
+ *  with its P10-P90 band, and the phased target (dashed; a variant that changes the target
+ *  gets its own dashed line). */
+export function fanChart(rows, names, colours, cur) {
+  const of = (n) => rows.filter((x) => x.variant === n).sort((a, b) => a.month - b.month);
+  const labels = Object.fromEntries(of(names[0]).map((x) => [x.month, x.month_label]));
+  const series = names.map((n) => ({ name: n, colour: colours[n], dots: false,
+    points: of(n).map((x) => ({ x: x.month, y: x.p50, lo: x.p10, hi: x.p90 })) }));
+  const baseTarget = of(names[0]).map((x) => x.target);
+  names.forEach((n, i) => {
+    const t = of(n);
+    if (t.some((x) => x.target === null)) return;
+    if (i > 0 && t.every((x, k) => Math.abs(x.target - baseTarget[k]) < 1e-6)) return;
+    series.push({ name: i ? `target (${n})` : "target", colour: i ? colours[n] : "#1d2733",
+      dashed: true, dots: false, points: t.map((x) => ({ x: x.month, y: x.target })) });
+  });
+  return lines(series, { title: "Cumulative bookings by month, median and P10–P90 per variant, "
+    + "against the phased target", xFmt: (k) => shortMonth(labels[k]) || String(k),
+  yFmt: (v) => moneyShort(v, cur), yMin: 0, width: 640, height: 320 });
+}
+
+/** The territory map before and after, for the variants that move accounts (a re-align, a
+ *  hire's hand-over): the run's ``owners`` table lists only the moved accounts; the rest keep
+ *  the scenario's owners. Empty (no card) when no variant moves an account. */
+function territories(run, cur) {
+  const card = h("section.card#territories", { "aria-labelledby": "w-terr", hidden: true });
+  Promise.all([api.table(run.id, "owners"),
+    api.get(`v1/scenarios/${run.scenario_id}/versions/${run.version}`)]).then(([moves, version]) => {
+    if (!moves.length) return;
+    const accounts = section(version, "accounts");
+    const known = section(version, "reps");
+    const extra = [...new Set(moves.map((m) => m.owner_after))].filter((id) => !known.some((r) => r.id === id))
+      .map((id) => ({ id, region: "", lat: null, lon: null }));
+    const reps = [...known, ...extra];
+    const variants = [...new Set(moves.map((m) => m.variant))];
+    const pick = h("select#terr-variant", {}, variants.map((v) => h("option", { value: v }, v)));
+    const choice = (value, label, checked) => h("label.radio", {}, h("input", { type: "radio",
+      name: "terr-when", value, checked }), ` ${label}`);
+    const when = h("fieldset.map-when", {}, h("legend", {}, "Show owners"),
+      choice("after", "after", true), choice("before", "before"));
+    const holder = h("div");
+    const summary = h("p.sub");
+    const draw = () => {
+      const mine = moves.filter((m) => m.variant === pick.value);
+      const after = Object.fromEntries(mine.map((m) => [m.account, m.owner_after]));
+      const moved = new Set(Object.keys(after));
+      const isAfter = when.querySelector("input:checked").value === "after";
+      const later = mine.filter((m) => m.handover_date).length;
+      summary.textContent = `${int(mine.length)} account${mine.length === 1 ? "" : "s"} change owner in ${
+        pick.value} (outlined)${later ? `; ${int(later)} of them on the new owner's start date` : ""}.`;
+      mount(holder, accountsMap(reps, accounts, cur, { id: "whatif-map", bare: true,
+        owner: (a) => (isAfter && after[a.id]) || a.owner,
+        title: isAfter ? `Territories in ${pick.value}` : "Territories as planned",
+        highlight: (p) => moved.has(p.id) }));
+    };
+    pick.addEventListener("change", draw);
+    when.addEventListener("change", draw);
+    draw();
+    mount(card, h("h2#w-terr", {}, "Territories before and after"),
+      h("div.card-head", {}, h("label.inline-field", {}, "Variant ", pick), when), summary, holder);
+    card.hidden = false;
+  }).catch((err) => { mount(card, h("p.error", {}, err.message)); card.hidden = false; });
+  return card;
+}
