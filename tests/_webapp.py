@@ -120,6 +120,11 @@ def pct(v: float, digits: int = 0) -> str:
     return f"{_fixed(v * 100, digits)}%" if v >= 0 else f"-{_fixed(-v * 100, digits)}%"
 
 
+def points(v: float, digits: int = 1) -> str:
+    """format.js ``points``: 0.05 -> "+5.0 pts" (the minus sign is U+2212)."""
+    return f"{'+' if v >= 0 else '−'}{_fixed(abs(v * 100), digits)} pts"
+
+
 def money_short(v: float, currency: str = "USD", sign: bool = False) -> str:
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, f"{currency} ")
     a = abs(v)

@@ -21,6 +21,7 @@ from _webapp import (
     live_server,
     money_short,
     pct,
+    points,
     upload_small,
     wait_run,
 )
@@ -152,6 +153,10 @@ def test_upload_build_run_and_the_headline_is_the_api_json(page, server):
     assert float(p_hit.get_attribute("data-value")) == hire["p_hit_target"]
     assert p_hit.inner_text() == (f"P(hit) {pct(base_v['p_hit_target'])} → "
                                   f"{pct(hire['p_hit_target'])}")
+    change = card.locator(".p-hit-diff")
+    assert float(change.get_attribute("data-value")) == hire["p_hit_diff"]
+    lo, hi = hire["p_hit_diff_ci95"]
+    assert change.inner_text() == f"{points(hire['p_hit_diff'])} [{points(lo)}, {points(hi)}]"
     diff = card.locator(".diff")
     assert float(diff.get_attribute("data-value")) == hire["diff_vs_base_mean"]
     lo, hi = hire["diff_vs_base_ci95"]

@@ -52,6 +52,28 @@ def test_more_leads_never_lowers_expected_bookings(comparison):
     assert row.diff_vs_base_ci95_lo > 0  # significantly higher, on paired replications
 
 
+def test_p_hit_change_is_the_mean_of_flipped_replications(comparison):
+    """The paired P(hit) change counts replications the levers flip: exactly the difference
+    of the two P(hit)s, and exactly zero (interval too) for a variant that changes nothing."""
+    t = comparison.table().set_index("variant")
+    base_hit = comparison.base.hit()
+    for o in comparison.variants:
+        flips = o.hit().astype(int) - base_hit.astype(int)
+        row = t.loc[o.name]
+        assert row.p_hit_diff_mean == pytest.approx(flips.mean(), abs=1e-12)
+        assert row.p_hit_diff_mean == pytest.approx(row.p_hit_target - t.loc["base"].p_hit_target,
+                                                     abs=1e-12)
+        half = row.p_hit_diff_ci95_hi - row.p_hit_diff_mean
+        sd = flips.std(ddof=1)
+        assert half == pytest.approx(2.0 * sd / np.sqrt(N), rel=0.02)  # t(59) 0.975 = 2.001
+    same = t.loc["same"]
+    assert same.p_hit_diff_mean == same.p_hit_diff_ci95_lo == same.p_hit_diff_ci95_hi == 0.0
+    summary = comparison.summary()["variants"]
+    assert summary["base"]["p_hit_diff"] == 0.0
+    assert summary["more-leads"]["p_hit_diff_ci95"] == [t.loc["more-leads"].p_hit_diff_ci95_lo,
+                                                         t.loc["more-leads"].p_hit_diff_ci95_hi]
+
+
 def test_paired_interval_is_narrower_than_unpaired(comparison):
     t = comparison.table().set_index("variant")
     for name in ("more-leads", "better-proposals"):

@@ -98,7 +98,8 @@ def _fmt_table(c: Comparison) -> str:
             f"{money(r['bookings_p90'], cur)}</td>"
             f"<td>{r['won_mean']:,.0f}</td>"
             f"<td>{pct(r['p_hit_target'])}<br><small>{pct(r['p_hit_ci95_lo'])} to "
-            f"{pct(r['p_hit_ci95_hi'])}</small></td>"
+            f"{pct(r['p_hit_ci95_hi'])}</small>"
+            f"{'' if r['variant'] == c.base.name else _p_hit_change(r)}</td>"
             f"<td>{pct(r['share_reps_at_quota'])}</td>"
             f"<td>{money(r['cost_mean'], cur)}</td>"
             f"<td>{r['bookings_per_cost']:.2f}</td>"
@@ -191,3 +192,14 @@ for comparison.</p>{_pay_table(c)}
 </body></html>"""
     paths["report.html"].write_text(body, encoding="utf-8")
     return paths
+
+
+def _p_hit_change(r: dict) -> str:
+    """A variant's paired change in P(hit) from the base, in points with its 95% interval
+    ('' without a target)."""
+    d = r.get("p_hit_diff_mean", math.nan)
+    if d is None or math.isnan(d):
+        return ""
+    lo, hi = r["p_hit_diff_ci95_lo"], r["p_hit_diff_ci95_hi"]
+    return (f"<br><small>vs base {100 * d:+.1f} pts ({100 * lo:+.1f} to {100 * hi:+.1f}, "
+            "paired)</small>")

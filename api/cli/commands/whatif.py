@@ -45,6 +45,11 @@ def print_comparison(comparison) -> None:
                                                         strict=True)]
     view["won"] = [f"{v:,.0f}" for v in t.won_mean]
     view["P(hit)"] = [pct(v) for v in t.p_hit_target]
+    if t.p_hit_target.notna().any():
+        view["P(hit) vs base, pts [paired 95% CI]"] = [
+            "-" if i == 0 or math.isnan(d) else f"{100 * d:+.1f} [{100 * a:+.1f}, {100 * b:+.1f}]"
+            for i, (d, a, b) in enumerate(zip(t.p_hit_diff_mean, t.p_hit_diff_ci95_lo,
+                                              t.p_hit_diff_ci95_hi, strict=True))]
     view["at quota"] = [pct(v) for v in t.share_reps_at_quota]
     view["vs base [paired 95% CI]"] = [
         "-" if i == 0 else f"{m(d)} [{m(a)}, {m(b)}]"

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { bars, colour, intervals, legend, lines } from "../charts.js";
 import { h, mount, table } from "../dom.js";
-import { int, money, moneyInterval, moneyShort, pct, pctInterval } from "../format.js";
+import { int, money, moneyInterval, moneyShort, pct, pctInterval, points } from "../format.js";
 import { downloads } from "../downloads.js";
 import { section } from "../scenario-data.js";
 import { accountsMap } from "./scenario.js";
@@ -17,7 +17,9 @@ export function headline(name, v, base, cur) {
     : `P(hit) ${pct(base.p_hit_target)} → ${pct(v.p_hit_target)}`;
   const diff = `${moneyShort(v.diff_vs_base_mean, cur, { sign: true })} ${
     moneyInterval(v.diff_vs_base_ci95[0], v.diff_vs_base_ci95[1], cur)}`;
-  return { words, hit, diff };
+  const hitDiff = v.p_hit_diff === null || v.p_hit_diff === undefined ? null
+    : `${points(v.p_hit_diff)} [${points(v.p_hit_diff_ci95[0])}, ${points(v.p_hit_diff_ci95[1])}]`;
+  return { words, hit, diff, hitDiff };
 }
 
 function verdict(v) {
@@ -70,6 +72,8 @@ export async function renderWhatif(el, run) {
       return h(`article.headline.${tone}`, { "data-variant": n },
         h("h2", {}, hl.words),
         hl.hit ? h("p.figure", {}, h("span.p-hit", { "data-value": v.p_hit_target }, hl.hit)) : null,
+        hl.hitDiff ? h("p.hit-change", {}, "Change in P(hit) on the same draws: ",
+          h("strong.p-hit-diff", { "data-value": v.p_hit_diff }, hl.hitDiff), " (paired 95% interval)") : null,
         h("p", {}, "Bookings ", h("strong.diff", { "data-value": v.diff_vs_base_mean }, hl.diff),
           " vs as planned, to ", h("strong.bookings", { "data-value": v.bookings_mean },
             moneyShort(v.bookings_mean, cur)), "."),
