@@ -19,6 +19,7 @@ import numpy as np
 
 from .checks import holds
 from .formulation import ModelSpec, assignment_of, build_model
+from .relay import relay_improve
 from .repair import improve_shifts, improve_swaps
 from .state import SolveTask, seconds_left
 
@@ -35,15 +36,21 @@ log = logging.getLogger(__name__)
 
 
 def improve(task: SolveTask, assign: np.ndarray) -> tuple[np.ndarray, int]:
-    """Shifts then swaps then shifts again, each band-preserving and cost-improving, for at
-    most a minute within the task's deadline. Returns (plan, moves made)."""
+    """Shifts, swaps, shifts again, then relays (:mod:`.relay`), each band-preserving and
+    cost-improving, for at most a minute within the task's deadline. Returns (plan, moves
+    made)."""
     limit = min(task.deadline, time.perf_counter() + _IMPROVE_SECONDS)
+    rows = np.arange(task.n_accounts)
+    start = float(task.spec.cost[rows, assign].sum())
     total = 0
     for step in (improve_shifts, improve_swaps, improve_shifts):
         assign, k = step(task.spec, task.pi, task.pj, assign, deadline=limit)
         total += k
-    log.info("improve: %d shifts and swaps", total)
-    return assign, total
+    mid = float(task.spec.cost[rows, assign].sum())
+    assign, relays = relay_improve(task.spec, task.pi, task.pj, assign, deadline=limit)
+    log.info("improve: %d shifts and swaps (cost %.1f -> %.1f), then %d relays (-> %.1f)",
+             total, start, mid, relays, float(task.spec.cost[rows, assign].sum()))
+    return assign, total + relays
 
 
 def polish(task: SolveTask, assign: np.ndarray, notes: list[str]) -> np.ndarray:
