@@ -190,7 +190,7 @@ class FixAndResolve:
                           + (f" and {exchanges} two-for-one exchanges" if exchanges else ""))
         repaired, better = improve(t, repaired)
         if better:
-            self.notes.append(f"{better} cost-improving shifts and swaps kept every band")
+            self.notes.append(f"{better} cost-improving shifts, swaps and relays kept every band")
         assign = repaired
         obj = self._cost(assign)
         if obj > self.bound * (1 + POLISH_ABOVE_GAP) and self.tight_seconds > 0:
@@ -277,7 +277,8 @@ class FixAndResolve:
         else:
             assign, better = improve(self.task, assign)
             if better:
-                self.notes.append(f"{better} cost-improving shifts and swaps kept every band")
+                self.notes.append(f"{better} cost-improving shifts, swaps and relays kept "
+                                  "every band")
             obj = self._cost(assign)
         self.notes.append(f"fix-and-resolve: plan found in round {r + 1} "
                           f"({int(free.sum())} free accounts)")
