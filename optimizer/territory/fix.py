@@ -5,8 +5,9 @@ exact MILP (the ``fix`` strategy).
    as binding balance rows). With hard bands the LP is solved again with bands tightened by
    ``_FIX_TIGHTEN`` of their tolerance first, so that the real bands leave slack.
 2. Repair (hard bands): shifts and swaps (:mod:`.repair`), then two-for-one exchanges
-   (:mod:`.exchange`); a plan that holds is improved and, far above the bound, polished
-   (:mod:`.polish`).
+   (:mod:`.exchange`); a plan that holds is improved (shifts, swaps, relays) and, far above
+   the bound, rounded again from LPs with tighter bands (:mod:`.reround`), keeping the
+   cheapest, then polished (:mod:`.polish`).
 3. Resolve: solve the fractional accounts as a small MILP with the fixed loads as constants
    (bands elastic, so it always has a solution); while a band does not hold, free the
    neighbouring accounts of the reps involved (those cheapest to move), more each round.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -32,6 +32,8 @@ from .exchange import exchange_counts
 from .formulation import BuiltModel, assignment_of, build_model
 from .polish import POLISH_ABOVE_GAP, improve, neighbours, polish
 from .repair import repair_bands
+from .reround import reround
+from .reround import tightened as tighten_by
 from .state import Outcome, SolveTask, expired, seconds_left
 
 __all__ = ["FixAndResolve", "tightened"]
@@ -59,8 +61,7 @@ log = logging.getLogger(__name__)
 
 def tightened(spec):
     """``spec`` with every band's tolerance tightened by ``_FIX_TIGHTEN`` of itself."""
-    return replace(spec, bands=tuple(replace(b, tolerance=b.tolerance * (1 - _FIX_TIGHTEN))
-                                     for b in spec.bands))
+    return tighten_by(spec, _FIX_TIGHTEN)
 
 
 class FixAndResolve:
@@ -77,6 +78,8 @@ class FixAndResolve:
         self.bound = bound
         self.widenable = widenable
         self.notes: list[str] = []
+        self.tight_seconds = 0.0
+        """Seconds the tightened LP took to build and solve (0: not solved)."""
 
     # -- the steps a subclass may replace -------------------------------------------------
 
@@ -148,9 +151,11 @@ class FixAndResolve:
         # The LP sits on its band edges, so fixing its integral accounts leaves the fractional
         # ones no room (an exact packing). Fix from an LP with bands tightened by
         # _FIX_TIGHTEN of their tolerance instead: the real bands then leave slack.
+        t0 = time.perf_counter()
         tight = tightened(spec)
         tmodel = build_model(tight, t.pi, t.pj, name="territory_tightened_lp")
         tlp = t.solver.solve(tmodel.prob, mip=False, time_limit=seconds_left(t.deadline))
+        self.tight_seconds = time.perf_counter() - t0
         log.info("tightened LP: %s in %.1f s", tlp.state, tlp.seconds)
         if tlp.state != "optimal":
             return self.model.values(), False
@@ -185,11 +190,14 @@ class FixAndResolve:
                           + (f" and {exchanges} two-for-one exchanges" if exchanges else ""))
         repaired, better = improve(t, repaired)
         if better:
-            self.notes.append(f"{better} cost-improving shifts and swaps kept every band")
+            self.notes.append(f"{better} cost-improving shifts, swaps and relays kept every band")
         assign = repaired
         obj = self._cost(assign)
+        if obj > self.bound * (1 + POLISH_ABOVE_GAP) and self.tight_seconds > 0:
+            assign = reround(t, self.bound, assign, self.tight_seconds, self.repair, self.notes)
+            obj = self._cost(assign)
         if obj > self.bound * (1 + POLISH_ABOVE_GAP):
-            assign = polish(t, repaired, self.notes)
+            assign = polish(t, assign, self.notes)
             obj = self._cost(assign)
         return self._feasible(assign, obj), assign
 
@@ -269,7 +277,8 @@ class FixAndResolve:
         else:
             assign, better = improve(self.task, assign)
             if better:
-                self.notes.append(f"{better} cost-improving shifts and swaps kept every band")
+                self.notes.append(f"{better} cost-improving shifts, swaps and relays kept "
+                                  "every band")
             obj = self._cost(assign)
         self.notes.append(f"fix-and-resolve: plan found in round {r + 1} "
                           f"({int(free.sum())} free accounts)")

@@ -85,6 +85,8 @@ def _joined(problem: AlignmentProblem, parts: list[PoolPart], order: np.ndarray,
     strategies, ks, scopes, notes = [], [], [], []
     for g in order:
         part, out = parts[g], found[g].outcome
+        log.info("pool %s: plan %.1f, bound %s (%s)", part.name, float(out.objective),
+                 "none" if out.bound is None else f"{out.bound:.1f}", found[g].scope)
         assign[part.accounts] = part.reps[out.assign]
         objective += float(out.objective)
         bound = None if bound is None or out.bound is None else bound + out.bound
