@@ -152,12 +152,7 @@ def _with_more_pairs(pi: np.ndarray, pj: np.ndarray, dist: np.ndarray, *, under:
         ok = rank_ok.ravel() & np.isfinite(dist[ii, jj]) & ~locked[ii]
         new_i.append(ii[ok])
         new_j.append(jj[ok])
-    ii = np.concatenate([pi, *new_i])
-    jj = np.concatenate([pj, *new_j])
-    key = np.unique(ii.astype(np.int64) * m + jj)
-    ii, jj = key // m, key % m
-    order = np.lexsort((dist[ii, jj], ii))
-    return ii[order], jj[order]
+    return _sorted_union(pi, pj, new_i, new_j, dist)
 
 
 def _with_doubled_pairs(pi: np.ndarray, pj: np.ndarray, dist: np.ndarray, *, under: np.ndarray,
@@ -185,6 +180,13 @@ def _with_doubled_pairs(pi: np.ndarray, pj: np.ndarray, dist: np.ndarray, *, und
         ok = np.isfinite(dist[ii, jj]) & ~locked[ii]
         new_i.append(ii[ok])
         new_j.append(jj[ok])
+    return _sorted_union(pi, pj, new_i, new_j, dist)
+
+
+def _sorted_union(pi: np.ndarray, pj: np.ndarray, new_i: list[np.ndarray],
+                  new_j: list[np.ndarray], dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs and the new ones, each once, sorted by account then ``dist`` (n x m)."""
+    m = dist.shape[1]
     ii = np.concatenate([pi, *new_i])
     jj = np.concatenate([pj, *new_j])
     key = np.unique(ii.astype(np.int64) * m + jj)
