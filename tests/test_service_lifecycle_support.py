@@ -119,3 +119,40 @@ def middle(pid_file: str, mode: str) -> None:
     child.start()
     Path(pid_file).write_text(str(child.pid))
     time.sleep(600)
+
+
+def _load_slowly(marker: str, seconds: float) -> str:
+    """Unpickled in the child before its target runs: journal that the child got this far,
+    then take ``seconds`` (a worker importing the run layer on a loaded machine)."""
+    Path(marker).write_text(str(os.getpid()))
+    time.sleep(seconds)
+    return marker
+
+
+class SlowToLoad:
+    """An argument whose unpickling in a spawned child takes ``seconds``: it holds the child in
+    its start-up, before ``worker_main`` (and its :func:`die_with_parent`) would run."""
+
+    def __init__(self, marker: str, seconds: float):
+        self.marker, self.seconds = marker, seconds
+
+    def __reduce__(self):
+        return _load_slowly, (self.marker, self.seconds)
+
+
+def starting_parent(pid_file: str, marker: str, armed: bool) -> None:
+    """Start a run worker that stays in its start-up for 60 s (``armed``: the pool's
+    :class:`RunWorkerProcess`; otherwise a plain spawn-context process), write its pid to
+    ``pid_file`` and wait to be killed."""
+    import multiprocessing as mp
+
+    from salesplan.api.service.runproc import worker_main
+    from salesplan.api.service.spawn import RunWorkerProcess
+
+    _parent, child = mp.get_context("spawn").Pipe()  # the parent end stays open
+    args = (child, SlowToLoad(marker, 60.0), os.getpid())
+    process = (RunWorkerProcess(target=worker_main, args=args, daemon=True) if armed
+               else mp.get_context("spawn").Process(target=worker_main, args=args, daemon=True))
+    process.start()
+    Path(pid_file).write_text(str(process.pid))
+    time.sleep(600)

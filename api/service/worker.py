@@ -20,11 +20,13 @@ or the database server releases the lock when its holder dies, ``kill -9`` inclu
 server on the same database serves HTTP, and its pool waits, without recovering or claiming
 anything, until the lock is free; then it recovers the runs left ``running`` and takes over.
 
-Workers die with the server: each worker arms the Linux parent-death signal and watches its
+Workers die with the server: each worker arms the Linux parent-death signal in its first
+statement, before it imports anything (:class:`~.spawn.RunWorkerProcess`), and watches its
 parent (:func:`~.runproc.die_with_parent`), so a ``kill -9`` of the server leaves no worker
-computing a run that the next server will run again. Workers are started by the monitor thread,
-which lives as long as the pool (the parent-death signal fires when the *thread* that started
-the process ends).
+computing a run that the next server will run again, nor one still starting up; no
+``multiprocessing`` resource tracker is started beside them. Workers are started by the monitor
+thread, which lives as long as the pool (the parent-death signal fires when the *thread* that
+started the process ends).
 
 One execution at a time: a claim is a compare-and-set on ``(status, attempts)`` that bumps
 ``attempts``; the attempt number is the claim's token. Every later write of this pool for the
@@ -61,6 +63,7 @@ from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
 from .runproc import worker_main
 from .settings import Settings
+from .spawn import RunWorkerProcess
 
 __all__ = ["PoolLock", "RunPool", "recover_interrupted"]
 
@@ -463,9 +466,9 @@ class RunPool:
             self._workers.append(w)
             return w
         parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=worker_main, daemon=True,
-                                    args=(child, self.settings.run_memory_mb, os.getpid()),
-                                    name="salesplan-run-worker")
+        process = RunWorkerProcess(target=worker_main, daemon=True,
+                                   args=(child, self.settings.run_memory_mb, os.getpid()),
+                                   name="salesplan-run-worker")
         process.start()
         child.close()
         w = _Worker(_ProcessSlot(process, parent))
