@@ -366,10 +366,18 @@ class RunPool:
                 w.slot.retire()
             self._kill(w)
             if requeue and run_id is not None:
-                with self.db.session() as s:
-                    s.execute(update(Run).where(*_owned(run_id, attempt))
-                              .values(status="queued", message="re-queued: the server stopped"))
+                self._requeue(run_id, attempt, "the server stopped")
         self._workers.clear()
+
+    def _requeue(self, run_id: int, attempt: int, why: str) -> None:
+        """Put a run this pool owns as ``attempt`` back in the queue, saying why (its next
+        claim counts as a new attempt, so ``max_attempts`` bounds a run that keeps being
+        interrupted)."""
+        with self.db.session() as s:
+            changed = s.execute(update(Run).where(*_owned(run_id, attempt))
+                                .values(status="queued", message=f"re-queued: {why}")).rowcount
+        if changed:
+            log.warning("run %d attempt %d re-queued: %s", run_id, attempt, why)
 
     def wake(self) -> None:
         """Look at the queue now (a run was submitted or cancelled)."""
@@ -447,6 +455,8 @@ class RunPool:
                 self._poll(w)
             elif not w.slot.reusable():
                 self._drop(w)
+        if self.cluster is not None and not self._cluster_usable():
+            return
         if self.cluster is not None:
             self.cluster.reap()
         self._check_cancelled()
@@ -454,6 +464,30 @@ class RunPool:
             worker = self._idle_worker()
             if worker is None or not self._launch_next(worker):
                 break
+
+    def _cluster_usable(self) -> bool:
+        """With a Dask cluster: True if connected. While the client reconnects, no run is
+        started (they stay queued); once it gave up, this pool re-queues the runs it had on
+        the cluster, drops the client and connects again (:meth:`_connect`, every
+        :data:`CONNECT_RETRY` s), so that a scheduler that comes back takes the queue up."""
+        assert self.cluster is not None
+        state = self.cluster.connection()
+        if state == "running":
+            return True
+        if state == "reconnecting":
+            return False
+        why = self.cluster.lost_connection_message()
+        log.error("%s; reconnecting every %g s, runs stay queued meanwhile", why, CONNECT_RETRY)
+        for w in list(self._workers):
+            if w.run_id is not None:
+                self._requeue(w.run_id, w.attempt, why)
+            w.run_id = None
+            self._drop(w)
+        cluster, self.cluster = self.cluster, None
+        with contextlib.suppress(Exception):
+            cluster.client.close()
+        self._connect_tried = time.monotonic()
+        return False
 
     def _idle_worker(self) -> _Worker | None:
         for w in self._workers:
@@ -550,6 +584,8 @@ class RunPool:
             w.slot.finished()
             if outcome[0] == "done":
                 self._finish(run_id, attempt, "succeeded", None, outcome[1])
+            elif outcome[0] == "requeue":  # lost with the cluster connection: not its fault
+                self._requeue(run_id, attempt, outcome[1])
             else:
                 self._finish(run_id, attempt, "failed", outcome[1])
             if w.served >= MAX_RUNS_PER_WORKER:  # recycle: bounded memory growth
