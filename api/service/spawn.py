@@ -54,7 +54,10 @@ ARM_PROGRAM = (
 
 def armed_command(command: list[str], parent_pid: int) -> list[str]:
     """The spawn context's command line ``[python, *flags, "-c", program, ...]`` with
-    :data:`ARM_PROGRAM` before its program."""
+    :data:`ARM_PROGRAM` before its program (a frozen executable's, which has no program, is
+    returned as it is: :func:`~.runproc.die_with_parent` arms the worker there)."""
+    if "-c" not in command:
+        return list(command)
     i = command.index("-c") + 1
     return [*command[:i], ARM_PROGRAM.format(parent=parent_pid) + command[i], *command[i + 1:]]
 
