@@ -66,6 +66,7 @@ TOPIC = "salesplan-runs"
 WATCH = 0.2  # seconds between a run task's looks at its own state (cancelled?)
 LOCK_WAIT = 0.5  # seconds per attempt of a run task to take its run's lock
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler
+LOOK_TIMEOUT = 10.0  # seconds for the workers to list their tasks (earlier attempts of a run)
 
 
 class ClusterError(SalesplanError):
@@ -336,8 +337,8 @@ class Cluster:
                     if str(k).startswith(stem)
                     and ts.state in ("executing", "long-running", "cancelled")]
 
-        try:
-            found = self.client.run(busy)
+        try:  # bounded: the monitor thread calls this, and must never hang on a worker
+            found = self.client.run(busy, on_error="ignore", callback_timeout=LOOK_TIMEOUT)
         except Exception:
             log.exception("could not look for earlier attempts of %s on the cluster", key)
             return {}
