@@ -24,6 +24,7 @@ database. A deep run (offline, not in CI; figures in ``benchmarks/RESULTS.md``):
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -32,6 +33,7 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis import checks
 from test_service_support import EXAMPLES, make_app, new_key, wait_final
 
@@ -70,6 +72,56 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
 # any text, not only what encodes as UTF-8: lone surrogates and NUL included (issue #19; the
 # explicit cases are in test_service_submission.py, with the infinities JSON cannot carry)
 schema.config.generation.update(codec=None, allow_x00=True)
+
+NON_FINITE = ["Infinity", "-Infinity", "NaN", "1e400", "-1e400"]
+_SLOT = "\u2063salesplan-non-finite\u2063"  # a placeholder no generated body holds
+
+
+def _number_paths(value, path=()):
+    """Where ``value`` (a JSON body) holds a number (not a bool): key and index paths."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _number_paths(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _number_paths(v, (*path, i))
+
+
+def _replaced(body, path, new):
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(body, dict):
+        return {**body, head: _replaced(body[head], rest, new)}
+    return [_replaced(v, rest, new) if i == head else v for i, v in enumerate(body)]
+
+
+def _with_non_finite(body, path, token: str) -> bytes:
+    """``body`` as JSON text with the number at ``path`` written as ``token``."""
+    text = json.dumps(_replaced(body, path, _SLOT))
+    return text.replace(json.dumps(_SLOT), token).encode("utf-8")
+
+
+@schema.hook
+def flatmap_body(context, body):
+    """Non-finite numbers too (schemathesis generates finite ones only, and its JSON encoder
+    refuses others): half the JSON bodies that hold a number are sent as raw JSON text with one
+    of them written ``Infinity``, ``-Infinity``, ``NaN`` or ``1e400`` (which Python's JSON
+    parser reads as infinity), as a client could send them."""
+    if isinstance(body, bytes) or context.operation is None \
+            or "application/json" not in context.operation.definition.raw.get(
+                "requestBody", {}).get("content", {}):
+        return st.just(body)
+    paths = list(_number_paths(body))
+    if not paths:
+        return st.just(body)
+    return st.one_of(st.just(body), st.builds(lambda p, t: _with_non_finite(body, p, t),
+                                              st.sampled_from(paths), st.sampled_from(NON_FINITE)))
+
 
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance,
           checks.content_type_conformance, checks.response_schema_conformance]
