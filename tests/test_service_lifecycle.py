@@ -350,6 +350,27 @@ def test_failed_after_crashes_says_why_in_its_message(tmp_path):
     assert "not retried (max_attempts=3)" in body["error"]
 
 
+def test_a_run_lost_with_its_cluster_is_requeued_until_max_attempts_then_failed(tmp_path):
+    """A run interrupted by a lost Dask scheduler connection is re-queued saying why, under
+    the attempt fence; once started ``max_attempts`` times it is failed instead, saying why,
+    so a run whose cluster keeps failing cannot cycle forever."""
+    app, client, h, rid = _queued_sleep_run(tmp_path)
+    pool = _pool(app)
+    why = "the connection to the Dask scheduler at tcp://10.0.0.1:8786 was lost"
+    for attempt in (1, 2, 3):
+        with app.state.db.session() as s:  # claimed as this attempt
+            run = s.get(Run, rid)
+            run.status, run.attempts = "running", attempt
+        pool._requeue(rid, attempt - 1, why, bounded=True)  # a stale claim changes nothing
+        assert client.get(f"/v1/runs/{rid}", headers=h).json()["status"] == "running"
+        pool._requeue(rid, attempt, why, bounded=True)
+        body = client.get(f"/v1/runs/{rid}", headers=h).json()
+        if attempt < 3:
+            assert (body["status"], body["message"]) == ("queued", f"re-queued: {why}")
+    assert (body["status"], body["message"]) == ("failed", f"failed: {why}"), body
+    assert body["error"] == f"{why}; interrupted 3 time(s), not retried (max_attempts=3)"
+
+
 def test_pool_lock_sqlite_excludes_a_second_pool_until_released(tmp_path):
     app = make_app(tmp_path, run_pool=False)
     first, second = PoolLock(app.state.db), PoolLock(app.state.db)

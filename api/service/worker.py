@@ -39,7 +39,9 @@ On a Dask cluster (``dask_scheduler`` set): the monitor, the queue, the claims, 
 time limit and every database write stay here; each claimed run becomes one task on the cluster
 instead of a message to a local process (:mod:`.cluster`), and ``run_workers`` is the number of
 runs on the cluster at once. A slot (:class:`_ProcessSlot` or :class:`_ClusterSlot`) is where a
-run executes; the monitor treats both alike.
+run executes; the monitor treats both alike. A run lost with the scheduler connection is
+re-queued (failed once started ``max_attempts`` times); no run starts while the client
+reconnects, and once it gives up the pool drops it and connects again.
 """
 
 from __future__ import annotations
@@ -369,15 +371,24 @@ class RunPool:
                 self._requeue(run_id, attempt, "the server stopped")
         self._workers.clear()
 
-    def _requeue(self, run_id: int, attempt: int, why: str) -> None:
-        """Put a run this pool owns as ``attempt`` back in the queue, saying why (its next
-        claim counts as a new attempt, so ``max_attempts`` bounds a run that keeps being
-        interrupted)."""
+    def _requeue(self, run_id: int, attempt: int, why: str, bounded: bool = False) -> None:
+        """Put a run this pool owns as ``attempt`` back in the queue, saying why. ``bounded``
+        (an interruption that may come back, such as a lost scheduler connection): a run
+        already started ``max_attempts`` times is failed instead, saying why, as a run
+        interrupted by crashes is (:func:`recover_interrupted`)."""
+        limit = self.settings.max_attempts
+        if bounded and attempt >= limit:
+            values: dict[str, Any] = {
+                "status": "failed", "finished": utcnow(), "message": f"failed: {why}",
+                "error": f"{why}; interrupted {attempt} time(s), not retried "
+                         f"(max_attempts={limit})"}
+        else:
+            values = {"status": "queued", "message": f"re-queued: {why}"}
         with self.db.session() as s:
             changed = s.execute(update(Run).where(*_owned(run_id, attempt))
-                                .values(status="queued", message=f"re-queued: {why}")).rowcount
+                                .values(**values)).rowcount
         if changed:
-            log.warning("run %d attempt %d re-queued: %s", run_id, attempt, why)
+            log.warning("run %d attempt %d %s: %s", run_id, attempt, values["status"], why)
 
     def wake(self) -> None:
         """Look at the queue now (a run was submitted or cancelled)."""
@@ -480,7 +491,7 @@ class RunPool:
         log.error("%s; reconnecting every %g s, runs stay queued meanwhile", why, CONNECT_RETRY)
         for w in list(self._workers):
             if w.run_id is not None:
-                self._requeue(w.run_id, w.attempt, why)
+                self._requeue(w.run_id, w.attempt, why, bounded=True)
             w.run_id = None
             self._drop(w)
         cluster, self.cluster = self.cluster, None
@@ -585,7 +596,7 @@ class RunPool:
             if outcome[0] == "done":
                 self._finish(run_id, attempt, "succeeded", None, outcome[1])
             elif outcome[0] == "requeue":  # lost with the cluster connection: not its fault
-                self._requeue(run_id, attempt, outcome[1])
+                self._requeue(run_id, attempt, outcome[1], bounded=True)
             else:
                 self._finish(run_id, attempt, "failed", outcome[1])
             if w.served >= MAX_RUNS_PER_WORKER:  # recycle: bounded memory growth
