@@ -64,9 +64,9 @@ def _stop(proc) -> None:
 
 
 def _armed(pids: list[int]) -> bool:
-    """True once every process has its parent-watch thread running (so worker_main's
-    :func:`die_with_parent` ran: the parent-death signal, armed in the first statement, is
-    certainly armed)."""
+    """True once every process runs a second thread (the parent watch, or a numerical
+    library's threads): it is past its first statement, which arms the parent-death signal
+    before any import, so the signal is certainly armed."""
     try:
         return all(psutil.Process(pid).num_threads() >= 2 for pid in pids)
     except psutil.NoSuchProcess:
