@@ -66,6 +66,7 @@ TOPIC = "salesplan-runs"
 WATCH = 0.2  # seconds between a run task's looks at its own state (cancelled?)
 LOCK_WAIT = 0.5  # seconds per attempt of a run task to take its run's lock
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler
+LOOK_TIMEOUT = 10.0  # seconds for the workers to list their tasks (earlier attempts of a run)
 
 
 class ClusterError(SalesplanError):
@@ -209,6 +210,7 @@ class Cluster:
         self._live: set[str] = set()  # jobs whose reports the run pool still reads
         self._hosts: dict[str, str] = {}  # job -> worker address, while its task executes
         self._stopping: dict[str, float] = {}  # job -> when the server cancelled it
+        self._waiting: dict[str, float] = {}  # job -> when it first reported "waiting"
         self.client.subscribe_topic(TOPIC, self._on_event)
 
     @property
@@ -218,6 +220,22 @@ class Cluster:
     def describe(self) -> str:
         return _describe(self.client, self.address)
 
+    def connection(self) -> str:
+        """``"running"`` (connected), ``"reconnecting"`` (the connection to the scheduler broke
+        and the client is trying again, for up to its connect timeout), or ``"closed"`` (it gave
+        up, or was closed)."""
+        status = str(getattr(self.client, "status", "closed"))
+        if status == "running":
+            return "running"
+        if status in ("connecting", "newly-created"):
+            return "reconnecting"
+        return "closed"
+
+    def lost_connection_message(self) -> str:
+        """Why a run on the cluster was interrupted when the scheduler connection broke."""
+        return (f"the connection to the Dask scheduler at {self.address} was lost while the "
+                "run was on the cluster (the scheduler stopped, restarted or is unreachable)")
+
     def _on_event(self, event: tuple) -> None:
         """Subscription handler (the client's event loop thread)."""
         _, msg = event
@@ -225,10 +243,16 @@ class Cluster:
         if not isinstance(job, str) or not job.startswith(self.prefix):
             return
         with self._lock:
-            if msg.get("event") == "started":
+            event = msg.get("event")
+            if event == "started":
                 self._hosts[job] = str(msg.get("worker"))
-            elif msg.get("event") == "ended":
+            elif event == "ended":
                 self._hosts.pop(job, None)
+                self._waiting.pop(job, None)
+            elif event == "waiting" and job in self._live:
+                self._waiting.setdefault(job, time.monotonic())
+            elif event == "progress":
+                self._waiting.pop(job, None)  # it holds its run's lock now
             if job in self._live:
                 self._events.setdefault(job, []).append(msg)
 
@@ -253,6 +277,7 @@ class Cluster:
             self._stopping[run.key] = time.monotonic()
             self._live.discard(run.key)
             self._events.pop(run.key, None)
+            self._waiting.pop(run.key, None)
         with contextlib.suppress(Exception):
             run.future.cancel()
 
@@ -261,12 +286,15 @@ class Cluster:
         with self._lock:
             self._live.discard(run.key)
             self._events.pop(run.key, None)
+            self._waiting.pop(run.key, None)
             if run.future.status in ("finished", "error"):
                 self._hosts.pop(run.key, None)  # over, even if its "ended" report is lost
 
     def reap(self, grace: float | None = None) -> list[str]:
         """Restart the workers of cancelled run tasks still executing after ``grace`` seconds
-        (default ``stop_grace``); forget those that ended. Returns the workers restarted."""
+        (default ``stop_grace``), and of earlier attempts that a run task has waited for longer
+        than that (:meth:`earlier_attempts`); forget those that ended. Returns the workers
+        restarted."""
         grace = self.stop_grace if grace is None else grace
         now = time.monotonic()
         late: set[str] = set()
@@ -279,6 +307,11 @@ class Cluster:
                     late.add(host)
                     del self._stopping[key]
                     self._hosts.pop(key, None)
+            blocked = [key for key, since in self._waiting.items() if now - since > grace]
+            for key in blocked:
+                self._waiting[key] = now  # look again after another grace period
+        for key in blocked:
+            late.update(self.earlier_attempts(key).values())
         if late:
             log.warning("cancelled runs still executing after %.0f s on Dask workers %s: "
                         "restarting them", grace, ", ".join(sorted(late)))
@@ -287,6 +320,30 @@ class Cluster:
             except Exception:
                 log.exception("could not restart Dask workers %s", sorted(late))
         return sorted(late)
+
+    def earlier_attempts(self, key: str) -> dict[str, str]:
+        """Earlier attempts of the run of task ``key`` still executing on the cluster, as
+        ``{task key: worker address}``: an attempt that a server started and could not stop
+        itself (the server was killed, or lost its scheduler connection, while the attempt was
+        inside a call that does not return, such as an alignment in its solver). It holds the
+        run's lock, so the later attempt waits; no server would ever restart its worker."""
+        run, _, attempt = key.rpartition("-")
+        if not attempt.isdigit():
+            return {}
+        stem = f"{run}-"
+
+        def busy(dask_worker: Any) -> list[str]:
+            return [str(k) for k, ts in dask_worker.state.tasks.items()
+                    if str(k).startswith(stem)
+                    and ts.state in ("executing", "long-running", "cancelled")]
+
+        try:  # bounded: the monitor thread calls this, and must never hang on a worker
+            found = self.client.run(busy, on_error="ignore", callback_timeout=LOOK_TIMEOUT)
+        except Exception:
+            log.exception("could not look for earlier attempts of %s on the cluster", key)
+            return {}
+        return {k: host for host, keys in found.items() for k in keys
+                if k.rpartition("-")[2].isdigit() and int(k.rpartition("-")[2]) < int(attempt)}
 
     def executing(self) -> list[str]:
         """Keys of this server's run tasks that have started and not ended."""
@@ -321,7 +378,9 @@ class ClusterRun:
     def messages(self) -> list[tuple]:
         """Progress as ``("progress", fraction, message, partial)`` (fraction -1: message only;
         ``partial``: the kind's estimates so far, or None), then
-        the outcome, ``("done", payload)`` or ``("error", message)``, once the task is over."""
+        the outcome, ``("done", payload)`` or ``("error", message)``, once the task is over, or
+        ``("requeue", why)`` if it was lost with the connection to the scheduler (not the run's
+        fault: the pool puts it back in the queue)."""
         out: list[tuple] = []
         for ev in self.cluster.take(self.key):
             kind = ev.get("event")
@@ -367,6 +426,9 @@ class ClusterRun:
                                  "workers' logs and memory limits")
             return ("error", f"the run's Dask task failed ({type(exc).__name__}: {exc})")
         if status in ("cancelled", "lost"):
-            return ("error", f"the Dask cluster lost the run (its task is {status}: the "
-                             "scheduler restarted or the connection to it broke)")
+            if self.cluster.connection() != "running":
+                return ("requeue", self.cluster.lost_connection_message())
+            return ("error", f"the Dask scheduler at {self.cluster.address} dropped the run's "
+                             f"task (its future is {status}, while this server is connected: "
+                             "the scheduler restarted, or a client cancelled the task)")
         return None

@@ -20,11 +20,13 @@ or the database server releases the lock when its holder dies, ``kill -9`` inclu
 server on the same database serves HTTP, and its pool waits, without recovering or claiming
 anything, until the lock is free; then it recovers the runs left ``running`` and takes over.
 
-Workers die with the server: each worker arms the Linux parent-death signal and watches its
+Workers die with the server: each worker arms the Linux parent-death signal in its first
+statement, before it imports anything (:class:`~.spawn.RunWorkerProcess`), and watches its
 parent (:func:`~.runproc.die_with_parent`), so a ``kill -9`` of the server leaves no worker
-computing a run that the next server will run again. Workers are started by the monitor thread,
-which lives as long as the pool (the parent-death signal fires when the *thread* that started
-the process ends).
+computing a run that the next server will run again, nor one still starting up; no
+``multiprocessing`` resource tracker is started beside them. Workers are started by the monitor
+thread, which lives as long as the pool (the parent-death signal fires when the *thread* that
+started the process ends).
 
 One execution at a time: a claim is a compare-and-set on ``(status, attempts)`` that bumps
 ``attempts``; the attempt number is the claim's token. Every later write of this pool for the
@@ -37,7 +39,9 @@ On a Dask cluster (``dask_scheduler`` set): the monitor, the queue, the claims, 
 time limit and every database write stay here; each claimed run becomes one task on the cluster
 instead of a message to a local process (:mod:`.cluster`), and ``run_workers`` is the number of
 runs on the cluster at once. A slot (:class:`_ProcessSlot` or :class:`_ClusterSlot`) is where a
-run executes; the monitor treats both alike.
+run executes; the monitor treats both alike. A run lost with the scheduler connection is
+re-queued (failed once started ``max_attempts`` times); no run starts while the client
+reconnects, and once it gives up the pool drops it and connects again.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
 from .runproc import worker_main
 from .settings import Settings
+from .spawn import RunWorkerProcess
 
 __all__ = ["PoolLock", "RunPool", "recover_interrupted"]
 
@@ -363,10 +368,27 @@ class RunPool:
                 w.slot.retire()
             self._kill(w)
             if requeue and run_id is not None:
-                with self.db.session() as s:
-                    s.execute(update(Run).where(*_owned(run_id, attempt))
-                              .values(status="queued", message="re-queued: the server stopped"))
+                self._requeue(run_id, attempt, "the server stopped")
         self._workers.clear()
+
+    def _requeue(self, run_id: int, attempt: int, why: str, bounded: bool = False) -> None:
+        """Put a run this pool owns as ``attempt`` back in the queue, saying why. ``bounded``
+        (an interruption that may come back, such as a lost scheduler connection): a run
+        already started ``max_attempts`` times is failed instead, saying why, as a run
+        interrupted by crashes is (:func:`recover_interrupted`)."""
+        limit = self.settings.max_attempts
+        if bounded and attempt >= limit:
+            values: dict[str, Any] = {
+                "status": "failed", "finished": utcnow(), "message": f"failed: {why}",
+                "error": f"{why}; interrupted {attempt} time(s), not retried "
+                         f"(max_attempts={limit})"}
+        else:
+            values = {"status": "queued", "message": f"re-queued: {why}"}
+        with self.db.session() as s:
+            changed = s.execute(update(Run).where(*_owned(run_id, attempt))
+                                .values(**values)).rowcount
+        if changed:
+            log.warning("run %d attempt %d %s: %s", run_id, attempt, values["status"], why)
 
     def wake(self) -> None:
         """Look at the queue now (a run was submitted or cancelled)."""
@@ -444,6 +466,8 @@ class RunPool:
                 self._poll(w)
             elif not w.slot.reusable():
                 self._drop(w)
+        if self.cluster is not None and not self._cluster_usable():
+            return
         if self.cluster is not None:
             self.cluster.reap()
         self._check_cancelled()
@@ -451,6 +475,30 @@ class RunPool:
             worker = self._idle_worker()
             if worker is None or not self._launch_next(worker):
                 break
+
+    def _cluster_usable(self) -> bool:
+        """With a Dask cluster: True if connected. While the client reconnects, no run is
+        started (they stay queued); once it gave up, this pool re-queues the runs it had on
+        the cluster, drops the client and connects again (:meth:`_connect`, every
+        :data:`CONNECT_RETRY` s), so that a scheduler that comes back takes the queue up."""
+        assert self.cluster is not None
+        state = self.cluster.connection()
+        if state == "running":
+            return True
+        if state == "reconnecting":
+            return False
+        why = self.cluster.lost_connection_message()
+        log.error("%s; reconnecting every %g s, runs stay queued meanwhile", why, CONNECT_RETRY)
+        for w in list(self._workers):
+            if w.run_id is not None:
+                self._requeue(w.run_id, w.attempt, why, bounded=True)
+            w.run_id = None
+            self._drop(w)
+        cluster, self.cluster = self.cluster, None
+        with contextlib.suppress(Exception):
+            cluster.client.close()
+        self._connect_tried = time.monotonic()
+        return False
 
     def _idle_worker(self) -> _Worker | None:
         for w in self._workers:
@@ -463,9 +511,9 @@ class RunPool:
             self._workers.append(w)
             return w
         parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=worker_main, daemon=True,
-                                    args=(child, self.settings.run_memory_mb, os.getpid()),
-                                    name="salesplan-run-worker")
+        process = RunWorkerProcess(target=worker_main, daemon=True,
+                                   args=(child, self.settings.run_memory_mb, os.getpid()),
+                                   name="salesplan-run-worker")
         process.start()
         child.close()
         w = _Worker(_ProcessSlot(process, parent))
@@ -547,6 +595,8 @@ class RunPool:
             w.slot.finished()
             if outcome[0] == "done":
                 self._finish(run_id, attempt, "succeeded", None, outcome[1])
+            elif outcome[0] == "requeue":  # lost with the cluster connection: not its fault
+                self._requeue(run_id, attempt, outcome[1], bounded=True)
             else:
                 self._finish(run_id, attempt, "failed", outcome[1])
             if w.served >= MAX_RUNS_PER_WORKER:  # recycle: bounded memory growth
