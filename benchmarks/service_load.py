@@ -122,17 +122,19 @@ async def _run(base: str, key: str, clients: int) -> int:
             task = asyncio.create_task(_probe(client, stop, probe, probe_codes))
             codes, ms, wall = await _burst(client, clients, method, url, body_of)
             if url == "/v1/runs":
-                await _wait_runs(client, clients)
+                await _wait_runs(client, clients, sid)
             stop.set()
             await task
             errors += _report(name, codes, ms, wall, probe, probe_codes)
         return errors
 
 
-async def _wait_runs(client, expected: int, timeout: float = 600.0) -> None:
+async def _wait_runs(client, expected: int, scenario_id: int, timeout: float = 600.0) -> None:
+    """Until the ``expected`` runs of this burst (on the scenario this run uploaded, so that a
+    reused database's older runs do not count) are final."""
     t = time.perf_counter()
     while time.perf_counter() - t < timeout:
-        r = await client.get("/v1/runs", params={"limit": 500})
+        r = await client.get("/v1/runs", params={"limit": 500, "scenario_id": scenario_id})
         runs = r.json()["data"]
         final = [x for x in runs if x["status"] in ("succeeded", "failed", "cancelled")]
         if len(final) >= expected:
