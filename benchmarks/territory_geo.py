@@ -13,7 +13,9 @@ step seeded (:class:`GeoRecipe`, child streams of ``numpy.random.SeedSequence(se
 2. **How big**: employees per account from a lognormal fitted to the US Census Bureau's
    Statistics of US Businesses (SUSB) 2017 national totals: 5,996,900 employer firms with
    128,591,812 employees (mean 21.4 per firm), 61.6% of firms with fewer than 5 employees
-   (median taken as 4). Median 4 and mean 21.4 give ``mu = ln 4``, ``sigma = sqrt(2 ln(21.4 /
+   (median taken as 4; these totals were written down without access to the Census tables,
+   as this machine has no network: check them against the published SUSB 2017 U.S. table
+   before citing them). Median 4 and mean 21.4 give ``mu = ln 4``, ``sigma = sqrt(2 ln(21.4 /
    4)) = 1.83``. Firms of 500 or more employees (0.3% of firms; SUSB's small-business line)
    are left out, as national accounts that a key-account team serves outside the geographic
    territories: a draw above ``max_employees`` is drawn again (a lognormal truncated at 500).
