@@ -69,3 +69,25 @@ def build_scenario(**sections: Any) -> Scenario:
 def make_scenario():
     """``make_scenario(stages=[...], reps=[...])``: a scenario built from a small base dict."""
     return build_scenario
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A local Dask cluster of two worker processes of one thread each (``_dask_cluster``), one
+    per test module that asks for it."""
+    from _dask_cluster import local_cluster
+
+    lc = local_cluster(n_workers=2)
+    try:
+        yield lc
+    finally:
+        lc.close()
+
+
+@pytest.fixture(scope="module")
+def dask_client(cluster):
+    """A client of :func:`cluster` (not the process's default client)."""
+    import distributed
+
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as c:
+        yield c

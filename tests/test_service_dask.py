@@ -22,7 +22,6 @@ import json
 import os
 import signal
 import time
-from collections.abc import Iterator
 
 import pytest
 from test_service_support import (
@@ -37,46 +36,9 @@ from test_service_support import (
 
 distributed = pytest.importorskip("distributed")
 
+from _dask_cluster import executing, wait_idle  # noqa: E402
+
 from salesplan.api.service.cluster import TOPIC  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.LocalCluster]:
-    """Two worker processes of one thread each. Lock leases expire after 3 s instead of 30 s,
-    so that a run whose worker was killed does not wait half a minute for its lock."""
-    import dask
-
-    with dask.config.set({"distributed.scheduler.locks.lease-timeout": "3s",
-                          "distributed.scheduler.locks.lease-validation-interval": "1s"}):
-        lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=40)
-        try:
-            yield lc
-        finally:
-            lc.close()
-
-
-@pytest.fixture(scope="module")
-def dask_client(cluster) -> Iterator[distributed.Client]:
-    with distributed.Client(cluster.scheduler_address, set_as_default=False) as c:
-        yield c
-
-
-def _executing(dask_client: distributed.Client) -> list[str]:
-    """Keys executing (or cancelled but still running) on any worker of the cluster."""
-
-    def busy(dask_worker) -> list[str]:
-        return [str(k) for k, ts in dask_worker.state.tasks.items()
-                if ts.state in ("executing", "long-running", "cancelled")]
-
-    return sorted(k for keys in dask_client.run(busy).values() for k in keys)
-
-
-def _wait_idle(dask_client: distributed.Client, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while _executing(dask_client):
-        assert time.monotonic() < deadline, f"still executing: {_executing(dask_client)}"
-        time.sleep(0.1)
 
 
 def _outputs(client, h, run_id: int) -> dict:
@@ -207,7 +169,7 @@ def test_cancel_stops_the_run_on_the_cluster(tmp_path, cluster, dask_client):
             time.sleep(0.05)
         assert body["status"] == "running" and 0 < body["progress"] < 1
         assert client.delete(f"/v1/runs/{rid}", headers=h).status_code == 200
-        _wait_idle(dask_client)
+        wait_idle(dask_client)
         body = wait_final(client, h, rid)
         assert body["status"] == "cancelled" and body["progress"] < 1
         pool = client.app.state.pool
@@ -230,12 +192,12 @@ def test_shutdown_requeues_and_leaves_nothing_running(tmp_path, cluster, dask_cl
         rid = _submit(client, h, sid, "simulate", {"replications": 2000, "keep_deals": 0})
         wait_status(client, h, rid, "running")
         deadline = time.monotonic() + 60
-        while not any(k.startswith("salesplan-run-") for k in _executing(dask_client)):
+        while not any(k.startswith("salesplan-run-") for k in executing(dask_client)):
             assert time.monotonic() < deadline
             time.sleep(0.05)
     # the app's shutdown returned: its run task has ended, and so do its last chunks
-    assert not [k for k in _executing(dask_client) if k.startswith("salesplan-run-")]
-    _wait_idle(dask_client, timeout=10)
+    assert not [k for k in executing(dask_client) if k.startswith("salesplan-run-")]
+    wait_idle(dask_client, timeout=10)
     with app.state.db.session() as s:
         row = s.get(Run, rid)
         assert (row.status, row.attempts) == ("queued", 1) and "server stopped" in row.message
@@ -247,7 +209,7 @@ def test_shutdown_requeues_and_leaves_nothing_running(tmp_path, cluster, dask_cl
         assert body["attempts"] == 2
         assert client.delete(f"/v1/runs/{rid}", headers=h).status_code == 200
         assert wait_final(client, h, rid)["status"] == "cancelled"
-    _wait_idle(dask_client, timeout=10)
+    wait_idle(dask_client, timeout=10)
 
 
 @pytest.mark.slow
@@ -341,4 +303,4 @@ def test_a_whatif_on_the_cluster_shows_its_estimates_while_it_runs(tmp_path, clu
         assert set(partial["variants"]) == {"base", "hire-south", "leads-minus-20"}
         assert client.delete(f"/v1/runs/{rid}", headers=h).status_code == 200
         assert wait_final(client, h, rid)["status"] == "cancelled"
-        _wait_idle(dask_client)
+        wait_idle(dask_client)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -31,51 +30,19 @@ from test_service_lifecycle_support import (
     free_port,
     lifecycle_kinds,
     start_server,
+    stop_server,
     wait_health,
 )
 from test_service_support import create_small, make_app, new_key, wait_final, wait_status
 
 distributed = pytest.importorskip("distributed")
 
+from _dask_cluster import executing, local_cluster, wait_idle  # noqa: E402
+
 from salesplan.api.service.cluster import TOPIC, scope_of  # noqa: E402
 
 STOP_LIMIT = 5.0  # seconds: a run task and its chunks stop this soon after their server died
-LOCK_CONFIG = {"distributed.scheduler.locks.lease-timeout": "3s",
-               "distributed.scheduler.locks.lease-validation-interval": "1s"}
-
-
-def _local_cluster(**kwargs) -> distributed.LocalCluster:
-    import dask
-
-    with dask.config.set(LOCK_CONFIG):
-        return distributed.LocalCluster(threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=40, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[distributed.LocalCluster]:
-    lc = _local_cluster(n_workers=2)
-    try:
-        yield lc
-    finally:
-        lc.close()
-
-
-@pytest.fixture(scope="module")
-def dask_client(cluster) -> Iterator[distributed.Client]:
-    with distributed.Client(cluster.scheduler_address, set_as_default=False) as c:
-        yield c
-
-
-def _executing(dask_client, prefixes=("salesplan-run-", "_run_chunk")) -> list[str]:
-    """Keys of runs and replication chunks executing (or cancelled, still running) anywhere."""
-
-    def busy(dask_worker) -> list[str]:
-        return [str(k) for k, ts in dask_worker.state.tasks.items()
-                if ts.state in ("executing", "long-running", "cancelled")]
-
-    keys = [k for ks in dask_client.run(busy).values() for k in ks]
-    return sorted(k for k in keys if k.startswith(prefixes))
+RUNS_AND_CHUNKS = ("salesplan-run-", "_run_chunk")  # the keys of runs and their chunks
 
 
 def _events(dask_client, job: str) -> list[tuple[float, dict]]:
@@ -111,24 +78,6 @@ def _kill_9(server) -> None:
     server.wait(timeout=10)
 
 
-def _stop(server) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=60)
-        except Exception:
-            server.kill()
-            server.wait(timeout=10)
-
-
-def _wait_idle(dask_client, timeout: float) -> float:
-    t0 = time.monotonic()
-    while busy := _executing(dask_client):
-        assert time.monotonic() - t0 < timeout, f"still executing: {busy}"
-        time.sleep(0.05)
-    return time.monotonic() - t0
-
-
 @pytest.mark.slow
 def test_kill_9_stops_the_run_on_the_cluster_and_the_restart_runs_it_once(
         tmp_path, cluster, dask_client):
@@ -149,9 +98,9 @@ def test_kill_9_stops_the_run_on_the_cluster_and_the_restart_runs_it_once(
             while (body := client.get(f"/v1/runs/{rid}", headers=h).json())["progress"] <= 0:
                 assert body["status"] in ("queued", "running") and time.monotonic() < deadline
                 time.sleep(0.05)
-        assert _executing(dask_client)
+        assert executing(dask_client, RUNS_AND_CHUNKS)
         _kill_9(server)
-        stopped_after = _wait_idle(dask_client, timeout=30)
+        stopped_after = wait_idle(dask_client, timeout=30, prefixes=RUNS_AND_CHUNKS)
     finally:
         if server.poll() is None:
             _kill_9(server)
@@ -168,7 +117,7 @@ def test_kill_9_stops_the_run_on_the_cluster_and_the_restart_runs_it_once(
             wait_health(client, server2)
             done = wait_final(client, h, rid, timeout=180)
     finally:
-        _stop(server2)
+        stop_server(server2, timeout=60)
     assert (done["status"], done["attempts"]) == ("succeeded", 2), done
     # attempt 2 computed (its first progress) only after attempt 1 had ended
     end_1 = max(t for t, m in _events(dask_client, first) if m["event"] == "ended")
@@ -227,7 +176,7 @@ def test_a_stuck_attempt_of_a_killed_server_is_stopped_before_the_restart_runs_t
             assert not alive([int(stuck_pid)]), "attempt 2 started beside attempt 1"
             done = wait_final(client, h, rid, timeout=60)
     finally:
-        _stop(server2)
+        stop_server(server2, timeout=60)
     print(f"attempt 2 started {time.monotonic() - t0:.1f} s after the restart")
     assert (done["status"], done["attempts"]) == ("succeeded", 2), done
     lines = _journal_lines(journal)
@@ -262,7 +211,7 @@ def test_a_run_that_does_not_stop_on_cancel_has_its_worker_restarted(
             assert time.monotonic() < deadline, "the stuck worker was not restarted"
             time.sleep(0.05)
         restarted_after = time.monotonic() - t0
-        _wait_idle(dask_client, timeout=10)
+        wait_idle(dask_client, timeout=10, prefixes=RUNS_AND_CHUNKS)
         time.sleep(1.0)  # a few ticks: nothing runs the cancelled run again
         body = client.get(f"/v1/runs/{rid}", headers=h).json()
         assert (body["status"], body["attempts"]) == ("cancelled", 1), body
@@ -284,7 +233,7 @@ def test_losing_the_scheduler_requeues_the_run_and_a_scheduler_back_runs_it(
     monkeypatch.setattr(worker_module, "CONNECT_RETRY", 1.0)
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    lc = _local_cluster(n_workers=1, scheduler_port=port)
+    lc = local_cluster(n_workers=1, scheduler_port=port)
     lc2 = None
     app = make_app(tmp_path, dask_scheduler=address)
     h = {"X-API-Key": new_key(app)}
@@ -316,7 +265,7 @@ def test_losing_the_scheduler_requeues_the_run_and_a_scheduler_back_runs_it(
             time.sleep(2.0)  # several connection attempts: nothing starts without a scheduler
             for run_id in (rid, r2.json()["id"]):
                 assert client.get(f"/v1/runs/{run_id}", headers=h).json()["status"] == "queued"
-            lc2 = _local_cluster(n_workers=1, scheduler_port=port)
+            lc2 = local_cluster(n_workers=1, scheduler_port=port)
             body = wait_status(client, h, rid, "running", timeout=60)
             assert body["attempts"] == 2
             assert client.delete(f"/v1/runs/{rid}", headers=h).status_code == 200

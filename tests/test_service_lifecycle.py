@@ -17,7 +17,6 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from test_service_lifecycle_support import (
     middle,
     start_server,
     starting_parent,
+    stop_server,
     wait_health,
 )
 from test_service_support import create_small, make_app, new_key, wait_final, wait_status
@@ -51,16 +51,6 @@ def _wait_gone(pids: list[int], timeout: float) -> float:
         assert time.monotonic() - t0 < timeout, f"still alive: {alive(pids)}"
         time.sleep(0.01)
     return time.monotonic() - t0
-
-
-def _stop(proc) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def _armed(pids: list[int]) -> bool:
@@ -136,7 +126,7 @@ def test_kill_9_leaves_no_worker_and_the_run_completes_once(tmp_path):
             wait_health(client, server2)
             done = wait_final(client, h, rid)
     finally:
-        _stop(server2)
+        stop_server(server2)
     assert done["status"] == "succeeded", done
     assert done["attempts"] == 2
     lines = journal.read_text().splitlines()

@@ -7,6 +7,7 @@ The kind and the process targets live at module level so that spawned processes 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -76,6 +77,18 @@ def start_server(data_dir: Path, port: int, log: Path, **settings) -> subprocess
     out = open(log, "ab")  # noqa: SIM115 - owned by the child
     return subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT,
                             cwd=str(data_dir))
+
+
+def stop_server(proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """SIGTERM a server started by :func:`start_server` and wait ``timeout`` seconds for it to
+    shut down; kill it past that."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def wait_health(client, proc: subprocess.Popen, timeout: float = 60.0) -> None:
