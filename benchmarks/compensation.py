@@ -18,12 +18,11 @@ scalars (the baseline; it also checks the engine's commission to 1e-6).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 import numpy as np
 
+from salesplan.benchmarks.machine import machine_line
 from salesplan.scenarios import load_scenario
 from salesplan.scenarios.examples import EXAMPLES
 
@@ -87,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replications", type=int, default=200)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
-    print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}")
+    print(machine_line())
     sc = load_scenario(EXAMPLE)
     t = time.perf_counter()
     result = simulate(sc, args.replications, seed=1, workers=args.workers, keep_deals=0)

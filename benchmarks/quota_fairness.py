@@ -15,12 +15,11 @@ This benchmark imports the simulator (an application-level script may; ``optimiz
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 import pandas as pd
 
+from salesplan.benchmarks.machine import machine_line
 from salesplan.optimizer.quotas import allocate_quotas, attainment, method_names
 from salesplan.scenarios import load_scenario
 from salesplan.scenarios.examples import EXAMPLES
@@ -36,8 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--over-assign", type=float, default=1.1)
     args = ap.parse_args(argv)
-    print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}")
+    print(machine_line())
     sc = load_scenario(EXAMPLE)
     t = time.perf_counter()
     fit = simulate(sc, args.replications, seed=1, workers=args.workers)

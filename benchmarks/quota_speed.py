@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import time
 
 import numpy as np
 
+from salesplan.benchmarks.machine import machine_line
 from salesplan.optimizer.quotas import Bounds, Pin, allocate_quotas
 from salesplan.scenarios.model import Scenario
 
@@ -140,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--replications", type=int, default=1000)
     args = ap.parse_args(argv)
-    print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}")
+    print(machine_line())
     t = time.perf_counter()
     sc = build_scenario()
     print(f"scenario: {len(sc.reps):,} reps, {len(sc.regions)} regions, {len(sc.products)} "

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from salesplan.benchmarks.machine import machine_line
 from salesplan.scenarios.examples import EXAMPLES
 
 
@@ -181,8 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database-url", default=None,
                     help="a SQLAlchemy URL (e.g. PostgreSQL); default SQLite in a temp folder")
     args = ap.parse_args(argv)
-    print(f"machine: {platform.machine()} {platform.system()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}; load {os.getloadavg()[0]:.1f}")
+    print(machine_line(load=True))
     with tempfile.TemporaryDirectory() as tmp:
         port = _free_port()
         proc, key = _start_server(Path(tmp), port, args.database_url)
