@@ -135,7 +135,8 @@ function companyCard(row) {
     h("p", {}, `Won to date ${moneyShort(row.won_to_date, CUR)}, ${pct(row.pace)} of the `
       + `${moneyShort(row.target_to_date, CUR)} due by now; ${int(row.open_deals)} open deals worth `
       + `${moneyShort(row.pipeline, CUR)} (coverage ${row.coverage === null ? "–" : `${row.coverage.toFixed(1)}x`} `
-      + "of what remains)."),
+      + "of what remains at face value; "
+      + `${row.coverage_weighted === null ? "–" : `${row.coverage_weighted.toFixed(1)}x`} weighted by stage win rates).`),
     h("p.sub", {}, `Baselines: run rate ${moneyShort(row.runrate, CUR)}, weighted pipeline `
       + `${moneyShort(row.weighted_pipeline, CUR)}.`));
 }
