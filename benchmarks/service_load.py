@@ -13,7 +13,8 @@ default), on a free port of 127.0.0.1, with a fresh database and one API key. Th
 3. **runs**: ``--clients`` clients each submit a ``simulate`` run (2 replications) at once; the
    benchmark then waits until every run is final.
 
-A probe calls ``GET /health`` every 50 ms during phases 2 and 3. Printed per phase: responses by
+A probe, in a process of its own (so that the load generator's own event loop does not delay
+it), calls ``GET /health`` every 20 ms during phases 2 and 3. Printed per phase: responses by
 status code (every non-2xx is an error), throughput, and p50/p95/p99/max latency of the requests
 and of the probe. The goals of issue #19: 0 errors, ``/health`` p99 under 250 ms.
 """
@@ -35,6 +36,9 @@ import numpy as np
 
 from salesplan.benchmarks.machine import machine_line
 from salesplan.scenarios.examples import EXAMPLES
+
+PROBE_INTERVAL = 0.02
+"""Seconds between the end of one ``/health`` probe and the next."""
 
 
 def _free_port() -> int:
@@ -65,12 +69,64 @@ async def _timed(client, method: str, url: str, **kw) -> tuple[int, float]:
     return code, (time.perf_counter() - t) * 1e3
 
 
-async def _probe(client, stop: asyncio.Event, out: list[float], codes: Counter) -> None:
+def _probe_loop(base: str, interval: float, ready, stop, conn_out) -> None:
+    """In a process of its own: ``GET /health`` every ``interval`` s until ``stop`` is set, then
+    send the list of (status, milliseconds) down ``conn_out``. A process of its own so that the
+    load generator's busy event loop (50 requests in flight, their JSON) does not add its own
+    delays to the probe's latency: what is measured is the server."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+    conn.request("GET", "/health")  # connected and warm before the phase starts
+    conn.getresponse().read()
+    ready.set()
+    out = []
     while not stop.is_set():
-        code, ms = await _timed(client, "GET", "/health")
-        out.append(ms)
-        codes[code] += 1
-        await asyncio.sleep(0.05)
+        t = time.perf_counter()
+        try:
+            conn.request("GET", "/health")
+            r = conn.getresponse()
+            r.read()
+            code = r.status
+        except (OSError, http.client.HTTPException) as exc:
+            code = type(exc).__name__
+            conn.close()
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        out.append((code, (time.perf_counter() - t) * 1e3))
+        time.sleep(interval)
+    conn.close()
+    conn_out.send(out)
+
+
+class _Probe:
+    """The ``/health`` probe of one phase, in its own process (:func:`_probe_loop`)."""
+
+    def __init__(self, base: str, interval: float = PROBE_INTERVAL):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        self._ready, self._stop = ctx.Event(), ctx.Event()
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_probe_loop, daemon=True,
+                                 args=(base, interval, self._ready, self._stop, send))
+
+    def __enter__(self) -> _Probe:
+        self._proc.start()
+        if not self._ready.wait(60):  # the probe is probing before the burst starts
+            raise RuntimeError("the /health probe process did not start")
+        return self
+
+    def results(self) -> tuple[list[float], Counter]:
+        self._stop.set()
+        samples = self._recv.recv()
+        self._proc.join(10)
+        return [ms for _, ms in samples], Counter(code for code, _ in samples)
+
+    def __exit__(self, *exc) -> None:
+        if self._proc.is_alive():
+            self._proc.kill()
 
 
 async def _burst(client, n: int, method: str, url: str, body_of) -> tuple[Counter, list, float]:
@@ -118,14 +174,12 @@ async def _run(base: str, key: str, clients: int) -> int:
              lambda i: {"scenario_id": sid, "kind": "simulate",
                         "options": {"replications": 2, "seed": i}}),
         ):
-            stop, probe, probe_codes = asyncio.Event(), [], Counter()
-            task = asyncio.create_task(_probe(client, stop, probe, probe_codes))
-            codes, ms, wall = await _burst(client, clients, method, url, body_of)
-            if url == "/v1/runs":
-                await _wait_runs(client, clients, sid)
-            stop.set()
-            await task
-            errors += _report(name, codes, ms, wall, probe, probe_codes)
+            with _Probe(base) as probe:
+                codes, ms, wall = await _burst(client, clients, method, url, body_of)
+                if url == "/v1/runs":
+                    await _wait_runs(client, clients, sid)
+                probe_ms, probe_codes = probe.results()
+            errors += _report(name, codes, ms, wall, probe_ms, probe_codes)
         return errors
 
 

@@ -7,6 +7,7 @@ work on a network with no internet access."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -112,7 +113,10 @@ def create_app(settings: Settings | None = None, run_pool: bool = True) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_pool:
             kinds_provider = app.dependency_overrides.get(get_kinds, get_kinds)
-            pool = RunPool(db, settings, kinds_provider())
+            kinds = kinds_provider()  # the production one is async, tests' overrides not
+            if inspect.isawaitable(kinds):
+                kinds = await kinds
+            pool = RunPool(db, settings, kinds)
             pool.start()
             app.state.pool = pool
         try:

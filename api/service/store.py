@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 
 from salesplan.scenarios import Scenario
 from salesplan.scenarios.errors import SalesplanError, ScenarioError
-from salesplan.scenarios.io import TABLE_SECTIONS, loads_scenario, scenario_to_document
+from salesplan.scenarios.io import (
+    TABLE_SECTIONS,
+    YAML_LOADER,
+    loads_scenario,
+    scenario_to_document,
+)
 from salesplan.scenarios.references import Problem
 
 from .db import DEFAULT_WORKSPACE, Result, ResultFile, Run, ScenarioRow, ScenarioVersion, utcnow
@@ -71,7 +76,7 @@ class Validated:
 def _table_refs(text: str, fmt: str) -> dict[str, str]:
     """Sections that the (already valid) document gives as a CSV reference."""
     try:
-        raw = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        raw = json.loads(text) if fmt == "json" else yaml.load(text, Loader=YAML_LOADER)
     except (ValueError, yaml.YAMLError):  # pragma: no cover - loads_scenario parsed it
         return {}
     if not isinstance(raw, Mapping):  # pragma: no cover
@@ -88,7 +93,7 @@ def _check_yaml_expansion(text: str) -> None:
     """Reject YAML whose aliases expand past :data:`MAX_YAML_NODES` (syntax errors are left
     to the scenario loader, which reports them with their line)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=YAML_LOADER)
     except yaml.YAMLError:
         return
     if root is None:
