@@ -1,6 +1,16 @@
 """The body of a run worker process (kept light: a spawned process imports only this, the
 scenario layer and what its kinds need, never the web stack or the database).
 
+A worker process starts warm: before it waits for its first run it imports the engines and the
+planning modules the kinds import lazily (:data:`PRELOAD`, :func:`preload`), so a run it takes
+does not wait for them (about 1-1.7 s of a what-if's first estimate on a loaded 2-core machine,
+issue #20); the pool starts workers ahead of the runs (a spare one is spawned as a run takes
+the last), so the imports happen while no run waits.
+
+With ``processes`` > 1 (the ``run_processes`` setting), a worker also starts that many
+replication lanes (:mod:`.lanes`) and every run's replications are spread over them; a lane
+dies with its worker. The results are the same as in one process.
+
 A worker process serves runs one after another: it receives ``(kind function, document,
 tables, options)`` on its pipe, sends ``("progress", fraction, message, partial)`` messages
 (``partial``: the kind's estimates so far, or None) and then
@@ -34,14 +44,62 @@ from typing import Any
 
 from salesplan.scenarios.errors import SalesplanError
 
-from ..executors import RunStoppedError
+from ..executors import IN_PROCESS, Replications, RunStoppedError, replications_on
 from .kinds import KindFunction, jsonable
+from .lanes import LaneError, Lanes
 
-__all__ = ["die_with_parent", "execute", "worker_main"]
+__all__ = ["PRELOAD", "die_with_parent", "execute", "preload", "start_lanes", "worker_main"]
 
 PARENT_POLL = 0.5  # seconds between os.getppid() checks when there is no parent sentinel
 PARENT_GONE_EXIT = 75  # exit code of a worker that ends because its server is gone
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+PRELOAD = (
+    "salesplan.scenarios.io",
+    "salesplan.simulator",
+    "salesplan.optimizer",
+    "salesplan.api.planning.simulation",
+    "salesplan.api.planning.alignment",
+    "salesplan.api.planning.against",
+    "salesplan.api.planning.report",
+    "salesplan.api.planning.whatif",
+    "salesplan.api.planning.headcount",
+    "salesplan.api.planning.quota_files",
+    "salesplan.api.planning.quotas",
+    "salesplan.api.planning.comp_report",
+    "salesplan.api.planning.compensation",
+    "salesplan.api.planning.tracking.output",
+    "salesplan.api.planning.tracking.run",
+    "salesplan.scenarios.expected",
+    "salesplan.api.plots",
+    "matplotlib.backends.backend_agg",
+    "pandas.io.formats.csvs",
+    "pandas.core.methods.to_dict",
+)
+"""What a run worker imports when it starts: every module the kind functions of
+:mod:`.kinds` import inside their bodies, what those import lazily in turn (the levers'
+expected loads, matplotlib's Agg backend for the charts of the ``plots`` extra, the pandas
+modules behind ``to_csv`` and ``to_dict``, which every run's output goes through)."""
+
+
+def preload(modules: tuple[str, ...] = PRELOAD) -> list[str]:
+    """Import ``modules`` now; returns those that could not be imported (an extra that is not
+    installed, such as matplotlib for ``salesplan.api.plots``). Their kinds import them when
+    they run, as they always did, and report the missing extra (or the failure) there: a
+    module that fails here never stops the worker, it is only not warm."""
+    import importlib
+
+    missing = []
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+        except Exception as exc:  # a broken module: its kind fails with the error when it runs
+            print(f"salesplan run worker: could not preload {name} ({type(exc).__name__}: "
+                  f"{exc}); runs that need it import it themselves", file=sys.stderr)
+            missing.append(name)
+    return missing
 
 
 def execute(run: KindFunction, document: dict, tables: dict[str, str], options: dict,
@@ -72,6 +130,8 @@ def execute(run: KindFunction, document: dict, tables: dict[str, str], options: 
         json.dumps(payload["result"], allow_nan=False)
     except RunStoppedError as exc:  # on a cluster: cancelled between replication chunks
         send(("error", f"stopped: {exc}"))
+    except LaneError as exc:  # a replication process was killed (out of memory?) or crashed
+        send(("error", f"{exc}; the run can be submitted again"))
     except SalesplanError as exc:
         send(("error", str(exc)))
     except MemoryError:
@@ -141,12 +201,22 @@ def die_with_parent(parent_pid: int | None) -> dict[str, bool]:
     return {"pdeathsig": pdeathsig, "watch": True}
 
 
+def start_lanes(processes: int) -> Lanes | None:
+    """The replication lanes of a worker whose runs get ``processes`` processes (None for 1:
+    replications run in the worker)."""
+    return Lanes(processes) if processes > 1 else None
+
+
 def worker_main(conn: Connection, memory_mb: int | None = None,
-                parent_pid: int | None = None) -> None:
-    """Entry point of a worker process: serve runs until ``None`` or the pipe closes; with
-    ``parent_pid``, end as soon as that process (the server) is gone."""
+                parent_pid: int | None = None, processes: int = 1) -> None:
+    """Entry point of a worker process: start its replication lanes (``processes`` > 1, see
+    :mod:`.lanes`) and import what runs need (:func:`preload`), then serve runs until ``None``
+    or the pipe closes; with ``parent_pid``, end as soon as that process (the server) is
+    gone."""
     die_with_parent(parent_pid)
     limit_memory(memory_mb)
+    lanes = start_lanes(processes)  # first: the lanes warm up while this process imports
+    preload()
     try:
         while True:
             try:
@@ -155,6 +225,13 @@ def worker_main(conn: Connection, memory_mb: int | None = None,
                 return
             if job is None:
                 return
-            execute(*job, send=conn.send)
+            if lanes is not None and lanes.broken:  # a lane died during the last run
+                lanes.shutdown(wait=True, cancel_futures=True)
+                lanes = start_lanes(processes)
+            where = IN_PROCESS if lanes is None else Replications(lanes, lanes.processes)
+            with replications_on(where):
+                execute(*job, send=conn.send)
     finally:
+        if lanes is not None:
+            lanes.shutdown(wait=True, cancel_futures=True)
         conn.close()

@@ -512,7 +512,8 @@ class RunPool:
             return w
         parent, child = self._ctx.Pipe(duplex=True)
         process = RunWorkerProcess(target=worker_main, daemon=True,
-                                   args=(child, self.settings.run_memory_mb, os.getpid()),
+                                   args=(child, self.settings.run_memory_mb, os.getpid(),
+                                         self.settings.resolved_run_processes),
                                    name="salesplan-run-worker")
         process.start()
         child.close()
