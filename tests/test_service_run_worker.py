@@ -51,11 +51,12 @@ def _small_job(kind) -> tuple:
 
 
 def _outcome(conn, timeout: float = 300.0):
-    """The run's last message (``done`` or ``error``), skipping progress."""
+    """The run's last message (``done`` or ``error``), skipping progress (and the worker's
+    ``ready``, sent once before its first run)."""
     deadline = time.monotonic() + timeout
     while conn.poll(max(0.0, deadline - time.monotonic())):
         msg = conn.recv()
-        if msg[0] != "progress":
+        if msg[0] not in ("progress", "ready"):
             return msg
     raise AssertionError("the worker sent no outcome in time")
 
@@ -106,6 +107,51 @@ def test_a_worker_is_warm_before_its_first_run_and_the_control_is_not():
     cold_result = payload["result"]
     assert not cold_result["runner_was_loaded"]
     assert "salesplan.api.planning.whatif" in cold_result["new"]
+
+
+class _StartingProcess:
+    """Stands for a worker process still starting up (alive; it has not said it is ready)."""
+
+    pid = -1
+
+    def is_alive(self) -> bool:
+        return True
+
+
+def test_a_run_waits_in_the_queue_until_a_worker_is_ready(tmp_path):
+    """The pool hands no run to a worker before its ``ready``: the run stays queued (its time
+    limit and ``started`` not yet running), then the next tick after ``ready`` starts it."""
+    from fastapi.testclient import TestClient
+    from test_service_support import all_kinds, make_app, new_key
+
+    from salesplan.api.service.db import Run
+    from salesplan.api.service.runproc import READY
+    from salesplan.api.service.worker import RunPool, _ProcessSlot, _Worker
+
+    app = make_app(tmp_path, run_pool=False, run_workers=1)
+    h = {"X-API-Key": new_key(app)}
+    client = TestClient(app)
+    sid = create_small(client, h)
+    rid = client.post("/v1/runs", headers=h, json={"scenario_id": sid, "kind": "echo"}
+                      ).json()["id"]
+    pool = RunPool(app.state.db, app.state.settings, all_kinds())
+    ours, theirs = mp.Pipe(duplex=True)
+    pool._workers.append(_Worker(_ProcessSlot(_StartingProcess(), ours)))
+    try:
+        pool._tick()
+        pool._tick()
+        with app.state.db.session() as s:
+            run = s.get(Run, rid)
+            assert (run.status, run.started, run.attempts) == ("queued", None, 0)
+        assert not theirs.poll() and len(pool._workers) == 1  # nothing sent, no extra worker
+        theirs.send(READY)
+        pool._tick()
+        with app.state.db.session() as s:
+            assert s.get(Run, rid).status == "running"
+        assert theirs.poll(5) and theirs.recv()[0] is all_kinds()["echo"].run
+    finally:
+        pool.lock.release()
+        app.state.db.dispose()
 
 
 # ---- lanes ---------------------------------------------------------------------------------------

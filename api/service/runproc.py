@@ -11,7 +11,8 @@ With ``processes`` > 1 (the ``run_processes`` setting), a worker also starts tha
 replication lanes (:mod:`.lanes`) and every run's replications are spread over them; a lane
 dies with its worker. The results are the same as in one process.
 
-A worker process serves runs one after another: it receives ``(kind function, document,
+A worker process first sends ``("ready",)`` (:data:`READY`; the pool hands it no run before),
+then serves runs one after another: it receives ``(kind function, document,
 tables, options)`` on its pipe, sends ``("progress", fraction, message, partial)`` messages
 (``partial``: the kind's estimates so far, or None) and then
 ``("done", payload)`` or ``("error", message)``, and waits for the next run (``None`` ends it).
@@ -48,11 +49,15 @@ from ..executors import IN_PROCESS, Replications, RunStoppedError, replications_
 from .kinds import KindFunction, jsonable
 from .lanes import LaneError, Lanes
 
-__all__ = ["PRELOAD", "die_with_parent", "execute", "preload", "start_lanes", "worker_main"]
+__all__ = ["PRELOAD", "READY", "die_with_parent", "execute", "preload", "start_lanes",
+           "worker_main"]
 
 PARENT_POLL = 0.5  # seconds between os.getppid() checks when there is no parent sentinel
 PARENT_GONE_EXIT = 75  # exit code of a worker that ends because its server is gone
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+READY = ("ready",)
+"""What a worker sends once, when it has started (imports done), before its first run."""
 
 PRELOAD = (
     "salesplan.scenarios.io",
@@ -202,9 +207,16 @@ def die_with_parent(parent_pid: int | None) -> dict[str, bool]:
 
 
 def start_lanes(processes: int) -> Lanes | None:
-    """The replication lanes of a worker whose runs get ``processes`` processes (None for 1:
-    replications run in the worker)."""
-    return Lanes(processes) if processes > 1 else None
+    """The replication lanes of a worker whose runs get ``processes`` processes (None for 1, or
+    when they cannot be started: replications run in the worker, as they always could)."""
+    if processes <= 1:
+        return None
+    try:
+        return Lanes(processes)
+    except (OSError, LaneError) as exc:
+        print(f"salesplan run worker: could not start {processes} replication processes "
+              f"({type(exc).__name__}: {exc}); runs use this process alone", file=sys.stderr)
+        return None
 
 
 def worker_main(conn: Connection, memory_mb: int | None = None,
@@ -218,6 +230,7 @@ def worker_main(conn: Connection, memory_mb: int | None = None,
     lanes = start_lanes(processes)  # first: the lanes warm up while this process imports
     preload()
     try:
+        conn.send(READY)
         while True:
             try:
                 job = conn.recv()

@@ -3,7 +3,9 @@
 One thread in the server process (the monitor) does everything with the database: it claims the
 oldest queued run (FIFO by creation; the claim is an atomic ``queued -> running`` update), hands
 it to an idle worker process (``multiprocessing``, spawn context: safe beside the server's
-threads; started on demand, reused for up to ``MAX_RUNS_PER_WORKER`` runs), reads its progress
+threads; started ahead of the runs, up to ``run_workers``, reused for up to
+``MAX_RUNS_PER_WORKER`` runs; a worker takes runs once it has said it is ready, its imports
+done and its replication lanes started, see :mod:`.runproc`), reads its progress
 and its output from a pipe, and writes status, progress and results. A worker never touches the
 database, so a run that is cancelled (``DELETE``), that passes the run-time limit, or whose
 server stops is stopped by terminating its process at any moment, without leaving a
@@ -63,7 +65,7 @@ from sqlalchemy.engine import Connection as DbConnection
 from .cluster import Cluster, ClusterError, ClusterRun, scope_of
 from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
-from .runproc import worker_main
+from .runproc import READY, worker_main
 from .settings import Settings
 from .spawn import RunWorkerProcess
 
@@ -179,10 +181,13 @@ class PoolLock:
 # ---- the pool ------------------------------------------------------------------------------------
 
 class _ProcessSlot:
-    """A local worker process and the parent's end of its pipe (reused for many runs)."""
+    """A local worker process and the parent's end of its pipe (reused for many runs). It
+    takes no run until it has said it is ready (its imports done, :func:`~.runproc.worker_main`),
+    so a run's clock (the time limit, ``started``) starts when the run can start."""
 
     def __init__(self, process: Any, conn: Connection):
         self.process, self.conn = process, conn
+        self.ready = False
 
     @property
     def where(self) -> str:
@@ -190,6 +195,16 @@ class _ProcessSlot:
 
     def reusable(self) -> bool:
         return self.process.is_alive()
+
+    def warm(self) -> bool:
+        """True once the process has said it is ready (read from its pipe here)."""
+        if not self.ready:
+            try:
+                while not self.ready and self.conn.poll():
+                    self.ready = self.conn.recv() == READY
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     def start(self, run_id: int, attempt: int, job: tuple) -> None:
         self.conn.send(job)
@@ -243,6 +258,9 @@ class _ClusterSlot:
         return f"Dask task {self.run.key}" if self.run else "the Dask cluster"
 
     def reusable(self) -> bool:
+        return True
+
+    def warm(self) -> bool:
         return True
 
     def start(self, run_id: int, attempt: int, job: tuple) -> None:
@@ -501,8 +519,11 @@ class RunPool:
         return False
 
     def _idle_worker(self) -> _Worker | None:
+        """A worker ready for a run, if any; otherwise one more is started while fewer than
+        ``run_workers`` exist (a local process takes runs once it says it is ready, on a
+        later tick)."""
         for w in self._workers:
-            if w.run_id is None and w.slot.reusable():
+            if w.run_id is None and w.slot.reusable() and w.slot.warm():
                 return w
         if len(self._workers) >= self.settings.run_workers:
             return None
@@ -517,9 +538,8 @@ class RunPool:
                                    name="salesplan-run-worker")
         process.start()
         child.close()
-        w = _Worker(_ProcessSlot(process, parent))
-        self._workers.append(w)
-        return w
+        self._workers.append(_Worker(_ProcessSlot(process, parent)))
+        return None
 
     def _check_cancelled(self) -> None:
         """Stop the process of every run this pool no longer owns: cancelled, deleted, or
