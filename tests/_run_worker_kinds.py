@@ -52,3 +52,12 @@ def kill_a_lane(scenario, options: dict, progress) -> RunOutput:
 
     run_replications().executor.submit(os._exit, 5).result()
     return RunOutput(result={})
+
+
+def estimates_then_hold(scenario, options: dict, progress) -> RunOutput:
+    """One set of estimates, a second of silence, then the result."""
+    import time
+
+    progress(0.5, "estimates from 1 of 2", {"replications_done": 1})
+    time.sleep(1.0)
+    return RunOutput(result={"done": True})

@@ -154,6 +154,43 @@ def test_a_run_waits_in_the_queue_until_a_worker_is_ready(tmp_path):
         app.state.db.dispose()
 
 
+def test_the_pool_reads_a_workers_messages_as_they_arrive(tmp_path):
+    """With a poll interval of 10 minutes, a run still starts as soon as its worker is ready,
+    its estimates show while it runs, and its result is written when it ends: the monitor
+    wakes on the worker's pipe, not on its poll interval (which would take 10 minutes per
+    step here)."""
+    from _run_worker_kinds import estimates_then_hold
+    from pydantic import BaseModel
+    from test_service_support import all_kinds
+
+    from salesplan.api.service.deps import get_kinds
+    from salesplan.api.service.kinds import Kind
+
+    class NoOptions(BaseModel):
+        pass
+
+    kinds = {**all_kinds(), "estimates": Kind("estimates", NoOptions, estimates_then_hold, "")}
+    t0 = time.monotonic()
+    with client_for(tmp_path, run_workers=1, run_processes=1, poll_interval=600) as (client, h):
+        client.app.dependency_overrides[get_kinds] = lambda: kinds
+        pool = client.app.state.pool
+        pool.kinds = kinds
+        sid = create_small(client, h)
+        rid = client.post("/v1/runs", headers=h, json={"scenario_id": sid, "kind": "estimates"}
+                          ).json()["id"]
+        seen = None
+        while seen is None:
+            body = client.get(f"/v1/runs/{rid}", headers=h).json()
+            seen = body["partial"]
+            assert body["status"] in ("queued", "running"), body
+            assert time.monotonic() - t0 < 120, "no estimates: the monitor waited for its tick"
+            time.sleep(0.02)
+        assert seen == {"replications_done": 1}
+        done = wait_final(client, h, rid, timeout=120)
+    assert done["status"] == "succeeded", done
+    assert time.monotonic() - t0 < 300  # far below the poll interval: woken, not ticked
+
+
 # ---- lanes ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

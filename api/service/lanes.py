@@ -46,7 +46,7 @@ from multiprocessing.connection import Connection, Pipe, wait
 
 from .spawn import ARM_PROGRAM
 
-__all__ = ["LANE_PROGRAM", "WARM", "LaneError", "Lanes", "lane_main", "lanes_supported"]
+__all__ = ["LANE_PROGRAM", "WARM", "LaneError", "Lanes", "Waker", "lane_main", "lanes_supported"]
 
 WARM = ("salesplan.simulator.runner",)
 """What a lane imports before it says it is ready (the engines' replication chunks)."""
@@ -124,8 +124,9 @@ class _Lane:
     ended: bool = False
 
 
-class _Waker:
-    """Makes the collector's ``wait`` return (a pipe holding at most one pending byte)."""
+class Waker:
+    """Makes a thread's ``multiprocessing.connection.wait`` on :attr:`reader` return, from any
+    thread (a pipe holding at most one pending message, so :meth:`wake` never blocks)."""
 
     def __init__(self) -> None:
         self.reader, self._writer = Pipe(duplex=False)
@@ -166,7 +167,7 @@ class Lanes(Executor):
         self._ids = itertools.count()
         self._broken: str | None = None
         self._closing = False
-        self._waker = _Waker()
+        self._waker = Waker()
         self._lanes = [self._start(i) for i in range(processes)]
         self._collector = threading.Thread(target=self._collect, name="salesplan-lanes",
                                            daemon=True)

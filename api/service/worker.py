@@ -57,6 +57,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -65,6 +66,7 @@ from sqlalchemy.engine import Connection as DbConnection
 from .cluster import Cluster, ClusterError, ClusterRun, scope_of
 from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
+from .lanes import Waker
 from .runproc import READY, worker_main
 from .settings import Settings
 from .spawn import RunWorkerProcess
@@ -344,7 +346,8 @@ class RunPool:
         self.kinds = dict(kinds)
         self._ctx = mp.get_context("spawn")
         self._workers: list[_Worker] = []
-        self._wake = threading.Event()
+        self._waker = Waker()
+        self._ticked = 0.0  # time.monotonic() of the last full tick
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lock = PoolLock(db)
@@ -367,7 +370,7 @@ class RunPool:
         """Stop the monitor and the worker processes. ``requeue``: put interrupted runs back
         in the queue (a graceful stop); otherwise leave them ``running``, as a crash would."""
         self._stop.set()
-        self._wake.set()
+        self._waker.wake()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
@@ -410,7 +413,7 @@ class RunPool:
 
     def wake(self) -> None:
         """Look at the queue now (a run was submitted or cancelled)."""
-        self._wake.set()
+        self._waker.wake()
 
     @property
     def active(self) -> list[int]:
@@ -429,14 +432,42 @@ class RunPool:
 
     # ---- the monitor ----
     def _loop(self) -> None:
+        woken: list[_Worker] = []
         while not self._stop.is_set():
             try:
-                self._tick()
+                if woken and time.monotonic() - self._ticked < self.settings.poll_interval:
+                    self._answer(woken)
+                else:
+                    self._ticked = time.monotonic()
+                    self._tick()
             except Exception:
                 log.exception("run pool tick failed")
                 time.sleep(1.0)
-            self._wake.wait(self.settings.poll_interval)
-            self._wake.clear()
+            woken = self._wait()
+
+    def _wait(self) -> list[_Worker]:
+        """Sleep until ``poll_interval`` has passed, :meth:`wake` is called, or a local worker
+        has sent something (progress, estimates, its outcome, its ``ready``, or its pipe's end
+        when it died): a worker's message is read as it arrives, not on the next tick. Returns
+        the workers that sent something ([] for a timeout or a wake)."""
+        slots = {w.slot.conn: w for w in self._workers if isinstance(w.slot, _ProcessSlot)}
+        ready = connection_wait([self._waker.reader, *slots], self.settings.poll_interval)
+        if self._waker.reader in ready:
+            self._waker.clear()
+            return []
+        return [slots[c] for c in ready if c in slots]
+
+    def _answer(self, woken: list[_Worker]) -> None:
+        """Between full ticks: read the runs' messages of the workers that sent some. A message
+        from an idle worker (its ``ready``, or its death) waits for the next full tick, which
+        hands out runs and drops dead workers."""
+        if any(w.run_id is None for w in woken):
+            self._ticked = time.monotonic()
+            self._tick()
+            return
+        for w in woken:
+            if w in self._workers and w.run_id is not None:
+                self._poll(w)
 
     def _take_lock(self) -> bool:
         """Hold the run-pool lock (trying at most every :data:`LOCK_RETRY` s); on taking it,
