@@ -18,16 +18,44 @@ HEAVY = ("salesplan", "numpy", "pandas", "scipy", "matplotlib", "pulp", "highspy
 Pillow: it registers its image plugins when matplotlib first writes a PNG (about 20 ms)."""
 
 
+def _heavy(modules) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
+
+
 def whatif_imports(scenario, options: dict, progress) -> RunOutput:
     """Run the real ``whatif`` kind (2 replications) and report the modules of :data:`HEAVY`
-    it imported, and whether the what-if runner was already imported when the run began."""
+    it imported before its first estimates and in all, and whether the what-if runner was
+    already imported when the run began."""
     from salesplan.api.service.kinds import run_whatif_kind
 
     before = set(sys.modules)
-    run_whatif_kind(scenario, {"replications": 2, "seed": 1}, progress, tables={})
-    new = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in HEAVY)
-    return RunOutput(result={"new": new, "pid": os.getpid(),
+    first: list[list[str]] = []
+
+    def watching(fraction, message="", partial=None):
+        if partial is not None and not first:
+            first.append(_heavy(set(sys.modules) - before))
+        progress(fraction, message, partial)
+
+    run_whatif_kind(scenario, {"replications": 2, "seed": 1}, watching, tables={})
+    return RunOutput(result={"before_first_estimate": first[0],
+                             "new": _heavy(set(sys.modules) - before), "pid": os.getpid(),
                              "runner_was_loaded": "salesplan.api.planning.whatif" in before})
+
+
+def idle_modules_loaded(scenario, options: dict, progress) -> RunOutput:
+    """Which of the worker's idle-time imports are done."""
+    from salesplan.api.service.runproc import PRELOAD_IDLE
+
+    return RunOutput(result={"loaded": [m for m in PRELOAD_IDLE if m in sys.modules]})
+
+
+def warm_then_execute(conn, job: tuple) -> None:
+    """Import both preload lists, then execute ``job`` as a worker would."""
+    from salesplan.api.service.runproc import PRELOAD, PRELOAD_IDLE, execute, preload
+
+    assert preload(PRELOAD) == [] and preload(PRELOAD_IDLE) == []
+    execute(*job, send=conn.send)
+    conn.close()
 
 
 def cold_execute(conn, job: tuple) -> None:

@@ -2,7 +2,8 @@
 within about 5 s on midmarket).
 
 - A worker is warm before its first run: the whatif kind imports no engine, planning module or
-  numerical library while it runs (the control: the same run in a cold process does).
+  numerical library before its first estimates (the control: the same run in a cold process
+  does); both preload lists cover everything it imports; an idle worker imports the rest.
 - Lanes: a what-if spread over 2 or 3 lane processes gives the same estimates after every
   round and the same comparison as in one process, bit for bit; a task's error comes back as
   itself; a lane that dies fails the tasks it leaves with a message naming it and its exit
@@ -25,7 +26,7 @@ import time
 import psutil
 import pytest
 import yaml
-from _run_worker_kinds import cold_execute, whatif_imports
+from _run_worker_kinds import cold_execute, warm_then_execute, whatif_imports
 from test_service_support import EXAMPLES, client_for, create_small, wait_final
 
 from salesplan.api.executors import Replications, replications_on
@@ -74,8 +75,26 @@ def _alive(pids: list[int]) -> list[int]:
 
 # ---- a warm worker -------------------------------------------------------------------------------
 
+def _spawned(target, job) -> dict:
+    """The result of ``job`` executed by ``target(conn, job)`` in a spawned process."""
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe(duplex=True)
+    process = ctx.Process(target=target, args=(theirs, job))
+    process.start()
+    theirs.close()
+    try:
+        status, payload = _outcome(ours)
+    finally:
+        process.join(timeout=30)
+    assert status == "done", payload
+    return payload["result"]
+
+
 @pytest.mark.slow
-def test_a_worker_is_warm_before_its_first_run_and_the_control_is_not():
+def test_a_worker_is_warm_for_a_whatifs_first_estimate_and_the_control_is_not():
+    """A worker that takes a what-if as soon as it is ready imports nothing heavy before the
+    run's first estimates. The control: the same run in a process that skipped the start-up
+    imports the what-if runner on the way."""
     ctx = mp.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=True)
     worker = RunWorkerProcess(target=worker_main, args=(theirs, None, os.getpid(), 1),
@@ -83,7 +102,8 @@ def test_a_worker_is_warm_before_its_first_run_and_the_control_is_not():
     worker.start()
     theirs.close()
     try:
-        ours.send(_small_job(whatif_imports))
+        assert ours.poll(300) and ours.recv() == ("ready",)
+        ours.send(_small_job(whatif_imports))  # at once: before the idle-time imports
         status, payload = _outcome(ours)
         assert status == "done", payload
         warm = payload["result"]
@@ -92,21 +112,49 @@ def test_a_worker_is_warm_before_its_first_run_and_the_control_is_not():
     finally:
         if worker.is_alive():
             worker.kill()
-    assert warm["runner_was_loaded"] and warm["new"] == [], warm
+    assert warm["runner_was_loaded"] and warm["before_first_estimate"] == [], warm
 
-    # the control: the same job executed in a process that skipped the start-up
+    cold = _spawned(cold_execute, _small_job(whatif_imports))
+    assert not cold["runner_was_loaded"]
+    assert "salesplan.api.planning.whatif" in cold["before_first_estimate"]
+
+
+@pytest.mark.slow
+def test_both_preload_lists_cover_everything_a_whatif_imports():
+    warm = _spawned(warm_then_execute, _small_job(whatif_imports))
+    assert warm["new"] == [], warm
+
+
+@pytest.mark.slow
+def test_an_idle_worker_imports_the_rest_between_runs():
+    """Left without a run, a worker imports every module of ``PRELOAD_IDLE`` (asked by a
+    run now and then until it has, which also shows that a run taken meanwhile does not stop
+    them for good)."""
+    from _run_worker_kinds import idle_modules_loaded
+
+    from salesplan.api.service.runproc import PRELOAD_IDLE
+
+    ctx = mp.get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=True)
-    cold = ctx.Process(target=cold_execute, args=(theirs, _small_job(whatif_imports)))
-    cold.start()
+    worker = RunWorkerProcess(target=worker_main, args=(theirs, None, os.getpid(), 1),
+                              daemon=True)
+    worker.start()
     theirs.close()
     try:
-        status, payload = _outcome(ours)
+        deadline = time.monotonic() + 300
+        while True:
+            ours.send(_small_job(idle_modules_loaded))
+            status, payload = _outcome(ours)
+            assert status == "done", payload
+            if payload["result"]["loaded"] == list(PRELOAD_IDLE):
+                break
+            assert time.monotonic() < deadline, payload["result"]
+            time.sleep(0.2)
+        ours.send(None)
+        worker.join(timeout=30)
     finally:
-        cold.join(timeout=30)
-    assert status == "done", payload
-    cold_result = payload["result"]
-    assert not cold_result["runner_was_loaded"]
-    assert "salesplan.api.planning.whatif" in cold_result["new"]
+        if worker.is_alive():
+            worker.kill()
 
 
 class _StartingProcess:

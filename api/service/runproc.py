@@ -1,11 +1,12 @@
 """The body of a run worker process (kept light: a spawned process imports only this, the
 scenario layer and what its kinds need, never the web stack or the database).
 
-A worker process starts warm: before it waits for its first run it imports the engines and the
-planning modules the kinds import lazily (:data:`PRELOAD`, :func:`preload`), so a run it takes
-does not wait for them (about 1-1.7 s of a what-if's first estimate on a loaded 2-core machine,
-issue #20); the pool starts workers ahead of the runs (a spare one is spawned as a run takes
-the last), so the imports happen while no run waits.
+A worker process starts warm: before it says it is ready it imports the engines and the
+planning modules a simulation and a what-if need up to its first estimates (:data:`PRELOAD`),
+so a run it takes does not wait for them (about 1-1.7 s of a what-if's first estimate on a
+loaded 2-core machine, issue #20), and while it has no run it imports the rest of what the
+kinds import lazily (:data:`PRELOAD_IDLE`). The pool starts workers ahead of the runs (a
+spare one is spawned as a run takes the last), so the imports happen while no run waits.
 
 With ``processes`` > 1 (the ``run_processes`` setting), a worker also starts that many
 replication lanes (:mod:`.lanes`) and every run's replications are spread over them; a lane
@@ -49,8 +50,8 @@ from ..executors import IN_PROCESS, Replications, RunStoppedError, replications_
 from .kinds import KindFunction, jsonable
 from .lanes import LaneError, Lanes
 
-__all__ = ["PRELOAD", "READY", "die_with_parent", "execute", "preload", "start_lanes",
-           "worker_main"]
+__all__ = ["PRELOAD", "PRELOAD_IDLE", "READY", "die_with_parent", "execute", "preload",
+           "start_lanes", "worker_main"]
 
 PARENT_POLL = 0.5  # seconds between os.getppid() checks when there is no parent sentinel
 PARENT_GONE_EXIT = 75  # exit code of a worker that ends because its server is gone
@@ -61,13 +62,24 @@ READY = ("ready",)
 
 PRELOAD = (
     "salesplan.scenarios.io",
+    "salesplan.scenarios.expected",
     "salesplan.simulator",
-    "salesplan.optimizer",
-    "salesplan.api.planning.simulation",
-    "salesplan.api.planning.alignment",
-    "salesplan.api.planning.against",
-    "salesplan.api.planning.report",
     "salesplan.api.planning.whatif",
+    "salesplan.api.planning.against",
+    "salesplan.api.planning.simulation",
+)
+"""What a run worker imports before it says it is ready: the path of a simulation and of a
+what-if up to its first estimates (the scenario reader, the levers' expected loads, the
+simulator, the what-if runner with the quota methods and pay it uses)."""
+
+PRELOAD_IDLE = (
+    "salesplan.api.planning.report",
+    "salesplan.api.plots",
+    "matplotlib.backends.backend_agg",
+    "pandas.io.formats.csvs",
+    "pandas.core.methods.to_dict",
+    "salesplan.optimizer",
+    "salesplan.api.planning.alignment",
     "salesplan.api.planning.headcount",
     "salesplan.api.planning.quota_files",
     "salesplan.api.planning.quotas",
@@ -75,16 +87,14 @@ PRELOAD = (
     "salesplan.api.planning.compensation",
     "salesplan.api.planning.tracking.output",
     "salesplan.api.planning.tracking.run",
-    "salesplan.scenarios.expected",
-    "salesplan.api.plots",
-    "matplotlib.backends.backend_agg",
-    "pandas.io.formats.csvs",
-    "pandas.core.methods.to_dict",
 )
-"""What a run worker imports when it starts: every module the kind functions of
-:mod:`.kinds` import inside their bodies, what those import lazily in turn (the levers'
-expected loads, matplotlib's Agg backend for the charts of the ``plots`` extra, the pandas
-modules behind ``to_csv`` and ``to_dict``, which every run's output goes through)."""
+"""What a ready worker imports while no run is waiting, one module at a time (a run that
+arrives meanwhile is taken at once, and imports what it still needs itself): with
+:data:`PRELOAD`, every module the kind functions of :mod:`.kinds` import inside their bodies
+and what those import lazily in turn (matplotlib's Agg backend for the charts of the
+``plots`` extra, the pandas modules behind ``to_csv`` and ``to_dict``, which every run's
+output goes through). Left out of :data:`PRELOAD` so that a worker replacing a cancelled
+run's is ready sooner (the next run waits for it)."""
 
 
 def preload(modules: tuple[str, ...] = PRELOAD) -> list[str]:
@@ -222,16 +232,19 @@ def start_lanes(processes: int) -> Lanes | None:
 def worker_main(conn: Connection, memory_mb: int | None = None,
                 parent_pid: int | None = None, processes: int = 1) -> None:
     """Entry point of a worker process: start its replication lanes (``processes`` > 1, see
-    :mod:`.lanes`) and import what runs need (:func:`preload`), then serve runs until ``None``
-    or the pipe closes; with ``parent_pid``, end as soon as that process (the server) is
-    gone."""
+    :mod:`.lanes`) and import what runs need first (:data:`PRELOAD`), say it is ready, then
+    serve runs until ``None`` or the pipe closes, importing :data:`PRELOAD_IDLE` while no run
+    waits; with ``parent_pid``, end as soon as that process (the server) is gone."""
     die_with_parent(parent_pid)
     limit_memory(memory_mb)
     lanes = start_lanes(processes)  # first: the lanes warm up while this process imports
     preload()
+    idle = list(PRELOAD_IDLE)
     try:
         conn.send(READY)
         while True:
+            while idle and not conn.poll():
+                preload((idle.pop(0),))
             try:
                 job = conn.recv()
             except (EOFError, OSError):
