@@ -1,7 +1,7 @@
 """The web app in a real browser: page load (first paint of the scenario list) and the time to
 a what-if's first estimate on ``midmarket`` (issue #20).
 
-Run: ``.venv/bin/python -m salesplan.benchmarks.webapp [--loads 10] [--estimates 3]``
+Run: ``.venv/bin/python -m salesplan.benchmarks.webapp [--loads 10] [--estimates 3] [--settle 8]``
 
 Needs the system Chromium (Debian's ``chromium``) and Playwright for Python (the ``dev``
 extra); without them it says so and exits 0. It starts ``salesplan serve`` on a free port with
@@ -11,11 +11,17 @@ a fresh database in a temporary folder and one planner key, and uploads ``midmar
    first contentful paint and the moment the scenario list is on the page (the page's
    ``scenarios-listed`` performance mark), both in ms from navigation start. Baseline, same
    run: ``GET /v1/scenarios`` alone from Python (the request the list waits on).
-2. **Time to first estimate**, ``--estimates`` times: from submitting a ``whatif`` of every
-   midmarket variant (200 replications, the default) to (a) the API's first ``partial`` and
-   (b) the page showing it (the run page's "First estimates"); the run is then cancelled.
-   Baseline, same run: a 2-replication what-if of the same variants from submission to its
-   result (the first round's work as a run of its own).
+2. **Time to first estimate**, ``--estimates`` times each way: from submitting a ``whatif`` of
+   every midmarket variant (200 replications, the default) to (a) the API's first ``partial``
+   and (b) the page showing it (the run page's "First estimates"); the run is then cancelled.
+   Two ways: on a server left idle ``--settle`` seconds (default 8) before the submission, as
+   when a planner builds a what-if and runs it (the cancelled run's worker has been replaced
+   by a warm one), and right after the previous run was cancelled (its replacement worker is
+   still starting: the run waits for it). Baseline, same run: a 2-replication what-if of the
+   same variants from submission to its result (the first round's work as a run of its own).
+
+The server runs one run worker (``--workers 1``) with the default ``run_processes`` (the CPUs
+divided among run workers: 2 on a 2-core machine), printed with the machine line.
 """
 
 from __future__ import annotations
@@ -65,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--loads", type=int, default=10)
     ap.add_argument("--estimates", type=int, default=3)
+    ap.add_argument("--settle", type=float, default=8.0,
+                    help="seconds the server is left idle before an 'idle server' submission")
     args = ap.parse_args(argv)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     try:
@@ -77,9 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     version = subprocess.run([chromium, "--version"], text=True, capture_output=True).stdout
+    from salesplan.api.service.settings import Settings
+
+    processes = Settings(run_workers=1).resolved_run_processes
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, {version.strip()}; load average before the run "
-          f"{os.getloadavg()[0]:.1f}")
+          f"{os.getloadavg()[0]:.1f}; server: 1 run worker, {processes} replication "
+          f"process(es) per run")
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "SALESPLAN_DATA_DIR": tmp}
         key = subprocess.run([*SALESPLAN, "apikey", "create", "bench", "--role", "planner"],
@@ -114,7 +126,7 @@ def _measure(server, key: str, base: str, args) -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium)
             _page_load(browser, http, base, key, args.loads)
-            _first_estimate(browser, http, base, key, sid, args.estimates)
+            _first_estimate(browser, http, base, key, sid, args.estimates, args.settle)
             browser.close()
     finally:
         http.close()
@@ -149,27 +161,38 @@ def _page_load(browser, http, base: str, key: str, loads: int) -> None:
     print(f"  baseline: GET /v1/scenarios alone {_stats(api)}")
 
 
-def _first_estimate(browser, http, base: str, key: str, sid: int, repeats: int) -> None:
-    api_first, page_first = [], []
+def _one_estimate(browser, http, base: str, key: str, sid: int) -> tuple[float, float]:
+    """Submit the midmarket what-if, open its run page; ms from submission to the API's first
+    ``partial`` and to the page's "First estimates"; then cancel it."""
+    context = _context(browser, key)
+    page = context.new_page()
+    page.goto(base + "#/runs")
+    page.wait_for_selector("main h1")
+    t0 = time.perf_counter()
+    run = http.post(base + "v1/runs", json={"scenario_id": sid, "kind": "whatif",
+                                            "options": {"replications": 200}}).json()
+    page.goto(f"{base}#/runs/{run['id']}")
+    while http.get(f"{base}v1/runs/{run['id']}").json().get("partial") is None:
+        time.sleep(0.02)
+    api_ms = (time.perf_counter() - t0) * 1000
+    page.wait_for_selector("section.early", timeout=120_000)
+    page_ms = (time.perf_counter() - t0) * 1000
+    http.delete(f"{base}v1/runs/{run['id']}")
+    _wait_final(http, base, run["id"])
+    context.close()
+    return api_ms, page_ms
+
+
+def _first_estimate(browser, http, base: str, key: str, sid: int, repeats: int,
+                    settle: float) -> None:
+    idle, after_cancel = [], []
     for _ in range(repeats):
-        context = _context(browser, key)
-        page = context.new_page()
-        page.goto(base + "#/runs")
-        page.wait_for_selector("main h1")
-        t0 = time.perf_counter()
-        run = http.post(base + "v1/runs", json={"scenario_id": sid, "kind": "whatif",
-                                                "options": {"replications": 200}}).json()
-        page.goto(f"{base}#/runs/{run['id']}")
-        while http.get(f"{base}v1/runs/{run['id']}").json().get("partial") is None:
-            time.sleep(0.02)
-        api_first.append((time.perf_counter() - t0) * 1000)
-        page.wait_for_selector("section.early", timeout=120_000)
-        page_first.append((time.perf_counter() - t0) * 1000)
-        http.delete(f"{base}v1/runs/{run['id']}")
-        _wait_final(http, base, run["id"])
-        context.close()
+        time.sleep(settle)  # a planner building the what-if: the server idle, its worker warm
+        idle.append(_one_estimate(browser, http, base, key, sid))
+        after_cancel.append(_one_estimate(browser, http, base, key, sid))
     base_ms = []
     for _ in range(repeats):
+        time.sleep(settle)
         t0 = time.perf_counter()
         run = http.post(base + "v1/runs", json={"scenario_id": sid, "kind": "whatif",
                                                 "options": {"replications": 2}}).json()
@@ -177,9 +200,17 @@ def _first_estimate(browser, http, base: str, key: str, sid: int, repeats: int) 
         base_ms.append((time.perf_counter() - t0) * 1000)
     print("\ntime to first estimate, midmarket what-if of all 7 variants and the base, 200 "
           "replications, ms from submission:")
-    print(f"  API: first partial        {_stats(api_first)}")
-    print(f"  page: first estimates     {_stats(page_first)}")
-    print(f"  baseline: a 2-replication what-if to its result {_stats(base_ms)}")
+    print(f"  server idle {settle:g} s before: API first partial     "
+          f"{_stats([a for a, _ in idle])}")
+    print(f"  server idle {settle:g} s before: page first estimates  "
+          f"{_stats([p for _, p in idle])}")
+    print(f"  right after a cancelled run: API first partial    "
+          f"{_stats([a for a, _ in after_cancel])}")
+    print(f"  right after a cancelled run: page first estimates "
+          f"{_stats([p for _, p in after_cancel])}")
+    print(f"  baseline: a 2-replication what-if to its result (server idle {settle:g} s "
+          f"before) {_stats(base_ms)}")
+    print(f"load average after the run {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

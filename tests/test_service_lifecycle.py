@@ -1,8 +1,8 @@
 """Workers die with the server, and a run executes at most once at a time (issue #19).
 
 - ``kill -9`` of a real server process: within 2 s no process of its worker tree is alive (the
-  tree is run workers only, each killed by the kernel); the restarted server runs the run
-  again, and it completes exactly once.
+  tree is run workers and their replication lanes only, each killed by the kernel); the
+  restarted server runs the run again, and it completes exactly once.
 - A worker killed while it is still starting up dies with its server too.
 - The portable parent watch alone (no parent-death signal) also ends an orphaned worker.
 - A second server on the same database waits for the first one's run-pool lock, then takes
@@ -65,9 +65,10 @@ def _armed(pids: list[int]) -> bool:
 
 @pytest.mark.slow
 def test_kill_9_leaves_no_worker_and_the_run_completes_once(tmp_path):
-    """The server's tree is its run workers only (no ``multiprocessing`` resource tracker,
-    whose exit waited for the slowest worker), each armed with the parent-death signal; after
-    ``kill -9`` the kernel sends each one SIGKILL as the server exits.
+    """The server's tree is its run workers and their replication lanes only (no
+    ``multiprocessing`` resource tracker, whose exit waited for the slowest worker), each armed
+    with the parent-death signal; after ``kill -9`` the kernel sends each one SIGKILL as its
+    parent exits (the server's, then each worker's).
 
     Why a bound of 2 s holds on a loaded machine: no Python code of the tree runs between the
     server's death and the workers' (SIGKILL is handled by the kernel; the test waits, before
@@ -86,7 +87,7 @@ def test_kill_9_leaves_no_worker_and_the_run_completes_once(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
 
-    server = start_server(tmp_path, port, tmp_path / "server1.log")
+    server = start_server(tmp_path, port, tmp_path / "server1.log", run_processes=2)
     try:
         with httpx.Client(base_url=base, timeout=30) as client:
             wait_health(client, server)
@@ -101,7 +102,9 @@ def test_kill_9_leaves_no_worker_and_the_run_completes_once(tmp_path):
         tree = psutil.Process(server.pid).children(recursive=True)
         assert tree, "the server has no worker process"
         commands = [" ".join(p.cmdline()) for p in tree]
-        assert all("spawn_main" in c and ".prctl(1, 9, 0, 0, 0)" in c for c in commands), commands
+        assert all(("spawn_main" in c or "lane_main" in c) and ".prctl(1, 9, 0, 0, 0)" in c
+                   for c in commands), commands
+        assert any("lane_main" in c for c in commands), commands  # each worker's 2 lanes
         assert not any("resource_tracker" in c for c in commands), commands
         tree = [p.pid for p in tree]
         deadline = time.monotonic() + 60

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 
 import numpy as np
 
@@ -142,19 +142,21 @@ def _simulate_all(jobs: Sequence[tuple[AppliedVariant, str]], replications: int,
                   partial: Callable[[dict], None] | None) -> list[SimulationResult]:
     """Every job's simulation. With ``partial``: in rounds (:func:`rounds`), each round
     extending every job's replications (``simulate(first=...)``), the estimates so far sent to
-    ``partial`` after each; the results are the same as in one go."""
+    ``partial`` after each; the results are the same as in one go. With an ``executor``, the
+    jobs of a round are simulated together (:func:`_simulate_round`)."""
     steps = rounds(replications) if partial else [replications]
     outputs: list[list] = [[] for _ in jobs]
     last: list[SimulationResult | None] = [None] * len(jobs)
     done = 0
     for upto in steps:
-        for k, (a, _) in enumerate(jobs):
+        def told(k: int, what: str, done: int = done, upto: int = upto) -> None:
             if progress:
                 progress((done * len(jobs) + k * (upto - done)) / (replications * len(jobs)),
-                         f"simulating {a.name}" + (f" ({upto} of {replications} replications)"
-                                                  if partial else ""))
-            res = simulate(a.scenario, upto - done, seed, workers=workers, executor=executor,
-                           keep_deals=0, first=done)
+                         what + (f" ({upto} of {replications} replications)" if partial else ""))
+
+        results = _simulate_round([a for a, _ in jobs], done, upto, seed, executor, workers,
+                                  told)
+        for k, res in enumerate(results):
             outputs[k].extend(res.outputs)
             last[k] = res
         done = upto
@@ -163,6 +165,39 @@ def _simulate_all(jobs: Sequence[tuple[AppliedVariant, str]], replications: int,
                       for k, (a, _) in enumerate(jobs)]
             partial(partial_estimates(so_far, done, replications))
     return [_joined(last[k], outputs[k]) for k in range(len(jobs))]
+
+
+def _simulate_round(jobs: Sequence[AppliedVariant], first: int, upto: int, seed: int,
+                    executor: Executor | None, workers: int,
+                    told: Callable[[int, str], None]) -> list[SimulationResult]:
+    """Replications ``first .. upto - 1`` of every job's scenario, in the order given.
+
+    In this process (no executor): one job after another, ``told(k, "simulating <name>")``
+    before the ``k``-th. With an executor: every job's chunks are submitted at once (one
+    waiting thread per job), so that the executor's processes are never idle between jobs: the
+    first round of a what-if is 2 replications of each outcome, a chunk each, which one job at
+    a time would spread over at most 2 processes. ``told(k, "simulated k of n outcomes")`` is
+    then called, in this thread, as jobs finish. The results are the same either way:
+    replication ``i`` of ``seed`` draws only from its own streams.
+    """
+    def one(job: AppliedVariant) -> SimulationResult:
+        return simulate(job.scenario, upto - first, seed, workers=workers, executor=executor,
+                        keep_deals=0, first=first)
+
+    if executor is None or len(jobs) == 1:
+        results = []
+        for k, job in enumerate(jobs):
+            told(k, f"simulating {job.name}")
+            results.append(one(job))
+        return results
+    told(0, f"simulating {len(jobs)} outcomes together")
+    with ThreadPoolExecutor(max_workers=len(jobs),
+                            thread_name_prefix="salesplan-outcome") as threads:
+        futures = [threads.submit(one, job) for job in jobs]
+        for k, _ in enumerate(as_completed(futures), start=1):
+            if k < len(jobs):
+                told(k, f"simulated {k} of {len(jobs)} outcomes")
+        return [f.result() for f in futures]
 
 
 def _joined(res: SimulationResult, outputs: list) -> SimulationResult:

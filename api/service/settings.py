@@ -39,6 +39,11 @@ class Settings(BaseModel):
                                     "(validation is CPU-bound Python, serialised by the GIL "
                                     "anyway: letting 50 share it makes every one of them, and "
                                     "/health, slow)")
+    run_processes: int | None = Field(
+        None, ge=1, le=64, description="Processes each run's replications are spread over "
+                                       "(local run workers, POSIX; results are the same "
+                                       "whatever the number). None: the machine's CPUs "
+                                       "divided among run_workers, at least 1")
     run_time_limit: float = Field(
         1800.0, gt=0, description="Seconds a run may take before it is stopped and failed")
     run_memory_mb: int | None = Field(
@@ -83,6 +88,16 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
         return value
+
+    @property
+    def resolved_run_processes(self) -> int:
+        """Replication processes per run: ``run_processes``, or the CPUs shared among the
+        ``run_workers`` (1 where lanes are not supported: Windows)."""
+        if os.name != "posix":
+            return 1
+        if self.run_processes is not None:
+            return self.run_processes
+        return max(1, (os.cpu_count() or 1) // self.run_workers)
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,7 +3,9 @@
 One thread in the server process (the monitor) does everything with the database: it claims the
 oldest queued run (FIFO by creation; the claim is an atomic ``queued -> running`` update), hands
 it to an idle worker process (``multiprocessing``, spawn context: safe beside the server's
-threads; started on demand, reused for up to ``MAX_RUNS_PER_WORKER`` runs), reads its progress
+threads; started ahead of the runs, up to ``run_workers``, reused for up to
+``MAX_RUNS_PER_WORKER`` runs; a worker takes runs once it has said it is ready, its imports
+done and its replication lanes started, see :mod:`.runproc`), reads its progress
 and its output from a pipe, and writes status, progress and results. A worker never touches the
 database, so a run that is cancelled (``DELETE``), that passes the run-time limit, or whose
 server stops is stopped by terminating its process at any moment, without leaving a
@@ -55,6 +57,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -63,7 +66,8 @@ from sqlalchemy.engine import Connection as DbConnection
 from .cluster import Cluster, ClusterError, ClusterRun, scope_of
 from .db import Database, Result, ResultFile, Run, ScenarioVersion, utcnow
 from .kinds import Kind
-from .runproc import worker_main
+from .lanes import Waker
+from .runproc import READY, worker_main
 from .settings import Settings
 from .spawn import RunWorkerProcess
 
@@ -179,10 +183,13 @@ class PoolLock:
 # ---- the pool ------------------------------------------------------------------------------------
 
 class _ProcessSlot:
-    """A local worker process and the parent's end of its pipe (reused for many runs)."""
+    """A local worker process and the parent's end of its pipe (reused for many runs). It
+    takes no run until it has said it is ready (its imports done, :func:`~.runproc.worker_main`),
+    so a run's clock (the time limit, ``started``) starts when the run can start."""
 
     def __init__(self, process: Any, conn: Connection):
         self.process, self.conn = process, conn
+        self.ready = False
 
     @property
     def where(self) -> str:
@@ -190,6 +197,16 @@ class _ProcessSlot:
 
     def reusable(self) -> bool:
         return self.process.is_alive()
+
+    def warm(self) -> bool:
+        """True once the process has said it is ready (read from its pipe here)."""
+        if not self.ready:
+            try:
+                while not self.ready and self.conn.poll():
+                    self.ready = self.conn.recv() == READY
+            except (EOFError, OSError):
+                return False
+        return self.ready
 
     def start(self, run_id: int, attempt: int, job: tuple) -> None:
         self.conn.send(job)
@@ -243,6 +260,9 @@ class _ClusterSlot:
         return f"Dask task {self.run.key}" if self.run else "the Dask cluster"
 
     def reusable(self) -> bool:
+        return True
+
+    def warm(self) -> bool:
         return True
 
     def start(self, run_id: int, attempt: int, job: tuple) -> None:
@@ -326,7 +346,8 @@ class RunPool:
         self.kinds = dict(kinds)
         self._ctx = mp.get_context("spawn")
         self._workers: list[_Worker] = []
-        self._wake = threading.Event()
+        self._waker = Waker()
+        self._ticked = 0.0  # time.monotonic() of the last full tick
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lock = PoolLock(db)
@@ -349,7 +370,7 @@ class RunPool:
         """Stop the monitor and the worker processes. ``requeue``: put interrupted runs back
         in the queue (a graceful stop); otherwise leave them ``running``, as a crash would."""
         self._stop.set()
-        self._wake.set()
+        self._waker.wake()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
@@ -392,7 +413,7 @@ class RunPool:
 
     def wake(self) -> None:
         """Look at the queue now (a run was submitted or cancelled)."""
-        self._wake.set()
+        self._waker.wake()
 
     @property
     def active(self) -> list[int]:
@@ -411,14 +432,42 @@ class RunPool:
 
     # ---- the monitor ----
     def _loop(self) -> None:
+        woken: list[_Worker] = []
         while not self._stop.is_set():
             try:
-                self._tick()
+                if woken and time.monotonic() - self._ticked < self.settings.poll_interval:
+                    self._answer(woken)
+                else:
+                    self._ticked = time.monotonic()
+                    self._tick()
             except Exception:
                 log.exception("run pool tick failed")
                 time.sleep(1.0)
-            self._wake.wait(self.settings.poll_interval)
-            self._wake.clear()
+            woken = self._wait()
+
+    def _wait(self) -> list[_Worker]:
+        """Sleep until ``poll_interval`` has passed, :meth:`wake` is called, or a local worker
+        has sent something (progress, estimates, its outcome, its ``ready``, or its pipe's end
+        when it died): a worker's message is read as it arrives, not on the next tick. Returns
+        the workers that sent something ([] for a timeout or a wake)."""
+        slots = {w.slot.conn: w for w in self._workers if isinstance(w.slot, _ProcessSlot)}
+        ready = connection_wait([self._waker.reader, *slots], self.settings.poll_interval)
+        if self._waker.reader in ready:
+            self._waker.clear()
+            return []
+        return [slots[c] for c in ready if c in slots]
+
+    def _answer(self, woken: list[_Worker]) -> None:
+        """Between full ticks: read the runs' messages of the workers that sent some. A message
+        from an idle worker (its ``ready``, or its death) waits for the next full tick, which
+        hands out runs and drops dead workers."""
+        if any(w.run_id is None for w in woken):
+            self._ticked = time.monotonic()
+            self._tick()
+            return
+        for w in woken:
+            if w in self._workers and w.run_id is not None:
+                self._poll(w)
 
     def _take_lock(self) -> bool:
         """Hold the run-pool lock (trying at most every :data:`LOCK_RETRY` s); on taking it,
@@ -501,8 +550,11 @@ class RunPool:
         return False
 
     def _idle_worker(self) -> _Worker | None:
+        """A worker ready for a run, if any; otherwise one more is started while fewer than
+        ``run_workers`` exist (a local process takes runs once it says it is ready, on a
+        later tick)."""
         for w in self._workers:
-            if w.run_id is None and w.slot.reusable():
+            if w.run_id is None and w.slot.reusable() and w.slot.warm():
                 return w
         if len(self._workers) >= self.settings.run_workers:
             return None
@@ -512,13 +564,13 @@ class RunPool:
             return w
         parent, child = self._ctx.Pipe(duplex=True)
         process = RunWorkerProcess(target=worker_main, daemon=True,
-                                   args=(child, self.settings.run_memory_mb, os.getpid()),
+                                   args=(child, self.settings.run_memory_mb, os.getpid(),
+                                         self.settings.resolved_run_processes),
                                    name="salesplan-run-worker")
         process.start()
         child.close()
-        w = _Worker(_ProcessSlot(process, parent))
-        self._workers.append(w)
-        return w
+        self._workers.append(_Worker(_ProcessSlot(process, parent)))
+        return None
 
     def _check_cancelled(self) -> None:
         """Stop the process of every run this pool no longer owns: cancelled, deleted, or
