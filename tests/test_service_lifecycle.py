@@ -197,8 +197,7 @@ def test_parent_watch_alone_ends_an_orphan(tmp_path, mode):
         while not pid_file.exists() or not pid_file.read_text():
             assert time.monotonic() < deadline and parent.is_alive()
             time.sleep(0.02)
-        child = int(pid_file.read_text())
-        time.sleep(0.5)  # the child arms its watch right after start-up
+        child = int(pid_file.read_text())  # written by the child once its watch is armed
         assert alive([child])
         os.kill(parent.pid, signal.SIGKILL)
         parent.join(timeout=10)

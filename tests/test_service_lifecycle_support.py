@@ -116,9 +116,10 @@ def alive(pids: list[int]) -> list[int]:
     return out
 
 
-def watched_child(parent_pid: int, mode: str) -> None:
+def watched_child(parent_pid: int, mode: str, pid_file: str) -> None:
     """A process that relies on the portable parent watch only (no parent-death signal);
-    ``mode='poll'`` also hides the multiprocessing parent sentinel, leaving the getppid poll."""
+    ``mode='poll'`` also hides the multiprocessing parent sentinel, leaving the getppid poll.
+    It writes its pid to ``pid_file`` once its watch is armed."""
     import multiprocessing as mp
 
     from salesplan.api.service import runproc
@@ -127,17 +128,18 @@ def watched_child(parent_pid: int, mode: str) -> None:
     if mode == "poll":
         mp.parent_process = lambda: None
     runproc.die_with_parent(parent_pid)
+    Path(pid_file).write_text(str(os.getpid()))
     time.sleep(600)
 
 
 def middle(pid_file: str, mode: str) -> None:
-    """Start a :func:`watched_child`, write its pid to ``pid_file`` and wait to be killed."""
+    """Start a :func:`watched_child` (which writes its pid to ``pid_file`` once armed) and wait
+    to be killed."""
     import multiprocessing as mp
 
-    child = mp.get_context("spawn").Process(target=watched_child, args=(os.getpid(), mode),
-                                            daemon=False)
+    child = mp.get_context("spawn").Process(target=watched_child,
+                                            args=(os.getpid(), mode, pid_file), daemon=False)
     child.start()
-    Path(pid_file).write_text(str(child.pid))
     time.sleep(600)
 
 
