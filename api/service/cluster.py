@@ -345,6 +345,20 @@ class Cluster:
         return {k: host for host, keys in found.items() for k in keys
                 if k.rpartition("-")[2].isdigit() and int(k.rpartition("-")[2]) < int(attempt)}
 
+    def _on_workers(self, keys: set[str]) -> list[str]:
+        """Those of ``keys`` that a worker of the cluster still executes (or holds cancelled
+        while it runs); [] when the workers cannot be asked (the caller is shutting down)."""
+
+        def busy(dask_worker: Any) -> list[str]:
+            return [str(k) for k, ts in dask_worker.state.tasks.items()
+                    if str(k) in keys and ts.state in ("executing", "long-running", "cancelled")]
+
+        try:
+            found = self.client.run(busy, on_error="ignore", callback_timeout=LOOK_TIMEOUT)
+        except Exception:
+            return []
+        return [k for ks in found.values() for k in ks]
+
     def executing(self) -> list[str]:
         """Keys of this server's run tasks that have started and not ended."""
         with self._lock:
@@ -354,12 +368,18 @@ class Cluster:
         """Wait up to ``stop_grace`` for cancelled runs to end, restart the workers of those
         that did not, and disconnect."""
         deadline = time.monotonic() + self.stop_grace
+        with self._lock:
+            stopped = set(self._stopping)
         while time.monotonic() < deadline:
             with self._lock:
                 busy = any(k in self._hosts for k in self._stopping)
             if not busy:
                 break
             time.sleep(WATCH)
+        # a run task reports "ended" just before it returns: wait (within the grace) until its
+        # worker has let it go too, so that nothing of this server runs once close() returns
+        while stopped and time.monotonic() < deadline and self._on_workers(stopped):
+            time.sleep(WATCH / 4)
         self.reap(grace=0.0)
         with contextlib.suppress(Exception):
             self.client.unsubscribe_topic(TOPIC)
