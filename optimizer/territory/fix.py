@@ -151,17 +151,22 @@ class FixAndResolve:
         # The LP sits on its band edges, so fixing its integral accounts leaves the fractional
         # ones no room (an exact packing). Fix from an LP with bands tightened by
         # _FIX_TIGHTEN of their tolerance instead: the real bands then leave slack.
-        t0 = time.perf_counter()
-        tight = tightened(spec)
-        tmodel = build_model(tight, t.pi, t.pj, name="territory_tightened_lp")
-        tlp = t.solver.solve(tmodel.prob, mip=False, time_limit=seconds_left(t.deadline))
-        self.tight_seconds = time.perf_counter() - t0
-        log.info("tightened LP: %s in %.1f s", tlp.state, tlp.seconds)
-        if tlp.state != "optimal":
-            return self.model.values(), False
+        if t.relaxation is not None:  # column generation solved it (or solves it now)
+            values, self.tight_seconds = t.relaxation(_FIX_TIGHTEN)
+            if values is None:
+                return self.model.values(), False
+        else:
+            t0 = time.perf_counter()
+            tmodel = build_model(tightened(spec), t.pi, t.pj, name="territory_tightened_lp")
+            tlp = t.solver.solve(tmodel.prob, mip=False, time_limit=seconds_left(t.deadline))
+            self.tight_seconds = time.perf_counter() - t0
+            log.info("tightened LP: %s in %.1f s", tlp.state, tlp.seconds)
+            if tlp.state != "optimal":
+                return self.model.values(), False
+            values = tmodel.values()
         self.notes.append(f"fixed from an LP with bands tightened by {_FIX_TIGHTEN:.0%} of "
                           "their tolerance")
-        return tmodel.values(), True
+        return values, True
 
     def _integral_plan(self, assign: np.ndarray, from_tight: bool) -> Outcome:
         """Every account integral: from the tightened LP a feasible plan, from the LP itself
@@ -312,6 +317,8 @@ class FixAndResolve:
 def _slack_cost(model: BuiltModel) -> float:
     """The soft-band penalty of the model's current solution (model units)."""
     total = 0.0
+    if not model.slack:  # hard bands, or a model without PuLP slacks (column generation)
+        return total
     obj = model.prob.objective
     for var in model.slack.values():
         total += float(obj.get(var, 0.0)) * float(var.varValue or 0.0)

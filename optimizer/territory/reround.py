@@ -74,15 +74,11 @@ def reround(task: SolveTask, bound: float, assign: np.ndarray, lp_seconds: float
             break
         if seconds_left(task.deadline) < _LP_MARGIN * lp_seconds + _AFTER_LP_SECONDS:
             break
-        t0 = time.perf_counter()
-        model = build_model(tightened(spec, share), task.pi, task.pj,
-                            name=f"territory_reround_lp_{round(share * 100)}")
-        res = task.solver.solve(model.prob, mip=False, time_limit=seconds_left(task.deadline))
-        lp_seconds = time.perf_counter() - t0
-        if res.state != "optimal":
-            log.info("re-round at %.2f: LP %s", share, res.state)
+        values, lp_seconds = _tight_values(task, share)
+        if values is None:
+            log.info("re-round at %.2f: LP not solved", share)
             continue
-        plan = assignment_of(model.values(), task.pi, task.pj, n)
+        plan = assignment_of(values, task.pi, task.pj, n)
         now = time.perf_counter()
         plan, _, _ = repair(plan, min(task.deadline,
                                       now + max(5.0, 0.3 * seconds_left(task.deadline))))
@@ -98,3 +94,16 @@ def reround(task: SolveTask, bound: float, assign: np.ndarray, lp_seconds: float
                          f"tolerance: cost {best:,.1f} -> {cost:,.1f}")
             assign, best = plan, cost
     return assign
+
+
+def _tight_values(task: SolveTask, share: float) -> tuple[np.ndarray | None, float]:
+    """Pair values of the LP with bands tightened by ``share`` (None: it did not solve) and
+    the seconds it took: from ``task.relaxation`` when set, else built with PuLP."""
+    if task.relaxation is not None:
+        return task.relaxation(share)
+    t0 = time.perf_counter()
+    model = build_model(tightened(task.spec, share), task.pi, task.pj,
+                        name=f"territory_reround_lp_{round(share * 100)}")
+    res = task.solver.solve(model.prob, mip=False, time_limit=seconds_left(task.deadline))
+    seconds = time.perf_counter() - t0
+    return (model.values() if res.state == "optimal" else None), seconds
