@@ -24,10 +24,11 @@ first) to the live :class:`highspy.Highs` object (``addCols``) and solves again,
 prices below ``-tol`` (the LP over the model's pairs is then the LP over every eligible pair, a
 true lower bound for every plan) or the bound below is within ``CG_GAP`` of it.
 
-Every band row also has two elastic slack columns (cost ``spec.elastic_unit`` per unit of the
-band's target), so the restricted LP is feasible from the first round whatever the start
-pairs (phase one and two in one). At an optimum with zero slack the LP is the hard-band LP;
-with slack left when pricing is done, no choice of pairs holds the bands at that penalty.
+Every band row also has two elastic slack columns, every capacity and move-cap row one (cost
+``spec.elastic_unit`` per unit of the row's scale), so the restricted LP is feasible from the
+first round whatever the start pairs (phase one and two in one). At an optimum with zero slack
+the LP is the hard LP; with slack left when pricing is done, no choice of pairs holds the rows
+at that penalty.
 
 **The bound before convergence** (Lagrangian; Farley 1990, Lübbecke & Desrosiers 2005,
 Sec. 2.1). Take any y for the rows other than the assign rows with the sign its row allows
@@ -201,15 +202,18 @@ class ColumnLP:
                        np.zeros(0))
 
     def _slack_cols(self) -> None:
-        """Two elastic slacks per band row (+1 and -1), at ``spec.elastic_unit``."""
-        rows = np.concatenate([r[r >= 0] for r in self.band_rows]) if self.band_rows \
+        """Elastic slacks at ``spec.elastic_unit``: two per band row (+1 and -1), one (-1)
+        per capacity or move-cap row, so that the restricted LP always solves."""
+        band = np.concatenate([r[r >= 0] for r in self.band_rows]) if self.band_rows \
             else np.zeros(0, dtype=np.int64)
+        upper = np.concatenate([self.cap_row[self.cap_row >= 0],
+                                [r for r in (self.move_row, self.pot_row) if r >= 0]])
+        idx = np.concatenate([band, band, upper]).astype(np.int32)
+        val = np.concatenate([np.ones(band.size), -np.ones(band.size + upper.size)])
         unit = max(float(self.spec.elastic_unit), 1.0)
-        self.n_slack = 2 * rows.size
-        if not rows.size:
+        self.n_slack = int(idx.size)
+        if not idx.size:
             return
-        idx = np.concatenate([rows, rows]).astype(np.int32)
-        val = np.concatenate([np.ones(rows.size), -np.ones(rows.size)])
         self.h.addCols(self.n_slack, np.full(self.n_slack, unit), np.zeros(self.n_slack),
                        np.full(self.n_slack, np.inf), self.n_slack,
                        np.arange(self.n_slack, dtype=np.int32), idx, val)
@@ -412,9 +416,10 @@ class ColumnLP:
             log.info("column generation round %d: %d pairs, LP %.1f, bound %.1f, %d priced "
                      "out, %.1f s", rounds, self.pi.size, z, bound, ii.size,
                      time.perf_counter() - t0)
-            if not ii.size:
-                # priced out: z is the LP over every allowed pair (with slack left, the
-                # elastic one, which bounds nothing about the hard bands: keep L(y))
+            if not ii.size or best >= z - 1e-9 * abs(z):
+                # priced out, or the bound meets the LP: z is the LP over every allowed
+                # pair (with slack left, the elastic one, which bounds nothing about the
+                # hard rows: keep L(y))
                 bound = z if self.slack <= 1e-6 else min(z, best)
                 return ColumnResult("optimal", z, bound, self.slack, rounds, added,
                                     time.perf_counter() - t0)
