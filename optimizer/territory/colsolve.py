@@ -70,16 +70,18 @@ class ColumnModel:
 
 def column_attempt(task: SolveTask, distance: np.ndarray, eligible: np.ndarray,
                    memory: SearchMemory, notes: list[str], *, fix: type[FixAndResolve],
-                   widenable: bool) -> tuple[Outcome, SolveTask] | None:
+                   widenable: bool, construct: bool = True) -> tuple[Outcome, SolveTask] | None:
     """Steps 1-4 of the module doc for ``task`` (its pairs are the start candidates;
     ``distance`` and ``eligible`` n x m). Returns the outcome and the task it ran on (its
-    pairs), or None (module doc); notes say what was done."""
+    pairs), or None (module doc); notes say what was done. ``construct`` False: no
+    constructive plan (step 1; ``SearchPolicy.construct``)."""
     spec, n = task.spec, task.n_accounts
     allowed = allowed_pairs(spec, eligible)
     if not allowed.any(axis=1).all():
         return None
     dist = np.where(allowed, distance, np.inf)
-    _construct_all(task, distance, eligible, memory, fix)
+    if construct:
+        _construct_all(task, distance, eligible, memory, fix)
     si, sj = [task.pi], [task.pj]
     if memory.assign is not None:
         si.append(np.arange(n))

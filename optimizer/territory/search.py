@@ -147,9 +147,10 @@ COLUMN_SCOPE = "all eligible pairs (LP relaxation by column generation)"
 
 def _by_columns(prep: Prepared, opts: AlignmentOptions, ctx: SearchContext,
                 strategy: str) -> bool:
-    """Column generation applies: policy on, hard bands, fix strategy, HiGHS."""
+    """Column generation applies: policy on, hard bands, fix strategy, HiGHS as it is
+    (:attr:`.solver.SolverSpec.direct_highs`)."""
     return (ctx.policy.column_generation and bool(prep.bands) and not opts.soft_balance
-            and strategy == "fix" and ctx.solver.name == "highs")
+            and strategy == "fix" and ctx.solver.direct_highs)
 
 
 def scope_text(k: int | None) -> str:
@@ -292,7 +293,8 @@ def _attempt(problem: AlignmentProblem, prep: Prepared, opts: AlignmentOptions,
     if _by_columns(prep, opts, ctx, strategy):
         ctx.phases(0.1, "the LP relaxation by column generation")
         done = column_attempt(task, problem.distance, prep.eligible, memory, state.notes,
-                              fix=fix, widenable=widenable)
+                              fix=fix, widenable=widenable,
+                              construct=ctx.policy.construct)
         if done is not None:
             outcome, ctask = done
             memory.pi, memory.pj = ctask.pi, ctask.pj
