@@ -79,6 +79,8 @@ class FixAndResolve:
         self.widenable = widenable
         self.notes: list[str] = []
         self.tight_seconds = 0.0
+        self.rounded_shares: set[float] = set()
+        """Shares of the tolerance held back whose LP's rounding the plan already is."""
         """Seconds the tightened LP took to build and solve (0: not solved)."""
 
     # -- the steps a subclass may replace -------------------------------------------------
@@ -202,7 +204,8 @@ class FixAndResolve:
         assign = repaired
         obj = self._cost(assign)
         if obj > self.bound * (1 + POLISH_ABOVE_GAP) and self.tight_seconds > 0:
-            assign = reround(t, self.bound, assign, self.tight_seconds, self.repair, self.notes)
+            assign = reround(t, self.bound, assign, self.tight_seconds, self.repair, self.notes,
+                             done=frozenset(self.rounded_shares))
             obj = self._cost(assign)
         if obj > self.bound * (1 + POLISH_ABOVE_GAP) and t.relaxation is None:
             # not after column generation: on geo-33k its MILP (1,080-2,280 free accounts,
@@ -234,6 +237,7 @@ class FixAndResolve:
             log.info("rounding at %.2f: repaired in %.1f s, %d reps violated", share,
                      time.perf_counter() - t0, int(violated_reps(t.spec, plan).sum()))
             if holds(t.spec, plan):
+                self.rounded_shares.add(share)
                 self.notes.append(f"the rounding of the LP with bands tightened by "
                                   f"{_FIX_TIGHTEN:.0%} did not repair; rounded the LP with "
                                   f"{share:.0%} of each tolerance held back instead")
