@@ -210,3 +210,18 @@ def test_column_path_plans_hold_every_band_and_assign_every_account_once(data) -
     m = res.metrics
     assert m.bound is None or m.bound <= m.objective * (1 + 1e-9) or math.isclose(
         m.bound, m.objective)
+
+
+def test_a_stopped_solve_reports_a_bound_between_the_floor_and_the_full_lp(case) -> None:
+    # stopped after the first round (gap 100%): the bound is the larger of the first L(y)
+    # and the cheapest-rep floor, never above the LP over every eligible pair
+    problem, prep = case
+    full = full_lp(prep.spec, problem, prep)
+    si, sj = start_columns(problem, prep, k=1)
+    cg = ColumnLP(prep.spec, allowed_pairs(prep.spec, prep.eligible), si, sj)
+    res = cg.solve(time.perf_counter() + 60, gap=1.0)
+    assert res.state == "stopped" and res.rounds == 1
+    floor = float(np.where(prep.eligible, prep.spec.cost, np.inf).min(axis=1).sum())
+    assert cg.floor == pytest.approx(floor)
+    assert floor - 1e-9 <= res.bound <= full * (1 + 1e-9)
+    assert res.bound < res.objective  # not priced out: the bound is below the LP it had

@@ -44,8 +44,9 @@ every allowed pair, hence every plan, whatever pairs the model holds. With the r
 LP's optimal duals, c_ij - (y A)_ij = rc_ij + u_i, and L(y) = z + sum_i min(0, min_j rc_ij)
 (Farley's bound) when z = sum_i u_i + y b, i.e. when no pair sits at its upper bound with a
 negative reduced cost; L(y) is computed directly, so no such condition is needed.
-:attr:`ColumnResult.bound` is the largest L(y) met over the rounds, or, priced out with no
-slack left, the LP value itself.
+:attr:`ColumnResult.bound` is the largest L(y) met over the rounds (with y = 0 among them:
+each account at its cheapest allowed rep), or, priced out with no slack left, the LP value
+itself.
 
 Each pair has the upper bound 1 (implied by its assign row, but it lets HiGHS's dual simplex
 flip bounds: the first LP of geo-33k's South pool, 55,782 pairs, solved in 2 s with it and not
@@ -151,6 +152,8 @@ class ColumnLP:
         self.add(start_i, start_j)
         self.slack = np.inf
         self._values = np.zeros(0)
+        self.floor = float(np.where(allowed, spec.cost, np.inf).min(axis=1).sum())
+        """The bound every plan has: each account at its cheapest allowed rep (L(0))."""
 
     # -- the model -------------------------------------------------------------------------
 
@@ -394,7 +397,9 @@ class ColumnLP:
         those of the last LP that solved. See :class:`ColumnResult`."""
         t0 = time.perf_counter()
         added, rounds = 0, 0
-        best = -np.inf
+        # L(y) for y = 0 is the cheapest-rep floor: the early rounds' L(y) can be far below it
+        # (geo-100k's South pool, 2 rounds: -2.5 million)
+        best = self.floor if self.share == 0 else -np.inf
         z = None
         while True:
             rounds += 1
