@@ -101,11 +101,12 @@ def allowed_pairs(spec: ModelSpec, eligible: np.ndarray) -> np.ndarray:
 @dataclass
 class ColumnResult:
     """One column-generation solve: ``state`` ``"optimal"`` (priced out: the LP over every
-    eligible pair), ``"stopped"`` (the time ended it: the LP over the model's pairs, with the
-    Farley bound) or ``"failed"`` (HiGHS gave no optimum: nothing to use); ``objective`` the
-    restricted LP's value (model units), ``bound`` a lower bound for every plan (None when
-    failed), ``slack`` the total elastic slack (fractions of the targets; > 0: the bands do
-    not hold in this LP), ``rounds``, ``added`` pairs, ``seconds`` (wall)."""
+    eligible pair), ``"stopped"`` (the time or the ``gap`` ended it, or ``price=False``: the
+    LP over the model's pairs, with the Lagrangian bound; None without pricing) or
+    ``"failed"`` (HiGHS gave no optimum: nothing to use); ``objective`` the restricted LP's
+    value (model units), ``bound`` a lower bound for every plan (None when failed),
+    ``slack`` the total elastic slack (fractions of the targets; > 0: the rows do not hold
+    in this LP), ``rounds``, ``added`` pairs, ``seconds`` (wall)."""
 
     state: str
     objective: float | None
