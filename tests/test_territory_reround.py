@@ -18,7 +18,7 @@ from salesplan.optimizer.territory.fix import FixAndResolve
 from salesplan.optimizer.territory.formulation import build_model
 from salesplan.optimizer.territory.incumbent import greedy_over_pairs
 from salesplan.optimizer.territory.preparation import prepare
-from salesplan.optimizer.territory.reround import REROUND_SHARES, reround
+from salesplan.optimizer.territory.reround import REROUND_SHARES, reround, tightened
 from salesplan.optimizer.territory.solver import SolverSpec
 from salesplan.optimizer.territory.state import SolveTask
 
@@ -74,3 +74,30 @@ def test_no_time_left_or_a_plan_near_the_bound_is_returned_unchanged(case) -> No
     # within 1% of the bound already: nothing to do
     same = reround(task, cost(task, plan) / 1.005, plan, 0.0, repair_of(task), notes)
     assert same is plan and notes == []
+
+
+def test_with_cheap_lps_the_share_grows_only_while_it_pays(case) -> None:
+    # column generation gives the task its LPs (task.relaxation): after REROUND_SHARES, the
+    # share grows by REROUND_STEP while the last one gave the cheapest plan, up to REROUND_MAX
+    from salesplan.optimizer.territory.reround import REROUND_MAX, REROUND_STEP
+    task, bound, plan = case
+    asked: list[float] = []
+
+    def relaxation(share):
+        asked.append(share)
+        model = build_model(tightened(task.spec, share), task.pi, task.pj)
+        res = SolverSpec().solve(model.prob, mip=False, time_limit=60)
+        return (model.values() if res.state == "optimal" else None), 0.1
+
+    cheap = replace(task, relaxation=relaxation)
+    notes: list[str] = []
+    # a bound far below every plan, so that no plan stops the re-rounding early
+    better = reround(cheap, bound / 1.5, plan, 0.0, repair_of(cheap), notes)
+    assert asked[:2] == list(REROUND_SHARES)
+    kept = {round(float(n.split("tightened by ")[1].split("%")[0]) / 100, 2) for n in notes}
+    for share in asked[2:]:
+        assert round(share - REROUND_STEP, 2) in kept  # grown only after the last one paid
+        assert share <= REROUND_MAX + 1e-9
+    assert holds(task.spec, better)
+    assert cost(task, better) <= cost(task, plan)
+    assert (len(asked) > 2) == (round(REROUND_SHARES[-1], 2) in kept)

@@ -81,6 +81,16 @@ class SearchMemory:
     fraction of the target, reps out of band, candidate pairs)."""
     lp_seconds: float = 0.0
     """Building and solving the last LP relaxation that finished (seconds)."""
+    bound_scope: str | None = None
+    """The bound's scope in words when it is not the k nearest candidates' (column
+    generation: every eligible pair)."""
+
+    def scope(self) -> str:
+        """The scope of ``bound`` in words."""
+        if self.bound_scope is not None:
+            return self.bound_scope
+        return ("all eligible pairs" if self.bound_k is None
+                else f"{self.bound_k} nearest candidates (+ rep reach)")
 
     def missed(self, worst: float, reps: int, pairs: int) -> None:
         """Record a repaired plan that missed the bands, if it is the closest so far."""

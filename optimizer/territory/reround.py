@@ -40,6 +40,13 @@ __all__ = ["REROUND_SHARES", "reround", "tightened"]
 
 REROUND_SHARES = (0.2, 0.3)
 """Shares of each band's tolerance held back in the LPs re-rounded (see the module doc)."""
+REROUND_STEP = 0.1
+REROUND_MAX = 0.7
+"""With column generation's LPs (``task.relaxation``), when the last share of
+``REROUND_SHARES`` gave the cheapest plan so far, the share grows by ``REROUND_STEP`` while
+it keeps paying, up to ``REROUND_MAX`` (geo-33k's Northeast pool with every eligible pair:
+335,017 at 0.05, 333,960 at 0.20, 332,955 at 0.30, 331,182 at 0.40, 330,610 at 0.50; its
+West pool: 0.30 the cheapest, 0.40 dearer)."""
 _LP_MARGIN = 3.0
 """A re-rounding starts only with this many times the last tightened LP's time left, plus
 ``_AFTER_LP_SECONDS`` for its repair and improvement (an LP the limit stops gives nothing)."""
@@ -56,33 +63,36 @@ def tightened(spec, share: float):
 
 def reround(task: SolveTask, bound: float, assign: np.ndarray, lp_seconds: float,
             repair: Callable[[np.ndarray, float], tuple[np.ndarray, int, int]],
-            notes: list[str]) -> np.ndarray:
+            notes: list[str], *, done: frozenset[float] = frozenset()) -> np.ndarray:
     """Return the cheapest of ``assign`` (a plan holding every band) and the plans from the
     LPs with ``REROUND_SHARES`` of each tolerance held back, each rounded, repaired
     (``repair(plan, until)``, as :meth:`.fix.FixAndResolve.repair`) and improved
     (:func:`.polish.improve`). Stops once the plan is within ``POLISH_ABOVE_GAP`` of
     ``bound`` or the time left is under ``_LP_MARGIN`` x ``lp_seconds`` (seconds the last
     tightened LP took to build and solve) + ``_AFTER_LP_SECONDS``. Only soft-free models with
-    bands are re-rounded; a note says when a re-rounded plan was kept."""
+    bands are re-rounded; a note says when a re-rounded plan was kept. ``done``: shares
+    whose rounding ``assign`` already is (not rounded again)."""
     spec, n = task.spec, task.n_accounts
     if spec.soft or not spec.bands:
         return assign
     rows = np.arange(n)
     best = float(spec.cost[rows, assign].sum())
-    for share in REROUND_SHARES:
+    shares = list(REROUND_SHARES)
+    while shares:
+        share = shares.pop(0)
+        if share in done:
+            if task.relaxation is not None and not shares and share < REROUND_MAX - 1e-9:
+                shares.append(round(share + REROUND_STEP, 2))
+            continue
         if best <= bound * (1 + POLISH_ABOVE_GAP):
             break
         if seconds_left(task.deadline) < _LP_MARGIN * lp_seconds + _AFTER_LP_SECONDS:
             break
-        t0 = time.perf_counter()
-        model = build_model(tightened(spec, share), task.pi, task.pj,
-                            name=f"territory_reround_lp_{round(share * 100)}")
-        res = task.solver.solve(model.prob, mip=False, time_limit=seconds_left(task.deadline))
-        lp_seconds = time.perf_counter() - t0
-        if res.state != "optimal":
-            log.info("re-round at %.2f: LP %s", share, res.state)
+        values, lp_seconds = _tight_values(task, share)
+        if values is None:
+            log.info("re-round at %.2f: LP not solved", share)
             continue
-        plan = assignment_of(model.values(), task.pi, task.pj, n)
+        plan = assignment_of(values, task.pi, task.pj, n)
         now = time.perf_counter()
         plan, _, _ = repair(plan, min(task.deadline,
                                       now + max(5.0, 0.3 * seconds_left(task.deadline))))
@@ -97,4 +107,20 @@ def reround(task: SolveTask, bound: float, assign: np.ndarray, lp_seconds: float
             notes.append(f"re-rounded from an LP with bands tightened by {share:.0%} of their "
                          f"tolerance: cost {best:,.1f} -> {cost:,.1f}")
             assign, best = plan, cost
+            if task.relaxation is not None and not shares and share < REROUND_MAX - 1e-9:
+                # cheap LPs (column generation): go on holding back more while it pays
+                shares.append(round(share + REROUND_STEP, 2))
     return assign
+
+
+def _tight_values(task: SolveTask, share: float) -> tuple[np.ndarray | None, float]:
+    """Pair values of the LP with bands tightened by ``share`` (None: it did not solve) and
+    the seconds it took: from ``task.relaxation`` when set, else built with PuLP."""
+    if task.relaxation is not None:
+        return task.relaxation(share)
+    t0 = time.perf_counter()
+    model = build_model(tightened(task.spec, share), task.pi, task.pj,
+                        name=f"territory_reround_lp_{round(share * 100)}")
+    res = task.solver.solve(model.prob, mip=False, time_limit=seconds_left(task.deadline))
+    seconds = time.perf_counter() - t0
+    return (model.values() if res.state == "optimal" else None), seconds

@@ -80,6 +80,14 @@ class SolverSpec:
                 [f"highs_options are HiGHS options; the solver is {self.name!r}"],
                 "invalid solver option")
 
+    @property
+    def direct_highs(self) -> bool:
+        """HiGHS with :meth:`solve` and :meth:`solve_once` as they are here: a path that
+        drives highspy itself (column generation, :mod:`.colgen`) may run. A subclass that
+        changes how solves run (a test, an experiment) keeps every LP on its own methods."""
+        return (self.name == "highs" and type(self).solve is SolverSpec.solve
+                and type(self).solve_once is SolverSpec.solve_once)
+
     def make(self, mip: bool = True, time_limit: float | None = None,
              warm_start: bool = False, interior: bool = False) -> pulp.LpSolver:
         """A PuLP solver object for one solve. ``warm_start`` passes the variables' current

@@ -50,7 +50,8 @@ class Phases:
 class SolveTask:
     """One model to solve: ``spec`` (everything but the pairs), the candidate pairs ``pi``
     (account rows) and ``pj`` (rep columns), sorted by account, the ``solver``, and the
-    ``deadline`` (a :func:`time.perf_counter` instant, seconds)."""
+    ``deadline`` (a :func:`time.perf_counter` instant, seconds), ``progress`` and the
+    ``relaxation`` hook below."""
 
     spec: ModelSpec
     pi: np.ndarray
@@ -58,6 +59,11 @@ class SolveTask:
     solver: SolverSpec
     deadline: float
     progress: Phases = field(default_factory=Phases)
+    relaxation: Callable[[float], tuple[np.ndarray | None, float]] | None = None
+    """Optional: ``relaxation(share)`` gives the pair values (aligned with ``pi``/``pj``) of
+    the LP with every band tightened by ``share`` of its tolerance, or None when that LP did
+    not solve, and the seconds it took; without it, fix-and-resolve and re-rounding build
+    those LPs with PuLP over the pairs. Column generation (:mod:`.colsolve`) sets it."""
 
     @property
     def n_accounts(self) -> int:

@@ -50,7 +50,12 @@ def build_result(problem: AlignmentProblem, prep: Prepared, outcome: Outcome, ru
     territories = pd.DataFrame(terr)
     metrics = _metrics(p, prep, outcome, run, dist=dist, moved=moved, balance=balance,
                        violation=violation)
-    if run.candidates is not None:
+    if "column generation" in run.bound_scope:
+        notes.append("candidates: the LP relaxation was solved over every eligible pair by "
+                     "column generation (only the pairs its duals priced in were in the "
+                     "model); the plan uses those pairs and the nearest candidates; the bound "
+                     "is over every eligible pair")
+    elif run.candidates is not None:
         notes.append(f"candidates: each account could go to its {run.candidates} nearest "
                      "eligible reps, its owner, and reps for which it is among the nearest "
                      "accounts; the bound is over those candidates")
