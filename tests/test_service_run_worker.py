@@ -22,11 +22,15 @@ import multiprocessing as mp
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import psutil
 import pytest
 import yaml
 from _run_worker_kinds import cold_execute, warm_then_execute, whatif_imports
+from test_service_lifecycle_support import alive
 from test_service_support import EXAMPLES, client_for, create_small, wait_final
 
 from salesplan.api.executors import Replications, replications_on
@@ -62,15 +66,21 @@ def _outcome(conn, timeout: float = 300.0):
     raise AssertionError("the worker sent no outcome in time")
 
 
-def _alive(pids: list[int]) -> list[int]:
-    out = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
+@contextmanager
+def _run_worker(processes: int = 1) -> Iterator[tuple[Any, Any]]:
+    """A started run worker (``processes`` replication lanes) and our end of its pipe; killed
+    on the way out if it is still alive."""
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe(duplex=True)
+    worker = RunWorkerProcess(target=worker_main, args=(theirs, None, os.getpid(), processes),
+                              daemon=True)
+    worker.start()
+    theirs.close()
+    try:
+        yield worker, ours
+    finally:
+        if worker.is_alive():
+            worker.kill()
 
 
 # ---- a warm worker -------------------------------------------------------------------------------
@@ -95,13 +105,7 @@ def test_a_worker_is_warm_for_a_whatifs_first_estimate_and_the_control_is_not():
     """A worker that takes a what-if as soon as it is ready imports nothing heavy before the
     run's first estimates. The control: the same run in a process that skipped the start-up
     imports the what-if runner on the way."""
-    ctx = mp.get_context("spawn")
-    ours, theirs = ctx.Pipe(duplex=True)
-    worker = RunWorkerProcess(target=worker_main, args=(theirs, None, os.getpid(), 1),
-                              daemon=True)
-    worker.start()
-    theirs.close()
-    try:
+    with _run_worker(1) as (worker, ours):
         assert ours.poll(300) and ours.recv() == ("ready",)
         ours.send(_small_job(whatif_imports))  # at once: before the idle-time imports
         status, payload = _outcome(ours)
@@ -109,9 +113,6 @@ def test_a_worker_is_warm_for_a_whatifs_first_estimate_and_the_control_is_not():
         warm = payload["result"]
         ours.send(None)
         worker.join(timeout=30)
-    finally:
-        if worker.is_alive():
-            worker.kill()
     assert warm["runner_was_loaded"] and warm["before_first_estimate"] == [], warm
 
     cold = _spawned(cold_execute, _small_job(whatif_imports))
@@ -134,13 +135,7 @@ def test_an_idle_worker_imports_the_rest_between_runs():
 
     from salesplan.api.service.runproc import PRELOAD_IDLE
 
-    ctx = mp.get_context("spawn")
-    ours, theirs = ctx.Pipe(duplex=True)
-    worker = RunWorkerProcess(target=worker_main, args=(theirs, None, os.getpid(), 1),
-                              daemon=True)
-    worker.start()
-    theirs.close()
-    try:
+    with _run_worker(1) as (worker, ours):
         deadline = time.monotonic() + 300
         while True:
             ours.send(_small_job(idle_modules_loaded))
@@ -152,9 +147,6 @@ def test_an_idle_worker_imports_the_rest_between_runs():
             time.sleep(0.2)
         ours.send(None)
         worker.join(timeout=30)
-    finally:
-        if worker.is_alive():
-            worker.kill()
 
 
 class _StartingProcess:
@@ -162,7 +154,7 @@ class _StartingProcess:
 
     pid = -1
 
-    def is_alive(self) -> bool:
+    def isalive(self) -> bool:
         return True
 
 
@@ -304,8 +296,8 @@ def test_lanes_relay_errors_and_a_lane_that_dies_breaks_them():
     finally:
         lanes.shutdown()
     deadline = time.monotonic() + 10
-    while _alive(pids):
-        assert time.monotonic() < deadline, f"lanes still alive after shutdown: {_alive(pids)}"
+    while alive(pids):
+        assert time.monotonic() < deadline, f"lanes still alive after shutdown: {alive(pids)}"
         time.sleep(0.05)
 
 
@@ -314,13 +306,7 @@ def test_a_worker_replaces_broken_lanes_before_its_next_run():
     lanes and succeeds."""
     from _run_worker_kinds import kill_a_lane, lane_pids
 
-    ctx = mp.get_context("spawn")
-    ours, theirs = ctx.Pipe(duplex=True)
-    worker = RunWorkerProcess(target=worker_main, args=(theirs, None, os.getpid(), 2),
-                              daemon=True)
-    worker.start()
-    theirs.close()
-    try:
+    with _run_worker(2) as (worker, ours):
         ours.send(_small_job(lane_pids))
         status, payload = _outcome(ours)
         assert status == "done", payload
@@ -336,20 +322,11 @@ def test_a_worker_replaces_broken_lanes_before_its_next_run():
         ours.send(None)
         worker.join(timeout=30)
         assert worker.exitcode == 0
-    finally:
-        if worker.is_alive():
-            worker.kill()
 
 
 @pytest.mark.slow
 def test_lanes_die_with_their_run_worker():
-    ctx = mp.get_context("spawn")
-    _ours, theirs = ctx.Pipe(duplex=True)  # our end stays open: the worker waits on it
-    worker = RunWorkerProcess(target=worker_main, args=(theirs, None, os.getpid(), 2),
-                              daemon=True)
-    worker.start()
-    theirs.close()
-    try:
+    with _run_worker(2) as (worker, _ours):  # our end stays open: the worker waits on it
         deadline = time.monotonic() + 120
         while True:  # until both lanes are past their start-up (their watch thread runs)
             lanes = psutil.Process(worker.pid).children()
@@ -363,13 +340,10 @@ def test_lanes_die_with_their_run_worker():
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(timeout=10)
         t0 = time.monotonic()
-        while _alive(pids):
-            assert time.monotonic() - t0 < 10, f"lanes outlived their worker: {_alive(pids)}"
+        while alive(pids):
+            assert time.monotonic() - t0 < 10, f"lanes outlived their worker: {alive(pids)}"
             time.sleep(0.01)
         gone_after = time.monotonic() - t0
-    finally:
-        if worker.is_alive():
-            worker.kill()
     print(f"lanes gone {gone_after:.3f} s after their worker's kill -9")
     assert gone_after < ORPHAN_LIMIT
 
