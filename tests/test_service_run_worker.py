@@ -154,7 +154,7 @@ class _StartingProcess:
 
     pid = -1
 
-    def isalive(self) -> bool:
+    def is_alive(self) -> bool:
         return True
 
 
