@@ -45,8 +45,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesplan.benchmarks.territory_instances import nearest_owner_problem
 from salesplan.optimizer import AlignmentProblem
-from salesplan.optimizer.territory.distance import haversine_km
 
 __all__ = [
     "CENSUS_REGIONS",
@@ -207,21 +207,10 @@ def geo_instance(recipe: GeoRecipe | str) -> AlignmentProblem:
     rep_src = np.asarray(rep_src)
     r_lat, r_lon = _in_disc(rep_places, lat0[rep_src], lon0[rep_src],
                             recipe.rep_radius_share * radius[rep_src])
-    dist = haversine_km(lat, lon, r_lat, r_lon)
-    rep_region_arr = np.asarray(rep_region)
-    same = acc_region[:, None] == rep_region_arr[None, :]
-    owner = np.where(same, dist, np.inf).argmin(axis=1)
-    rep_ids = [f"R-{k + 1:04d}" for k in range(m)]
-    return AlignmentProblem(
-        account_ids=[f"G-{i + 1:06d}" for i in range(n)], rep_ids=rep_ids,
-        potential=potential, workload=workload, distance=dist,
-        owner=[rep_ids[j] for j in owner], locked=np.zeros(n, dtype=bool),
-        account_region=[names[g] for g in acc_region],
-        rep_region=[names[g] for g in rep_region_arr],
-        account_lat=lat, account_lon=lon, rep_lat=r_lat, rep_lon=r_lon,
-        notes=[f"{recipe.name}: real-shape instance (benchmarks/territory_geo.py), "
-               f"seed {recipe.seed}"],
-    )
+    return nearest_owner_problem(
+        lat, lon, r_lat, r_lon, acc_region, np.asarray(rep_region), names, potential, workload,
+        account_prefix="G", notes=[f"{recipe.name}: real-shape instance "
+                                   f"(benchmarks/territory_geo.py), seed {recipe.seed}"])
 
 
 def fingerprint(problem: AlignmentProblem) -> str:

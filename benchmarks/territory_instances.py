@@ -82,16 +82,31 @@ def synthetic_instance(n: int, m: int, seed: int = 7, regions: int = 4) -> Align
     rep_src = np.array(rep_src)
     r_lat = c["lat"].to_numpy()[rep_src] + rng.normal(0, 0.15, m)
     r_lon = c["lon"].to_numpy()[rep_src] + rng.normal(0, 0.15, m)
+    names = [f"Region-{g + 1}" for g in range(regions)]
+    return nearest_owner_problem(lat, lon, r_lat, r_lon, acc_region, np.array(rep_region),
+                                 names, potential, workload, account_prefix="A")
+
+
+def nearest_owner_problem(lat: np.ndarray, lon: np.ndarray, r_lat: np.ndarray,
+                          r_lon: np.ndarray, acc_region: np.ndarray, rep_region: np.ndarray,
+                          names: list[str], potential: np.ndarray, workload: np.ndarray, *,
+                          account_prefix: str, notes: list[str] | None = None
+                          ) -> AlignmentProblem:
+    """The alignment problem of accounts and reps placed at these coordinates (degrees), with
+    great-circle distances (km) and each account's current owner the nearest rep of its region
+    (``acc_region`` / ``rep_region``: indices into ``names``). Ids: ``R-0001``... for reps,
+    ``<account_prefix>-000001``... for accounts; nothing locked."""
+    n, m = len(lat), len(r_lat)
     dist = haversine_km(lat, lon, r_lat, r_lon)
     rep_ids = [f"R-{k + 1:04d}" for k in range(m)]
-    same = acc_region[:, None] == np.array(rep_region)[None, :]
+    same = acc_region[:, None] == rep_region[None, :]
     owner = np.where(same, dist, np.inf).argmin(axis=1)
-    names = [f"Region-{g + 1}" for g in range(regions)]
     return AlignmentProblem(
-        account_ids=[f"A-{i + 1:06d}" for i in range(n)], rep_ids=rep_ids,
+        account_ids=[f"{account_prefix}-{i + 1:06d}" for i in range(n)], rep_ids=rep_ids,
         potential=potential, workload=workload, distance=dist,
         owner=[rep_ids[j] for j in owner], locked=np.zeros(n, dtype=bool),
         account_region=[names[g] for g in acc_region],
         rep_region=[names[g] for g in rep_region],
         account_lat=lat, account_lon=lon, rep_lat=r_lat, rep_lon=r_lon,
+        notes=list(notes or []),
     )
