@@ -33,6 +33,7 @@ __all__ = [
     "dump_scenario",
     "load_scenario",
     "parse_scenario",
+    "parse_text",
     "read_table",
     "scenario_to_document",
 ]
@@ -147,7 +148,9 @@ pure-Python ``SafeLoader``, several times faster on a 2,000-account file, 13x on
 ``small.yaml``), else the latter. Every YAML read of a scenario goes through it."""
 
 
-def _parse_text(text: str, fmt: str, source: str) -> Any:
+def parse_text(text: str, fmt: str, source: str) -> Any:
+    """The document in ``text`` (``fmt``: ``json`` or ``yaml``, the latter through
+    :data:`YAML_LOADER`); a syntax error is a :class:`ScenarioError` with its line."""
     try:
         if fmt == "json":
             return json.loads(text)
@@ -172,14 +175,14 @@ def load_scenario(path: str | Path) -> Scenario:
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem("", f"not UTF-8 text ({exc})")], path.name) from None
     fmt = "json" if path.suffix.lower() == ".json" else "yaml"
-    document = _parse_text(text, fmt, path.name)
+    document = parse_text(text, fmt, path.name)
     return parse_scenario(document, _file_resolver(path.parent), source=path.name)
 
 
 def loads_scenario(text: str, fmt: str = "yaml", tables: Mapping[str, str] | None = None,
                    source: str | None = None) -> Scenario:
     """Validate a scenario given as text, with its CSV tables as a name -> text mapping."""
-    document = _parse_text(text, fmt, source or "scenario")
+    document = parse_text(text, fmt, source or "scenario")
     resolver = None
     if tables is not None:
         def resolver(ref: str) -> str:

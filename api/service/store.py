@@ -27,6 +27,8 @@ from salesplan.scenarios.io import (
     TABLE_SECTIONS,
     YAML_LOADER,
     loads_scenario,
+    parse_scenario,
+    parse_text,
     scenario_to_document,
 )
 from salesplan.scenarios.references import Problem
@@ -73,15 +75,9 @@ class Validated:
         self.counts = {k: len(getattr(scenario, k) or []) for k in COUNTED}
 
 
-def _table_refs(text: str, fmt: str) -> dict[str, str]:
+def _table_refs(document: Mapping[str, Any]) -> dict[str, str]:
     """Sections that the (already valid) document gives as a CSV reference."""
-    try:
-        raw = json.loads(text) if fmt == "json" else yaml.load(text, Loader=YAML_LOADER)
-    except (ValueError, yaml.YAMLError):  # pragma: no cover - loads_scenario parsed it
-        return {}
-    if not isinstance(raw, Mapping):  # pragma: no cover
-        return {}
-    return {s: raw[s] for s in TABLE_SECTIONS if isinstance(raw.get(s), str)}
+    return {s: document[s] for s in TABLE_SECTIONS if isinstance(document.get(s), str)}
 
 
 MAX_YAML_NODES = 2_000_000
@@ -142,11 +138,12 @@ def _validate_scenario(settings: Settings, *, text: str | None, fmt: str,
         assert text is not None
         if fmt == "yaml":
             _check_yaml_expansion(text)
-        scenario = loads_scenario(text, fmt, tables=tables, source="scenario")
+        parsed = parse_text(text, fmt, "scenario")  # once: the scenario and its references
+        scenario = parse_scenario(parsed, tables.__getitem__, source="scenario")
     except RecursionError:
         raise ScenarioError([Problem("", "the document is nested too deeply")],
                             "scenario") from None
-    refs = _table_refs(text, fmt)
+    refs = _table_refs(parsed)
     problems = []
     for section, limit, setting in (("accounts", settings.max_accounts, "MAX_ACCOUNTS"),
                                     ("reps", settings.max_reps, "MAX_REPS")):
