@@ -65,9 +65,9 @@ def reround(task: SolveTask, bound: float, assign: np.ndarray, lp_seconds: float
             repair: Callable[[np.ndarray, float], tuple[np.ndarray, int, int]],
             notes: list[str], *, done: frozenset[float] = frozenset()) -> np.ndarray:
     """Return the cheapest of ``assign`` (a plan holding every band) and the plans from the
-    LPs with ``REROUND_SHARES`` of each tolerance held back, each rounded, repaired
-    (``repair(plan, until)``, as :meth:`.fix.FixAndResolve.repair`) and improved
-    (:func:`.polish.improve`). Stops once the plan is within ``POLISH_ABOVE_GAP`` of
+    LPs with ``REROUND_SHARES`` (or ``task.reround_shares``) of each tolerance held back,
+    each rounded, repaired (``repair(plan, until)``, as :meth:`.fix.FixAndResolve.repair`)
+    and improved (:func:`.polish.improve`). Stops once the plan is within ``POLISH_ABOVE_GAP`` of
     ``bound`` or the time left is under ``_LP_MARGIN`` x ``lp_seconds`` (seconds the last
     tightened LP took to build and solve) + ``_AFTER_LP_SECONDS``. Only soft-free models with
     bands are re-rounded; a note says when a re-rounded plan was kept. ``done``: shares
@@ -77,11 +77,12 @@ def reround(task: SolveTask, bound: float, assign: np.ndarray, lp_seconds: float
         return assign
     rows = np.arange(n)
     best = float(spec.cost[rows, assign].sum())
-    shares = list(REROUND_SHARES)
+    grow = task.relaxation is not None and task.reround_shares is None
+    shares = list(REROUND_SHARES if task.reround_shares is None else task.reround_shares)
     while shares:
         share = shares.pop(0)
         if share in done:
-            if task.relaxation is not None and not shares and share < REROUND_MAX - 1e-9:
+            if grow and not shares and share < REROUND_MAX - 1e-9:
                 shares.append(round(share + REROUND_STEP, 2))
             continue
         if best <= bound * (1 + POLISH_ABOVE_GAP):
@@ -107,7 +108,7 @@ def reround(task: SolveTask, bound: float, assign: np.ndarray, lp_seconds: float
             notes.append(f"re-rounded from an LP with bands tightened by {share:.0%} of their "
                          f"tolerance: cost {best:,.1f} -> {cost:,.1f}")
             assign, best = plan, cost
-            if task.relaxation is not None and not shares and share < REROUND_MAX - 1e-9:
+            if grow and not shares and share < REROUND_MAX - 1e-9:
                 # cheap LPs (column generation): go on holding back more while it pays
                 shares.append(round(share + REROUND_STEP, 2))
     return assign

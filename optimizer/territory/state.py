@@ -64,6 +64,10 @@ class SolveTask:
     the LP with every band tightened by ``share`` of its tolerance, or None when that LP did
     not solve, and the seconds it took; without it, fix-and-resolve and re-rounding build
     those LPs with PuLP over the pairs. Column generation (:mod:`.colsolve`) sets it."""
+    reround_shares: tuple[float, ...] | None = None
+    """Optional: the shares of each tolerance held back in the LPs re-rounded
+    (:mod:`.reround`), in this order and no others; None: ``reround.REROUND_SHARES``, grown
+    while they pay when ``relaxation`` is set."""
 
     @property
     def n_accounts(self) -> int:
