@@ -82,8 +82,7 @@ def account_size(band_coef: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.n
     return size
 
 
-def dive(lp, deadline: float, *, batch: float = DIVE_BATCH, small: float = 0.0
-         ) -> DiveResult | None:
+def dive(lp, deadline: float, *, batch: float = DIVE_BATCH) -> DiveResult | None:
     """Dive (module doc) on ``lp``, a :class:`~.colgen.ColumnLP` whose last solve is optimal
     and holds every band; None when it does not. ``deadline``: a :func:`time.perf_counter`
     instant. The model's upper bounds are as they were when this returns."""
@@ -103,9 +102,6 @@ def dive(lp, deadline: float, *, batch: float = DIVE_BATCH, small: float = 0.0
             top, arg = _largest_pair(values, pi, pj, n)
             fractional = np.flatnonzero((top < 1 - _INTEGRAL) & ~fixed)
             if not fractional.size:
-                break
-            if size[fractional].max() <= small:
-                stop = "small"
                 break
             if time.perf_counter() >= deadline:
                 stop = "deadline"
