@@ -15,7 +15,7 @@ k nearest candidates widened by elastic LPs (:mod:`.elastic_pairs`).
 4. A dive (:mod:`.dive`, unless ``dive`` is off) from that LP: its fractional accounts
    fixed a batch at a time, largest first, the LP re-solved after each, for at most
    ``DIVE_SHARE`` of the time left; fix-and-resolve rounds the dive's last LP, whose accounts
-   left fractional are small ones.
+   left fractional are the smaller ones.
 5. Fix-and-resolve (:mod:`.fix`) over every pair the model holds (the candidates of step 1
    and every priced pair, sorted by account then distance), with the LPs re-rounded
    (:mod:`.reround`) solved on the same HiGHS object over those pairs (no pricing: the pairs
@@ -196,7 +196,7 @@ def _dived(cg: ColumnLP, deadline: float, order: np.ndarray, notes: list[str], s
     notes.append(f"dived from the LP with bands tightened by {share:.1%} of their tolerance: "
                  f"{res.fixed:,} fractional accounts fixed, largest first, in {res.batches} "
                  f"batches ({res.solves} LP solves, {res.seconds:.0f} s); {res.fractional} "
-                 "small accounts left to round")
+                 "accounts left to round")
     return res.values[order], res.seconds
 
 

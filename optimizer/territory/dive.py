@@ -1,5 +1,5 @@
 r"""LP diving: fix the LP's fractional accounts a batch at a time, largest first, re-solving
-the LP after each batch, so that the accounts left to round are small ones.
+the LP after each batch, so that the accounts left to round are the smaller ones.
 
 Rounding the LP relaxation once (:mod:`.fix`) puts every fractional account whole at one rep.
 With heavy-tailed accounts some of those are a sizeable part of a rep's band (on the
@@ -20,8 +20,8 @@ improving moves after it stop in a local optimum: 1.3-2.3% above the LP bound a 
    back (up to ``batch``) after each batch that holds.
 4. Stop when no account is fractional, at the ``deadline``, or at step 3's end. The values
    returned are the last LP that held every band without slack: integral except for the
-   accounts left, which are small by construction, so rounding them (:mod:`.fix`) misses bands
-   by little and the repair is cheap.
+   accounts left, smaller ones since the largest went first, so rounding them (:mod:`.fix`)
+   misses bands by little and the repair is cheap.
 
 The upper bounds are restored before :func:`dive` returns, so the model is the LP again.
 
