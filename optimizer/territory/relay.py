@@ -164,25 +164,25 @@ class _Relays:
                             & (load[:, kk] + vb <= hi[:, kk])).all(axis=0)
         # the relays to score, those that lower the cost: every (x, y) with both sides
         # holding, then the swaps that are not among them
-        rows_a, cols_b = np.flatnonzero(side_a), np.flatnonzero(side_b)
-        x1, y1 = np.nonzero(da[rows_a][:, None] + db[cols_b][None, :] < -1e-9)
-        xs2, ys2 = _same_rep(j, k)
+        xs1, ys1 = _lowering(da, db, np.flatnonzero(side_a), np.flatnonzero(side_b))
+        xs2, ys2 = _same_rep(da, db, j, k)
         keep = ~(side_a[xs2] & side_b[ys2])
-        xs = np.concatenate([rows_a[x1], xs2[keep]])
-        ys = np.concatenate([cols_b[y1], ys2[keep]])
+        xs = np.concatenate([xs1, xs2[keep]])
+        ys = np.concatenate([ys1, ys2[keep]])
         total = da[xs] + db[ys]
         ok = total < -1e-9
         xs, ys, total = xs[ok], ys[ok], total[ok]
         if not xs.size:
             return None
-        same = j[xs] == k[ys]
+        same = np.flatnonzero(j[xs] == k[ys])
+        js = j[xs[same]]
         ok = np.ones(xs.size, dtype=bool)
         for r in range(vals.shape[0]):
             d = va[r][xs] - vb[r][ys]
             new_t = load[r, t] + d
             ok &= (new_t >= lo[r, t]) & (new_t <= hi[r, t])
-            new_j = load[r, j[xs]] - d
-            ok &= ~same | ((new_j >= lo[r, j[xs]]) & (new_j <= hi[r, j[xs]]))
+            new_j = load[r, js] - d[same]
+            ok[same] &= (new_j >= lo[r, js]) & (new_j <= hi[r, js])
         if self.budget.capped:
             # no b: a leg from t to t, which moves nothing
             ok &= np.asarray(self.budget.allows(
@@ -208,16 +208,53 @@ class _Relays:
             self.assign[i] = to
 
 
-def _same_rep(j: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every (x, y) with ``j[x] == k[y]`` (``k = -1``, no b, matches nothing)."""
+def _lowering(da: np.ndarray, db: np.ndarray, rows: np.ndarray, cols: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (x, y) of ``rows`` x ``cols`` (increasing positions) with
+    ``da[x] + db[y] < -1e-9``; ``db[1:]`` ascends, so past column 0 those of a row are a
+    prefix (:func:`_prefix_ends`)."""
+    xs0 = rows[da[rows] + db[0] < -1e-9] if cols.size and cols[0] == 0 else rows[:0]
+    rest = cols[cols > 0]
+    ends = _prefix_ends(da[rows], db[rest], np.zeros(rows.size, dtype=np.int64),
+                        np.full(rows.size, rest.size))
+    return (np.concatenate([xs0, np.repeat(rows, ends)]),
+            np.concatenate([np.zeros(xs0.size, dtype=np.int64), rest[_ranges(0 * ends, ends)]]))
+
+
+def _same_rep(da: np.ndarray, db: np.ndarray, j: np.ndarray, k: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (x, y) with ``j[x] == k[y]`` (``k = -1``, no b, matches nothing) and
+    ``da[x] + db[y] < -1e-9``: the ``y`` of one rep, in order, have ascending ``db``, so
+    those of a row are a prefix of them."""
     order = np.argsort(k, kind="stable")
     ks = k[order]
-    lo = np.searchsorted(ks, j, side="left")
-    hi = np.searchsorted(ks, j, side="right")
-    size = hi - lo
-    xs = np.repeat(np.arange(j.size), size)
-    pos = np.repeat(lo - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
-    return xs, order[pos]
+    starts = np.searchsorted(ks, j, side="left")
+    ends = _prefix_ends(da, db[order], starts, np.searchsorted(ks, j, side="right"))
+    return np.repeat(np.arange(j.size), ends - starts), order[_ranges(starts, ends)]
+
+
+def _prefix_ends(d: np.ndarray, keys: np.ndarray, lo: np.ndarray, hi: np.ndarray
+                 ) -> np.ndarray:
+    """Per row r, the end e of the run ``lo[r] <= p < e`` with ``d[r] + keys[p] < -1e-9``
+    (as numpy computes the sum), ``keys`` ascending within each ``[lo[r], hi[r])``: a
+    floating-point sum never falls as a term grows, so the run is a prefix, found by
+    bisection."""
+    lo, hi = lo.copy(), hi.copy()
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            return lo
+        mid = (lo + hi) // 2
+        below = open_ & (d + keys[np.minimum(mid, max(keys.size - 1, 0))] < -1e-9) \
+            if keys.size else open_ & False
+        lo = np.where(open_ & below, mid + 1, lo)
+        hi = np.where(open_ & ~below, mid, hi)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions ``starts[r] <= p < ends[r]`` of every row r, concatenated."""
+    size = ends - starts
+    return np.repeat(starts - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
 
 
 def _cheapest(limit: int, delta: np.ndarray, *arrays: np.ndarray):

@@ -335,12 +335,17 @@ def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     movable = ~spec.locked
     if capped:
         movable &= ~(spec.has_owner & (assign == spec.owner))
-    # candidate lookup: is rep t a candidate of account i
-    is_cand = {}
-    for i, j in zip(pi.tolist(), pj.tolist(), strict=True):
-        is_cand.setdefault(i, set()).add(j)
-    pairs = np.unique(np.stack([assign[pi], pj], axis=1), axis=0)
+    n = len(spec.account_ids)
+    cand = np.zeros((n, m), dtype=bool)  # is rep t a candidate of account i
+    cand[pi, pj] = True
+    at = _accounts_by_rep(assign, m)
+    code = np.unique(assign[pi].astype(np.int64) * m + pj)  # (rep, candidate rep), sorted
+    pairs = np.stack([code // m, code % m], axis=1)
     pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    # a rep's version counts the swaps it took part in; a rep pair with no swap stays so
+    # while neither rep changes (its accounts and loads are all the search reads)
+    version = np.zeros(m, dtype=np.int64)
+    none_at = {}
     total = 0
     cost = spec.cost
     for _ in range(max_passes):
@@ -348,35 +353,51 @@ def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
         for j, t in pairs.tolist():
             if time.perf_counter() > deadline:
                 return assign, total + applied
-            a_j = np.array([i for i in np.flatnonzero((assign == j) & movable).tolist()
-                            if t in is_cand.get(i, ())], dtype=np.int64)
+            now = (int(version[j]), int(version[t]))
+            if none_at.get((j, t)) == now:
+                continue
+            none_at[j, t] = now
+            a_j = at[j][cand[at[j], t] & movable[at[j]]]
             if a_j.size == 0:
                 continue
-            a_t = np.array([i for i in np.flatnonzero((assign == t) & movable).tolist()
-                            if j in is_cand.get(i, ())], dtype=np.int64)
+            a_t = at[t][cand[at[t], j] & movable[at[t]]]
             if a_t.size == 0:
                 continue
             dc = (cost[a_j, t][:, None] + cost[a_t, j][None, :]
                   - cost[a_j, j][:, None] - cost[a_t, t][None, :])
-            ok = dc < -1e-9
-            if not ok.any():
+            # the cost-lowering swaps (row-major order), then those that keep every band
+            xs, ys = np.nonzero(dc < -1e-9)
+            if not xs.size:
                 continue
+            ok = np.ones(xs.size, dtype=bool)
             for a in range(len(vals)):
-                d = vals[a][a_t][None, :] - vals[a][a_j][:, None]  # change at j
+                d = vals[a][a_t[ys]] - vals[a][a_j[xs]]  # change at j
                 ok &= (loads[a][j] + d <= hi[a][j] + 1e-9) & (loads[a][j] + d >= lo[a][j] - 1e-9)
                 ok &= (loads[a][t] - d <= hi[a][t] + 1e-9) & (loads[a][t] - d >= lo[a][t] - 1e-9)
             if not ok.any():
                 continue
-            flat = int(np.argmin(np.where(ok, dc, np.inf)))
-            x, y = divmod(flat, a_t.size)
-            i1, i2 = int(a_j[x]), int(a_t[y])
+            # the cheapest, the first in row-major order among equals
+            keep = np.flatnonzero(ok)
+            first = keep[int(np.argmin(dc[xs[keep], ys[keep]]))]
+            i1, i2 = int(a_j[xs[first]]), int(a_t[ys[first]])
             for a in range(len(vals)):
                 d = vals[a][i2] - vals[a][i1]
                 loads[a][j] += d
                 loads[a][t] -= d
             assign[i1], assign[i2] = t, j
+            version[j] += 1
+            version[t] += 1
+            at[j] = np.sort(np.append(at[j][at[j] != i1], i2))
+            at[t] = np.sort(np.append(at[t][at[t] != i2], i1))
             applied += 1
         total += applied
         if applied == 0:
             break
     return assign, total
+
+
+def _accounts_by_rep(assign: np.ndarray, m: int) -> list[np.ndarray]:
+    """The accounts of each rep column ``0..m-1`` of ``assign``, in increasing order."""
+    order = np.argsort(assign, kind="stable")
+    bounds = np.searchsorted(assign[order], np.arange(m + 1))
+    return [order[bounds[r]:bounds[r + 1]] for r in range(m)]
