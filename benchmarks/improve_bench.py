@@ -5,16 +5,17 @@ The territory search improves every plan it rounds from the LP with ``improve_sh
 on the real-shape geo-33k their seconds decided how many re-roundings fit in a pool's share of
 the five minutes (issue #24). This benchmark builds one region pool of a real-shape instance
 (:mod:`.territory_geo`) the way the solver does, with a plan the code produces
-deterministically: the LP relaxation over the pool's candidate pairs (the 24 nearest reps per
-account plus the rep-side pairs), with every band tightened by 20% of its tolerance as the
-first re-rounding does, rounded to each account's largest pair and repaired into the bands by
-band repair. (Over the 8 nearest reps, the first candidate round, the LP is infeasible in the
-metro-dense pools and its rounding cannot be repaired into the bands; the solver then widens
-the candidates, which is what 24 stands for here.) ``--start greedy`` starts from the
-constructive path's greedy LPT instead. From that plan it runs the chain twice, with the
-verbatim old functions (:mod:`.improve_reference`) and with the current ones, and prints the
-seconds and moves of each step beside each other, and whether the plans are equal (they must
-be: the exit status is 1 otherwise).
+deterministically: the LP relaxation over the pool's candidate pairs (the 48 nearest reps per
+account plus the rep-side pairs reaching 3x each target), with every band tightened by 20% of
+its tolerance as the first re-rounding does, rounded to each account's largest pair and
+repaired into the bands by band repair. (Over fewer candidates the LP is infeasible in the
+metro-dense South, and its rounding, 20% below the real plans' cost, cannot be repaired into
+the bands: at 24 candidates the repair stops with a band missed and no move improves it; the
+solver then widens the candidates or prices in more pairs by column generation.)
+``--start greedy`` starts from the constructive path's greedy LPT instead. From that plan it
+runs the chain twice, with the verbatim old functions (:mod:`.improve_reference`) and with the
+current ones, and prints the seconds and moves of each step beside each other, and whether the
+plans are equal (they must be: the exit status is 1 otherwise).
 
 A greedy plan needs many more moves than an LP rounding (the solver runs the chain without
 relays on it; here they are kept), so from it the old relays take minutes even on the
@@ -58,7 +59,7 @@ CHAIN = (
 
 
 def pool_case(instance: str, pool: str, start: str = "lp", tolerance: float = 0.05,
-              k: int = 24):
+              k: int = 48, reach: float = 3.0):
     """(spec, pi, pj, plan, note) of one region ``pool`` of the real-shape ``instance`` in
     carve mode with workload and potential bands of +-``tolerance``: candidate pairs as the
     first candidate round (the ``k`` nearest reps, plus rep-side pairs reaching 3x each
@@ -78,7 +79,7 @@ def pool_case(instance: str, pool: str, start: str = "lp", tolerance: float = 0.
     sub, sub_prep = restrict(problem, prep, parts[pool])
     pi, pj = candidate_pairs(sub.distance, sub_prep.eligible, sub_prep.owner, sub.locked, k)
     needs = [(b.values, b.mu) for b in sub_prep.bands]
-    pi, pj, _ = ensure_reach(pi, pj, sub.distance, sub_prep.eligible, needs, factor=3.0,
+    pi, pj, _ = ensure_reach(pi, pj, sub.distance, sub_prep.eligible, needs, factor=reach,
                              always=True)
     spec = sub_prep.spec
     if start == "greedy":
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--instance", default="geo-33k")
     ap.add_argument("--pool", default="Northeast")
     ap.add_argument("--start", choices=("lp", "greedy"), default="lp")
-    ap.add_argument("--k", type=int, default=24, help="nearest candidate reps per account")
+    ap.add_argument("--k", type=int, default=48, help="nearest candidate reps per account")
     args = ap.parse_args(argv)
     spec, pi, pj, plan, note = pool_case(args.instance, args.pool, args.start, k=args.k)
     rows = np.arange(plan.size)

@@ -35,26 +35,40 @@ PAIRS = (
 
 
 def instance(seed: int, n: int, m: int, *, mode: str, margin: float, counts: bool,
-             capacity: bool, locked_share: float, cap_slack: int | None, ties: bool):
+             capacity: bool, locked_share: float, cap_slack: int | None, ties: bool,
+             line: int | None = None):
     """(spec, candidate pairs, plan): a random plan of ``n`` accounts over ``m`` reps, bands
     as wide as the plan's largest deviation plus ``margin`` (so the plan holds them when
     ``margin >= 0``), capacity a little above the plan's largest workload, a share of the
     accounts locked at their owner, and in re-align mode a move cap ``cap_slack`` above the
-    moves the plan has."""
+    moves the plan has. ``line``: accounts and reps on a line, each account's candidates its
+    ``line`` nearest reps and the plan one of them at random, so that reps have few neighbours
+    (as on a map); else random distances, 30% of the pairs ineligible."""
     rng = np.random.default_rng(seed)
-    plan = rng.integers(0, m, size=n)
-    plan[:m] = np.arange(m)
+    if line is not None:
+        line = min(line, m)
+        where = rng.uniform(0.0, 100.0, size=n)
+        reps_at = np.sort(rng.uniform(0.0, 100.0, size=m))
+        dist = np.abs(where[:, None] - reps_at[None, :])
+        if ties:
+            dist = np.ceil(dist / 5.0)
+        nearest = np.argsort(dist, axis=1, kind="stable")[:, :line]
+        plan = nearest[np.arange(n), rng.integers(0, line, size=n)]
+        plan[:m] = nearest[:m, 0]
+    else:
+        plan = rng.integers(0, m, size=n)
+        plan[:m] = np.arange(m)
+        dist = (rng.integers(1, 8, size=(n, m)).astype(float) if ties
+                else rng.uniform(1.0, 50.0, size=(n, m)))
+        dist[rng.random((n, m)) < 0.3] = np.inf
+        dist[np.arange(n), plan] = np.where(np.isfinite(dist[np.arange(n), plan]),
+                                            dist[np.arange(n), plan], 5.0)
     if ties:
         potential = rng.integers(1, 6, size=n).astype(float) * 10.0
         workload = rng.integers(1, 4, size=n).astype(float)
-        dist = rng.integers(1, 8, size=(n, m)).astype(float)
     else:
         potential = np.round(rng.lognormal(3.0, 1.0, size=n), 1)
         workload = np.round(rng.uniform(1.0, 10.0, size=n), 1)
-        dist = rng.uniform(1.0, 50.0, size=(n, m))
-    dist[rng.random((n, m)) < 0.3] = np.inf
-    dist[np.arange(n), plan] = np.where(np.isfinite(dist[np.arange(n), plan]),
-                                        dist[np.arange(n), plan], 5.0)
     owner = rng.integers(0, m, size=n) if mode == "realign" else plan
     locked = (rng.random(n) < locked_share) & (owner == plan)
     bands = []
@@ -78,7 +92,7 @@ def instance(seed: int, n: int, m: int, *, mode: str, margin: float, counts: boo
     opts = AlignmentOptions(mode=mode, balance=tuple(bands), max_moves=cap,
                             max_workload_hours=hours, candidates=None)
     prep = prepare(p, opts)
-    pi, pj = candidate_pairs(p.distance, prep.eligible, prep.owner, p.locked, None)
+    pi, pj = candidate_pairs(p.distance, prep.eligible, prep.owner, p.locked, line)
     return prep.spec, pi, pj, plan
 
 
@@ -122,25 +136,31 @@ def assert_same_moves(spec, pi, pj, plan) -> int:
        margin=st.sampled_from([-0.05, 0.0, 0.02, 0.2]), counts=st.booleans(),
        capacity=st.booleans(), locked_share=st.sampled_from([0.0, 0.2]),
        cap_slack=st.sampled_from([None, 0, 2]), ties=st.booleans(),
-       side=st.sampled_from([1500, 3]), steps=st.sampled_from([50, 1]))
+       side=st.sampled_from([1500, 3]), steps=st.sampled_from([50, 1]),
+       line=st.sampled_from([None, 2, 3]))
 def test_the_same_moves_as_the_reference_on_random_instances(
         seed, n, m, mode, margin, counts, capacity, locked_share, cap_slack, ties, side,
-        steps) -> None:
+        steps, line) -> None:
     spec, pi, pj, plan = instance(seed, n, m, mode=mode, margin=margin, counts=counts,
                                   capacity=capacity, locked_share=locked_share,
-                                  cap_slack=cap_slack, ties=ties)
+                                  cap_slack=cap_slack, ties=ties, line=line)
     with relay_limits(side, steps):
         assert_same_moves(spec, pi, pj, plan)
 
 
-@pytest.mark.parametrize(("seed", "mode", "ties", "side"), [
-    (1, "carve", True, 1500), (2, "carve", False, 1500), (3, "realign", True, 1500),
-    (4, "realign", False, 40), (5, "carve", True, 40)])
-def test_the_same_moves_as_the_reference_on_larger_instances(seed, mode, ties, side) -> None:
-    # 600 accounts x 12 reps: many moves of every kind, so the test can fail
-    spec, pi, pj, plan = instance(seed, 600, 12, mode=mode, margin=0.03, counts=seed % 2 == 1,
-                                  capacity=seed % 2 == 0, locked_share=0.1, cap_slack=40,
-                                  ties=ties)
+@pytest.mark.parametrize(("seed", "mode", "ties", "side", "line"), [
+    (1, "carve", True, 1500, None), (2, "carve", False, 1500, None),
+    (3, "realign", True, 1500, None), (4, "realign", False, 40, None),
+    (5, "carve", True, 40, None), (6, "carve", False, 1500, 3), (7, "carve", True, 1500, 2),
+    (8, "realign", False, 1500, 3)])
+def test_the_same_moves_as_the_reference_on_larger_instances(seed, mode, ties, side,
+                                                             line) -> None:
+    # 600 accounts x 12 reps (on a line: 30 reps, 3 neighbours each): many moves of every
+    # kind, so the test can fail
+    spec, pi, pj, plan = instance(seed, 600, 12 if line is None else 30, mode=mode,
+                                  margin=0.03,
+                                  counts=seed % 2 == 1, capacity=seed % 2 == 0,
+                                  locked_share=0.1, cap_slack=40, ties=ties, line=line)
     with relay_limits(side, 50):
         made = assert_same_moves(spec, pi, pj, plan)
     assert made > 20

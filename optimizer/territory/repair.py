@@ -342,10 +342,6 @@ def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     code = np.unique(assign[pi].astype(np.int64) * m + pj)  # (rep, candidate rep), sorted
     pairs = np.stack([code // m, code % m], axis=1)
     pairs = pairs[pairs[:, 0] < pairs[:, 1]]
-    # a rep's version counts the swaps it took part in; a rep pair with no swap stays so
-    # while neither rep changes (its accounts and loads are all the search reads)
-    version = np.zeros(m, dtype=np.int64)
-    none_at = {}
     total = 0
     cost = spec.cost
     for _ in range(max_passes):
@@ -353,10 +349,6 @@ def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
         for j, t in pairs.tolist():
             if time.perf_counter() > deadline:
                 return assign, total + applied
-            now = (int(version[j]), int(version[t]))
-            if none_at.get((j, t)) == now:
-                continue
-            none_at[j, t] = now
             a_j = at[j][cand[at[j], t] & movable[at[j]]]
             if a_j.size == 0:
                 continue
@@ -385,8 +377,6 @@ def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
                 loads[a][j] += d
                 loads[a][t] -= d
             assign[i1], assign[i2] = t, j
-            version[j] += 1
-            version[t] += 1
             at[j] = np.sort(np.append(at[j][at[j] != i1], i2))
             at[t] = np.sort(np.append(at[t][at[t] != i2], i1))
             applied += 1
