@@ -287,34 +287,70 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
         if idx.size == 0:
             break
         idx = idx[np.argsort(delta[idx], kind="stable")]
-        moved = np.zeros(len(spec.account_ids), dtype=bool)
-        applied = 0
-        for t in idx.tolist():
-            i, dst = int(pi[t]), int(pj[t])
-            if moved[i]:
-                continue
-            src = int(assign[i])
-            feasible = work[dst] + spec.workload[i] <= spec.capacity[dst] + 1e-9
-            for a in range(len(bands)):
-                v = vals[a][i]
-                if loads[a][src] - v < lo[a][src] - 1e-9 or loads[a][dst] + v > hi[a][dst] + 1e-9:
-                    feasible = False
-                    break
-            if not feasible or not budget.allows([(i, src, dst)]):
-                continue
-            budget.apply([(i, dst)], assign)
-            for a in range(len(bands)):
-                loads[a][src] -= vals[a][i]
-                loads[a][dst] += vals[a][i]
-            work[src] -= spec.workload[i]
-            work[dst] += spec.workload[i]
-            assign[i] = dst
-            moved[i] = True
-            applied += 1
+        applied = _shift_pass(spec, idx, pi, pj, assign, bands, vals, lo, hi, loads, work,
+                              budget)
         total += applied
         if applied == 0:
             break
     return assign, total
+
+
+def _shift_pass(spec, idx, pi, pj, assign, bands, vals, lo, hi, loads, work, budget) -> int:
+    """One pass of :func:`improve_shifts`: the pairs ``idx`` in order, each applied when its
+    account has not moved yet in this pass and the shift keeps the bands and capacity (and the
+    move caps) given the loads so far. Returns the shifts applied.
+
+    Loads change only when a shift is applied, so the pairs up to the next applied one are
+    checked at once with numpy; after a shift from s to d only the pairs from or to s or d
+    are checked again."""
+    ii, src, dst = pi[idx], assign[pi[idx]], pj[idx]
+    wl, cap = spec.workload, spec.capacity
+    moved = np.zeros(assign.size, dtype=bool)
+
+    def fits(p: np.ndarray) -> np.ndarray:
+        i, s, d = ii[p], src[p], dst[p]
+        ok = (work[d] + wl[i] <= cap[d] + 1e-9) & ~moved[i]
+        for a in range(len(bands)):
+            v = vals[a][i]
+            ok &= ~((loads[a][s] - v < lo[a][s] - 1e-9) | (loads[a][d] + v > hi[a][d] + 1e-9))
+        return ok
+
+    feasible = fits(np.arange(idx.size))
+    by_src, by_dst = _positions_by(src), _positions_by(dst)
+    applied = 0
+    p = 0
+    while p < idx.size:
+        q = p + int(np.argmax(feasible[p:]))
+        if not feasible[q]:
+            break
+        p = q + 1
+        i, s, d = int(ii[q]), int(src[q]), int(dst[q])
+        if not budget.allows([(i, s, d)]):
+            continue
+        budget.apply([(i, d)], assign)
+        for a in range(len(bands)):
+            loads[a][s] -= vals[a][i]
+            loads[a][d] += vals[a][i]
+        work[s] -= wl[i]
+        work[d] += wl[i]
+        assign[i] = d
+        moved[i] = True
+        applied += 1
+        again = np.concatenate([by_src(s), by_src(d), by_dst(s), by_dst(d)])
+        again = again[again >= p]
+        feasible[again] = fits(again)  # (every pair of account i is from s: now False)
+    return applied
+
+
+def _positions_by(key: np.ndarray):
+    """A lookup: value -> the positions of ``key`` holding it (increasing)."""
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+
+    def positions(value: int) -> np.ndarray:
+        lo, hi = np.searchsorted(sorted_key, [value, value + 1])
+        return order[lo:hi]
+    return positions
 
 
 def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
