@@ -251,9 +251,8 @@ def _prefix_ends(d: np.ndarray, keys: np.ndarray, lo: np.ndarray, hi: np.ndarray
         open_ = lo < hi
         if not open_.any():
             return lo
-        mid = (lo + hi) // 2
-        below = open_ & (d + keys[np.minimum(mid, max(keys.size - 1, 0))] < -1e-9) \
-            if keys.size else open_ & False
+        mid = (lo + hi) // 2  # an open row's mid is a key (hi <= keys.size); clip the rest
+        below = open_ & (d + keys[np.minimum(mid, keys.size - 1)] < -1e-9)
         lo = np.where(open_ & below, mid + 1, lo)
         hi = np.where(open_ & ~below, mid, hi)
 
