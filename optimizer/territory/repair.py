@@ -287,34 +287,70 @@ def improve_shifts(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
         if idx.size == 0:
             break
         idx = idx[np.argsort(delta[idx], kind="stable")]
-        moved = np.zeros(len(spec.account_ids), dtype=bool)
-        applied = 0
-        for t in idx.tolist():
-            i, dst = int(pi[t]), int(pj[t])
-            if moved[i]:
-                continue
-            src = int(assign[i])
-            feasible = work[dst] + spec.workload[i] <= spec.capacity[dst] + 1e-9
-            for a in range(len(bands)):
-                v = vals[a][i]
-                if loads[a][src] - v < lo[a][src] - 1e-9 or loads[a][dst] + v > hi[a][dst] + 1e-9:
-                    feasible = False
-                    break
-            if not feasible or not budget.allows([(i, src, dst)]):
-                continue
-            budget.apply([(i, dst)], assign)
-            for a in range(len(bands)):
-                loads[a][src] -= vals[a][i]
-                loads[a][dst] += vals[a][i]
-            work[src] -= spec.workload[i]
-            work[dst] += spec.workload[i]
-            assign[i] = dst
-            moved[i] = True
-            applied += 1
+        applied = _shift_pass(spec, idx, pi, pj, assign, bands, vals, lo, hi, loads, work,
+                              budget)
         total += applied
         if applied == 0:
             break
     return assign, total
+
+
+def _shift_pass(spec, idx, pi, pj, assign, bands, vals, lo, hi, loads, work, budget) -> int:
+    """One pass of :func:`improve_shifts`: the pairs ``idx`` in order, each applied when its
+    account has not moved yet in this pass and the shift keeps the bands and capacity (and the
+    move caps) given the loads so far. Returns the shifts applied.
+
+    Loads change only when a shift is applied, so the pairs up to the next applied one are
+    checked at once with numpy; after a shift from s to d only the pairs from or to s or d
+    are checked again."""
+    ii, src, dst = pi[idx], assign[pi[idx]], pj[idx]
+    wl, cap = spec.workload, spec.capacity
+    moved = np.zeros(assign.size, dtype=bool)
+
+    def fits(p: np.ndarray) -> np.ndarray:
+        i, s, d = ii[p], src[p], dst[p]
+        ok = (work[d] + wl[i] <= cap[d] + 1e-9) & ~moved[i]
+        for a in range(len(bands)):
+            v = vals[a][i]
+            ok &= ~((loads[a][s] - v < lo[a][s] - 1e-9) | (loads[a][d] + v > hi[a][d] + 1e-9))
+        return ok
+
+    feasible = fits(np.arange(idx.size))
+    by_src, by_dst = _positions_by(src), _positions_by(dst)
+    applied = 0
+    p = 0
+    while p < idx.size:
+        q = p + int(np.argmax(feasible[p:]))
+        if not feasible[q]:
+            break
+        p = q + 1
+        i, s, d = int(ii[q]), int(src[q]), int(dst[q])
+        if not budget.allows([(i, s, d)]):
+            continue
+        budget.apply([(i, d)], assign)
+        for a in range(len(bands)):
+            loads[a][s] -= vals[a][i]
+            loads[a][d] += vals[a][i]
+        work[s] -= wl[i]
+        work[d] += wl[i]
+        assign[i] = d
+        moved[i] = True
+        applied += 1
+        again = np.concatenate([by_src(s), by_src(d), by_dst(s), by_dst(d)])
+        again = again[again >= p]
+        feasible[again] = fits(again)  # (every pair of account i is from s: now False)
+    return applied
+
+
+def _positions_by(key: np.ndarray):
+    """A lookup: value -> the positions of ``key`` holding it (increasing)."""
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+
+    def positions(value: int) -> np.ndarray:
+        lo, hi = np.searchsorted(sorted_key, [value, value + 1])
+        return order[lo:hi]
+    return positions
 
 
 def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
@@ -335,11 +371,12 @@ def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
     movable = ~spec.locked
     if capped:
         movable &= ~(spec.has_owner & (assign == spec.owner))
-    # candidate lookup: is rep t a candidate of account i
-    is_cand = {}
-    for i, j in zip(pi.tolist(), pj.tolist(), strict=True):
-        is_cand.setdefault(i, set()).add(j)
-    pairs = np.unique(np.stack([assign[pi], pj], axis=1), axis=0)
+    n = len(spec.account_ids)
+    cand = np.zeros((n, m), dtype=bool)  # is rep t a candidate of account i
+    cand[pi, pj] = True
+    at = _accounts_by_rep(assign, m)
+    code = np.unique(assign[pi].astype(np.int64) * m + pj)  # (rep, candidate rep), sorted
+    pairs = np.stack([code // m, code % m], axis=1)
     pairs = pairs[pairs[:, 0] < pairs[:, 1]]
     total = 0
     cost = spec.cost
@@ -348,35 +385,45 @@ def improve_swaps(spec, pi: np.ndarray, pj: np.ndarray, assign: np.ndarray,
         for j, t in pairs.tolist():
             if time.perf_counter() > deadline:
                 return assign, total + applied
-            a_j = np.array([i for i in np.flatnonzero((assign == j) & movable).tolist()
-                            if t in is_cand.get(i, ())], dtype=np.int64)
+            a_j = at[j][cand[at[j], t] & movable[at[j]]]
             if a_j.size == 0:
                 continue
-            a_t = np.array([i for i in np.flatnonzero((assign == t) & movable).tolist()
-                            if j in is_cand.get(i, ())], dtype=np.int64)
+            a_t = at[t][cand[at[t], j] & movable[at[t]]]
             if a_t.size == 0:
                 continue
             dc = (cost[a_j, t][:, None] + cost[a_t, j][None, :]
                   - cost[a_j, j][:, None] - cost[a_t, t][None, :])
-            ok = dc < -1e-9
-            if not ok.any():
+            # the cost-lowering swaps (row-major order), then those that keep every band
+            xs, ys = np.nonzero(dc < -1e-9)
+            if not xs.size:
                 continue
+            ok = np.ones(xs.size, dtype=bool)
             for a in range(len(vals)):
-                d = vals[a][a_t][None, :] - vals[a][a_j][:, None]  # change at j
+                d = vals[a][a_t[ys]] - vals[a][a_j[xs]]  # change at j
                 ok &= (loads[a][j] + d <= hi[a][j] + 1e-9) & (loads[a][j] + d >= lo[a][j] - 1e-9)
                 ok &= (loads[a][t] - d <= hi[a][t] + 1e-9) & (loads[a][t] - d >= lo[a][t] - 1e-9)
             if not ok.any():
                 continue
-            flat = int(np.argmin(np.where(ok, dc, np.inf)))
-            x, y = divmod(flat, a_t.size)
-            i1, i2 = int(a_j[x]), int(a_t[y])
+            # the cheapest, the first in row-major order among equals
+            keep = np.flatnonzero(ok)
+            first = keep[int(np.argmin(dc[xs[keep], ys[keep]]))]
+            i1, i2 = int(a_j[xs[first]]), int(a_t[ys[first]])
             for a in range(len(vals)):
                 d = vals[a][i2] - vals[a][i1]
                 loads[a][j] += d
                 loads[a][t] -= d
             assign[i1], assign[i2] = t, j
+            at[j] = np.sort(np.append(at[j][at[j] != i1], i2))
+            at[t] = np.sort(np.append(at[t][at[t] != i2], i1))
             applied += 1
         total += applied
         if applied == 0:
             break
     return assign, total
+
+
+def _accounts_by_rep(assign: np.ndarray, m: int) -> list[np.ndarray]:
+    """The accounts of each rep column ``0..m-1`` of ``assign``, in increasing order."""
+    order = np.argsort(assign, kind="stable")
+    bounds = np.searchsorted(assign[order], np.arange(m + 1))
+    return [order[bounds[r]:bounds[r + 1]] for r in range(m)]
