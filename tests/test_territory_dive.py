@@ -232,3 +232,26 @@ def test_the_tightened_lps_duals_bound_the_real_lp(lp_case):
     assert from_tight >= real.objective - 2 * (tight.objective - real.objective)
     cg.set_share(0.05)
     cg.solve(time.perf_counter() + 60, gap=0.0)
+
+
+def test_a_warm_solve_after_a_stopped_one_goes_on_from_the_last_optimal_basis(lp_case):
+    import highspy
+
+    cg, _ = lp_case
+    cg.set_share(0.0)
+    cold = cg.solve(time.perf_counter() + 60, price=False)
+    # a run the time limit stops at once: HiGHS's basis is then no optimum's
+    cg.set_share(0.05)
+    cg.h.clearSolver()
+    cg.h.setOptionValue("time_limit", cg.h.getRunTime() + 1e-9)
+    cg.h.run()
+    assert cg.h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+    warm = cg.solve(time.perf_counter() + 60, price=False, warm=True)
+    warm_iterations = cg.h.getInfo().simplex_iteration_count
+    assert warm.state == "stopped" and warm.objective is not None
+    again = cg.solve(time.perf_counter() + 60, price=False)  # cold, the same LP
+    cold_iterations = cg.h.getInfo().simplex_iteration_count
+    assert warm.objective == pytest.approx(again.objective, rel=1e-9)
+    assert cold.objective < again.objective  # the bands did change
+    # from the real LP's optimal basis, not from scratch
+    assert warm_iterations < cold_iterations / 2, (warm_iterations, cold_iterations)

@@ -153,6 +153,8 @@ class ColumnLP:
         self.add(start_i, start_j)
         self.slack = np.inf
         self._values = np.zeros(0)
+        self._basis = None  # the basis of the last LP solved to optimality (_run_lp)
+        self._basis_cols = 0
         self.floor = float(np.where(allowed, spec.cost, np.inf).min(axis=1).sum())
         """The bound every plan has: each account at its cheapest allowed rep (L(0))."""
 
@@ -397,11 +399,32 @@ class ColumnLP:
 
         if not warm:
             self.h.clearSolver()
+        elif self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            self._restore_basis()
         # HiGHS's time limit counts the object's whole run time, not this run's
         self.h.setOptionValue("time_limit", self.h.getRunTime()
                               + max(1.0, deadline - time.perf_counter()))
         self.h.run()
-        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        optimal = self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        if optimal:
+            self._basis, self._basis_cols = self.h.getBasis(), self.h.getNumCol()
+        return optimal
+
+    def _restore_basis(self) -> None:
+        """Go back to the basis of the last LP solved to optimality, the columns added since
+        nonbasic at 0, when the last run stopped without an optimum (its basis is wherever
+        the time limit left the simplex: a warm start from it stopped again on geo-50k's
+        West pool, where the tightened LP from the last optimal basis solves in seconds)."""
+        import highspy
+
+        if self._basis is None:
+            return
+        basis = self._basis
+        new = self.h.getNumCol() - self._basis_cols
+        if new > 0:
+            basis.col_status = list(basis.col_status) + [highspy.HighsBasisStatus.kLower] * new
+            self._basis_cols += new
+        self.h.setBasis(basis)
 
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
