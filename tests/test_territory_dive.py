@@ -33,14 +33,19 @@ def heavy_tailed(accounts: int = 1_500, reps: int = 20, seed: int = 11):
     return geo_instance(GeoRecipe(f"dive-{accounts}", accounts, reps, seed=seed))
 
 
-def solved_lp(problem, opts: AlignmentOptions, share: float = 0.05):
-    """The LP over every eligible pair of the largest region, bands tightened by ``share``,
-    priced out; its prep."""
+def largest_region(problem, opts: AlignmentOptions):
+    """The largest region's accounts and reps as a problem of their own, and its prep."""
     region = max(set(problem.rep_region), key=list(problem.rep_region).count)
     keep = np.flatnonzero(np.asarray(problem.account_region) == region)
     reps = np.flatnonzero(np.asarray(problem.rep_region) == region)
     sub = problem.subset(keep, reps)
-    prep = prepare(sub, opts)
+    return sub, prepare(sub, opts)
+
+
+def solved_lp(problem, opts: AlignmentOptions, share: float = 0.05):
+    """The LP over every eligible pair of the largest region, bands tightened by ``share``,
+    priced out; its prep."""
+    sub, prep = largest_region(problem, opts)
     si, sj = candidate_pairs(sub.distance, prep.eligible, prep.owner, sub.locked, 3)
     cg = ColumnLP(prep.spec, allowed_pairs(prep.spec, prep.eligible), si, sj, share=share)
     res = cg.solve(time.perf_counter() + 60, gap=0.0)
@@ -255,3 +260,31 @@ def test_a_warm_solve_after_a_stopped_one_goes_on_from_the_last_optimal_basis(lp
     assert cold.objective < again.objective  # the bands did change
     # from the real LP's optimal basis, not from scratch
     assert warm_iterations < cold_iterations / 2, (warm_iterations, cold_iterations)
+
+
+def test_after_a_stopped_round_the_pairs_it_added_are_dropped_and_the_basis_is_optimal():
+    import highspy
+
+    sub, prep = largest_region(heavy_tailed(), AlignmentOptions(mode="carve", balance=BANDS))
+    si, sj = candidate_pairs(sub.distance, prep.eligible, prep.owner, sub.locked, 2)
+    cg = ColumnLP(prep.spec, allowed_pairs(prep.spec, prep.eligible), si, sj)
+    first = cg.solve(time.perf_counter() + 60, price=False)
+    before = cg.pi.size
+    ii, jj, _ = cg.price()
+    assert cg.add(ii, jj) > 0  # a pricing round's pairs
+    cg.h.setOptionValue("time_limit", cg.h.getRunTime() + 1e-9)
+    cg.h.run()  # the round's LP, stopped by the time limit at once
+    assert cg.h.getModelStatus() != highspy.HighsModelStatus.kOptimal
+    assert cg.back_to_last_optimum() == ii.size
+    assert cg.pi.size == before and int(cg.in_model.sum()) == before
+    assert cg.h.getNumCol() == cg.n_slack + before
+    # from the last optimum's basis, the same LP at once; bands 5% tighter in few iterations
+    again = cg.solve(time.perf_counter() + 60, price=False, warm=True)
+    assert again.objective == pytest.approx(first.objective, rel=1e-9)
+    assert cg.h.getInfo().simplex_iteration_count == 0
+    cg.set_share(0.05)
+    cg.solve(time.perf_counter() + 60, price=False, warm=True)
+    warm_iterations = cg.h.getInfo().simplex_iteration_count
+    cg.solve(time.perf_counter() + 60, price=False)
+    assert warm_iterations < cg.h.getInfo().simplex_iteration_count / 2
+    assert cg.back_to_last_optimum() == 0  # optimal now: nothing to drop

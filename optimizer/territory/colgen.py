@@ -410,6 +410,28 @@ class ColumnLP:
             self._basis, self._basis_cols = self.h.getBasis(), self.h.getNumCol()
         return optimal
 
+    def back_to_last_optimum(self) -> int:
+        """When the last run stopped without an optimum (the time limit in a pricing round),
+        drop the pairs added since the last LP solved to optimality and go back to its basis,
+        so that a warm solve (a change of bands) starts from an optimal basis of the same
+        columns: with those pairs kept at 0 the basis is dual infeasible, and on geo-100k the
+        LP with tightened bands did not solve in its share even warm. Their reduced costs were
+        negative at the last optimum's duals, so pricing would add them again. Returns the
+        pairs dropped. Call it before anything keeps the model's pairs (:attr:`pi`)."""
+        import highspy
+
+        if (self._basis is None
+                or self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal):
+            return 0
+        new = self.h.getNumCol() - self._basis_cols
+        if new > 0:
+            cols = np.arange(self._basis_cols, self._basis_cols + new, dtype=np.int32)
+            self.h.deleteCols(new, cols)
+            self.in_model[self.pi[-new:], self.pj[-new:]] = False
+            self.pi, self.pj = self.pi[:-new], self.pj[:-new]
+        self.h.setBasis(self._basis)
+        return max(new, 0)
+
     def _restore_basis(self) -> None:
         """Go back to the basis of the last LP solved to optimality, the columns added since
         nonbasic at 0, when the last run stopped without an optimum (its basis is wherever

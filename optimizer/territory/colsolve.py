@@ -111,6 +111,10 @@ def column_attempt(task: SolveTask, distance: np.ndarray, eligible: np.ndarray,
         log.info("column generation: %s, slack %.4f: the elastic path takes over", r0.state,
                  r0.slack)
         return None
+    dropped = cg.back_to_last_optimum()
+    if dropped:
+        log.info("column generation: the last round stopped; its %d pairs dropped, back to "
+                 "the last optimal basis", dropped)
     lp_seconds = time.perf_counter() - t0
     values0 = cg.values()
     notes.append(_lp_note(r0, cg.pi.size, int(allowed.sum()), lp_seconds))
