@@ -141,9 +141,7 @@ def column_attempt(task: SolveTask, distance: np.ndarray, eligible: np.ndarray,
     tight = cg.values()[order] if r1.state != "failed" else None
     dived = diving and tight is not None and r1.holds
     if dived:
-        now = time.perf_counter()
-        tight, dive_seconds = _dived(cg, now + DIVE_SHARE * max(0.0, task.deadline - now),
-                                     order, notes, _FIX_TIGHTEN)
+        tight, dive_seconds = _dived(cg, task.deadline, order, notes, _FIX_TIGHTEN)
         tight_seconds += dive_seconds
     cache = {0.0: (_padded(values0, size)[order], lp_seconds),
              _FIX_TIGHTEN: (tight, tight_seconds)}
@@ -156,9 +154,7 @@ def column_attempt(task: SolveTask, distance: np.ndarray, eligible: np.ndarray,
         res = cg.solve(task.deadline, price=False, warm=True)
         values = cg.values()[:size][order] if res.state != "failed" else None
         if dived and values is not None and res.holds:
-            now = time.perf_counter()
-            values, _ = _dived(cg, now + DIVE_SHARE * max(0.0, task.deadline - now), order,
-                               notes, share)
+            values, _ = _dived(cg, task.deadline, order, notes, share)
         cache[share] = (values, time.perf_counter() - s0)
         return cache[share]
 
@@ -193,8 +189,10 @@ def _construct_all(task: SolveTask, distance: np.ndarray, eligible: np.ndarray,
 def _dived(cg: ColumnLP, deadline: float, order: np.ndarray, notes: list[str], share: float
            ) -> tuple[np.ndarray, float]:
     """Dive (:mod:`.dive`) from the LP ``cg`` last solved (bands tightened by ``share``)
-    until ``deadline``: its last values in the task's pair ``order`` and the seconds taken."""
-    res = dive(cg, deadline)
+    for at most ``DIVE_SHARE`` of the time left to ``deadline`` (the task's): its last values
+    in the task's pair ``order`` and the seconds taken."""
+    now = time.perf_counter()
+    res = dive(cg, now + DIVE_SHARE * max(0.0, deadline - now))
     if res is None:
         return cg.values()[order], 0.0
     notes.append(f"dived from the LP with bands tightened by {share:.1%} of their tolerance: "

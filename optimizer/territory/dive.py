@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .fix import _INTEGRAL
+
 __all__ = ["DIVE_BATCH", "DiveResult", "account_size", "dive"]
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,6 @@ log = logging.getLogger(__name__)
 DIVE_BATCH = 0.5
 """Share of the fractional accounts fixed per batch (geo-33k's Midwest pool: 0.5 gave 0.14%
 in 25 s, 0.3 gave 0.17% in 48 s; South 0.48% in 93 s against 0.59% in 121 s)."""
-_INTEGRAL = 1e-6
-"""An account is integral when one of its pair values is at least 1 - this (as :mod:`.fix`)."""
 _BACKOFF = 4.0
 """After a batch the LP cannot hold without slack, the next batch is this many times smaller."""
 

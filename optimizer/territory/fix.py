@@ -79,9 +79,9 @@ class FixAndResolve:
         self.widenable = widenable
         self.notes: list[str] = []
         self.tight_seconds = 0.0
+        """Seconds the tightened LP took to build and solve (0: not solved)."""
         self.rounded_shares: set[float] = set()
         """Shares of the tolerance held back whose LP's rounding the plan already is."""
-        """Seconds the tightened LP took to build and solve (0: not solved)."""
 
     # -- the steps a subclass may replace -------------------------------------------------
 
